@@ -1,0 +1,123 @@
+"""Accelerators: the figures that bound inference (memory, bandwidth, compute, power)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from blackwell_decide.model.source import Source
+from blackwell_decide.units import GB
+
+
+class Cooling(enum.Enum):
+    AIR = "air"
+    LIQUID = "liquid"
+    AIR_OR_LIQUID = "air-or-liquid"
+
+
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value!r}")
+
+
+@attrs.frozen
+class Alternative:
+    """A figure that a different source gives for the same field, kept beside the default.
+
+    ``field`` is a dotted path into the accelerator: ``hbm_bandwidth``, ``memory_bytes``,
+    ``memory_label_gb``, ``tdp_watts`` or ``dense_flops.<compute format>``. ``tag`` groups
+    alternatives that belong together (``article``, ``nominal``, ``driver``) so a whole
+    convention can be selected at once with :meth:`Accelerator.with_figures`.
+    """
+
+    field: str
+    value: float
+    tag: str
+    source: Source
+    note: str = ""
+
+
+@attrs.frozen
+class Accelerator:
+    """One accelerator as deployed (per GPU, not per board).
+
+    ``memory_bytes`` is what the device reports (nvidia-smi / rocm-smi total); ``memory_label_gb``
+    is the marketing label, kept for display and to reproduce write-ups that use it. FLOP/s are
+    dense (no 2:4 sparsity), keyed by compute format (``fp4``, ``fp6``, ``fp8``, ``bf16``,
+    ``fp16``, ``int8``).
+    """
+
+    key: str
+    name: str
+    vendor: str
+    family: str
+    memory_bytes: float = attrs.field(validator=_positive)
+    memory_label_gb: float = attrs.field(validator=_positive)
+    hbm_bandwidth: float = attrs.field(validator=_positive)  # bytes/s
+    dense_flops: Mapping[str, float] = attrs.field(converter=dict)
+    tdp_watts: float = attrs.field(validator=_positive)
+    interconnect: str
+    interconnect_bandwidth: float  # bytes/s per GPU, both directions together
+    cooling: Cooling = attrs.field(converter=Cooling)
+    native_formats: frozenset[str] = attrs.field(converter=frozenset)
+    form_factor: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    sources: Mapping[str, Source] = attrs.field(factory=dict, converter=dict)
+    alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @dense_flops.validator
+    def _check_flops(self, _: attrs.Attribute[Mapping[str, float]], value: Mapping[str, float]) -> None:
+        if not value:
+            raise ValueError("dense_flops needs at least one compute format")
+        bad = {k: v for k, v in value.items() if not v > 0}
+        if bad:
+            raise ValueError(f"dense_flops must be positive, got {bad}")
+
+    @property
+    def memory_label_bytes(self) -> float:
+        """The marketing label read as decimal gigabytes (how write-ups usually subtract it)."""
+        return self.memory_label_gb * GB
+
+    def peak_flops(self, compute_format: str) -> float:
+        """Dense peak FLOP/s for ``compute_format``; raises KeyError naming the known formats."""
+        try:
+            return self.dense_flops[compute_format]
+        except KeyError:
+            known = ", ".join(sorted(self.dense_flops))
+            raise KeyError(
+                f"{self.key} has no {compute_format} peak in the catalog (known: {known})"
+            ) from None
+
+    def runs_natively(self, format_key: str) -> bool:
+        return format_key in self.native_formats
+
+    def source_of(self, field: str) -> Source | None:
+        return self.sources.get(field)
+
+    @property
+    def figure_tags(self) -> frozenset[str]:
+        return frozenset(a.tag for a in self.alternatives)
+
+    def with_figures(self, tag: str) -> Accelerator:
+        """This accelerator with every alternative tagged ``tag`` swapped in for the default.
+
+        Returns ``self`` unchanged when it has no such alternatives, so a convention such as
+        ``article`` can be applied to every accelerator of a comparison.
+        """
+        chosen = [a for a in self.alternatives if a.tag == tag]
+        if not chosen:
+            return self
+        changes: dict[str, object] = {}
+        flops = dict(self.dense_flops)
+        sources = dict(self.sources)
+        for alt in chosen:
+            if alt.field.startswith("dense_flops."):
+                fmt = alt.field.split(".", 1)[1]
+                flops[fmt] = alt.value
+            else:
+                changes[alt.field] = alt.value
+            sources[alt.field] = alt.source
+        return attrs.evolve(self, dense_flops=flops, sources=sources, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,57 @@
+"""Dated GPU-hour prices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from blackwell_decide.model.source import Source
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
+
+
+@attrs.frozen
+class PriceQuote:
+    """One price: USD per GPU-hour for one accelerator at one tier, on a date."""
+
+    provider: str
+    accelerator: str  # accelerator catalog key
+    tier: str  # on-demand, spot, reserved-1y, reserved-3y, negotiated, …
+    usd_per_gpu_hour: float = attrs.field(validator=_non_negative)
+    as_of: dt.date
+    source: Source
+    note: str = ""
+
+
+@attrs.frozen
+class PriceSnapshot:
+    """A provider's prices as published on one date. ``unconfirmed`` marks figures we could only
+    read second-hand (for instance as quoted in the article)."""
+
+    provider: str
+    as_of: dt.date
+    quotes: tuple[PriceQuote, ...] = attrs.field(converter=tuple)
+    source: Source
+    unconfirmed: bool = False
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.lower()}@{self.as_of.isoformat()}"
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(q.tier for q in self.quotes))
+
+    def quotes_for(self, accelerator: str) -> tuple[PriceQuote, ...]:
+        return tuple(q for q in self.quotes if q.accelerator == accelerator)
+
+    def price(self, accelerator: str, tier: str) -> PriceQuote | None:
+        for quote in self.quotes:
+            if quote.accelerator == accelerator and quote.tier == tier:
+                return quote
+        return None

@@ -1,0 +1,246 @@
+"""The one place that talks to pluggy: loads plugins and turns their hooks into typed catalogs.
+
+Built-in catalogs are ordinary plugin modules listed in :data:`DEFAULT_PLUGINS`; third-party
+ones are found through the ``blackwell_decide`` entry-point group. A plugin that fails to import,
+raises inside a hook or registers an invalid or duplicate entry produces one warning naming it,
+and everything else keeps working. Set ``BLACKWELL_DECIDE_STRICT_PLUGINS=1`` to turn those
+warnings into a :class:`~blackwell_decide.errors.PluginError` (useful in a plugin's own CI), and
+``BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS=1`` to load the built-ins alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.metadata
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from blackwell_decide import hookspecs
+from blackwell_decide.errors import PluginError
+from blackwell_decide.model import Accelerator, ModelArch, NumberFormat, PriceSnapshot
+from blackwell_decide.registry import PluginProblem, Registry
+
+T = TypeVar("T")
+
+ENTRY_POINT_GROUP = "blackwell_decide"
+STRICT_ENV = "BLACKWELL_DECIDE_STRICT_PLUGINS"
+DISABLE_ENTRYPOINTS_ENV = "BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS"
+
+#: The built-in plugins, registered exactly as a third-party plugin would be.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "blackwell_decide.builtin.accelerators",
+    "blackwell_decide.builtin.formats",
+    "blackwell_decide.builtin.models",
+    "blackwell_decide.builtin.prices",
+    "blackwell_decide.builtin.calibration",
+    "blackwell_decide.builtin.rules",
+    "blackwell_decide.builtin.memo_sections",
+)
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped or one of its entries was ignored."""
+
+
+@attrs.frozen
+class PluginInfo:
+    name: str
+    version: str
+    builtin: bool
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen
+class Catalog:
+    """Everything the plugins registered, as typed registries."""
+
+    accelerators: Registry[Accelerator]
+    formats: Registry[NumberFormat]
+    models: Registry[ModelArch]
+    prices: Registry[PriceSnapshot]
+    calibration_profiles: Registry[Any]
+    rules: Registry[Any]
+    memo_sections: Registry[Any]
+    plugins: tuple[PluginInfo, ...]
+    problems: tuple[PluginProblem, ...]
+
+    def registries(self) -> dict[str, Registry[Any]]:
+        return {
+            "accelerators": self.accelerators,
+            "formats": self.formats,
+            "models": self.models,
+            "prices": self.prices,
+            "calibration_profiles": self.calibration_profiles,
+            "rules": self.rules,
+            "memo_sections": self.memo_sections,
+        }
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _any_key(item: Any) -> str:
+    key = getattr(item, "key", None) or getattr(item, "id", None) or getattr(item, "name", None)
+    return str(key)
+
+
+def _empty_registries() -> dict[str, Registry[Any]]:
+    # Types of the upper layers (profiles, rules, memo sections) are checked by those layers'
+    # own loaders; here they are only required to carry a key.
+    return {
+        "accelerators": Registry("accelerator", Accelerator, lambda a: a.key, lambda a: (a.name, *a.aliases)),
+        "formats": Registry("number format", NumberFormat, lambda f: f.key, lambda f: (f.name, *f.aliases)),
+        "models": Registry("model", ModelArch, lambda m: m.key, lambda m: (m.name, m.hf_id)),
+        "prices": Registry("price snapshot", PriceSnapshot, lambda p: p.key, lambda p: (p.provider,)),
+        "calibration_profiles": Registry("calibration profile", object, _any_key),
+        "rules": Registry("rule", object, _any_key),
+        "memo_sections": Registry("memo section", object, _any_key),
+    }
+
+
+_HOOK_FOR_REGISTRY = {
+    "accelerators": "register_accelerators",
+    "formats": "register_number_formats",
+    "models": "register_models",
+    "prices": "register_price_snapshots",
+    "calibration_profiles": "register_calibration_profiles",
+    "rules": "register_rules",
+    "memo_sections": "register_memo_sections",
+}
+
+
+def _version_of(module: object, dist_name: str | None) -> str:
+    if dist_name:
+        try:
+            return importlib.metadata.version(dist_name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    from blackwell_decide import __version__
+
+    return __version__
+
+
+def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
+    return importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def build_catalog(
+    *,
+    builtins: Sequence[str] = DEFAULT_PLUGINS,
+    extra_plugins: Sequence[ModuleType | object] = (),
+    entry_points: bool | None = None,
+    strict: bool | None = None,
+) -> Catalog:
+    """Load plugins and collect what they register.
+
+    ``extra_plugins`` are objects or modules registered after the built-ins (handy in tests and
+    for programs that embed the library); ``entry_points`` defaults to on unless
+    ``BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS`` is set; ``strict`` defaults to
+    ``BLACKWELL_DECIDE_STRICT_PLUGINS``.
+    """
+    strict = _strict() if strict is None else strict
+    if entry_points is None:
+        entry_points = os.environ.get(DISABLE_ENTRYPOINTS_ENV, "").strip() in {"", "0", "false", "no"}
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    problems: list[PluginProblem] = []
+    infos: dict[str, PluginInfo] = {}
+    dist_of: dict[str, str | None] = {}
+    builtin_names: set[str] = set()
+
+    def register(plugin: object, name: str, dist: str | None, builtin: bool) -> None:
+        try:
+            pm.register(plugin, name=name)
+        except Exception as exc:  # pluggy validates hook signatures here
+            problems.append(PluginProblem(name, f"could not be registered: {exc}"))
+            return
+        dist_of[name] = dist
+        if builtin:
+            builtin_names.add(name)
+
+    for module_name in builtins:
+        # A built-in that fails to import is a bug in this package, so it is not swallowed.
+        register(importlib.import_module(module_name), module_name, None, builtin=True)
+    for index, plugin in enumerate(extra_plugins):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+        register(plugin, str(name), None, builtin=False)
+    if entry_points:
+        for ep in _entry_points():
+            try:
+                loaded = ep.load()
+            except Exception as exc:
+                problems.append(PluginProblem(ep.name, f"failed to import ({type(exc).__name__}: {exc})"))
+                continue
+            register(loaded, ep.name, ep.dist.name if ep.dist else None, builtin=False)
+
+    registries = _empty_registries()
+    for registry_name, hook_name in _HOOK_FOR_REGISTRY.items():
+        registry = registries[registry_name]
+        hook: Any = getattr(pm.hook, hook_name)
+        # Hook implementations are called one at a time (in registration order, built-ins
+        # first) so that a failure is pinned on its plugin and the rest still run.
+        for impl in reversed(hook.get_hookimpls()):
+            registry.current_plugin = impl.plugin_name
+            try:
+                impl.function(registry=registry)
+            except Exception as exc:
+                if impl.plugin_name in builtin_names:
+                    raise
+                problems.append(
+                    PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})")
+                )
+        problems.extend(registry.problems)
+
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or ()))
+        infos[name] = PluginInfo(name, _version_of(plugin, dist_of.get(name)), name in builtin_names, hooks)
+
+    if problems:
+        if strict:
+            raise PluginError("; ".join(f"plugin {p.plugin!r}: {p.message}" for p in problems))
+        for problem in problems:
+            warnings.warn(f"plugin {problem.plugin!r}: {problem.message}", PluginWarning, stacklevel=2)
+
+    return Catalog(
+        accelerators=registries["accelerators"],
+        formats=registries["formats"],
+        models=registries["models"],
+        prices=registries["prices"],
+        calibration_profiles=registries["calibration_profiles"],
+        rules=registries["rules"],
+        memo_sections=registries["memo_sections"],
+        plugins=tuple(infos.values()),
+        problems=tuple(problems),
+    )
+
+
+@functools.cache
+def get_catalog() -> Catalog:
+    """The process-wide catalog (built once, on first use)."""
+    return build_catalog()
+
+
+def reset_catalog() -> None:
+    """Forget the cached catalog (after installing a plugin, or in tests)."""
+    get_catalog.cache_clear()
+
+
+def hook_registry_names() -> dict[str, str]:
+    """Hook name for each registry, for documentation and ``plugins --json``."""
+    return dict(_HOOK_FOR_REGISTRY)
+
+
+Loader = Callable[[Registry[T]], None]
