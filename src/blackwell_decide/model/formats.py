@@ -24,7 +24,7 @@ class NumberFormat:
     name: str
     element_bits: int = attrs.field(validator=attrs.validators.gt(0))
     compute_format: str
-    block_size: int | None = None
+    block_size: int | None = attrs.field(default=None)
     scale_bits: int = 0
     scale_format: str = "none"
     zero_point_bits: int = 0
