@@ -2,6 +2,7 @@
 and units."""
 
 from blackwell_decide.model.arch import MLAConfig, ModelArch, MoEConfig, ParamCounts
+from blackwell_decide.model.deployment import CapacityBasis, Conventions, Deployment
 from blackwell_decide.model.formats import NumberFormat, QuantScheme
 from blackwell_decide.model.hardware import Accelerator, Alternative, Cooling
 from blackwell_decide.model.pricing import PriceQuote, PriceSnapshot
@@ -13,7 +14,10 @@ __all__ = [
     "USER_INPUT",
     "Accelerator",
     "Alternative",
+    "CapacityBasis",
+    "Conventions",
     "Cooling",
+    "Deployment",
     "MLAConfig",
     "ModelArch",
     "MoEConfig",

@@ -1,0 +1,5 @@
+import sys
+
+from blackwell_decide.cli import main
+
+sys.exit(main())

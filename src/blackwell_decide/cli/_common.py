@@ -1,0 +1,121 @@
+"""Pieces shared by the command modules: deployment flags, number parsing, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from blackwell_decide.errors import UsageError
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be zero or a positive number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1], got {text!r}")
+    return value
+
+
+def add_deployment_flags(parser: argparse.ArgumentParser, *, prefix: str = "", required: bool = True) -> None:
+    """--model/--model-config, --gpu, --weights, --kv, --tp (optionally with a prefix such as
+    ``candidate-``)."""
+    p = f"--{prefix}"
+    dest = prefix.replace("-", "_")
+    parser.add_argument(f"{p}model", dest=f"{dest}model", help="model key (see `catalog models`)")
+    parser.add_argument(
+        f"{p}model-config", dest=f"{dest}model_config", metavar="PATH",
+        help="a Hugging Face config.json to use instead of --model",
+    )
+    parser.add_argument(f"{p}gpu", dest=f"{dest}gpu", required=required, help="accelerator key or alias")
+    parser.add_argument(f"{p}weights", dest=f"{dest}weights", required=required, help="weight number format")
+    parser.add_argument(f"{p}kv", dest=f"{dest}kv", help="KV-cache number format (default: fp8 for 4-bit weights)")
+    parser.add_argument(f"{p}tp", dest=f"{dest}tp", type=positive_int, default=1, help="tensor-parallel size")
+
+
+def deployment_from_args(args: argparse.Namespace, prefix: str = "") -> Any:
+    from blackwell_decide.resolve import resolve_deployment
+
+    dest = prefix.replace("-", "_")
+    return resolve_deployment(
+        model=getattr(args, f"{dest}model"),
+        model_config=getattr(args, f"{dest}model_config"),
+        gpu=getattr(args, f"{dest}gpu"),
+        weights=getattr(args, f"{dest}weights"),
+        kv=getattr(args, f"{dest}kv"),
+        tp=getattr(args, f"{dest}tp"),
+    )
+
+
+def print_json(payload: Any) -> None:
+    json.dump(payload, sys.stdout, indent=2, sort_keys=False, default=_json_default)
+    sys.stdout.write("\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "value") and hasattr(value, "name"):  # enums
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def render_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned text table; numbers right-aligned."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def fmt(row: list[str]) -> str:
+        cells = []
+        for i, cell in enumerate(row):
+            numeric = cell[:1].isdigit() or cell[:1] in "-~<>$" and cell[1:2].isdigit()
+            cells.append(cell.rjust(widths[i]) if numeric else cell.ljust(widths[i]))
+        return "  ".join(cells).rstrip()
+
+    line = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(headers), line, *(fmt(r) for r in rows)])
+
+
+def set_handler(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]) -> None:
+    parser.set_defaults(handler=handler)
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise UsageError(message)

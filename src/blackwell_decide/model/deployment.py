@@ -1,0 +1,104 @@
+"""A deployment: a model served on accelerators with a quantisation scheme, and the conventions
+under which its bounds are computed."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from blackwell_decide.model.arch import ModelArch
+from blackwell_decide.model.formats import QuantScheme
+from blackwell_decide.model.hardware import Accelerator
+from blackwell_decide.units import GB
+
+
+class CapacityBasis(enum.Enum):
+    DEVICE = "device"  # the bytes the device reports (nvidia-smi / rocm-smi total)
+    LABEL = "label"  # the marketing label read as decimal GB, as many write-ups subtract it
+
+
+@attrs.frozen
+class Conventions:
+    """Choices that change the numbers. The defaults are the physics; the article's choices are
+    available by name (:meth:`article`) so a reproduction says what it assumed.
+
+    - ``stream_embeddings``: count the embedding table as read every decode step and as taking
+      part in per-token FLOPs (the article does; a decode step only looks up one row of it).
+    - ``capacity_basis``: device bytes, or the label in decimal GB.
+    - ``runtime_reserve_bytes``: memory held for activations, CUDA graphs and the runtime.
+    - ``figures``: an alternative-figure tag to apply to every accelerator (``article``,
+      ``nominal``, ``driver``); ``None`` keeps the catalog defaults.
+    - ``decode_intensity``: FLOP/byte assumed for batch-1 decode when reporting the fraction of
+      peak; ``None`` computes it (2 FLOPs per parameter over the streamed bytes).
+    """
+
+    stream_embeddings: bool = False
+    capacity_basis: CapacityBasis = attrs.field(default=CapacityBasis.DEVICE, converter=CapacityBasis)
+    runtime_reserve_bytes: float = attrs.field(default=1.0 * GB)
+    figures: str | None = None
+    decode_intensity: float | None = None
+
+    @runtime_reserve_bytes.validator
+    def _check_reserve(self, _: attrs.Attribute[float], value: float) -> None:
+        if value < 0:
+            raise ValueError(f"runtime_reserve_bytes must be zero or positive, got {value}")
+
+    @classmethod
+    def article(cls) -> Conventions:
+        """The source article's conventions: embeddings streamed, label capacities, its quoted
+        accelerator figures, and decode intensity taken as 1 FLOP/byte."""
+        return cls(
+            stream_embeddings=True,
+            capacity_basis=CapacityBasis.LABEL,
+            figures="article",
+            decode_intensity=1.0,
+        )
+
+    def describe(self) -> tuple[str, ...]:
+        lines = [
+            "embedding table streamed every decode step and counted in FLOPs"
+            if self.stream_embeddings
+            else "only the lm_head streams each step; the embedding table is a row lookup",
+            "capacity = marketing label in decimal GB"
+            if self.capacity_basis is CapacityBasis.LABEL
+            else "capacity = device-reported bytes",
+            f"runtime reserve {self.runtime_reserve_bytes / GB:g} GB per GPU",
+        ]
+        if self.figures:
+            lines.append(f"accelerator figures tagged {self.figures!r} replace the catalog defaults")
+        if self.decode_intensity is not None:
+            lines.append(f"batch-1 decode intensity assumed {self.decode_intensity:g} FLOP/byte")
+        return tuple(lines)
+
+
+@attrs.frozen
+class Deployment:
+    """A model on ``tp`` accelerators (tensor parallel) with a quantisation scheme."""
+
+    model: ModelArch
+    accelerator: Accelerator
+    scheme: QuantScheme
+    tp: int = attrs.field(default=1, validator=attrs.validators.gt(0))
+
+    @property
+    def label(self) -> str:
+        tp = f" ×{self.tp}" if self.tp > 1 else ""
+        return f"{self.model.name} on {self.accelerator.name}{tp} ({self.scheme.label})"
+
+    @property
+    def weight_only(self) -> bool:
+        """True when the accelerator has no tensor cores for the weight format, so weights are
+        dequantised and the matmuls run at a higher precision (FP4 on Hopper, for instance)."""
+        return not self.accelerator.runs_natively(self.scheme.weights.key)
+
+    @property
+    def compute_format(self) -> str:
+        """The tensor-core format the matmuls actually run in."""
+        wanted = self.scheme.weights.compute_format
+        if not self.weight_only and wanted in self.accelerator.dense_flops:
+            return wanted
+        for fallback in ("fp8", "bf16", "fp16"):
+            if self.accelerator.runs_natively(fallback) and fallback in self.accelerator.dense_flops:
+                return fallback
+        return next(iter(self.accelerator.dense_flops))

@@ -1,0 +1,69 @@
+"""Turn the names a person types (model, GPU, formats) into a typed :class:`Deployment`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blackwell_decide.errors import UsageError
+from blackwell_decide.model import Deployment, ModelArch, QuantScheme
+from blackwell_decide.plugins import Catalog, get_catalog
+
+DEFAULT_EMBEDDINGS_FORMAT = "bf16"
+
+
+def resolve_model(catalog: Catalog, model: str | None, model_config: str | Path | None = None) -> ModelArch:
+    """A built-in or plugin model by key, or any Hugging Face ``config.json`` by path."""
+    if model_config is not None:
+        from blackwell_decide.model_files import load_model_config
+
+        return load_model_config(Path(model_config))
+    if not model:
+        raise UsageError("no model given: pass --model KEY (see `blackwell-decide catalog models`) or --model-config PATH")
+    return catalog.models.get(model)
+
+
+def resolve_scheme(
+    catalog: Catalog,
+    weights: str,
+    kv: str | None = None,
+    embeddings: str = DEFAULT_EMBEDDINGS_FORMAT,
+    activations: str | None = None,
+    accelerator_key: str | None = None,
+) -> QuantScheme:
+    """A scheme from format keys. KV defaults to the weights' format when it is 8 bits or more,
+    else FP8 (what FP4 checkpoints are served with); activations default to the weights' format
+    where the accelerator runs it natively, else BF16 (weight-only execution)."""
+    w = catalog.formats.get(weights)
+    if kv is None:
+        kv_format = w if w.element_bits >= 8 else catalog.formats.get("fp8")
+    else:
+        kv_format = catalog.formats.get(kv)
+    if activations is None:
+        native = True
+        if accelerator_key is not None:
+            native = catalog.accelerators.get(accelerator_key).runs_natively(w.key)
+        act = w if native and w.key not in {"int4-awq"} else catalog.formats.get("bf16")
+    else:
+        act = catalog.formats.get(activations)
+    return QuantScheme(weights=w, embeddings=catalog.formats.get(embeddings), kv_cache=kv_format, activations=act)
+
+
+def resolve_deployment(
+    *,
+    model: str | None,
+    gpu: str,
+    weights: str,
+    kv: str | None = None,
+    tp: int = 1,
+    model_config: str | Path | None = None,
+    embeddings: str = DEFAULT_EMBEDDINGS_FORMAT,
+    activations: str | None = None,
+    catalog: Catalog | None = None,
+) -> Deployment:
+    catalog = catalog or get_catalog()
+    if tp < 1:
+        raise UsageError(f"--tp must be a positive integer, got {tp}")
+    arch = resolve_model(catalog, model, model_config)
+    accelerator = catalog.accelerators.get(gpu)
+    scheme = resolve_scheme(catalog, weights, kv, embeddings, activations, accelerator.key)
+    return Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp)
