@@ -30,9 +30,7 @@ class UnknownKeyError(UsageError, KeyError):
         self.known = tuple(sorted(known))
         self.nearest = nearest_match(key, self.known)
         hint = f" Did you mean {self.nearest!r}?" if self.nearest else ""
-        message = (
-            f"unknown {kind} {key!r}.{hint} Known {kind} keys: {', '.join(self.known) or '(none registered)'}."
-        )
+        message = f"unknown {kind} {key!r}.{hint} Known {kind} keys: {', '.join(self.known) or '(none registered)'}."
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message

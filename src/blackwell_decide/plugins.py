@@ -197,9 +197,7 @@ def build_catalog(
             except Exception as exc:
                 if impl.plugin_name in builtin_names:
                     raise
-                problems.append(
-                    PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})")
-                )
+                problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
         problems.extend(registry.problems)
 
     for name, plugin in pm.list_name_plugin():

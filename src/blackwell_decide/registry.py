@@ -60,8 +60,7 @@ class Registry(Generic[T]):
             self.problems.append(
                 PluginProblem(
                     plugin,
-                    f"registered a {type(item).__name__} as a {self.kind}; "
-                    f"expected {self.item_type.__name__}",
+                    f"registered a {type(item).__name__} as a {self.kind}; expected {self.item_type.__name__}",
                 )
             )
             return

@@ -18,7 +18,9 @@ def resolve_model(catalog: Catalog, model: str | None, model_config: str | Path 
 
         return load_model_config(Path(model_config))
     if not model:
-        raise UsageError("no model given: pass --model KEY (see `blackwell-decide catalog models`) or --model-config PATH")
+        raise UsageError(
+            "no model given: pass --model KEY (see `blackwell-decide catalog models`) or --model-config PATH"
+        )
     return catalog.models.get(model)
 
 

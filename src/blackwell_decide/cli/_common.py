@@ -56,7 +56,9 @@ def add_deployment_flags(parser: argparse.ArgumentParser, *, prefix: str = "", r
     dest = prefix.replace("-", "_")
     parser.add_argument(f"{p}model", dest=f"{dest}model", help="model key (see `catalog models`)")
     parser.add_argument(
-        f"{p}model-config", dest=f"{dest}model_config", metavar="PATH",
+        f"{p}model-config",
+        dest=f"{dest}model_config",
+        metavar="PATH",
         help="a Hugging Face config.json to use instead of --model",
     )
     parser.add_argument(f"{p}gpu", dest=f"{dest}gpu", required=required, help="accelerator key or alias")
@@ -104,7 +106,7 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
     def fmt(row: list[str]) -> str:
         cells = []
         for i, cell in enumerate(row):
-            numeric = cell[:1].isdigit() or cell[:1] in "-~<>$" and cell[1:2].isdigit()
+            numeric = cell[:1].isdigit() or (cell[:1] in "-~<>$" and cell[1:2].isdigit())
             cells.append(cell.rjust(widths[i]) if numeric else cell.ljust(widths[i]))
         return "  ".join(cells).rstrip()
 

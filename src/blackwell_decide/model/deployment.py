@@ -29,6 +29,8 @@ class Conventions:
     - ``runtime_reserve_bytes``: memory held for activations, CUDA graphs and the runtime.
     - ``figures``: an alternative-figure tag to apply to every accelerator (``article``,
       ``nominal``, ``driver``); ``None`` keeps the catalog defaults.
+    - ``kv_headroom_bytes``: memory per GPU held back from the KV cache beyond the runtime
+      reserve (an engine's utilisation headroom; the article's second 1 GB subtraction).
     - ``decode_intensity``: FLOP/byte assumed for batch-1 decode when reporting the fraction of
       peak; ``None`` computes it (2 FLOPs per parameter over the streamed bytes).
     """
@@ -38,11 +40,13 @@ class Conventions:
     runtime_reserve_bytes: float = attrs.field(default=1.0 * GB)
     figures: str | None = None
     decode_intensity: float | None = None
+    kv_headroom_bytes: float = attrs.field(default=0.0)
 
     @runtime_reserve_bytes.validator
-    def _check_reserve(self, _: attrs.Attribute[float], value: float) -> None:
+    @kv_headroom_bytes.validator
+    def _check_reserve(self, attribute: attrs.Attribute[float], value: float) -> None:
         if value < 0:
-            raise ValueError(f"runtime_reserve_bytes must be zero or positive, got {value}")
+            raise ValueError(f"{attribute.name} must be zero or positive, got {value}")
 
     @classmethod
     def article(cls) -> Conventions:
@@ -67,6 +71,8 @@ class Conventions:
         ]
         if self.figures:
             lines.append(f"accelerator figures tagged {self.figures!r} replace the catalog defaults")
+        if self.kv_headroom_bytes:
+            lines.append(f"a further {self.kv_headroom_bytes / GB:g} GB per GPU held back from the KV cache")
         if self.decode_intensity is not None:
             lines.append(f"batch-1 decode intensity assumed {self.decode_intensity:g} FLOP/byte")
         return tuple(lines)
@@ -94,11 +100,13 @@ class Deployment:
 
     @property
     def compute_format(self) -> str:
-        """The tensor-core format the matmuls actually run in."""
-        wanted = self.scheme.weights.compute_format
-        if not self.weight_only and wanted in self.accelerator.dense_flops:
-            return wanted
-        for fallback in ("fp8", "bf16", "fp16"):
-            if self.accelerator.runs_natively(fallback) and fallback in self.accelerator.dense_flops:
-                return fallback
-        return next(iter(self.accelerator.dense_flops))
+        """The tensor-core format the matmuls actually run in: the weights' own format where the
+        accelerator runs it natively, else the activations' format (weight-only execution), else
+        the widest native fallback."""
+        acc = self.accelerator
+        candidates = [self.scheme.weights.compute_format] if not self.weight_only else []
+        candidates += [self.scheme.activations.compute_format, "fp8", "bf16", "fp16"]
+        for fmt in candidates:
+            if fmt in acc.dense_flops and (fmt == self.scheme.weights.compute_format or acc.runs_natively(fmt)):
+                return fmt
+        return next(iter(acc.dense_flops))

@@ -29,9 +29,9 @@ class NumberFormat:
     scale_format: str = "none"
     zero_point_bits: int = 0
     per_tensor_scale_bits: int = 0
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    sources: Mapping[str, Source] = attrs.field(factory=dict, converter=dict)
-    notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = ()
+    sources: Mapping[str, Source] = attrs.field(factory=dict)
+    notes: tuple[str, ...] = ()
 
     @block_size.validator
     def _check_block(self, _: attrs.Attribute[int | None], value: int | None) -> None:

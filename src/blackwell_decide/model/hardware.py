@@ -56,17 +56,17 @@ class Accelerator:
     memory_bytes: float = attrs.field(validator=_positive)
     memory_label_gb: float = attrs.field(validator=_positive)
     hbm_bandwidth: float = attrs.field(validator=_positive)  # bytes/s
-    dense_flops: Mapping[str, float] = attrs.field(converter=dict)
+    dense_flops: Mapping[str, float] = attrs.field()
     tdp_watts: float = attrs.field(validator=_positive)
     interconnect: str
     interconnect_bandwidth: float  # bytes/s per GPU, both directions together
     cooling: Cooling = attrs.field(converter=Cooling)
     native_formats: frozenset[str] = attrs.field(converter=frozenset)
     form_factor: str = ""
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    sources: Mapping[str, Source] = attrs.field(factory=dict, converter=dict)
-    alternatives: tuple[Alternative, ...] = attrs.field(default=(), converter=tuple)
-    notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = ()
+    sources: Mapping[str, Source] = attrs.field(factory=dict)
+    alternatives: tuple[Alternative, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @dense_flops.validator
     def _check_flops(self, _: attrs.Attribute[Mapping[str, float]], value: Mapping[str, float]) -> None:
@@ -87,9 +87,7 @@ class Accelerator:
             return self.dense_flops[compute_format]
         except KeyError:
             known = ", ".join(sorted(self.dense_flops))
-            raise KeyError(
-                f"{self.key} has no {compute_format} peak in the catalog (known: {known})"
-            ) from None
+            raise KeyError(f"{self.key} has no {compute_format} peak in the catalog (known: {known})") from None
 
     def runs_natively(self, format_key: str) -> bool:
         return format_key in self.native_formats

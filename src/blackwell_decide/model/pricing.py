@@ -34,7 +34,7 @@ class PriceSnapshot:
 
     provider: str
     as_of: dt.date
-    quotes: tuple[PriceQuote, ...] = attrs.field(converter=tuple)
+    quotes: tuple[PriceQuote, ...] = attrs.field()
     source: Source
     unconfirmed: bool = False
     note: str = ""

@@ -1,0 +1,360 @@
+"""Numeric bounds for a deployment, each through its compiled formula and with its inputs' sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
+from blackwell_decide.errors import DoesNotFitError, UsageError
+from blackwell_decide.model import (
+    DERIVED,
+    USER_INPUT,
+    CapacityBasis,
+    Conventions,
+    Deployment,
+    Source,
+)
+from blackwell_decide.units import GB
+
+DEFAULT_SEQ_LENS: tuple[int, ...] = (8192, 32768)
+TP_CANDIDATES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def _first_source(sources: Mapping[str, Source], *fields: str) -> Source | None:
+    for field in fields:
+        if field in sources:
+            return sources[field]
+    return next(iter(sources.values()), None)
+
+
+class _Evaluator:
+    """Evaluates formulas for one deployment, recording every derivation."""
+
+    def __init__(self) -> None:
+        from blackwell_decide.bounds import formulas
+
+        self._f = formulas
+        self.derivations: dict[str, Derived] = {}
+
+    def run(
+        self,
+        formula_name: str,
+        inputs: dict[str, tuple[float, Source | None, str | None]],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> float:
+        """Evaluate ``formula_name`` with ``inputs`` (symbol -> (value, source, derived-from))."""
+        f = self._f.formula(formula_name)
+        values = {k: v[0] for k, v in inputs.items()}
+        result = float(self._f.compiled(formula_name)(**{a: values[a] for a in f.args}))
+        record_name = name or formula_name
+        self.derivations[record_name] = Derived(
+            name=record_name,
+            description=description or f.description,
+            value=result,
+            unit=f.unit,
+            formula=f.text,
+            latex=f.latex,
+            inputs=tuple(
+                Input(
+                    symbol=a,
+                    description=self._f.symbol(a).description,
+                    value=values[a],
+                    unit=self._f.symbol(a).unit,
+                    source=inputs[a][1],
+                    derived_from=inputs[a][2],
+                )
+                for a in f.args
+            ),
+        )
+        return result
+
+    def ref(self, name: str) -> tuple[float, Source | None, str | None]:
+        """A previous result as an input of a later formula."""
+        return (self.derivations[name].value, DERIVED, name)
+
+
+def apply_conventions(deployment: Deployment, conventions: Conventions) -> Deployment:
+    """The deployment with the conventions' alternative accelerator figures swapped in."""
+    if not conventions.figures:
+        return deployment
+    import attrs
+
+    return attrs.evolve(deployment, accelerator=deployment.accelerator.with_figures(conventions.figures))
+
+
+def capacity(deployment: Deployment, conventions: Conventions) -> tuple[float, Source | None]:
+    acc = deployment.accelerator
+    if conventions.capacity_basis is CapacityBasis.LABEL:
+        return acc.memory_label_bytes, _first_source(acc.sources, "memory_label_gb", "memory_bytes")
+    return acc.memory_bytes, _first_source(acc.sources, "memory_bytes")
+
+
+def weight_bytes_total(deployment: Deployment) -> float:
+    """All stored weight bytes of the model (every expert, embedding, lm_head, norms)."""
+    p = deployment.model.params
+    s = deployment.scheme
+    return (
+        p.linear * s.weights.bytes_per_param + (p.embedding + p.lm_head_stored + p.other) * s.embeddings.bytes_per_param
+    )
+
+
+def smallest_fitting_tp(deployment: Deployment, conventions: Conventions) -> int | None:
+    """The smallest tensor-parallel size whose weight shard leaves room for some KV cache."""
+    cap, _ = capacity(deployment, conventions)
+    weights = weight_bytes_total(deployment)
+    reserve = conventions.runtime_reserve_bytes + conventions.kv_headroom_bytes
+    for tp in TP_CANDIDATES:
+        if weights / tp + reserve < cap:
+            return tp
+    return None
+
+
+def _check_fits(deployment: Deployment, conventions: Conventions, resident: float, cap: float) -> None:
+    budget = cap - resident - conventions.kv_headroom_bytes
+    if budget > 0:
+        return
+    d = deployment
+    basis = "device bytes" if conventions.capacity_basis is CapacityBasis.DEVICE else "label"
+    weights = weight_bytes_total(d)
+    smallest = smallest_fitting_tp(d, conventions)
+    if smallest is None:
+        fix = f"no tensor-parallel size up to {TP_CANDIDATES[-1]} fits; use a smaller weight format"
+    else:
+        per_gpu = weights / smallest + conventions.runtime_reserve_bytes
+        fix = (
+            f"the smallest tensor-parallel size that fits is --tp {smallest} "
+            f"({per_gpu / GB:.1f} GB resident per GPU, {(cap - per_gpu - conventions.kv_headroom_bytes) / GB:.1f} GB "
+            "left for the KV cache)"
+        )
+    raise DoesNotFitError(
+        f"{d.model.key} with {d.scheme.weights.key} weights does not fit on {d.tp} × {d.accelerator.key}: "
+        f"it needs {weights / GB:.1f} GB of weights, {resident / GB:.1f} GB per GPU with the "
+        f"{conventions.runtime_reserve_bytes / GB:g} GB runtime reserve at --tp {d.tp}, against "
+        f"{cap / GB:.1f} GB per GPU ({basis}); {fix}."
+    )
+
+
+def kv_replication(deployment: Deployment) -> float:
+    """Copies of each cached KV head across the TP group: MLA's latent is replicated on every
+    rank; GQA heads are split until there are fewer heads than ranks."""
+    arch = deployment.model
+    if arch.mla is not None:
+        return float(deployment.tp)
+    return max(1.0, deployment.tp / arch.num_kv_heads)
+
+
+def compute_bounds(
+    deployment: Deployment,
+    conventions: Conventions | None = None,
+    *,
+    seq_lens: Iterable[int] = DEFAULT_SEQ_LENS,
+    prefill_utilization: float = 0.75,
+) -> Bounds:
+    """Decode floor and ceiling, KV room, roofline and prefill ceiling for ``deployment``.
+
+    Raises :class:`DoesNotFitError` (with the smallest tensor-parallel size that fits) when the
+    weights leave no room for a KV cache.
+    """
+    conventions = conventions or Conventions()
+    if not 0 < prefill_utilization <= 1:
+        raise UsageError(f"prefill utilisation must be in (0, 1], got {prefill_utilization}")
+    seq_lens = tuple(int(x) for x in seq_lens)
+    if any(x <= 0 for x in seq_lens):
+        raise UsageError(f"sequence lengths must be positive, got {seq_lens}")
+    d = apply_conventions(deployment, conventions)
+    arch, acc, scheme = d.model, d.accelerator, d.scheme
+    p = arch.params
+    ev = _Evaluator()
+    model_src = _first_source(arch.sources, "config", "params")
+    w_src = _first_source(scheme.weights.sources, "definition")
+    e_src = _first_source(scheme.embeddings.sources, "definition")
+    k_src = _first_source(scheme.kv_cache.sources, "definition")
+    bw = (acc.hbm_bandwidth, _first_source(acc.sources, "hbm_bandwidth"), None)
+    tp = (float(d.tp), USER_INPUT, None)
+    s_embed = 1.0 if conventions.stream_embeddings else 0.0
+
+    ev.run(
+        "streamed_bytes",
+        {
+            "N_linear": (float(p.linear_active), model_src, None),
+            "b_weights": (scheme.weights.bytes_per_param, w_src, None),
+            "N_lm_head": (float(p.lm_head), model_src, None),
+            "N_embedding": (float(p.embedding), model_src, None),
+            "N_other": (float(p.other), model_src, None),
+            "b_embed": (scheme.embeddings.bytes_per_param, e_src, None),
+            "s_embed": (s_embed, USER_INPUT, None),
+        },
+    )
+    resident = ev.run(
+        "resident_bytes",
+        {
+            "N_linear_total": (float(p.linear), model_src, None),
+            "b_weights": (scheme.weights.bytes_per_param, w_src, None),
+            "N_embedding": (float(p.embedding), model_src, None),
+            "N_lm_head_stored": (float(p.lm_head_stored), model_src, None),
+            "N_other": (float(p.other), model_src, None),
+            "b_embed": (scheme.embeddings.bytes_per_param, e_src, None),
+            "tp": tp,
+            "R_reserve": (conventions.runtime_reserve_bytes, USER_INPUT, None),
+        },
+    )
+    cap, cap_src = capacity(d, conventions)
+    _check_fits(d, conventions, resident, cap)
+
+    ev.run("decode_floor_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
+    ev.run("per_user_ceiling_tok_s", {"t_floor": ev.ref("decode_floor_s")})
+
+    kv_b = (scheme.kv_cache.bytes_per_param, k_src, None)
+    if arch.mla is not None:
+        ev.run(
+            "kv_bytes_per_token_mla",
+            {
+                "L_layers": (float(arch.num_layers), model_src, None),
+                "r_kv": (float(arch.mla.kv_lora_rank), model_src, None),
+                "d_rope": (float(arch.mla.qk_rope_head_dim), model_src, None),
+                "b_kv": kv_b,
+            },
+            name="kv_bytes_per_token",
+        )
+    elif arch.sliding_window_layers:
+        # Sliding-window layers hold at most a window of tokens: averaged over the longest length.
+        ev.run(
+            "kv_bytes_per_token_elements",
+            {"E_kv": (arch.kv_elements_per_token(max(seq_lens)), model_src, None), "b_kv": kv_b},
+            name="kv_bytes_per_token",
+        )
+    else:
+        ev.run(
+            "kv_bytes_per_token_gqa",
+            {
+                "L_layers": (float(arch.num_layers), model_src, None),
+                "H_kv": (float(arch.num_kv_heads), model_src, None),
+                "d_head": (float(arch.head_dim), model_src, None),
+                "b_kv": kv_b,
+            },
+            name="kv_bytes_per_token",
+        )
+    ev.run(
+        "kv_budget_bytes",
+        {
+            "C_hbm": (cap, cap_src, None),
+            "M_resident": ev.ref("resident_bytes"),
+            "H_headroom": (conventions.kv_headroom_bytes, USER_INPUT, None),
+        },
+    )
+    ev.run(
+        "kv_tokens",
+        {
+            "tp": tp,
+            "B_kv": ev.ref("kv_budget_bytes"),
+            "KV_token": ev.ref("kv_bytes_per_token"),
+            "rep_kv": (kv_replication(d), DERIVED, None),
+        },
+    )
+    for length in seq_lens:
+        ev.run(
+            "concurrency",
+            {"T_kv": ev.ref("kv_tokens"), "L_seq": (float(length), USER_INPUT, None)},
+            name=f"concurrency_at_{length}",
+            description=f"requests held in the KV cache at an average sequence length of {length} tokens",
+        )
+
+    fmt = d.compute_format
+    peak = (acc.peak_flops(fmt), _first_source(acc.sources, f"dense_flops.{fmt}"), None)
+    ev.run("ridge_flops_per_byte", {"F_peak": peak, "BW": bw})
+    n_compute = float(p.compute_active + (p.embedding + p.other if conventions.stream_embeddings else 0))
+    ev.run("decode_intensity", {"N_compute": (n_compute, model_src, None), "W_stream": ev.ref("streamed_bytes")})
+    intensity = (
+        (conventions.decode_intensity, USER_INPUT, None)
+        if conventions.decode_intensity is not None
+        else ev.ref("decode_intensity")
+    )
+    ev.run("decode_fraction_of_peak", {"I_decode": intensity, "BW": bw, "F_peak": peak})
+    ev.run(
+        "prefill_ceiling_tok_s",
+        {
+            "u_prefill": (prefill_utilization, USER_INPUT, None),
+            "tp": tp,
+            "F_peak": peak,
+            "N_compute": (n_compute, model_src, None),
+        },
+    )
+    return Bounds(
+        deployment=d,
+        conventions=conventions,
+        derivations=ev.derivations,
+        assumptions=_assumptions(d, conventions, fmt),
+        seq_lens=seq_lens,
+        prefill_utilization=prefill_utilization,
+    )
+
+
+def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -> tuple[str, ...]:
+    lines = list(conventions.describe())
+    if d.weight_only:
+        lines.append(
+            f"{d.accelerator.name} has no tensor cores for {d.scheme.weights.key}: weights are stored at "
+            f"{d.scheme.weights.bytes_per_param:g} B/param but dequantised, and matmuls run at {compute_format} "
+            "(weight-only quantisation; memory and bandwidth gain, no compute gain)"
+        )
+    lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
+    lines.append(
+        "prefill ceiling counts 2 FLOPs per multiplied parameter and leaves out attention FLOPs "
+        "(small against the matmuls below ~8k tokens of context for dense 70B-class models)"
+    )
+    if d.model.moe is not None:
+        lines.append("batch-1 decode streams only the active experts; larger batches touch more of them")
+    if d.scheme.weights.per_tensor_scale_bits:
+        lines.append(
+            f"{d.scheme.weights.key}'s per-tensor scales ({d.scheme.weights.per_tensor_scale_bits} bits per tensor) "
+            "are left out: a few kilobytes per model"
+        )
+    return tuple(lines)
+
+
+def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
+    """The candidate's decode-floor speed-up over the baseline, factorised by sympy into a
+    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term."""
+    from blackwell_decide.bounds import formulas as f
+
+    floor = f.formula("decode_floor_s").expr
+    names = ("W_stream", "tp", "BW")
+
+    def suffixed(tag: str) -> Any:
+        return floor.subs({f.symbol(n).sym: f.symbol_for(n, tag) for n in names})
+
+    groups = {
+        "bandwidth": {"BW_a", "BW_b"},
+        "footprint": {"W_stream_a", "W_stream_b"},
+        "parallelism": {"tp_a", "tp_b"},
+    }
+    terms = f.factorise_ratio(suffixed("a"), suffixed("b"), groups)
+    values: dict[str, float] = {}
+    for tag, bounds in (("a", baseline), ("b", candidate)):
+        values[f"W_stream_{tag}"] = bounds.value("streamed_bytes")
+        values[f"tp_{tag}"] = float(bounds.deployment.tp)
+        values[f"BW_{tag}"] = bounds.deployment.accelerator.hbm_bandwidth
+
+    def evaluate(expr: Any) -> float:
+        return float(expr.subs({f.symbol_for(k.rsplit("_", 1)[0], k.rsplit("_", 1)[1]): v for k, v in values.items()}))
+
+    total_expr = suffixed("a") / suffixed("b")
+    import sympy as sp
+
+    total_expr = sp.simplify(total_expr)
+    speedup_terms = [
+        SpeedupTerm(name=name, value=evaluate(expr), formula=f.to_text(expr), latex=f.to_latex(expr))
+        for name, expr in terms.items()
+        if not (name == "parallelism" and evaluate(expr) == 1.0)
+    ]
+    return Speedup(
+        baseline=baseline,
+        candidate=candidate,
+        value=evaluate(total_expr),
+        formula=f"speedup = {f.to_text(total_expr)}",
+        latex=f.to_latex(total_expr),
+        terms=tuple(speedup_terms),
+    )

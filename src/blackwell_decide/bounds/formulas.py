@@ -1,0 +1,230 @@
+"""The physical bounds as sympy expressions, each defined once and compiled once.
+
+Importing this module imports sympy, so callers import it lazily (inside functions): the CLI's
+``--help``, ``catalog`` and ``plugins`` paths never load it. Numeric evaluation goes through
+:func:`compiled`, which lambdifies an expression (with common-subexpression elimination) the
+first time it is asked for and caches the callable; it accepts floats or numpy arrays.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import sympy as sp
+
+
+@attrs.frozen
+class Symbol:
+    name: str
+    unit: str
+    description: str
+
+    @functools.cached_property
+    def sym(self) -> Any:
+        return sp.Symbol(self.name, positive=True)
+
+
+_SYMBOLS: dict[str, Symbol] = {
+    s.name: s
+    for s in (
+        Symbol("N_linear", "params", "linear (matmul) parameters read per token, excluding embedding and lm_head"),
+        Symbol("N_linear_total", "params", "all linear parameters stored (every expert)"),
+        Symbol("b_weights", "B/param", "bytes per parameter of the weight format, block scales included"),
+        Symbol("N_lm_head", "params", "lm_head parameters (vocab × hidden)"),
+        Symbol("N_lm_head_stored", "params", "lm_head parameters stored separately (0 when tied to the embedding)"),
+        Symbol("N_embedding", "params", "embedding-table parameters (vocab × hidden)"),
+        Symbol("N_other", "params", "norm and bias parameters, kept in the embedding format"),
+        Symbol("b_embed", "B/param", "bytes per parameter of the embedding / lm_head format"),
+        Symbol("s_embed", "0 or 1", "1 when the embedding table is counted as streamed every step (a convention)"),
+        Symbol("W_stream", "B", "bytes streamed from HBM per decode step (whole model)"),
+        Symbol("M_resident", "B", "resident bytes per GPU: weight shard plus runtime reserve"),
+        Symbol("R_reserve", "B", "runtime reserve per GPU (activations, CUDA graphs, allocator)"),
+        Symbol("tp", "GPUs", "tensor-parallel size"),
+        Symbol("BW", "B/s", "HBM bandwidth per GPU"),
+        Symbol("t_floor", "s", "decode floor per token at batch 1"),
+        Symbol("C_hbm", "B", "memory capacity per GPU on the chosen basis"),
+        Symbol("L_layers", "layers", "transformer layers"),
+        Symbol("H_kv", "heads", "key/value heads"),
+        Symbol("d_head", "elements", "head dimension"),
+        Symbol("r_kv", "elements", "MLA compressed KV latent rank"),
+        Symbol("d_rope", "elements", "MLA decoupled RoPE key dimension"),
+        Symbol("E_kv", "elements/token", "cached elements per token, all layers (sliding windows averaged)"),
+        Symbol("b_kv", "B/element", "bytes per element of the KV-cache format"),
+        Symbol("KV_token", "B/token", "KV-cache bytes per token, whole model"),
+        Symbol("rep_kv", "×", "copies of each KV head across the tensor-parallel group"),
+        Symbol("B_kv", "B", "KV-cache budget per GPU"),
+        Symbol("H_headroom", "B", "memory per GPU held back from the KV cache beyond the runtime reserve"),
+        Symbol("T_kv", "tokens", "tokens the KV cache holds across the tensor-parallel group"),
+        Symbol("L_seq", "tokens", "average sequence length (prompt + generated) per request"),
+        Symbol("F_peak", "FLOP/s", "dense peak FLOP/s of the compute format, per GPU"),
+        Symbol("N_compute", "params", "parameters multiplied per token (2 FLOPs each)"),
+        Symbol("I_decode", "FLOP/B", "arithmetic intensity of a batch-1 decode step"),
+        Symbol("u_prefill", "fraction", "achieved fraction of peak FLOP/s in prefill"),
+    )
+}
+
+
+def symbol(name: str) -> Symbol:
+    return _SYMBOLS[name]
+
+
+def _s(name: str) -> Any:
+    return _SYMBOLS[name].sym
+
+
+@attrs.frozen
+class Formula:
+    """One named expression: ``name = expr``, with the unit of its result."""
+
+    name: str
+    unit: str
+    description: str
+    expr: Any
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return tuple(sorted(str(s) for s in self.expr.free_symbols))
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} = {sp.sstr(self.expr)}"
+
+    @property
+    def latex(self) -> str:
+        escaped = self.name.replace("_", r"\_")
+        return rf"\mathrm{{{escaped}}} = {sp.latex(self.expr)}"
+
+
+def _build() -> dict[str, Formula]:
+    s = _s
+    streamed = s("N_linear") * s("b_weights") + (s("N_lm_head") + s("s_embed") * s("N_embedding") + s("N_other")) * s(
+        "b_embed"
+    )
+    resident = (
+        s("N_linear_total") * s("b_weights") + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
+    ) / s("tp") + s("R_reserve")
+    floor = s("W_stream") / (s("tp") * s("BW"))
+    formulas = [
+        Formula("streamed_bytes", "B", "bytes read from HBM per decode step at batch 1", streamed),
+        Formula("resident_bytes", "B", "bytes resident per GPU before any KV cache", resident),
+        Formula("decode_floor_s", "s", "decode latency floor per token at batch 1", floor),
+        Formula("per_user_ceiling_tok_s", "tok/s", "per-user decode ceiling at batch 1", 1 / s("t_floor")),
+        Formula(
+            "kv_bytes_per_token_gqa",
+            "B/token",
+            "KV bytes per token, grouped-query attention",
+            2 * s("L_layers") * s("H_kv") * s("d_head") * s("b_kv"),
+        ),
+        Formula(
+            "kv_bytes_per_token_mla",
+            "B/token",
+            "KV bytes per token, multi-head latent attention",
+            s("L_layers") * (s("r_kv") + s("d_rope")) * s("b_kv"),
+        ),
+        Formula(
+            "kv_bytes_per_token_elements", "B/token", "KV bytes per token from cached elements", s("E_kv") * s("b_kv")
+        ),
+        Formula(
+            "kv_budget_bytes",
+            "B",
+            "memory left for the KV cache per GPU",
+            s("C_hbm") - s("M_resident") - s("H_headroom"),
+        ),
+        Formula(
+            "kv_tokens",
+            "tokens",
+            "tokens the KV cache holds (whole tensor-parallel group)",
+            s("tp") * s("B_kv") / (s("KV_token") * s("rep_kv")),
+        ),
+        Formula(
+            "concurrency", "requests", "requests held in the KV cache at an average length", s("T_kv") / s("L_seq")
+        ),
+        Formula("ridge_flops_per_byte", "FLOP/B", "roofline ridge point", s("F_peak") / s("BW")),
+        Formula(
+            "decode_intensity", "FLOP/B", "batch-1 decode arithmetic intensity", 2 * s("N_compute") / s("W_stream")
+        ),
+        Formula(
+            "decode_fraction_of_peak",
+            "fraction",
+            "fraction of peak FLOP/s used by batch-1 decode",
+            s("I_decode") * s("BW") / s("F_peak"),
+        ),
+        Formula(
+            "prefill_ceiling_tok_s",
+            "tok/s",
+            "prefill ceiling of the tensor-parallel group at a utilisation",
+            s("u_prefill") * s("tp") * s("F_peak") / (2 * s("N_compute")),
+        ),
+    ]
+    return {f.name: f for f in formulas}
+
+
+@functools.cache
+def formulas() -> Mapping[str, Formula]:
+    return _build()
+
+
+def formula(name: str) -> Formula:
+    return formulas()[name]
+
+
+@attrs.frozen
+class CompiledFormula:
+    """A lambdified formula: call it with keyword arguments (floats or numpy arrays)."""
+
+    formula: Formula
+    args: tuple[str, ...]
+    function: Callable[..., Any]
+
+    def __call__(self, **values: Any) -> Any:
+        missing = [a for a in self.args if a not in values]
+        if missing:
+            raise TypeError(f"{self.formula.name} needs {', '.join(missing)}")
+        result = self.function(*(values[a] for a in self.args))
+        return result if isinstance(result, np.ndarray) else float(result)
+
+
+@functools.cache
+def compiled(name: str) -> CompiledFormula:
+    f = formula(name)
+    args = f.args
+    function = sp.lambdify([symbol(a).sym for a in args], f.expr, modules="numpy", cse=True)
+    return CompiledFormula(f, args, function)
+
+
+def factorise_ratio(numerator: Any, denominator: Any, groups: Mapping[str, set[str]]) -> dict[str, Any]:
+    """Split ``numerator / denominator`` into a product of terms, one per named group of symbols.
+
+    sympy simplifies the ratio and splits it into factors; each factor goes to the group whose
+    symbols it contains (a factor over symbols of several groups stays together under the names
+    joined by ``×``). The product of the returned terms equals the ratio.
+    """
+    ratio = sp.powsimp(sp.factor_terms(sp.simplify(numerator / denominator)))
+    terms: dict[str, Any] = {}
+    for factor in sp.Mul.make_args(ratio):
+        names = {str(sym) for sym in factor.free_symbols}
+        owners = [g for g, members in groups.items() if names & members] or ["constant"]
+        key = " × ".join(owners)
+        terms[key] = terms.get(key, sp.Integer(1)) * factor
+    return terms
+
+
+def substitute(expr: Any, values: Mapping[str, float]) -> float:
+    return float(expr.subs({symbol(k).sym: v for k, v in values.items() if k in _SYMBOLS}))
+
+
+def to_text(expr: Any) -> str:
+    return str(sp.sstr(expr))
+
+
+def to_latex(expr: Any) -> str:
+    return str(sp.latex(expr))
+
+
+def symbol_for(name: str, suffix: str) -> Any:
+    """A suffixed copy of a catalog symbol (``BW_a``) for comparing two deployments."""
+    return sp.Symbol(f"{name}_{suffix}", positive=True)
