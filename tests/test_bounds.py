@@ -1,0 +1,94 @@
+"""Bounds beyond the article: other models and formats, weight-only FP4 on Hopper, fit errors,
+derivation records."""
+
+from __future__ import annotations
+
+import pytest
+
+from blackwell_decide.bounds import compute_bounds
+from blackwell_decide.errors import DoesNotFitError, UnknownKeyError
+from blackwell_decide.resolve import resolve_deployment
+from blackwell_decide.units import GB
+
+
+def test_fp4_on_hopper_is_weight_only() -> None:
+    """Hopper has no FP4 tensor cores (NVIDIA NVFP4 blog, research catalog §2.2): NVFP4 weights
+    halve the bytes streamed but the matmuls run at BF16, and the output says so."""
+    d = resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="nvfp4")
+    assert d.weight_only
+    b = compute_bounds(d)
+    assert b.deployment.compute_format == "bf16"
+    assert any("weight-only" in a for a in b.assumptions)
+    # 40.61 GB streamed over 3.35 TB/s (physics convention)
+    assert b.decode_floor_s * 1e3 == pytest.approx(40.61 / 3.35, rel=0.001)
+
+
+def test_model_too_large_names_the_bytes_and_smallest_tp() -> None:
+    """Llama 3.1 405B at BF16: 2 B/param × 405.85 B params ≈ 811.7 GB; an H100 holds 85.5 GB
+    (81,559 MiB), so tp=16 (50.7 GB of weights per GPU) is the smallest power of two that fits."""
+    d = resolve_deployment(model="llama-3.1-405b", gpu="h100-sxm", weights="bf16")
+    with pytest.raises(DoesNotFitError) as info:
+        compute_bounds(d)
+    message = str(info.value)
+    assert "811.7 GB" in message
+    assert "--tp 16" in message
+
+
+def test_unknown_gpu_names_nearest_and_known_keys() -> None:
+    with pytest.raises(UnknownKeyError) as info:
+        resolve_deployment(model="llama-3.3-70b", gpu="b2000", weights="nvfp4")
+    assert info.value.nearest == "b200"
+    assert "h100-sxm" in str(info.value)
+
+
+def test_every_derivation_records_formula_inputs_and_sources() -> None:
+    b = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4"))
+    floor = b["decode_floor_s"]
+    assert floor.formula == "decode_floor_s = W_stream/(BW*tp)"
+    bw = next(i for i in floor.inputs if i.symbol == "BW")
+    assert bw.value == pytest.approx(7.7e12)
+    assert bw.source is not None and bw.source.url.startswith("http")
+    stream = next(i for i in floor.inputs if i.symbol == "W_stream")
+    assert stream.derived_from == "streamed_bytes"
+    doc = b.to_dict()
+    for key in (
+        "decode_floor_ms",
+        "per_user_ceiling_tok_s",
+        "streamed_bytes",
+        "resident_bytes",
+        "kv_bytes_per_token",
+        "kv_budget_bytes",
+        "kv_tokens",
+        "ridge_flops_per_byte",
+        "prefill_ceiling_tok_s",
+        "assumptions",
+        "derivations",
+    ):
+        assert key in doc
+
+
+def test_tensor_parallel_splits_weights_and_adds_kv_room() -> None:
+    """TP=2 on H100 FP8: each GPU holds half of 72.66 GB plus the 1 GB reserve; the floor halves."""
+    one = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8"))
+    two = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=2))
+    assert two.decode_floor_s == pytest.approx(one.decode_floor_s / 2)
+    assert two.value("resident_bytes") / GB == pytest.approx(72.656 / 2 + 1, abs=0.001)
+    assert two.value("kv_tokens") > 4 * one.value("kv_tokens")
+
+
+def test_mla_kv_cache_is_the_latent() -> None:
+    """DeepSeek-V3 caches (512 + 64) latent elements per layer over 61 layers (config.json:
+    kv_lora_rank 512, qk_rope_head_dim 64, num_hidden_layers 61)."""
+    d = resolve_deployment(model="deepseek-v3", gpu="b200", weights="nvfp4", kv="fp8", tp=8)
+    b = compute_bounds(d)
+    assert b.value("kv_bytes_per_token") == (512 + 64) * 61 * 1.0
+
+
+def test_numeric_formulas_accept_numpy_arrays() -> None:
+    import numpy as np
+
+    from blackwell_decide.bounds.formulas import compiled
+
+    floors = compiled("decode_floor_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW=np.array([7.7e12, 3.35e12]))
+    assert floors.shape == (2,)
+    assert floors[1] == pytest.approx(70e9 / 3.35e12)
