@@ -184,13 +184,16 @@ def build_catalog(
                 continue
             register(loaded, ep.name, ep.dist.name if ep.dist else None, builtin=False)
 
+    registration_order = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
     registries = _empty_registries()
     for registry_name, hook_name in _HOOK_FOR_REGISTRY.items():
         registry = registries[registry_name]
         hook: Any = getattr(pm.hook, hook_name)
         # Hook implementations are called one at a time (in registration order, built-ins
-        # first) so that a failure is pinned on its plugin and the rest still run.
-        for impl in reversed(hook.get_hookimpls()):
+        # first) so that a failure is pinned on its plugin and the rest still run. pluggy would
+        # call them newest first (and honour tryfirst), which would let a plugin shadow a
+        # built-in key and blame the built-in for the duplicate; the first registration wins.
+        for impl in sorted(hook.get_hookimpls(), key=lambda impl: registration_order[impl.plugin_name]):
             registry.current_plugin = impl.plugin_name
             try:
                 impl.function(registry=registry)
