@@ -183,7 +183,7 @@ def compute_bounds(
             "b_weights": (scheme.weights.bytes_per_param, w_src, None),
             "N_lm_head": (float(p.lm_head), model_src, None),
             "N_embedding": (float(p.embedding), model_src, None),
-            "N_other": (float(p.other), model_src, None),
+            "N_other": (float(p.other_active), model_src, None),
             "b_embed": (scheme.embeddings.bytes_per_param, e_src, None),
             "s_embed": (s_embed, USER_INPUT, None),
         },
