@@ -1,0 +1,75 @@
+"""The bounds and compare commands as a user runs them: output, JSON keys, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from blackwell_decide.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def test_bounds_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    # physics default: 40.61 GB over 7.7 TB/s = 5.27 ms (issue #2)
+    assert doc["decode_floor_ms"] == pytest.approx(5.274, abs=0.001)
+    assert doc["deployment"]["kv"] == "fp8"  # FP4 checkpoints are served with an FP8 KV cache
+    names = {d["name"] for d in doc["derivations"]}
+    assert {"streamed_bytes", "decode_floor_s", "kv_tokens", "prefill_ceiling_tok_s"} <= names
+    floor = next(d for d in doc["derivations"] if d["name"] == "decode_floor_s")
+    assert floor["latex"].startswith(r"\mathrm{decode\_floor\_s}")
+
+
+def test_article_preset_reproduces_the_b200_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    """Article Part 1.1: 42.7 GB / 7.7 TB/s ≈ 5.5 ms with --conventions article."""
+    main(["bounds", "--model", "llama-3.3-70b", "--gpu", "HGX B200", "--weights", "nvfp4", "--conventions", "article",
+          "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert round(doc["decode_floor_ms"], 1) == 5.5
+    assert any("label" in a for a in doc["assumptions"])
+
+
+def test_individual_flags_match_the_issue_spelling(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--stream-embeddings",
+          "--capacity-basis", "label", "--runtime-reserve-gb", "1", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["streamed_bytes"] / 1e9 == pytest.approx(42.71, abs=0.01)
+    assert doc["kv_budget_bytes"] / 1e9 == pytest.approx(136.29, abs=0.01)
+
+
+def test_compare_prints_the_factorised_speedup(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["compare", "--model", "llama-3.3-70b", "--baseline", "h100-sxm:fp8", "--candidate", "b200:nvfp4"])
+    assert code == 0
+    out = capsys.readouterr().out
+    # physics: 7.7/3.35 = 2.30 bandwidth × 70.555/40.608 = 1.74 footprint = 3.99
+    assert "3.99×" in out
+    assert "2.30 (bandwidth: BW_b/BW_a)" in out
+    assert "1.74 (footprint: W_stream_a/W_stream_b)" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["bounds", "--model", "llama-3.3-70b", "--gpu", "b2000", "--weights", "nvfp4"], "Did you mean 'b200'"),
+        (["bounds", "--model", "llama-3.1-405b", "--gpu", "h100-sxm", "--weights", "bf16"], "--tp 16"),
+        (["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--tp", "0"], "--tp"),
+        (["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp5"], "Did you mean 'nvfp4'"),
+        (["compare", "--model", "llama-3.3-70b", "--baseline", "h100", "--candidate", "b200:nvfp4"], "GPU:WEIGHTS"),
+        (["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--figures", "nope"], "tags"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
