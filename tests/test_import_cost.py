@@ -1,0 +1,109 @@
+"""The light commands stay light, and bad input on them is a message, not a traceback.
+
+Each check runs the CLI in a fresh interpreter, so modules imported by other tests cannot hide an
+import that ``--help``, ``catalog`` or ``plugins`` would pay for: sympy takes about a second to
+import and matplotlib more, and neither is needed to list the catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY_MODULES = ("sympy", "matplotlib")
+
+#: Runs ``main(argv)`` and records its exit code and which heavy modules ended up imported.
+PROBE = """
+import json, sys
+from blackwell_decide.cli import main
+
+argv, report = json.loads(sys.argv[1]), sys.argv[2]
+try:
+    code = main(argv)
+except SystemExit as exit_:  # --help exits through argparse
+    code = exit_.code
+heavy = [name for name in json.loads(sys.argv[3]) if name in sys.modules]
+with open(report, "w") as handle:
+    json.dump({"code": code, "heavy": heavy}, handle)
+"""
+
+
+def clean_environment(tmp_path: Path) -> dict[str, str]:
+    """The current environment without plugin switches or a developer's private rates file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLACKWELL_DECIDE_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    return env
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["catalog", "--help"],
+        ["catalog", "accelerators"],
+        ["catalog", "accelerators", "--json"],
+        ["catalog"],
+        ["plugins"],
+        ["plugins", "--json"],
+    ],
+    ids=" ".join,
+)
+def test_light_commands_do_not_import_sympy_or_matplotlib(tmp_path: Path, argv: list[str]) -> None:
+    report = tmp_path / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv), str(report), json.dumps(HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        env=clean_environment(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(report.read_text(encoding="utf-8"))
+    assert result["code"] == 0, completed.stderr
+    assert result["heavy"] == [], f"`blackwell-decide {' '.join(argv)}` imported {result['heavy']}"
+    assert completed.stdout.strip(), "the command printed nothing"
+
+
+def run_cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "blackwell_decide", *argv],
+        capture_output=True,
+        text=True,
+        env=clean_environment(tmp_path),
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["catalog", "accelerators", "b2000"],
+        ["catalog", "prices", "--gpu", "b2000"],
+    ],
+    ids=" ".join,
+)
+def test_an_unknown_gpu_exits_2_with_known_keys_and_nearest_match(tmp_path: Path, argv: list[str]) -> None:
+    completed = run_cli(tmp_path, *argv)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    err = completed.stderr
+    assert "Traceback" not in err
+    assert err.startswith("blackwell-decide: error: unknown accelerator 'b2000'. Did you mean 'b200'?")
+    known = err.split("Known accelerator keys: ", 1)[1].strip().rstrip(".").split(", ")
+    # The installed Gaudi pack's key is listed beside the built-ins.
+    assert {"b200", "h100-sxm", "gaudi-3"} <= set(known)
+    assert known == sorted(known)
+
+
+def test_an_unknown_section_is_an_argparse_usage_error(tmp_path: Path) -> None:
+    completed = run_cli(tmp_path, "catalog", "gpus")
+    assert completed.returncode == 2
+    assert "invalid choice: 'gpus'" in completed.stderr
+    assert "Traceback" not in completed.stderr
