@@ -412,7 +412,7 @@ def _parse_accelerator(entry: _Table, book: _SourceBook) -> Accelerator | None:
             interconnect_bandwidth=link_bandwidth,
             cooling=Cooling(cooling),
             # attrs types the frozenset converter's parameter as an unbound generic iterable
-            native_formats=native_formats,  # type: ignore[arg-type]
+            native_formats=native_formats,
             form_factor=entry.text("form_factor", example='"SXM"', required=False),
             aliases=entry.texts("aliases", example='["B200", "HGX B200"]'),
             sources=figures.sources,

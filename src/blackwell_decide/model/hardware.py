@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -20,6 +20,10 @@ class Cooling(enum.Enum):
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:
         raise ValueError(f"{attribute.name} must be positive, got {value!r}")
+
+
+def _format_keys(keys: Iterable[str]) -> frozenset[str]:
+    return frozenset(keys)
 
 
 @attrs.frozen
@@ -61,7 +65,7 @@ class Accelerator:
     interconnect: str
     interconnect_bandwidth: float  # bytes/s per GPU, both directions together
     cooling: Cooling = attrs.field(converter=Cooling)
-    native_formats: frozenset[str] = attrs.field(converter=frozenset)
+    native_formats: frozenset[str] = attrs.field(converter=_format_keys)
     form_factor: str = ""
     aliases: tuple[str, ...] = ()
     sources: Mapping[str, Source] = attrs.field(factory=dict)
