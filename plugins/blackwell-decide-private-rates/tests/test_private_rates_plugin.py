@@ -97,7 +97,7 @@ QUOTE = "[[quote]]\ngpu = 'b200'\ntier = 'negotiated'\nusd_per_gpu_hour = 2\n"
         ),
         (
             "provider = 'x'\nas_of = 2026-01-01\n" + QUOTE + QUOTE.replace("b200", "B200"),
-            r"quote\[1\]: a second negotiated rate for 'b200' \(first at quote\[0\]\)",
+            r"quote\[1\].tier: b200 negotiated is already priced at quote\[0\]",
         ),
     ],
 )

@@ -62,20 +62,12 @@ def rates_files(environ: Mapping[str, str] | None = None) -> list[Path]:
 def load_rates(path: Path) -> PriceSnapshot:
     """The snapshot in the rates file at ``path``; raises PriceFileError naming the file and keys."""
     snapshot = load_price_file(path)
-    problems = []
-    first_at: dict[tuple[str, str], int] = {}
-    for index, quote in enumerate(snapshot.quotes):
-        if quote.tier not in PRIVATE_TIERS:
-            problems.append(
-                f"quote[{index}].tier: {quote.tier!r} is a list-price tier; private rates are "
-                f"{' or '.join(repr(t) for t in PRIVATE_TIERS)} (put list prices in a public price file)"
-            )
-        seen = first_at.setdefault((quote.accelerator, quote.tier), index)
-        if seen != index:
-            problems.append(
-                f"quote[{index}]: a second {quote.tier} rate for {quote.accelerator!r} (first at quote[{seen}]); "
-                "keep one per gpu and tier"
-            )
+    problems = [
+        f"quote[{index}].tier: {quote.tier!r} is a list-price tier; private rates are "
+        f"{' or '.join(repr(t) for t in PRIVATE_TIERS)} (put list prices in a public price file)"
+        for index, quote in enumerate(snapshot.quotes)
+        if quote.tier not in PRIVATE_TIERS
+    ]
     if problems:
         raise PriceFileError(str(path), problems)
     return snapshot
