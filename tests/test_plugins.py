@@ -298,3 +298,40 @@ def test_several_broken_plugins_each_warn_once(add_entry_points: Any) -> None:
     catalog, messages = build_recording_warnings()
     assert sorted(m.split("'")[1] for m in messages) == sorted(ep.name for ep in entry_points)
     assert_installed_plugins_still_work(catalog)
+
+
+class AliasPrices:
+    """A price plugin that writes GPUs as people do: an alias, and one GPU nobody registered."""
+
+    __name__ = "alias-prices"
+
+    @hookimpl
+    def register_price_snapshots(self, registry: Registry[Any]) -> None:
+        import datetime as dt
+
+        from blackwell_decide.model import PriceQuote, PriceSnapshot, Source
+
+        src = Source("https://example.com/rates", "2026-11-01", "user")
+        day = dt.date(2026, 11, 1)
+        registry.add(
+            PriceSnapshot(
+                provider="acme",
+                as_of=day,
+                quotes=(
+                    PriceQuote("acme", "H100", "negotiated", 1.5, day, src),
+                    PriceQuote("acme", "h900", "negotiated", 9.0, day, src),
+                ),
+                source=src,
+            )
+        )
+
+
+def test_price_quotes_resolve_aliases_and_drop_unknown_gpus() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        catalog = plugins.build_catalog(extra_plugins=[AliasPrices()], entry_points=False)
+    snapshot = catalog.prices.get("acme@2026-11-01")
+    assert [q.accelerator for q in snapshot.quotes] == ["h100-sxm"]
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert "alias-prices" in messages[0] and "h900" in messages[0]

@@ -23,7 +23,7 @@ import attrs
 import pluggy
 
 from blackwell_decide import hookspecs
-from blackwell_decide.errors import PluginError
+from blackwell_decide.errors import PluginError, UnknownKeyError
 from blackwell_decide.model import Accelerator, ModelArch, NumberFormat, PriceSnapshot
 from blackwell_decide.registry import PluginProblem, Registry
 
@@ -202,6 +202,7 @@ def build_catalog(
                     raise
                 problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
         problems.extend(registry.problems)
+    problems.extend(_resolve_quoted_accelerators(registries["prices"], registries["accelerators"]))
 
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -226,6 +227,32 @@ def build_catalog(
         plugins=tuple(infos.values()),
         problems=tuple(problems),
     )
+
+
+def _resolve_quoted_accelerators(
+    prices: Registry[PriceSnapshot], accelerators: Registry[Accelerator]
+) -> list[PluginProblem]:
+    """Point every price quote at a registered accelerator key.
+
+    A price plugin cannot see the accelerator registry while its hook runs, so a quote written
+    with an alias ("H100") is resolved here; a quote for an accelerator nobody registered is
+    dropped with a problem naming the plugin, rather than silently matching nothing later.
+    """
+    problems: list[PluginProblem] = []
+    for snapshot in prices.values():
+        kept = []
+        for quote in snapshot.quotes:
+            try:
+                key = accelerators.resolve(quote.accelerator)
+            except UnknownKeyError as exc:
+                problems.append(
+                    PluginProblem(prices.owner(snapshot.key), f"price snapshot {snapshot.key!r}: {exc} Quote dropped.")
+                )
+                continue
+            kept.append(quote if key == quote.accelerator else attrs.evolve(quote, accelerator=key))
+        if kept != list(snapshot.quotes):
+            prices.update(snapshot.key, attrs.evolve(snapshot, quotes=tuple(kept)))
+    return problems
 
 
 @functools.cache

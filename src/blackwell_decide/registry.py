@@ -79,6 +79,11 @@ class Registry(Generic[T]):
         for alias in self._aliases_of(item):
             self._aliases.setdefault(_normalise(alias), key)
 
+    def update(self, name: str, item: T) -> None:
+        """Swap in a corrected entry under the same key and owner (used by the facade after
+        cross-registry checks, for instance to resolve a price quote's GPU alias)."""
+        self._items[self.resolve(name)] = item
+
     def resolve(self, name: str) -> str:
         """The canonical key for ``name`` (a key or an alias, any case); raises UnknownKeyError."""
         lowered = name.strip().lower()
