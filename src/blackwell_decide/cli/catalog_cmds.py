@@ -302,12 +302,12 @@ def models_text(models: list[ModelArch]) -> str:
                 str(model.num_attention_heads),
                 str(model.num_kv_heads),
                 f"{params.total / 1e9:.2f}",
-                f"{params.active / 1e9:.2f}",
+                f"{model.active_params_as_published / 1e9:.2f}",
             ]
         )
     return render_table(headers, rows) + (
-        "\n\nParameters are counted from the architecture (billions, embeddings included); "
-        "'active' is per token for mixture-of-experts models."
+        "\n\nParameters are counted from the architecture (billions, embeddings included). 'active' is per "
+        "token, counted the way each model's publisher does (gpt-oss and DeepSeek leave the embedding out)."
     )
 
 
