@@ -1,0 +1,64 @@
+"""Throughput against interactivity: a calibrated performance model of LLM serving.
+
+Physics first (weights and KV traffic, FLOPs, prefill sharing the GPU, tensor-parallel
+communication, KV capacity under the engine's memory settings), with a few efficiency and
+overhead figures per serving engine and accelerator family fitted to measurements. A prediction
+never beats the physical decode floor, and says which limit binds.
+
+    >>> from blackwell_decide.perf import Workload, predict          # doctest: +SKIP
+    >>> predict(deployment, Workload(1024, 1024), engine="vllm", concurrency=4).tpot_s
+"""
+
+from blackwell_decide.perf.ingest import (
+    Measurement,
+    load_dataset,
+    read_measurements,
+    read_sweep_csv,
+    read_vllm_bench_json,
+)
+from blackwell_decide.perf.model import (
+    Prediction,
+    at_interactivity,
+    choose_profile,
+    frontier,
+    max_throughput,
+    predict,
+    registered_profiles,
+)
+from blackwell_decide.perf.physics import BINDINGS, DeploymentTerms, deployment_terms
+from blackwell_decide.perf.profile import (
+    ENGINES,
+    CalibrationProfile,
+    EngineSettings,
+    ErrorRecord,
+    FitRecord,
+    profile_from_dict,
+    profile_to_dict,
+)
+from blackwell_decide.perf.workload import Workload
+
+__all__ = [
+    "BINDINGS",
+    "ENGINES",
+    "CalibrationProfile",
+    "DeploymentTerms",
+    "EngineSettings",
+    "ErrorRecord",
+    "FitRecord",
+    "Measurement",
+    "Prediction",
+    "Workload",
+    "at_interactivity",
+    "choose_profile",
+    "deployment_terms",
+    "frontier",
+    "load_dataset",
+    "max_throughput",
+    "predict",
+    "profile_from_dict",
+    "profile_to_dict",
+    "read_measurements",
+    "read_sweep_csv",
+    "read_vllm_bench_json",
+    "registered_profiles",
+]

@@ -1,0 +1,341 @@
+"""``predict``, ``calibrate`` and ``validate``: the calibrated throughput-against-interactivity
+model from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from blackwell_decide.cli._common import (
+    add_deployment_flags,
+    deployment_from_args,
+    positive_float,
+    positive_int,
+    print_json,
+    render_table,
+    set_handler,
+)
+from blackwell_decide.errors import UsageError
+
+if TYPE_CHECKING:
+    from blackwell_decide.perf import CalibrationProfile, Prediction
+    from blackwell_decide.perf.fit import FitResult
+
+ENGINE_CHOICES = ("vllm", "trtllm", "sglang")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="TPOT, TTFT, tokens/s per user and per GPU at a concurrency, an interactivity target or maximum load",
+        description="Predict serving performance from physics and a calibrated profile of the engine on the "
+        "accelerator family. Give exactly one of --concurrency, --interactivity, --max-throughput or --curve; "
+        "or answer many queries with --from-csv (columns model,gpu,weights,kv,tp,engine,isl,osl,concurrency; "
+        "concurrency may be 'max'; one JSON object per line).",
+    )
+    add_deployment_flags(p, required=False)
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="serving engine (default vllm)")
+    p.add_argument("--isl", type=positive_int, help="mean input (prompt) tokens per request")
+    p.add_argument("--osl", type=positive_int, help="mean output (generated) tokens per request")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--concurrency", type=positive_int, metavar="N", help="concurrent requests")
+    mode.add_argument(
+        "--interactivity", type=positive_float, metavar="TOK_S",
+        help="highest throughput with at least this many tokens/s per user",
+    )
+    mode.add_argument("--max-throughput", action="store_true", help="the highest output tokens/s per GPU")
+    mode.add_argument("--curve", action="store_true", help="the whole throughput-vs-interactivity frontier")
+    mode.add_argument("--from-csv", metavar="FILE", help="answer every query of a CSV, one JSON line each")
+    p.add_argument(
+        "--profile", metavar="KEY_OR_FILE", help="a calibration profile key or a JSON file from `calibrate -o`"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(p, _run_predict)
+
+    c = subparsers.add_parser(
+        "calibrate",
+        help="fit a calibration profile from your measurements (sweep CSV or `vllm bench serve` JSON)",
+        description="Fit the efficiency and overhead figures of one profile per engine and accelerator family "
+        "from measurements: CSV files in the serving-sweep layout (model,gpu,engine,weights,kv,tp,isl,osl,"
+        "concurrency,ttft_ms,tpot_ms) or result JSON files of `vllm bench serve --save-result` (give the "
+        "deployment flags for what those do not record), or shipped data sets (--dataset).",
+    )
+    c.add_argument("files", nargs="*", metavar="FILE", help="measurement files (.csv or .json)")
+    c.add_argument("--dataset", action="append", default=[], metavar="ID", help="a shipped data set to fit on")
+    c.add_argument(
+        "--holdout-dataset", action="append", default=[], metavar="ID",
+        help="a shipped data set to measure the error on (never fitted)",
+    )
+    c.add_argument("--holdout", action="append", default=[], metavar="FILE", help="a file to measure the error on")
+    c.add_argument(
+        "--engine", choices=ENGINE_CHOICES, help="fit only this engine's rows (also the engine of JSON files)"
+    )
+    c.add_argument("--family", help="fit only rows on this accelerator family (hopper, blackwell, ...)")
+    add_deployment_flags(c, required=False)
+    c.set_defaults(tp=None)  # JSON results may record tp themselves (--metadata tp=…)
+    c.add_argument("--no-cross-validation", action="store_true", help="skip tensor-parallel cross-validation")
+    c.add_argument("-o", "--output", metavar="PATH", help="write the fitted profile(s) as JSON")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(c, _run_calibrate)
+
+    v = subparsers.add_parser(
+        "validate",
+        help="errors of the shipped profiles on every shipped data set; exit 1 if a measurement beats a bound",
+        description="Mean absolute percentage error of TPOT, TTFT and throughput per shipped data set, "
+        "in-sample and held out, and tensor-parallel cross-validation. Exits 1 when a measured point "
+        "beats its physical bound (decode floor or throughput ceiling).",
+    )
+    v.add_argument("--no-cross-validation", action="store_true", help="skip the refits of the cross-validation")
+    v.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(v, _run_validate)
+
+
+# ------------------------------------------------------------------------------ predict
+def _load_profile(spec: str) -> CalibrationProfile | str:
+    path = Path(spec)
+    if not (spec.endswith(".json") or path.is_file()):
+        return spec
+    if not path.is_file():
+        raise UsageError(f"--profile {spec}: no such file; check the path or give a profile key")
+    from blackwell_decide.perf.profile import profile_from_dict
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"--profile {spec}: not a readable JSON file ({exc})") from None
+    entries = raw["profiles"] if isinstance(raw, dict) and "profiles" in raw else [raw]
+    if len(entries) != 1:
+        raise UsageError(
+            f"--profile {spec}: holds {len(entries)} profiles; write one per file (calibrate --engine/--family)"
+        )
+    try:
+        return profile_from_dict(entries[0], origin=spec)
+    except Exception as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    if args.from_csv:
+        return _run_from_csv(args)
+    from blackwell_decide.perf import Workload, at_interactivity, frontier, max_throughput, predict
+
+    if not (args.model or args.model_config) or not args.gpu or not args.weights:
+        raise UsageError("predict needs --model (or --model-config), --gpu and --weights (or --from-csv FILE)")
+    if args.isl is None or args.osl is None:
+        raise UsageError("predict needs --isl and --osl (mean input and output tokens per request)")
+    if not (args.concurrency or args.interactivity or args.max_throughput or args.curve):
+        raise UsageError("give one of --concurrency N, --interactivity TOK_S, --max-throughput or --curve")
+    deployment = deployment_from_args(args)
+    workload = Workload(args.isl, args.osl)
+    profile = _load_profile(args.profile) if args.profile else None
+    common: dict[str, Any] = {"engine": args.engine, "profile": profile}
+    if args.concurrency:
+        prediction = predict(deployment, workload, concurrency=args.concurrency, **common)
+    elif args.interactivity:
+        prediction = at_interactivity(deployment, workload, args.interactivity, **common)
+    elif args.max_throughput:
+        prediction = max_throughput(deployment, workload, **common)
+    else:
+        prediction = frontier(deployment, workload, **common)
+    if args.json:
+        records = prediction.records()
+        payload: dict[str, Any] = {
+            "deployment": prediction.deployment,
+            "engine": prediction.engine,
+            "isl": workload.isl,
+            "osl": workload.osl,
+            "notes": list(prediction.notes),
+        }
+        if prediction.is_curve:
+            payload["points"] = records
+        else:
+            payload.update(records[0])
+        print_json(payload)
+    else:
+        print(format_prediction(prediction))
+    return 0
+
+
+def format_prediction(prediction: Prediction) -> str:
+    records = prediction.records()
+    lo, hi = prediction.band
+    lines = [
+        f"{prediction.deployment} on {prediction.engine}, {prediction.workload.isl} in / "
+        f"{prediction.workload.osl} out tokens per request",
+        f"profile {prediction.profile}{' (extrapolated)' if prediction.extrapolated else ''}; "
+        f"band {lo:+.0%} / {hi:+.0%} (TPOT, throughput), {prediction.ttft_band[0]:+.0%} / "
+        f"{prediction.ttft_band[1]:+.0%} (TTFT); KV cache holds {int(prediction.kv_capacity)} requests",
+        "",
+    ]
+    headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding"]
+    rows = [
+        [
+            f"{r['concurrency']:g}", f"{r['tpot_ms']:.2f}", f"{r['floor_tpot_ms']:.2f}", f"{r['ttft_ms']:.0f}",
+            f"{r['tok_s_per_user']:.1f}", f"{r['output_tok_s_per_gpu']:,.0f}", r["binding"],
+        ]
+        for r in records
+    ]
+    lines.append(render_table(headers, rows))
+    if prediction.notes:
+        lines += ["", *(f"note: {n}" for n in prediction.notes)]
+    return "\n".join(lines)
+
+
+def _run_from_csv(args: argparse.Namespace) -> int:
+    from blackwell_decide.perf.batch import answer, read_queries
+
+    queries = read_queries(args.from_csv)
+    predictions = answer(queries, source=f"--from-csv {args.from_csv}")
+    out = sys.stdout
+    for query, prediction in zip(queries, predictions, strict=True):
+        record = prediction.records()[0]
+        line = {
+            "row": query.row,
+            "model": query.model,
+            "gpu": query.gpu,
+            "weights": query.weights,
+            "kv": query.kv,
+            "tp": query.tp,
+            "engine": query.engine,
+            "isl": query.workload.isl,
+            "osl": query.workload.osl,
+            "query_concurrency": "max" if query.concurrency is None else query.concurrency,
+            **record,
+        }
+        out.write(json.dumps(line) + "\n")
+    return 0
+
+
+# ------------------------------------------------------------------------------ calibrate
+def _read_files(files: list[str], args: argparse.Namespace) -> list[Any]:
+    """Measurements from FILEs; the deployment flags fill in what vLLM result JSONs omit."""
+    from blackwell_decide.perf.ingest import read_measurements
+
+    given = {"model": args.model, "gpu": args.gpu, "weights": args.weights, "kv": args.kv, "tp": args.tp}
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    overrides["engine"] = args.engine or "vllm"
+    return list(read_measurements(files, **overrides))
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from blackwell_decide.perf.calibrate import calibrate
+    from blackwell_decide.perf.ingest import load_dataset
+    from blackwell_decide.perf.profile import profile_to_dict
+
+    if not args.files and not args.dataset:
+        raise UsageError("calibrate needs measurement files (FILE ...) or --dataset ID")
+    measurements = _read_files(args.files, args)
+    for dataset_id in args.dataset:
+        measurements.extend(load_dataset(dataset_id))
+    held = _read_files(args.holdout, args) if args.holdout else []
+    for dataset_id in args.holdout_dataset:
+        held.extend(load_dataset(dataset_id))
+    results = calibrate(
+        measurements, engine=args.engine, family=args.family, held_out=held,
+        cross_validate=not args.no_cross_validation,
+    )
+    documents = [profile_to_dict(r.profile) for r in results]
+    if args.output:
+        payload: Any = documents[0] if len(documents) == 1 else {"profiles": documents}
+        try:
+            Path(args.output).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"-o {args.output}: cannot write ({exc})") from None
+    if args.json:
+        print_json({"profiles": documents, "fit": [_fit_summary(r) for r in results]})
+    else:
+        print("\n\n".join(format_fit(r) for r in results))
+        if args.output:
+            print(f"\nwrote {args.output}")
+    return 0
+
+
+def _fit_summary(result: FitResult) -> dict[str, Any]:
+    return {
+        "profile": result.profile.key,
+        "free": list(result.free),
+        "mape": {k: {"value": v[0], "points": v[1]} for k, v in result.summary().items()},
+        "skipped": list(result.skipped),
+    }
+
+
+def format_fit(result: FitResult) -> str:
+    from blackwell_decide.perf.profile import PARAMETER_MEANINGS
+
+    p = result.profile
+    fit = p.fitted_on
+    lines = [f"profile {p.key} ({p.engine} on {p.family})"]
+    if fit is not None:
+        lines.append(
+            f"fitted on {fit.rows} points of {', '.join(fit.datasets)} (measured {fit.measured}) "
+            f"on {', '.join(fit.accelerators)}"
+        )
+    rows = []
+    for name, value in p.parameters().items():
+        shown = f"{value * 1e6:.1f} µs" if name.endswith("_s") and name != "ttft_overhead_s" else (
+            f"{value * 1e3:.1f} ms" if name == "ttft_overhead_s" else f"{value:.3f}"
+        )
+        rows.append([name, shown, "fitted" if name in result.free else "fixed", PARAMETER_MEANINGS.get(name, "")])
+    lines += ["", render_table(["parameter", "value", "", "meaning"], rows), ""]
+    summary = result.summary()
+    err_rows = []
+    for split in ("in_sample", "held_out", "cross_validated"):
+        cells = []
+        for metric in ("tpot", "ttft", "throughput"):
+            mape_value, n = summary[f"{metric}_{split}"]
+            cells.append("-" if mape_value is None else f"{mape_value * 100:.1f} % ({n})")
+        err_rows.append([split.replace("_", "-"), *cells])
+    lines.append(render_table(["fit error (MAPE)", "TPOT", "TTFT", "throughput"], err_rows))
+    lo, hi = p.error.band
+    lines.append(f"prediction band: {lo:+.0%} / {hi:+.0%} (TPOT, throughput); "
+                 f"{p.error.ttft_band[0]:+.0%} / {p.error.ttft_band[1]:+.0%} (TTFT)")
+    if result.skipped:
+        lines.append(f"skipped {len(result.skipped)} point(s): " + "; ".join(result.skipped[:5]))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ validate
+def _run_validate(args: argparse.Namespace) -> int:
+    from blackwell_decide.perf.validate import render, validate
+
+    report = validate(cross_validation=not args.no_cross_validation)
+    if args.json:
+        print_json(
+            {
+                "datasets": [
+                    {
+                        "id": d.dataset.id,
+                        "role": d.dataset.role,
+                        "rows": d.rows,
+                        "source": d.dataset.source.cite(),
+                        "splits": [
+                            {
+                                "split": s.split,
+                                "profiles": list(s.profiles),
+                                "mape": {k: {"value": v[0], "points": v[1]} for k, v in s.scores.items()},
+                            }
+                            for s in d.splits
+                        ],
+                        "violations": list(d.violations),
+                        "skipped": list(d.skipped),
+                    }
+                    for d in report.datasets
+                ],
+                "cross_validation": [
+                    {
+                        "profile": c.profile,
+                        "train_tp": list(c.train_tp),
+                        "test_tp": list(c.test_tp),
+                        "mape": {k: {"value": v[0], "points": v[1]} for k, v in c.scores.items()},
+                    }
+                    for c in report.cross_validation
+                ],
+                "ok": report.ok,
+            }
+        )
+    else:
+        print(render(report))
+    return 0 if report.ok else 1

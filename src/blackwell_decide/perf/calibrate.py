@@ -1,0 +1,102 @@
+"""Calibrating profiles from measurements: group them by engine and accelerator family, start
+from the registered profile of that pair (for its engine settings), bound the efficiencies by the
+shipped microbenchmarks, and fit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.evaluate import DeploymentCache
+from blackwell_decide.perf.fit import FitResult, efficiency_caps, fit_profile
+from blackwell_decide.perf.ingest import Measurement, Microbenchmark
+from blackwell_decide.perf.model import registered_profiles
+from blackwell_decide.perf.profile import CalibrationProfile, check_engine
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
+
+MICROBENCHMARKS_DATASET = "microbenchmarks"
+
+
+def shipped_microbenchmarks() -> tuple[Microbenchmark, ...]:
+    from blackwell_decide.datasets import get_dataset
+    from blackwell_decide.perf.ingest import read_microbenchmarks
+
+    return read_microbenchmarks(get_dataset(MICROBENCHMARKS_DATASET).path)
+
+
+def base_profile(engine: str, family: str, catalog: Catalog | None = None) -> CalibrationProfile:
+    """The registered profile for (engine, family), or a copy of the engine's profile on another
+    family re-keyed for this one (engine settings are per engine)."""
+    profiles = registered_profiles(catalog)
+    for p in profiles:
+        if p.engine == engine and p.family.lower() == family.lower():
+            return p
+    same_engine = [p for p in profiles if p.engine == engine]
+    if not same_engine:
+        raise UsageError(f"no registered profile for engine {engine!r} to take its engine settings from")
+    return attrs.evolve(same_engine[0], key=f"{engine}-{family.lower()}", family=family.lower(), fitted_on=None)
+
+
+def calibrate(
+    measurements: Sequence[Measurement],
+    *,
+    engine: str | None = None,
+    family: str | None = None,
+    held_out: Sequence[Measurement] = (),
+    cross_validate: bool = True,
+    catalog: Catalog | None = None,
+    cache: DeploymentCache | None = None,
+    today: str | None = None,
+) -> list[FitResult]:
+    """Fit one profile per (engine, accelerator family) found in ``measurements`` (only
+    ``engine`` / ``family`` when given). ``held_out`` rows of the same pair measure the error on
+    data not used for fitting."""
+    cache = cache or DeploymentCache(catalog)
+    engine = check_engine(engine) if engine else None
+    groups: dict[tuple[str, str], list[Measurement]] = {}
+    unresolved: list[str] = []
+    for m in measurements:
+        try:
+            terms = cache.terms(m.deployment_key)
+        except Exception as exc:  # reported below when nothing at all resolves
+            unresolved.append(f"{m.label}: {exc}")
+            continue
+        pair = (m.engine, terms.family.lower())
+        if (engine is None or pair[0] == engine) and (family is None or pair[1] == family.lower()):
+            groups.setdefault(pair, []).append(m)
+    if not groups:
+        detail = f" ({'; '.join(unresolved[:3])})" if unresolved else ""
+        wanted = " ".join(x for x in (engine, family) if x)
+        raise UsageError(f"no measurements to fit{' for ' + wanted if wanted else ''}{detail}")
+    micro = shipped_microbenchmarks()
+    results = []
+    for (group_engine, group_family), rows in sorted(groups.items()):
+        held = [
+            m for m in held_out
+            if m.engine == group_engine and _family_of(m, cache) == group_family
+        ]
+        results.append(
+            fit_profile(
+                rows,
+                base_profile(group_engine, group_family, catalog),
+                held_out=held,
+                caps=efficiency_caps(group_family, micro, catalog),
+                cross_validate=cross_validate,
+                selection=f"{group_engine} rows on {group_family} accelerators",
+                cache=cache,
+                today=today,
+            )
+        )
+    return results
+
+
+def _family_of(m: Measurement, cache: DeploymentCache) -> str | None:
+    try:
+        return cache.terms(m.deployment_key).family.lower()
+    except Exception:  # an unresolvable held-out row simply belongs to no group
+        return None

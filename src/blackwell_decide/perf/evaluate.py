@@ -1,0 +1,195 @@
+"""Predict measured operating points and compare: the shared core of fitting and validation.
+
+Measurements are resolved to deployments through the catalog once per distinct
+(model, GPU, weights, KV, TP), grouped by deployment, engine and workload, and simulated with
+one vectorised call per group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+
+from blackwell_decide.errors import BlackwellDecideError
+from blackwell_decide.perf.ingest import Measurement
+from blackwell_decide.perf.model import concurrency_grid
+from blackwell_decide.perf.physics import DeploymentTerms, decode_floor, deployment_terms, simulate
+from blackwell_decide.perf.profile import CalibrationProfile
+
+if TYPE_CHECKING:
+    from blackwell_decide.model import Deployment
+    from blackwell_decide.plugins import Catalog
+
+ProfileFor = Callable[[Measurement, DeploymentTerms], CalibrationProfile]
+
+
+@attrs.frozen
+class PointResult:
+    """A measurement beside its prediction. Predicted values are None where the measurement has
+    no counterpart (an offline run has no TPOT); ``floor_tpot_s`` is the physical decode floor at
+    the measured concurrency, and ``throughput_ceiling_per_gpu`` the physical output-token
+    ceiling per GPU (all bytes at peak bandwidth, all FLOPs at peak compute)."""
+
+    measurement: Measurement
+    profile: str
+    tpot_s: float | None
+    ttft_s: float | None
+    output_tok_s_per_gpu: float | None
+    floor_tpot_s: float | None
+    throughput_ceiling_per_gpu: float
+
+    def relative_error(self, metric: str) -> float | None:
+        """(predicted − measured) / measured for ``tpot``, ``ttft`` or ``throughput``."""
+        m = self.measurement
+        pairs = {
+            "tpot": (self.tpot_s, m.tpot_s),
+            "ttft": (self.ttft_s, m.ttft_s),
+            "throughput": (self.output_tok_s_per_gpu, m.output_tok_s_per_gpu),
+        }
+        predicted, measured = pairs[metric]
+        if predicted is None or measured is None:
+            return None
+        return (predicted - measured) / measured
+
+    @property
+    def beats_bound(self) -> list[str]:
+        """The bounds this measurement beats (which would mean a wrong declaration or a
+        trick such as speculative decoding): empty when it respects them."""
+        m = self.measurement
+        broken = []
+        if m.tpot_s is not None and self.floor_tpot_s is not None and m.tpot_s < self.floor_tpot_s:
+            broken.append(f"TPOT {m.tpot_s * 1e3:.2f} ms < floor {self.floor_tpot_s * 1e3:.2f} ms")
+        per_gpu = m.output_tok_s_per_gpu
+        if per_gpu is not None and per_gpu > self.throughput_ceiling_per_gpu:
+            broken.append(f"{per_gpu:.0f} tok/s/GPU > ceiling {self.throughput_ceiling_per_gpu:.0f}")
+        return broken
+
+
+@attrs.frozen
+class Skipped:
+    measurement: Measurement
+    reason: str
+
+
+class DeploymentCache:
+    """Resolved deployments and their step constants, one per (model, GPU, weights, KV, TP)."""
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self._catalog = catalog
+        self._terms: dict[tuple[str, str, str, str, int], DeploymentTerms | BlackwellDecideError] = {}
+        self._deployments: dict[tuple[str, str, str, str, int], Deployment] = {}
+
+    def deployment(self, key: tuple[str, str, str, str, int]) -> Deployment:
+        from blackwell_decide.resolve import resolve_deployment
+
+        if key not in self._deployments:
+            model, gpu, weights, kv, tp = key
+            self._deployments[key] = resolve_deployment(
+                model=model, gpu=gpu, weights=weights, kv=kv or None, tp=tp, catalog=self._catalog
+            )
+        return self._deployments[key]
+
+    def terms(self, key: tuple[str, str, str, str, int]) -> DeploymentTerms:
+        """Step constants for ``key``; a resolution error is remembered and raised again."""
+        if key not in self._terms:
+            try:
+                self._terms[key] = deployment_terms(self.deployment(key))
+            except BlackwellDecideError as exc:
+                self._terms[key] = exc
+        found = self._terms[key]
+        if isinstance(found, BlackwellDecideError):
+            raise found
+        return found
+
+
+def throughput_ceiling(terms: DeploymentTerms, measurement: Measurement) -> float:
+    """Physical output tokens/s per GPU: the best over batch sizes of batch / time, where time
+    counts every byte at peak bandwidth and the prompt's and the decode's FLOPs at peak compute.
+    The batch is at most what the whole memory (not an engine's share of it) holds."""
+    workload = measurement.workload
+    context = workload.decode_context
+    free = terms.memory_bytes - terms.resident_weight_bytes
+    most = max(1.0, free / (terms.kv_bytes_per_token(context) * context))
+    batch = concurrency_grid(most, points=64)
+    floor = decode_floor(terms, workload, batch)
+    prefill = batch * workload.prefill_per_output * terms.linear_flops_per_token / terms.peak_flops
+    return float(np.max(batch / (floor + prefill))) / terms.tp
+
+
+def evaluate(
+    measurements: Iterable[Measurement],
+    profile_for: ProfileFor,
+    *,
+    cache: DeploymentCache | None = None,
+) -> tuple[list[PointResult], list[Skipped]]:
+    """Predict every measurement with the profile ``profile_for`` picks for it."""
+    cache = cache or DeploymentCache()
+    groups: dict[tuple[object, ...], list[Measurement]] = {}
+    skipped: list[Skipped] = []
+    for m in measurements:
+        try:
+            terms = cache.terms(m.deployment_key)
+        except BlackwellDecideError as exc:
+            skipped.append(Skipped(m, str(exc)))
+            continue
+        profile = profile_for(m, terms)
+        groups.setdefault((m.deployment_key, profile.key, id(profile), m.workload, m.concurrency is None), []).append(m)
+    results: list[PointResult] = []
+    for (key, _, _, workload, offline), members in groups.items():
+        terms = cache.terms(key)  # type: ignore[arg-type]
+        profile = profile_for(members[0], terms)
+        results.extend(_evaluate_group(terms, profile, workload, members, offline))  # type: ignore[arg-type]
+    return results, skipped
+
+
+def _evaluate_group(
+    terms: DeploymentTerms,
+    profile: CalibrationProfile,
+    workload: object,
+    members: Sequence[Measurement],
+    offline: bool,
+) -> list[PointResult]:
+    from blackwell_decide.perf.workload import Workload
+
+    assert isinstance(workload, Workload)
+    out = []
+    if offline:
+        probe = simulate(terms, profile, workload, np.array([1.0]))
+        grid = np.arange(1.0, max(probe.kv_capacity, 1.0) + 1.0)
+        result = simulate(terms, profile, workload, grid)
+        best = float(np.max(result.output_tok_s_per_gpu))
+        for m in members:
+            out.append(
+                PointResult(m, profile.key, None, None, best, None, throughput_ceiling(terms, m))
+            )
+        return out
+    concurrency = np.array([float(m.concurrency or 1) for m in members])
+    result = simulate(terms, profile, workload, concurrency)
+    # The bound uses the batch that physically fits in the whole memory, never more.
+    free = terms.memory_bytes - terms.resident_weight_bytes
+    most = max(1.0, free / (terms.kv_bytes_per_token(workload.decode_context) * workload.decode_context))
+    floor = decode_floor(terms, workload, np.minimum(concurrency, most))
+    for i, m in enumerate(members):
+        out.append(
+            PointResult(
+                m,
+                profile.key,
+                float(result.tpot_s[i]),
+                float(result.ttft_s[i]),
+                float(result.output_tok_s_per_gpu[i]),
+                float(floor[i]),
+                throughput_ceiling(terms, m),
+            )
+        )
+    return out
+
+
+def mape(results: Iterable[PointResult], metric: str) -> tuple[float | None, int]:
+    """Mean absolute percentage error (a fraction) of ``metric`` and the number of points."""
+    errors = [abs(e) for r in results if (e := r.relative_error(metric)) is not None]
+    if not errors:
+        return None, 0
+    return float(np.mean(errors)), len(errors)

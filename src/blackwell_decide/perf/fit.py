@@ -1,0 +1,373 @@
+"""Fitting calibration profiles to measurements: a small bounded Levenberg–Marquardt in numpy.
+
+The residuals are log-ratios of predicted to measured TPOT, TTFT and (where measured, not
+derived) throughput. Parameters stay inside physical bounds through a logistic transform: the
+achieved bandwidth and compute fractions below the best measured stream and GEMM fractions of
+the accelerator family (microbenchmarks), overheads within tens to hundreds of microseconds.
+Only parameters the data can identify are freed: the 4-bit path needs 4-bit and other rows, the
+all-reduce latency several tensor-parallel sizes, the TTFT terms TTFT data. The fixed per-step
+time cannot be told apart from the per-layer latency with one model and stays at its start
+value. Every fit starts from :data:`START`, so refitting the same data gives the same profile.
+
+The error of a fit is measured three ways: in-sample; on held-out data (other workload shapes,
+other benchmarks), never used for fitting; and by tensor-parallel cross-validation (refit on
+the smaller TP sizes, predict the larger ones). The prediction band comes from the worst
+out-of-sample error available.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
+from blackwell_decide.perf.ingest import Measurement
+from blackwell_decide.perf.physics import DeploymentTerms
+from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, ErrorRecord, FitRecord
+
+if TYPE_CHECKING:
+    from blackwell_decide.perf.ingest import Microbenchmark
+    from blackwell_decide.plugins import Catalog
+
+FloatArray = NDArray[np.float64]
+
+METRIC_WEIGHTS: dict[str, float] = {"tpot": 1.0, "ttft": 0.5, "throughput": 1.0}
+#: Where every fit starts, and the values of parameters the data cannot identify. The fixed step
+#: time is a sampling-and-scheduling estimate; the rest are mid-range physical guesses.
+START: dict[str, float] = {
+    "eta_bw": 0.8,
+    "eta_compute": 0.5,
+    "eta_prefill": 0.5,
+    "step_overhead_s": 1e-4,
+    "layer_overhead_s": 4e-5,
+    "sequence_overhead_s": 2e-5,
+    "allreduce_latency_s": 5e-6,
+    "low_bit_bw_factor": 0.85,
+    "low_bit_layer_overhead_s": 5e-6,
+    "ttft_overhead_s": 0.03,
+    "ttft_steps": 2.0,
+    "burst_share": 0.1,
+}
+#: Efficiencies taken from microbenchmarks of the accelerator family when there are some.
+MEASURED_NOT_FITTED = ("eta_bw", "eta_compute")
+#: A band's half-width is this multiple of the out-of-sample MAPE, rounded up to 5 %.
+BAND_PER_MAPE = 2.0
+MIN_BAND = 0.10
+MIN_TTFT_BAND = 0.20
+
+
+# ------------------------------------------------------------------------------ the solver
+def least_squares(
+    residuals: Callable[[FloatArray], FloatArray],
+    start: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    *,
+    max_iterations: int = 80,
+    tolerance: float = 1e-9,
+) -> tuple[FloatArray, float]:
+    """Minimise ``sum(residuals(x)**2)`` for ``lower < x < upper`` (Levenberg–Marquardt on a
+    logistic reparameterisation, forward-difference Jacobian). Returns (x, cost)."""
+    span = upper - lower
+    inner = np.clip((start - lower) / span, 1e-4, 1 - 1e-4)
+    z = np.log(inner / (1.0 - inner))
+
+    def to_x(zz: FloatArray) -> FloatArray:
+        return np.asarray(lower + span / (1.0 + np.exp(-zz)))
+
+    r = residuals(to_x(z))
+    cost = float(r @ r)
+    damping = 1e-2
+    step = 1e-5
+    for _ in range(max_iterations):
+        jac = np.empty((r.size, z.size))
+        for j in range(z.size):
+            dz = z.copy()
+            dz[j] += step
+            jac[:, j] = (residuals(to_x(dz)) - r) / step
+        grad = jac.T @ r
+        normal = jac.T @ jac
+        improved = converged = False
+        while damping < 1e10:
+            lhs = normal + damping * np.diag(np.maximum(np.diag(normal), 1e-12))
+            try:
+                delta = np.linalg.solve(lhs, -grad)
+            except np.linalg.LinAlgError:
+                damping *= 10
+                continue
+            z_new = np.clip(z + delta, -30, 30)
+            r_new = residuals(to_x(z_new))
+            cost_new = float(r_new @ r_new)
+            if cost_new < cost:
+                converged = cost - cost_new < tolerance * max(cost, 1e-12)
+                z, r, cost = z_new, r_new, cost_new
+                damping = max(damping / 3.0, 1e-7)
+                improved = True
+                break
+            damping *= 4.0
+        if not improved or converged:
+            break
+    return to_x(z), cost
+
+
+# ------------------------------------------------------------------------------ fitting
+@attrs.frozen
+class FitResult:
+    """A fitted profile and the predictions behind its error figures."""
+
+    profile: CalibrationProfile
+    free: tuple[str, ...]
+    in_sample: tuple[PointResult, ...]
+    held_out: tuple[PointResult, ...]
+    cross_validated: tuple[PointResult, ...]
+    skipped: tuple[str, ...]
+
+    def summary(self) -> dict[str, tuple[float | None, int]]:
+        """MAPE and number of points per metric and split (``tpot_in_sample``, …)."""
+        out: dict[str, tuple[float | None, int]] = {}
+        for label, points in (
+            ("in_sample", self.in_sample),
+            ("held_out", self.held_out),
+            ("cross_validated", self.cross_validated),
+        ):
+            for metric in ("tpot", "ttft", "throughput"):
+                out[f"{metric}_{label}"] = mape(points, metric)
+        return out
+
+
+def identifiable(measurements: Sequence[Measurement], terms_of: Callable[[Measurement], DeploymentTerms]) -> list[str]:
+    """The parameters these measurements can pin down (see the module docstring)."""
+    free = ["eta_bw", "eta_compute", "eta_prefill", "layer_overhead_s", "sequence_overhead_s"]
+    if {terms_of(m).low_bit for m in measurements} == {True, False}:
+        free += ["low_bit_bw_factor", "low_bit_layer_overhead_s"]
+    tps = {m.tp for m in measurements}
+    if len(tps) > 1 and max(tps) > 1:
+        free.append("allreduce_latency_s")
+    with_ttft = [m for m in measurements if m.ttft_s is not None]
+    if with_ttft:
+        free += ["ttft_overhead_s", "ttft_steps"]
+        if any((m.concurrency or 0) > 1 for m in with_ttft):
+            free.append("burst_share")
+    return free
+
+
+def efficiency_caps(
+    family: str, microbenchmarks: Sequence[Microbenchmark], catalog: Catalog | None = None
+) -> dict[str, float]:
+    """Upper bounds for achieved fractions on ``family``: the best measured stream bandwidth and
+    GEMM throughput of its accelerators as fractions of their catalog peaks (none where the
+    microbenchmarks cover no accelerator of the family)."""
+    from blackwell_decide.plugins import get_catalog
+
+    registry = (catalog or get_catalog()).accelerators
+    bw: list[float] = []
+    gemm: list[float] = []
+    for mb in microbenchmarks:
+        if mb.gpu not in registry:
+            continue
+        acc = registry.get(mb.gpu)
+        if acc.family.lower() != family.lower():
+            continue
+        if mb.kind == "bandwidth":
+            bw.append(mb.value / acc.hbm_bandwidth)
+        elif mb.compute_format in acc.dense_flops:
+            gemm.append(mb.value / acc.dense_flops[mb.compute_format])
+    caps = {}
+    if bw:
+        caps["eta_bw"] = min(max(bw), PARAMETER_BOUNDS["eta_bw"][1])
+    if gemm:
+        caps["eta_compute"] = caps["eta_prefill"] = min(max(gemm), PARAMETER_BOUNDS["eta_compute"][1])
+    return caps
+
+
+def _residuals(points: Sequence[PointResult]) -> FloatArray:
+    out = []
+    for p in points:
+        m = p.measurement
+        for metric, predicted, measured, derived in (
+            ("tpot", p.tpot_s, m.tpot_s, False),
+            ("ttft", p.ttft_s, m.ttft_s, False),
+            ("throughput", p.output_tok_s_per_gpu, m.output_tok_s_per_gpu, m.throughput_derived),
+        ):
+            if predicted is None or measured is None or derived:
+                continue
+            out.append(METRIC_WEIGHTS[metric] * math.log(max(predicted, 1e-12) / measured))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _usable(measurements: Sequence[Measurement], cache: DeploymentCache) -> tuple[list[Measurement], list[str]]:
+    usable: list[Measurement] = []
+    skipped: list[str] = []
+    for m in measurements:
+        try:
+            cache.terms(m.deployment_key)
+        except Exception as exc:  # a row the catalog cannot resolve is reported, not fatal
+            skipped.append(f"{m.label}: {exc}")
+        else:
+            usable.append(m)
+    return usable, skipped
+
+
+def _solve(
+    usable: Sequence[Measurement],
+    base: CalibrationProfile,
+    caps: Mapping[str, float],
+    cache: DeploymentCache,
+    free: Sequence[str] | None,
+) -> tuple[CalibrationProfile, list[str]]:
+    """Fit the free parameters. Achieved bandwidth and decode compute fractions that a
+    microbenchmark measured (``caps`` for ``eta_bw`` / ``eta_compute``) are set to the measured
+    values, not fitted: the serving data then fit overheads and prefill, which they can tell
+    apart, instead of trading bandwidth against a per-layer latency, which two TP sizes cannot."""
+    measured = {k: v for k, v in caps.items() if k in MEASURED_NOT_FITTED}
+    names = list(free) if free is not None else identifiable(usable, lambda m: cache.terms(m.deployment_key))
+    names = [n for n in names if n not in measured]
+    bounds = {k: PARAMETER_BOUNDS[k] for k in names}
+    for name, cap in caps.items():
+        if name in bounds:
+            bounds[name] = (bounds[name][0], max(cap, bounds[name][0] + 1e-3))
+    lower = np.array([bounds[n][0] for n in names])
+    upper = np.array([bounds[n][1] for n in names])
+    start = base.with_parameters({**START, **measured})
+    initial = np.clip(np.array([START[n] for n in names]), lower, upper)
+
+    def profile_at(x: FloatArray) -> CalibrationProfile:
+        return start.with_parameters(dict(zip(names, (float(v) for v in x), strict=True)))
+
+    def residuals(x: FloatArray) -> FloatArray:
+        candidate = profile_at(x)
+        points, _ = evaluate(usable, lambda _m, _t: candidate, cache=cache)
+        return _residuals(points)
+
+    x, _ = least_squares(residuals, initial, lower, upper)
+    return profile_at(x), names
+
+
+def cross_validate_tp(
+    measurements: Sequence[Measurement],
+    base: CalibrationProfile,
+    *,
+    caps: Mapping[str, float] | None = None,
+    cache: DeploymentCache | None = None,
+) -> tuple[PointResult, ...]:
+    """Refit on the smaller tensor-parallel sizes (up to the median) and predict the larger
+    ones; empty when the measurements have fewer than two sizes."""
+    cache = cache or DeploymentCache()
+    sizes = sorted({m.tp for m in measurements})
+    if len(sizes) < 2:
+        return ()
+    cut = sizes[(len(sizes) - 1) // 2]
+    train = [m for m in measurements if m.tp <= cut]
+    test = [m for m in measurements if m.tp > cut]
+    usable, _ = _usable(train, cache)
+    if not usable:
+        return ()
+    fitted, _ = _solve(usable, base, caps or {}, cache, None)
+    points, _ = evaluate(test, lambda _m, _t: fitted, cache=cache)
+    return tuple(points)
+
+
+def fit_profile(
+    measurements: Sequence[Measurement],
+    base: CalibrationProfile,
+    *,
+    held_out: Sequence[Measurement] = (),
+    caps: Mapping[str, float] | None = None,
+    free: Sequence[str] | None = None,
+    cross_validate: bool = True,
+    selection: str = "",
+    cache: DeploymentCache | None = None,
+    today: str | None = None,
+) -> FitResult:
+    """Fit ``base``'s free parameters (engine settings, key and family are kept) to
+    ``measurements``, and measure the error in-sample, on ``held_out`` (never used for
+    fitting) and by tensor-parallel cross-validation. Returns the fitted profile with its fit
+    record and error band."""
+    cache = cache or DeploymentCache()
+    usable, skipped = _usable(measurements, cache)
+    if not usable:
+        raise UsageError(
+            "none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3])
+        )
+    fitted, names = _solve(usable, base, caps or {}, cache, free)
+    in_sample, _ = evaluate(usable, lambda _m, _t: fitted, cache=cache)
+    held, held_skipped = evaluate(held_out, lambda _m, _t: fitted, cache=cache)
+    skipped.extend(f"{s.measurement.label}: {s.reason}" for s in held_skipped)
+    crossed = cross_validate_tp(usable, base, caps=caps, cache=cache) if cross_validate else ()
+    record = FitRecord(
+        datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
+        rows=len(usable),
+        measured=_measured_dates(usable),
+        fitted=today or dt.date.today().isoformat(),
+        accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
+        formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
+        models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
+        shapes=tuple(sorted({(m.workload.isl, m.workload.osl) for m in usable})),
+        method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.5, measured throughput 1); "
+        f"free: {', '.join(names)}",
+        selection=selection,
+    )
+    profile = attrs.evolve(
+        fitted, fitted_on=record, error=error_record(in_sample, held, crossed), borrowed_from=None
+    )
+    return FitResult(profile, tuple(names), tuple(in_sample), tuple(held), crossed, tuple(skipped))
+
+
+def _measured_dates(measurements: Sequence[Measurement]) -> str:
+    dates = sorted({m.source.date for m in measurements if m.source is not None})
+    if not dates:
+        return "n.d."
+    return dates[0] if len(dates) == 1 else f"{dates[0]} .. {dates[-1]}"
+
+
+def band_for(value: float | None, minimum: float) -> tuple[float, float]:
+    """A multiplicative band: the prediction may be off by a factor (1 + h) either way, with
+    h = BAND_PER_MAPE × MAPE rounded up to 5 % (at least ``minimum``; twice that when no
+    out-of-sample error is known)."""
+    half = 2 * minimum if value is None else max(minimum, math.ceil(BAND_PER_MAPE * value * 20.0 - 1e-9) / 20.0)
+    return (round(1.0 / (1.0 + half) - 1.0, 4), round(half, 4))
+
+
+def error_record(
+    in_sample: Sequence[PointResult],
+    held_out: Sequence[PointResult] = (),
+    cross_validated: Sequence[PointResult] = (),
+) -> ErrorRecord:
+    """MAPEs in-sample, held out and cross-validated; the bands come from the worst
+    out-of-sample figure, or from the in-sample one when there is none."""
+    def value(points: Sequence[PointResult], metric: str) -> float | None:
+        result, _ = mape(points, metric)
+        return None if result is None else round(result, 4)
+
+    figures = {
+        (split, metric): value(points, metric)
+        for split, points in (("in", in_sample), ("out", held_out), ("cv", cross_validated))
+        for metric in ("tpot", "ttft", "throughput")
+    }
+
+    def worst(metrics: Sequence[str]) -> float | None:
+        outside = [figures[(s, m)] for s in ("out", "cv") for m in metrics if figures[(s, m)] is not None]
+        inside = [figures[("in", m)] for m in metrics if figures[("in", m)] is not None]
+        chosen = outside or inside
+        return max(v for v in chosen if v is not None) if chosen else None
+
+    return ErrorRecord(
+        tpot_mape_in_sample=figures[("in", "tpot")],
+        ttft_mape_in_sample=figures[("in", "ttft")],
+        throughput_mape_in_sample=figures[("in", "throughput")],
+        tpot_mape_held_out=figures[("out", "tpot")],
+        ttft_mape_held_out=figures[("out", "ttft")],
+        throughput_mape_held_out=figures[("out", "throughput")],
+        tpot_mape_cross_validated=figures[("cv", "tpot")],
+        ttft_mape_cross_validated=figures[("cv", "ttft")],
+        throughput_mape_cross_validated=figures[("cv", "throughput")],
+        band=band_for(worst(("tpot", "throughput")), MIN_BAND),
+        ttft_band=band_for(worst(("ttft",)), MIN_TTFT_BAND),
+    )

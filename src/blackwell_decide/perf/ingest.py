@@ -1,0 +1,467 @@
+"""Reading measurements: serving-sweep CSVs, published-figure tables, and the result JSON that
+``vllm bench serve --save-result`` writes, into typed :class:`Measurement` records.
+
+Every reader raises :class:`~blackwell_decide.errors.UsageError` naming the file, the row and
+the column of a bad value, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from blackwell_decide.errors import UsageError
+from blackwell_decide.model import Source
+from blackwell_decide.perf.profile import check_engine
+from blackwell_decide.perf.workload import Workload
+from blackwell_decide.units import MS
+
+SWEEP_COLUMNS: tuple[str, ...] = (
+    "model", "gpu", "engine", "weights", "kv", "tp", "isl", "osl", "concurrency", "ttft_ms", "tpot_ms",
+)
+
+
+@attrs.frozen
+class Measurement:
+    """One measured operating point.
+
+    ``isl``/``osl`` are the nominal lengths the benchmark was asked for; ``mean_isl``/``mean_osl``
+    the mean lengths it actually sent (benchmarks often draw lengths around the nominal one).
+    ``concurrency`` is the number of concurrent clients, or None for an offline run where every
+    request was queued at once (maximum throughput). ``output_tok_s`` is output tokens/s over
+    all ``num_gpus`` GPUs; ``throughput_derived`` marks a value computed from concurrency and
+    TPOT rather than measured.
+    """
+
+    dataset: str
+    row: int
+    model: str
+    gpu: str
+    engine: str
+    weights: str
+    kv: str
+    tp: int
+    isl: int
+    osl: int
+    concurrency: int | None
+    tpot_s: float | None = None
+    ttft_s: float | None = None
+    output_tok_s: float | None = None
+    throughput_derived: bool = False
+    mean_isl: float = attrs.field(default=attrs.Factory(lambda m: float(m.isl), takes_self=True))
+    mean_osl: float = attrs.field(default=attrs.Factory(lambda m: float(m.osl), takes_self=True))
+    num_gpus: int = attrs.field(default=attrs.Factory(lambda m: m.tp, takes_self=True))
+    ids: tuple[str, ...] = ()
+    source: Source | None = None
+    note: str = ""
+
+    @property
+    def workload(self) -> Workload:
+        """The workload with the lengths actually sent."""
+        return Workload(max(1, round(self.mean_isl)), max(1, round(self.mean_osl)))
+
+    @property
+    def output_tok_s_per_gpu(self) -> float | None:
+        return None if self.output_tok_s is None else self.output_tok_s / self.num_gpus
+
+    @property
+    def deployment_key(self) -> tuple[str, str, str, str, int]:
+        return (self.model, self.gpu, self.weights, self.kv, self.tp)
+
+    @property
+    def label(self) -> str:
+        conc = "max" if self.concurrency is None else str(self.concurrency)
+        return (
+            f"{self.dataset}:{self.row} {self.gpu} {self.engine} {self.weights} tp{self.tp} "
+            f"{self.isl}/{self.osl} conc {conc}"
+        )
+
+
+# ---------------------------------------------------------------------------- field parsing
+def _where(path: Path | str, row: int, column: str) -> str:
+    return f"{path}: row {row}, column {column!r}"
+
+
+def _text(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> str:
+    value = record.get(column)
+    if value is None or not str(value).strip():
+        raise UsageError(f"{_where(path, row, column)}: missing value")
+    return str(value).strip()
+
+
+def _positive_int(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> int:
+    text = _text(record, column, path, row)
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{_where(path, row, column)}: expected a whole number, got {text!r}") from None
+    if not (value >= 1 and value.is_integer()):
+        raise UsageError(f"{_where(path, row, column)}: expected a positive whole number, got {text!r}")
+    return int(value)
+
+
+def _positive_float(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> float:
+    text = _text(record, column, path, row)
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{_where(path, row, column)}: expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise UsageError(f"{_where(path, row, column)}: expected a positive number, got {text!r}")
+    return value
+
+
+def _engine(text: str, where: str) -> str:
+    lowered = text.lower()
+    for needle, engine in (("tensorrt", "trtllm"), ("trt", "trtllm"), ("vllm", "vllm"), ("sglang", "sglang")):
+        if needle in lowered:
+            return engine
+    try:
+        return check_engine(text)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def _open_csv(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file; check the path")
+    try:
+        with file.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: cannot be read as CSV ({exc})") from None
+    return [{(k or "").strip(): v for k, v in r.items()} for r in rows], columns
+
+
+# ---------------------------------------------------------------------------- sweep layout
+def read_sweep_csv(
+    path: Path | str,
+    *,
+    dataset: str | None = None,
+    model_aliases: Mapping[str, str] | None = None,
+    mean_length_fraction: float = 1.0,
+    source: Source | None = None,
+) -> tuple[Measurement, ...]:
+    """Measurements from a CSV in the serving-sweep layout (columns model, gpu, engine, weights,
+    kv, tp, isl, osl, concurrency, ttft_ms, tpot_ms; extra columns ignored). Throughput is
+    derived as concurrency / TPOT. ``mean_length_fraction`` scales the nominal lengths to the
+    mean lengths actually sent."""
+    records, columns = _open_csv(path)
+    missing = [c for c in SWEEP_COLUMNS if c not in columns]
+    if missing:
+        raise UsageError(
+            f"{path}: missing column(s) {', '.join(missing)}; the sweep layout needs {', '.join(SWEEP_COLUMNS)}"
+        )
+    if not records:
+        raise UsageError(f"{path}: no data rows")
+    aliases = {k.lower(): v for k, v in (model_aliases or {}).items()}
+    name = dataset or Path(path).name
+    out = []
+    for number, record in enumerate(records, start=1):
+        model = _text(record, "model", path, number)
+        engine = _engine(_text(record, "engine", path, number), _where(path, number, "engine"))
+        concurrency = _positive_int(record, "concurrency", path, number)
+        tpot = _positive_float(record, "tpot_ms", path, number) * MS
+        isl = _positive_int(record, "isl", path, number)
+        osl = _positive_int(record, "osl", path, number)
+        tp = _positive_int(record, "tp", path, number)
+        out.append(
+            Measurement(
+                dataset=name,
+                row=number,
+                model=aliases.get(model.lower(), aliases.get("*", model)),
+                gpu=_text(record, "gpu", path, number),
+                engine=engine,
+                weights=_text(record, "weights", path, number),
+                kv=_text(record, "kv", path, number),
+                tp=tp,
+                isl=isl,
+                osl=osl,
+                mean_isl=isl * mean_length_fraction,
+                mean_osl=osl * mean_length_fraction,
+                concurrency=concurrency,
+                tpot_s=tpot,
+                ttft_s=_positive_float(record, "ttft_ms", path, number) * MS,
+                output_tok_s=concurrency / tpot,
+                throughput_derived=True,
+                source=source,
+            )
+        )
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------- published layout
+_TTFT_IN_NOTES = re.compile(r"TTFT\s+([0-9][0-9,]*\.?[0-9]*)\s*ms")
+_TP_IN_TEXT = re.compile(r"\bTP\s*=?\s*(\d+)")
+_CONCURRENCY = re.compile(r"concurrency\s+(\d+)")
+SERVING_METRICS = ("tokens_per_s_total", "itl_ms", "tpot_ms", "ttft_ms")
+
+
+def read_published_csv(
+    path: Path | str,
+    *,
+    dataset: str | None = None,
+    model_aliases: Mapping[str, str] | None = None,
+    default_kv: str = "",
+    engine: str = "",
+    source: Source | None = None,
+) -> tuple[Measurement, ...]:
+    """Serving measurements from a table of published figures (one metric per row: id,
+    source_url, source_date, gpu, num_gpus, precision_weights, precision_kv, engine, isl, osl,
+    concurrency_or_scenario, metric, value, unit, notes). Rows of one operating point (same GPU,
+    engine, precision, shape and concurrency) are merged; ``itl_ms`` is read as TPOT, a TTFT
+    quoted in the notes is used, ``tokens_per_s_total`` is output tokens/s over ``num_gpus``.
+    Rows with other metrics (bandwidth, GEMM, accuracy) are skipped."""
+    records, columns = _open_csv(path)
+    needed = ("id", "gpu", "num_gpus", "precision_weights", "engine", "isl", "osl", "concurrency_or_scenario",
+              "metric", "value")
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise UsageError(f"{path}: missing column(s) {', '.join(missing)} of the published-figures layout")
+    aliases = {k.lower(): v for k, v in (model_aliases or {}).items()}
+    name = dataset or Path(path).name
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for number, record in enumerate(records, start=1):
+        metric = (record.get("metric") or "").strip()
+        if metric not in SERVING_METRICS:
+            continue
+        engine_text = _text(record, "engine", path, number)
+        row_engine = engine or _engine(engine_text, _where(path, number, "engine"))
+        tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
+        num_gpus = _positive_int(record, "num_gpus", path, number)
+        tp = int(tp_match.group(1)) if tp_match else num_gpus
+        scenario = _text(record, "concurrency_or_scenario", path, number)
+        conc_match = _CONCURRENCY.search(scenario)
+        concurrency = int(conc_match.group(1)) if conc_match else None
+        key = (
+            record["gpu"].strip().lower(), row_engine, record["precision_weights"].strip().lower(), tp,
+            _positive_int(record, "isl", path, number), _positive_int(record, "osl", path, number), concurrency,
+        )
+        point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
+        point["ids"].append(record["id"].strip())
+        value = _positive_float(record, "value", path, number)
+        if metric == "tokens_per_s_total":
+            point["output_tok_s"] = value
+        elif metric in ("itl_ms", "tpot_ms"):
+            point["tpot_s"] = value * MS
+        elif metric == "ttft_ms":
+            point["ttft_s"] = value * MS
+        ttft_note = _TTFT_IN_NOTES.search(record.get("notes", "") or "")
+        if ttft_note and "ttft_s" not in point:
+            point["ttft_s"] = float(ttft_note.group(1).replace(",", "")) * MS
+    out = []
+    for key, point in merged.items():
+        gpu, row_engine, weights, tp, isl, osl, concurrency = key
+        record = point["record"]
+        model_name = (record.get("model") or "").strip()
+        kv = (record.get("precision_kv") or "").strip().lower() or default_kv
+        row_source = source
+        if record.get("source_url"):
+            row_source = Source(
+                url=record["source_url"].strip(),
+                date=(record.get("source_date") or "n.d.").strip() or "n.d.",
+                kind="measured",
+                title=(record.get("benchmark") or "").strip(),
+            )
+        out.append(
+            Measurement(
+                dataset=name,
+                row=point["row"],
+                model=aliases.get(model_name.lower(), aliases.get("*", model_name)),
+                gpu=gpu,
+                engine=row_engine,
+                weights=weights,
+                kv=kv,
+                tp=tp,
+                isl=isl,
+                osl=osl,
+                concurrency=concurrency,
+                tpot_s=point.get("tpot_s"),
+                ttft_s=point.get("ttft_s"),
+                output_tok_s=point.get("output_tok_s"),
+                num_gpus=point["num_gpus"],
+                ids=tuple(point["ids"]),
+                source=row_source,
+            )
+        )
+    return tuple(out)
+
+
+@attrs.frozen
+class Microbenchmark:
+    """A measured ceiling: sustained HBM bandwidth (B/s) or GEMM throughput (FLOP/s) of one GPU."""
+
+    id: str
+    gpu: str
+    kind: str  # "bandwidth" or "gemm"
+    value: float
+    compute_format: str = ""
+    source: Source | None = None
+
+
+def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
+    """Bandwidth (``hbm_bandwidth_measured``, TB/s) and GEMM (``gemm_tflops_sustained``, TFLOPS)
+    rows of a published-figures table, in SI units."""
+    records, _ = _open_csv(path)
+    out = []
+    for number, record in enumerate(records, start=1):
+        metric = (record.get("metric") or "").strip()
+        if metric not in ("hbm_bandwidth_measured", "gemm_tflops_sustained"):
+            continue
+        value = _positive_float(record, "value", path, number) * 1e12
+        out.append(
+            Microbenchmark(
+                id=record["id"].strip(),
+                gpu=record["gpu"].strip().lower(),
+                kind="bandwidth" if metric == "hbm_bandwidth_measured" else "gemm",
+                value=value,
+                compute_format=(record.get("precision_weights") or "").strip().lower(),
+                source=Source(url=record["source_url"].strip(), date=record["source_date"].strip() or "n.d.",
+                              kind="measured", title=(record.get("benchmark") or "").strip()),
+            )
+        )
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------- vLLM bench serve
+VLLM_REQUIRED = ("completed", "total_input_tokens", "total_output_tokens", "mean_tpot_ms", "output_throughput")
+
+
+def read_vllm_bench_json(
+    path: Path | str,
+    *,
+    model: str | None = None,
+    gpu: str | None = None,
+    weights: str | None = None,
+    kv: str | None = None,
+    tp: int | None = None,
+    engine: str = "vllm",
+) -> Measurement:
+    """One measurement from the result JSON of ``vllm bench serve --save-result`` (keys
+    ``mean_tpot_ms``, ``mean_ttft_ms``, ``output_throughput``, ``max_concurrency``,
+    ``completed``, ``total_input_tokens``, ``total_output_tokens``, ``model_id``, …).
+
+    The file does not say which GPU, precision or parallelism served it: pass them, or record
+    them with ``--metadata gpu=b200 weights=nvfp4 kv=fp8 tp=1`` when benchmarking (keyword
+    arguments win). Mean lengths are the tokens actually sent and generated per request.
+    ``max_concurrency`` null means every request was sent at once (an offline maximum)."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file; check the path")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a JSON object as `vllm bench serve --save-result` writes")
+    missing = [k for k in VLLM_REQUIRED if data.get(k) is None]
+    if missing:
+        raise UsageError(
+            f"{path}: missing field(s) {', '.join(missing)}; "
+            "is this the result JSON of `vllm bench serve --save-result`?"
+        )
+
+    def given(name: str, value: Any, flag: str) -> str:
+        chosen = value if value is not None else data.get(name)
+        if chosen is None or not str(chosen).strip():
+            raise UsageError(f"{path}: the result does not record {name}; pass {flag} (or --metadata {name}=…)")
+        return str(chosen).strip()
+
+    def number(name: str) -> float:
+        value = data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise UsageError(f"{path}: field {name!r} must be a non-negative number, got {value!r}")
+        return float(value)
+
+    completed = number("completed")
+    if completed < 1:
+        raise UsageError(f"{path}: no completed requests ('completed' is {data.get('completed')!r})")
+    tpot = number("mean_tpot_ms") * MS
+    if tpot <= 0:
+        raise UsageError(f"{path}: 'mean_tpot_ms' must be positive, got {data.get('mean_tpot_ms')!r}")
+    mean_isl = number("total_input_tokens") / completed
+    mean_osl = number("total_output_tokens") / completed
+    if mean_isl < 1 or mean_osl < 1:
+        raise UsageError(f"{path}: fewer than one input or output token per request")
+    tp_text = given("tp", tp, "--tp")
+    try:
+        tp_value = int(tp_text)
+    except ValueError:
+        raise UsageError(f"{path}: tp must be a whole number, got {tp_text!r}") from None
+    if tp_value < 1:
+        raise UsageError(f"{path}: tp must be 1 or more, got {tp_value}")
+    concurrency_raw = data.get("max_concurrency")
+    if concurrency_raw is not None and (not isinstance(concurrency_raw, int) or concurrency_raw < 1):
+        raise UsageError(f"{path}: 'max_concurrency' must be a positive whole number or null, got {concurrency_raw!r}")
+    ttft = data.get("mean_ttft_ms")
+    return Measurement(
+        dataset=file.name,
+        row=1,
+        model=given("model", model if model is not None else data.get("model_id"), "--model"),
+        gpu=given("gpu", gpu, "--gpu"),
+        engine=check_engine(engine),
+        weights=given("weights", weights, "--weights"),
+        kv=given("kv", kv, "--kv"),
+        tp=tp_value,
+        isl=round(mean_isl),
+        osl=round(mean_osl),
+        mean_isl=mean_isl,
+        mean_osl=mean_osl,
+        concurrency=concurrency_raw,
+        tpot_s=tpot,
+        ttft_s=float(ttft) * MS if isinstance(ttft, int | float) and ttft > 0 else None,
+        output_tok_s=number("output_throughput"),
+        source=Source(url=str(file), date=str(data.get("date") or "n.d."), kind="user", title="vllm bench serve"),
+    )
+
+
+# ---------------------------------------------------------------------------- shipped data sets
+def load_dataset(dataset_id: str) -> tuple[Measurement, ...]:
+    """The serving measurements of a shipped data set (see :mod:`blackwell_decide.datasets`)."""
+    from blackwell_decide.datasets import get_dataset
+
+    info = get_dataset(dataset_id)
+    if info.layout == "sweep":
+        return read_sweep_csv(
+            info.path,
+            dataset=info.id,
+            model_aliases=info.model_aliases,
+            mean_length_fraction=info.mean_length_fraction,
+            source=info.source,
+        )
+    return read_published_csv(
+        info.path,
+        dataset=info.id,
+        model_aliases=info.model_aliases,
+        default_kv=info.default_kv,
+        engine=info.engine,
+        source=info.source,
+    )
+
+
+def read_measurements(paths: Iterable[Path | str], **deployment: Any) -> tuple[Measurement, ...]:
+    """Measurements from files of any supported kind: ``.json`` is read as a vLLM result (with
+    ``deployment`` keyword arguments for what it does not record), anything else as a CSV in the
+    sweep layout, or the published-figures layout when it has a ``metric`` column."""
+    out: list[Measurement] = []
+    for path in paths:
+        file = Path(path)
+        if file.suffix.lower() == ".json":
+            out.append(read_vllm_bench_json(file, **deployment))
+            continue
+        _, columns = _open_csv(file)
+        if "metric" in columns and "tpot_ms" not in columns:
+            out.extend(read_published_csv(file))
+        else:
+            out.extend(read_sweep_csv(file))
+    return tuple(out)

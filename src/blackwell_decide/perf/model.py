@@ -1,0 +1,443 @@
+"""Predictions: throughput against interactivity for a deployment, an engine and a workload."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from blackwell_decide.errors import CatalogError, UsageError
+from blackwell_decide.perf.physics import DeploymentTerms, StepResult, deployment_terms, simulate
+from blackwell_decide.perf.profile import CalibrationProfile, check_engine
+from blackwell_decide.perf.workload import Workload
+
+if TYPE_CHECKING:
+    from blackwell_decide.model import Deployment, ModelArch
+    from blackwell_decide.plugins import Catalog
+
+FloatOrArray = float | NDArray[np.float64]
+
+#: A shape counts as covered by a profile's data when both lengths are within this factor of
+#: a fitted shape.
+SHAPE_COVERAGE_FACTOR = 2.0
+#: How much wider the band of an extrapolated prediction is.
+EXTRAPOLATION_BAND_FACTOR = 2.0
+
+
+@attrs.frozen
+class Prediction:
+    """Predicted serving figures, per concurrency (arrays) or at one operating point (floats).
+
+    ``concurrency`` is the number of concurrent requests (clients); ``tok_s_per_user`` is 1/TPOT;
+    ``output_tok_s_per_gpu`` counts generated tokens only. ``binding`` names the limit that
+    dominates each point: ``memory-bandwidth``, ``compute``, ``step-overhead`` or ``kv-capacity``
+    (more clients than the KV cache holds: they queue). ``band`` is the relative error band of
+    TPOT and throughput, ``ttft_band`` that of TTFT; both widen when ``extrapolated``.
+    ``floor_tpot_s`` is the physical decode floor at the running batch (TPOT never beats it).
+    """
+
+    deployment: str
+    engine: str
+    workload: Workload
+    concurrency: FloatOrArray
+    tpot_s: FloatOrArray
+    ttft_s: FloatOrArray
+    tok_s_per_user: FloatOrArray
+    output_tok_s_per_gpu: FloatOrArray
+    output_tok_s: FloatOrArray
+    floor_tpot_s: FloatOrArray
+    binding: str | tuple[str, ...]
+    kv_capacity: float
+    extrapolated: bool
+    band: tuple[float, float]
+    ttft_band: tuple[float, float]
+    profile: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_curve(self) -> bool:
+        return isinstance(self.tpot_s, np.ndarray)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per point (milliseconds for latencies)."""
+        conc = np.atleast_1d(np.asarray(self.concurrency, dtype=float))
+        tpot = np.atleast_1d(np.asarray(self.tpot_s, dtype=float))
+        ttft = np.atleast_1d(np.asarray(self.ttft_s, dtype=float))
+        user = np.atleast_1d(np.asarray(self.tok_s_per_user, dtype=float))
+        per_gpu = np.atleast_1d(np.asarray(self.output_tok_s_per_gpu, dtype=float))
+        total = np.atleast_1d(np.asarray(self.output_tok_s, dtype=float))
+        floor = np.atleast_1d(np.asarray(self.floor_tpot_s, dtype=float))
+        binding = (self.binding,) if isinstance(self.binding, str) else self.binding
+        out = []
+        for i in range(conc.size):
+            out.append(
+                {
+                    "concurrency": _plain_number(conc[i]),
+                    "tpot_ms": round(float(tpot[i]) * 1e3, 4),
+                    "ttft_ms": round(float(ttft[i]) * 1e3, 3),
+                    "tok_s_per_user": round(float(user[i]), 3),
+                    "output_tok_s_per_gpu": round(float(per_gpu[i]), 2),
+                    "output_tok_s": round(float(total[i]), 2),
+                    "floor_tpot_ms": round(float(floor[i]) * 1e3, 4),
+                    "binding": binding[i],
+                    "kv_capacity": int(self.kv_capacity),
+                    "extrapolated": self.extrapolated,
+                    "band": list(self.band),
+                    "ttft_band": list(self.ttft_band),
+                    "profile": self.profile,
+                }
+            )
+        return out
+
+
+def _plain_number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# ------------------------------------------------------------------------------ profile lookup
+@attrs.frozen
+class ProfileChoice:
+    profile: CalibrationProfile
+    extrapolated: bool
+    reasons: tuple[str, ...]
+
+
+def registered_profiles(catalog: Catalog | None) -> list[CalibrationProfile]:
+    from blackwell_decide.plugins import get_catalog
+
+    registry = (catalog or get_catalog()).calibration_profiles
+    profiles = [p for p in registry.values() if isinstance(p, CalibrationProfile)]
+    if not profiles:
+        raise CatalogError(
+            "no calibration profiles are registered: the built-in plugin "
+            "blackwell_decide.builtin.calibration should provide them (see `blackwell-decide plugins`)"
+        )
+    return profiles
+
+
+def choose_profile(
+    terms: DeploymentTerms,
+    workload: Workload,
+    engine: str,
+    *,
+    deployment: Deployment | None = None,
+    catalog: Catalog | None = None,
+) -> ProfileChoice:
+    """The registered profile for ``engine`` on the deployment's accelerator family, or the
+    nearest one (same engine on the family closest in bandwidth, then another engine on the same
+    family), with the reasons the prediction is an extrapolation."""
+    profiles = registered_profiles(catalog)
+    family = terms.family.lower()
+    reasons: list[str] = []
+    exact = [p for p in profiles if p.engine == engine and p.family.lower() == family]
+    if exact:
+        chosen = exact[0]
+    else:
+        same_engine = [p for p in profiles if p.engine == engine]
+        same_family = [p for p in profiles if p.family.lower() == family and p.is_fitted]
+        if same_engine:
+            chosen = min(same_engine, key=lambda p: (_bandwidth_distance(p, terms, catalog), not p.is_fitted, p.key))
+        elif same_family:
+            chosen = same_family[0]
+        else:
+            chosen = min(profiles, key=lambda p: (_bandwidth_distance(p, terms, catalog), p.key))
+        reasons.append(f"no {engine} profile for the {terms.family} family; using {chosen.key}")
+    if chosen.borrowed_from:
+        reasons.append(f"{chosen.key} has no measurements of its own: its figures are {chosen.borrowed_from}'s")
+    reasons.extend(_coverage_gaps(chosen, terms, workload, deployment))
+    return ProfileChoice(chosen, bool(reasons), tuple(reasons))
+
+
+def _bandwidth_distance(profile: CalibrationProfile, terms: DeploymentTerms, catalog: Catalog | None) -> float:
+    from blackwell_decide.plugins import get_catalog
+
+    if profile.fitted_on is None:
+        return math.inf
+    registry = (catalog or get_catalog()).accelerators
+    widths = [registry.get(a).hbm_bandwidth for a in profile.fitted_on.accelerators if a in registry]
+    if not widths:
+        return math.inf
+    return min(abs(math.log(w / terms.bandwidth)) for w in widths)
+
+
+def _coverage_gaps(
+    profile: CalibrationProfile, terms: DeploymentTerms, workload: Workload, deployment: Deployment | None
+) -> list[str]:
+    fit = profile.fitted_on
+    if fit is None:
+        return [f"{profile.key} has no fit record"]
+    gaps = []
+    if fit.accelerators and terms.accelerator not in fit.accelerators:
+        gaps.append(f"accelerator {terms.accelerator} is outside {profile.key}'s data ({', '.join(fit.accelerators)})")
+    if deployment is not None:
+        if fit.formats and deployment.scheme.weights.key not in fit.formats:
+            weights = deployment.scheme.weights.key
+            gaps.append(f"weight format {weights} is outside {profile.key}'s data ({', '.join(fit.formats)})")
+        if fit.models and not any(_same_architecture(deployment.model, m) for m in fit.models):
+            gaps.append(f"model {deployment.model.key} is outside {profile.key}'s data ({', '.join(fit.models)})")
+    if fit.shapes and not any(_shape_near(workload, shape) for shape in fit.shapes):
+        shapes = ", ".join(f"{i}/{o}" for i, o in fit.shapes)
+        gaps.append(f"shape {workload.label} is outside {profile.key}'s data ({shapes})")
+    return gaps
+
+
+def _same_architecture(arch: ModelArch, fitted_key: str) -> bool:
+    """True when ``arch`` is the fitted model or has its exact architecture (Llama 3.1 70B and
+    3.3 70B differ only in training)."""
+    if arch.key == fitted_key:
+        return True
+    from blackwell_decide.plugins import get_catalog
+
+    registry = get_catalog().models
+    if fitted_key not in registry:
+        return False
+    other = registry.get(fitted_key)
+    shape = ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "intermediate_size",
+             "vocab_size", "moe", "mla", "sliding_window", "sliding_window_layers")
+    return all(getattr(arch, f) == getattr(other, f) for f in shape)
+
+
+def _shape_near(workload: Workload, shape: Sequence[int]) -> bool:
+    isl, osl = shape
+    f = SHAPE_COVERAGE_FACTOR
+    return isl / f <= workload.isl <= isl * f and osl / f <= workload.osl <= osl * f
+
+
+def _resolve_profile(
+    profile: CalibrationProfile | str | None,
+    terms: DeploymentTerms,
+    workload: Workload,
+    engine: str,
+    deployment: Deployment | None,
+    catalog: Catalog | None,
+) -> ProfileChoice:
+    if profile is None:
+        return choose_profile(terms, workload, engine, deployment=deployment, catalog=catalog)
+    if isinstance(profile, str):
+        from blackwell_decide.plugins import get_catalog
+
+        found = (catalog or get_catalog()).calibration_profiles.get(profile)
+        if not isinstance(found, CalibrationProfile):
+            raise CatalogError(f"calibration profile {profile!r} is not a CalibrationProfile")
+        profile = found
+    reasons = []
+    if profile.engine != engine:
+        reasons.append(f"profile {profile.key} was fitted on {profile.engine}, not {engine}")
+    if profile.family.lower() != terms.family.lower():
+        reasons.append(f"profile {profile.key} is for the {profile.family} family, not {terms.family}")
+    if profile.borrowed_from:
+        reasons.append(f"{profile.key} has no measurements of its own: its figures are {profile.borrowed_from}'s")
+    reasons.extend(_coverage_gaps(profile, terms, workload, deployment))
+    return ProfileChoice(profile, bool(reasons), tuple(reasons))
+
+
+# ------------------------------------------------------------------------------ public API
+def _check_workload(workload: Workload) -> Workload:
+    if not isinstance(workload, Workload):
+        raise UsageError(f"workload must be a Workload(isl, osl), got {type(workload).__name__}")
+    return workload
+
+
+def _concurrency_array(concurrency: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+    scalar = np.ndim(concurrency) == 0
+    try:
+        values = np.atleast_1d(np.asarray(concurrency, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise UsageError(f"concurrency must be a number or an array of numbers, got {concurrency!r}") from None
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 1):
+        raise UsageError(f"concurrency must be 1 or more concurrent requests, got {concurrency!r} (--concurrency N)")
+    return values, scalar
+
+
+def _prediction(
+    terms: DeploymentTerms,
+    workload: Workload,
+    engine: str,
+    choice: ProfileChoice,
+    result: StepResult,
+    index: NDArray[np.intp] | int | None,
+    *,
+    notes: Sequence[str] = (),
+) -> Prediction:
+    def pick(values: NDArray[np.float64]) -> FloatOrArray:
+        if index is None:
+            return values
+        if isinstance(index, np.ndarray):
+            return np.asarray(values[index], dtype=np.float64)
+        return float(values[index])
+
+    binding: str | tuple[str, ...]
+    if index is None:
+        binding = result.binding
+    elif isinstance(index, int | np.integer):
+        binding = result.binding[int(index)]
+    else:
+        binding = tuple(result.binding[i] for i in index)
+    err = choice.profile.error
+    widen = EXTRAPOLATION_BAND_FACTOR if choice.extrapolated else 1.0
+    band = (err.band[0] * widen, err.band[1] * widen)
+    ttft_band = (err.ttft_band[0] * widen, err.ttft_band[1] * widen)
+    all_notes = [*(f"extrapolated: {r}" for r in choice.reasons), *notes]
+    return Prediction(
+        deployment=terms.label,
+        engine=engine,
+        workload=workload,
+        concurrency=pick(result.concurrency),
+        tpot_s=pick(result.tpot_s),
+        ttft_s=pick(result.ttft_s),
+        tok_s_per_user=pick(1.0 / result.tpot_s),
+        output_tok_s_per_gpu=pick(result.output_tok_s_per_gpu),
+        output_tok_s=pick(result.output_tok_s_per_gpu * terms.tp),
+        floor_tpot_s=pick(result.floor_s),
+        binding=binding,
+        kv_capacity=result.kv_capacity,
+        extrapolated=choice.extrapolated,
+        band=band,
+        ttft_band=ttft_band,
+        profile=choice.profile.key,
+        notes=tuple(all_notes),
+    )
+
+
+def _setup(
+    deployment: Deployment,
+    workload: Workload,
+    engine: str,
+    profile: CalibrationProfile | str | None,
+    terms: DeploymentTerms | None,
+    catalog: Catalog | None,
+) -> tuple[DeploymentTerms, str, ProfileChoice]:
+    workload = _check_workload(workload)
+    engine = check_engine(engine)
+    terms = terms or deployment_terms(deployment)
+    return terms, engine, _resolve_profile(profile, terms, workload, engine, deployment, catalog)
+
+
+def predict(
+    deployment: Deployment,
+    workload: Workload,
+    *,
+    engine: str = "vllm",
+    concurrency: ArrayLike,
+    profile: CalibrationProfile | str | None = None,
+    terms: DeploymentTerms | None = None,
+    catalog: Catalog | None = None,
+) -> Prediction:
+    """TPOT, TTFT, tokens/s per user and output tokens/s per GPU at ``concurrency`` concurrent
+    requests (a number: floats out; an array: arrays out). ``profile`` overrides the registered
+    profile (a key or a :class:`CalibrationProfile`); ``terms`` reuses precomputed deployment
+    constants (see :func:`deployment_terms`)."""
+    values, scalar = _concurrency_array(concurrency)
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
+    result = simulate(terms, choice.profile, workload, values)
+    notes = []
+    if np.any(values > result.kv_capacity):
+        notes.append(
+            f"the KV cache holds {int(result.kv_capacity)} requests of {workload.label} tokens; "
+            "clients beyond that queue (TTFT includes the wait)"
+        )
+    return _prediction(terms, workload, engine, choice, result, 0 if scalar else None, notes=notes)
+
+
+def concurrency_grid(capacity: float, points: int = 96) -> NDArray[np.float64]:
+    """Every concurrency up to 64, then a geometric grid up to ``capacity`` (whole requests)."""
+    top = max(int(capacity), 1)
+    dense = np.arange(1, min(top, 64) + 1, dtype=np.float64)
+    if top <= 64:
+        return dense
+    sparse = np.unique(np.round(np.geomspace(64, top, points)))
+    return np.unique(np.concatenate([dense, sparse]))
+
+
+def _full_curve(
+    deployment: Deployment,
+    workload: Workload,
+    engine: str,
+    profile: CalibrationProfile | str | None,
+    terms: DeploymentTerms | None,
+    catalog: Catalog | None,
+    *,
+    every: bool = False,
+) -> tuple[DeploymentTerms, str, ProfileChoice, StepResult]:
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
+    probe = simulate(terms, choice.profile, workload, np.array([1.0]))
+    capacity = probe.kv_capacity
+    if capacity < 1:
+        raise UsageError(
+            f"{terms.label}: the KV cache under {engine}'s memory settings holds no request of "
+            f"{workload.label} tokens; use more GPUs (--tp) or a smaller weight or KV format"
+        )
+    grid = np.arange(1.0, capacity + 1.0) if every else concurrency_grid(capacity)
+    return terms, engine, choice, simulate(terms, choice.profile, workload, grid)
+
+
+def frontier(
+    deployment: Deployment,
+    workload: Workload,
+    *,
+    engine: str = "vllm",
+    profile: CalibrationProfile | str | None = None,
+    terms: DeploymentTerms | None = None,
+    catalog: Catalog | None = None,
+) -> Prediction:
+    """The throughput-against-interactivity frontier: the Pareto-optimal points (no other point
+    has both more tokens/s per user and more output tokens/s per GPU) over a concurrency grid
+    from 1 to the KV capacity."""
+    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog)
+    throughput = result.output_tok_s_per_gpu
+    # Walking from low to high concurrency interactivity falls; keep points that raise throughput.
+    best = np.maximum.accumulate(throughput)
+    keep = np.flatnonzero(throughput >= best - 1e-12)
+    return _prediction(terms, workload, engine, choice, result, keep)
+
+
+def max_throughput(
+    deployment: Deployment,
+    workload: Workload,
+    *,
+    engine: str = "vllm",
+    profile: CalibrationProfile | str | None = None,
+    terms: DeploymentTerms | None = None,
+    catalog: Catalog | None = None,
+) -> Prediction:
+    """The operating point with the most output tokens/s per GPU (concurrency up to what the
+    KV cache holds and the engine batches)."""
+    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, every=True)
+    best = int(np.argmax(result.output_tok_s_per_gpu))
+    return _prediction(terms, workload, engine, choice, result, best)
+
+
+def at_interactivity(
+    deployment: Deployment,
+    workload: Workload,
+    tok_s_per_user: float,
+    *,
+    engine: str = "vllm",
+    profile: CalibrationProfile | str | None = None,
+    terms: DeploymentTerms | None = None,
+    catalog: Catalog | None = None,
+) -> Prediction:
+    """The highest-throughput operating point whose tokens/s per user is at least
+    ``tok_s_per_user``. Raises UsageError naming the ceiling when even one request is slower."""
+    try:
+        target = float(tok_s_per_user)
+    except (TypeError, ValueError):
+        raise UsageError(f"interactivity must be a number of tokens/s per user, got {tok_s_per_user!r}") from None
+    if not (target > 0 and math.isfinite(target)):
+        raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
+    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, every=True)
+    user = 1.0 / result.tpot_s
+    feasible = np.flatnonzero(user >= target)
+    if feasible.size == 0:
+        ceiling = float(user.max())
+        raise UsageError(
+            f"{terms.label} on {engine} cannot serve {target:g} tok/s per user at {workload.label}: "
+            f"the predicted ceiling is {ceiling:.1f} tok/s per user at concurrency 1 "
+            f"(physical ceiling {1.0 / float(result.floor_s[0]):.1f}); lower --interactivity or add GPUs (--tp)"
+        )
+    best = int(feasible[np.argmax(result.output_tok_s_per_gpu[feasible])])
+    return _prediction(terms, workload, engine, choice, result, best)

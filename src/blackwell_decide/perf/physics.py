@@ -1,0 +1,327 @@
+"""The step-time physics of serving, vectorised over concurrency.
+
+One decode step at concurrency B with mean context L reads the streamed weights once (for a
+mixture of experts, the experts that B tokens touch) plus B·L tokens of KV cache, and does
+2 FLOPs per multiplied parameter and the attention products for each of the B tokens. Its time
+is the smooth maximum of the memory and compute times at achieved efficiencies, plus per-step
+overheads (a fixed part, a per-layer latency floor and, under tensor parallelism, two
+all-reduces per layer). Prefill shares the GPU with decode under chunked prefill: the prompt
+tokens of arriving requests take GPU time that stretches every running request's step. The
+closed loop of B clients (each sends its next request when the previous one completes) is
+solved exactly for the request rate (a quadratic); requests beyond what the KV cache holds wait.
+
+Everything is SI per GPU; tensor-parallel shards divide weights, KV (down to one KV head per
+rank) and FLOPs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
+from blackwell_decide.perf.workload import Workload
+
+if TYPE_CHECKING:
+    from blackwell_decide.model import Deployment, ModelArch
+
+FloatArray = NDArray[np.float64]
+
+#: Exponent of the smooth maximum of memory and compute time: 4 keeps the knee of the roofline
+#: within a few per cent of max() away from it, as measured decode steps show.
+SMOOTH_MAX_ORDER = 4.0
+#: All-reduce payload: activations are reduced in 16-bit precision.
+ACTIVATION_BYTES = 2.0
+#: Prefill share of GPU time is kept below this so the closed loop stays solvable.
+MAX_PREFILL_SHARE = 0.98
+
+BINDINGS: tuple[str, ...] = ("memory-bandwidth", "compute", "step-overhead", "kv-capacity")
+
+
+@attrs.frozen
+class DeploymentTerms:
+    """Per-GPU constants of one deployment that the step model needs."""
+
+    label: str
+    accelerator: str
+    family: str
+    model: ModelArch
+    tp: int
+    layers: int
+    hidden: int
+    bandwidth: float  # B/s per GPU
+    peak_flops: float  # dense FLOP/s of the format the matmuls run in
+    attention_peak_flops: float  # dense FLOP/s of the format attention runs in
+    link_bandwidth: float  # B/s per GPU, one direction
+    dense_weight_bytes: float  # streamed every step whatever the batch, per GPU
+    expert_bytes: float  # per routed expert (all MoE layers), per GPU
+    num_experts: int
+    experts_per_token: int
+    linear_flops_per_token: float  # per GPU
+    resident_weight_bytes: float  # per GPU
+    memory_bytes: float  # per GPU, device-reported
+    kv_bytes_per_element: float
+    kv_split: float  # ranks that share one copy of the KV cache
+    low_bit: bool  # weights stored in 4 bits or fewer
+    floor_batch1_s: float  # the bounds engine's decode floor at batch 1
+
+    def kv_bytes_per_token(self, context: float) -> float:
+        """KV bytes per cached token on one GPU (sliding windows averaged over ``context``)."""
+        return self.model.kv_elements_per_token(context) * self.kv_bytes_per_element / self.kv_split
+
+    def attention_flops_per_token(self, context: float) -> float:
+        return self.model.attention_flops_per_token(context) / self.tp
+
+    def streamed_weight_bytes(self, batch: FloatArray) -> FloatArray:
+        """Weight bytes read per step at ``batch`` tokens: every dense weight once, and for a
+        mixture of experts the expected number of distinct experts that many tokens route to."""
+        if not self.num_experts:
+            return np.full_like(batch, self.dense_weight_bytes)
+        e, k = float(self.num_experts), float(self.experts_per_token)
+        distinct = e * (1.0 - (1.0 - k / e) ** np.maximum(batch, 1.0))
+        return self.dense_weight_bytes + self.expert_bytes * distinct
+
+
+def deployment_terms(deployment: Deployment) -> DeploymentTerms:
+    """The constants of ``deployment``, with streamed bytes, resident bytes and the batch-1 floor
+    taken from the bounds engine so both layers count bytes the same way."""
+    from blackwell_decide.bounds import compute_bounds, kv_replication
+    from blackwell_decide.model import Conventions
+
+    conventions = Conventions()
+    bounds = compute_bounds(deployment, conventions, seq_lens=(8192,))
+    arch, acc, scheme = deployment.model, deployment.accelerator, deployment.scheme
+    p = arch.params
+    tp = deployment.tp
+    streamed_batch1 = bounds.value("streamed_bytes") / tp
+    moe = arch.moe
+    expert_bytes = 0.0
+    if moe is not None and moe.num_experts > moe.experts_per_token:
+        routed = getattr(p, "routed_expert", 0) or (p.linear - p.linear_active) * moe.num_experts / (
+            moe.num_experts - moe.experts_per_token
+        )
+        expert_bytes = routed / moe.num_experts * scheme.weights.bytes_per_param / tp
+    dense_bytes = streamed_batch1 - (expert_bytes * moe.experts_per_token if moe is not None else 0.0)
+    compute_format = deployment.compute_format
+    peak = acc.peak_flops(compute_format)
+    return DeploymentTerms(
+        label=deployment.label,
+        accelerator=acc.key,
+        family=acc.family,
+        model=arch,
+        tp=tp,
+        layers=arch.num_layers,
+        hidden=arch.hidden_size,
+        bandwidth=acc.hbm_bandwidth,
+        peak_flops=peak,
+        attention_peak_flops=_attention_peak(deployment, peak),
+        link_bandwidth=max(acc.interconnect_bandwidth / 2.0, 1e9),
+        dense_weight_bytes=dense_bytes,
+        expert_bytes=expert_bytes,
+        num_experts=moe.num_experts if moe is not None else 0,
+        experts_per_token=moe.experts_per_token if moe is not None else 0,
+        linear_flops_per_token=2.0 * p.compute_active / tp,
+        resident_weight_bytes=bounds.value("resident_bytes") - conventions.runtime_reserve_bytes,
+        memory_bytes=acc.memory_bytes,
+        kv_bytes_per_element=scheme.kv_cache.bytes_per_param,
+        kv_split=tp / kv_replication(deployment),
+        low_bit=scheme.weights.element_bits <= 4,
+        floor_batch1_s=bounds.value("decode_floor_s"),
+    )
+
+
+def _attention_peak(deployment: Deployment, matmul_peak: float) -> float:
+    """Attention runs in the KV-cache format where the tensor cores take it, else in 16 bits."""
+    acc = deployment.accelerator
+    for fmt in (deployment.scheme.kv_cache.compute_format, "bf16", "fp16"):
+        if acc.runs_natively(fmt) and fmt in acc.dense_flops:
+            return acc.dense_flops[fmt]
+    return matmul_peak
+
+
+# ------------------------------------------------------------------------------ the step model
+@attrs.frozen
+class StepResult:
+    """Arrays over the requested concurrencies (all per GPU unless said otherwise)."""
+
+    concurrency: FloatArray  # requested
+    running: FloatArray  # in the batch (≤ KV capacity)
+    tpot_s: FloatArray
+    ttft_s: FloatArray
+    requests_per_s: FloatArray  # whole deployment
+    output_tok_s_per_gpu: FloatArray
+    floor_s: FloatArray  # physical decode floor at the running batch
+    memory_s: FloatArray
+    compute_s: FloatArray
+    overhead_s: FloatArray
+    prefill_s: FloatArray  # prefill's share of each step
+    binding: tuple[str, ...]
+    kv_capacity: float  # requests the KV cache holds under the engine's settings
+    kv_tokens: float
+
+
+def kv_token_capacity(terms: DeploymentTerms, settings: EngineSettings, context: float) -> float:
+    """Tokens the engine's KV cache holds (each GPU holds its shard of every token)."""
+    if settings.memory_basis == "total":
+        budget = settings.memory_fraction * terms.memory_bytes - terms.resident_weight_bytes
+        budget -= settings.runtime_reserve_bytes
+    else:
+        budget = settings.memory_fraction * (
+            terms.memory_bytes - terms.resident_weight_bytes - settings.runtime_reserve_bytes
+        )
+    return max(budget, 0.0) / terms.kv_bytes_per_token(context)
+
+
+def kv_request_capacity(terms: DeploymentTerms, settings: EngineSettings, workload: Workload) -> tuple[float, float]:
+    """(requests, tokens) the KV cache holds for ``workload``, capped by the engine's batch limit."""
+    tokens = kv_token_capacity(terms, settings, workload.decode_context)
+    per_request = workload.isl + (workload.osl if settings.kv_reservation == "full" else workload.osl / 2.0)
+    return min(math.floor(tokens / per_request), settings.max_batch), tokens
+
+
+def decode_floor(terms: DeploymentTerms, workload: Workload, batch: FloatArray) -> FloatArray:
+    """The physical decode floor per step at ``batch``: weights plus KV bytes at peak bandwidth,
+    or the step's FLOPs at peak compute, whichever is longer. No engine can beat it."""
+    context = workload.decode_context
+    bytes_read = terms.streamed_weight_bytes(batch) + batch * context * terms.kv_bytes_per_token(context)
+    flops_time = batch * (
+        terms.linear_flops_per_token / terms.peak_flops
+        + terms.attention_flops_per_token(context) / terms.attention_peak_flops
+    )
+    floor = np.maximum(bytes_read / terms.bandwidth, flops_time)
+    return np.maximum(floor, terms.floor_batch1_s)
+
+
+def _decode_step(
+    terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload, batch: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(time, memory time, compute time, overhead) of one decode step at ``batch``.
+
+    Kernels run one after another, so the matmuls (weights streamed, overlapped with their
+    FLOPs) and the attention (KV streamed, overlapped with its FLOPs) add up; each takes the
+    smooth maximum of its own memory and compute times."""
+    context = workload.decode_context
+    bw_factor = profile.low_bit_bw_factor if terms.low_bit else 1.0
+    weight_time = terms.streamed_weight_bytes(batch) / (profile.eta_bw * bw_factor * terms.bandwidth)
+    kv_time = batch * context * terms.kv_bytes_per_token(context) / (profile.eta_bw * terms.bandwidth)
+    matmul_time = batch * terms.linear_flops_per_token / (profile.eta_compute * terms.peak_flops)
+    attention_time = batch * terms.attention_flops_per_token(context) / (
+        profile.eta_compute * terms.attention_peak_flops
+    )
+    per_layer = profile.layer_overhead_s + (profile.low_bit_layer_overhead_s if terms.low_bit else 0.0)
+    overhead = (
+        profile.step_overhead_s
+        + terms.layers * per_layer
+        + batch * profile.sequence_overhead_s
+        + _allreduce_time(terms, profile, batch)
+    )
+    step = _smooth_max(weight_time, matmul_time) + _smooth_max(kv_time, attention_time) + overhead
+    return step, weight_time + kv_time, matmul_time + attention_time, overhead
+
+
+def _smooth_max(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.asarray((a**SMOOTH_MAX_ORDER + b**SMOOTH_MAX_ORDER) ** (1.0 / SMOOTH_MAX_ORDER))
+
+
+def _allreduce_time(terms: DeploymentTerms, profile: CalibrationProfile, tokens: FloatArray) -> FloatArray:
+    """Two all-reduces of the hidden state per layer (after attention and after the MLP)."""
+    if terms.tp == 1:
+        return np.zeros_like(tokens)
+    ring = 2.0 * (terms.tp - 1) / terms.tp
+    payload = tokens * terms.hidden * ACTIVATION_BYTES * ring / terms.link_bandwidth
+    return 2.0 * terms.layers * (profile.allreduce_latency_s + payload)
+
+
+def prefill_time_per_token(terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload) -> float:
+    """GPU time to prefill one prompt token (matmuls, causal attention over half the prompt on
+    average, and its share of the all-reduces) at the prefill efficiency."""
+    matmul = terms.linear_flops_per_token / (profile.eta_prefill * terms.peak_flops)
+    attention = terms.attention_flops_per_token(workload.isl / 2.0) / (profile.eta_prefill * terms.attention_peak_flops)
+    comm = 0.0
+    if terms.tp > 1:
+        ring = 2.0 * (terms.tp - 1) / terms.tp
+        comm = 2.0 * terms.layers * terms.hidden * ACTIVATION_BYTES * ring / terms.link_bandwidth
+    return matmul + attention + comm
+
+
+def simulate(
+    terms: DeploymentTerms,
+    profile: CalibrationProfile,
+    workload: Workload,
+    concurrency: FloatArray,
+) -> StepResult:
+    """Steady state of ``concurrency`` closed-loop clients (arrays in, arrays out)."""
+    requested = np.asarray(concurrency, dtype=np.float64)
+    settings = profile.engine_settings
+    capacity, kv_tokens = kv_request_capacity(terms, settings, workload)
+    running = np.minimum(requested, max(capacity, 1.0))
+
+    decode, memory, compute, overhead = _decode_step(terms, profile, workload, running)
+
+    # Own prefill of one request: its prompt's GPU time plus the steps its chunks ride on.
+    per_token = prefill_time_per_token(terms, profile, workload)
+    own_prefill = workload.isl * per_token
+    chunks = math.ceil(workload.isl / settings.chunk_tokens)
+    prefill_latency = own_prefill + chunks * decode
+
+    # Closed loop: request rate u with TPOT = decode / (1 - u·own_prefill) (prefill's share of
+    # GPU time stretches every step) and u = B / (prefill latency + osl·TPOT); a quadratic in u.
+    a, t_own, osl = own_prefill, prefill_latency, float(workload.osl)
+    s = t_own + osl * decode + running * a
+    disc = np.maximum(s * s - 4.0 * a * t_own * running, 0.0)
+    rate = np.where(a * t_own > 0, (s - np.sqrt(disc)) / np.maximum(2.0 * a * t_own, 1e-300), running / s)
+    share = np.minimum(rate * a, MAX_PREFILL_SHARE)
+    # A lone client's own prefill never interrupts its own decode.
+    others = np.where(running > 1, (running - 1.0) / running, 0.0)
+    tpot = decode / (1.0 - share * others)
+
+    floor = decode_floor(terms, workload, running)
+    tpot = np.maximum(tpot, floor)
+    assert np.all(tpot >= floor), "a prediction may never beat the physical decode floor"
+
+    rate = running / (t_own + osl * tpot)
+    # The first token reaches the client some engine steps after the prefill ends (output
+    # processing, streaming and scheduling run behind the GPU).
+    first_token_steps = profile.ttft_steps * tpot
+    # Queueing behind other prompts: M/D/1 wait at prefill utilisation `share`, plus the requests
+    # that arrive in a wave (benchmarks start every client at once) queueing behind each other.
+    queue = share / (2.0 * (1.0 - share)) * own_prefill
+    wave = profile.burst_share * np.maximum(running - 1.0, 0.0) / 2.0 * (
+        own_prefill + workload.isl / settings.chunk_tokens * decode
+    )
+    ttft = profile.ttft_overhead_s + prefill_latency + first_token_steps + queue + wave
+    # Clients beyond the KV capacity wait for a slot: a full request service time per round.
+    service = t_own + osl * tpot
+    ttft = ttft + np.maximum(requested / np.maximum(running, 1.0) - 1.0, 0.0) * service
+
+    prefill_share_s = tpot - decode
+    binding = _binding(requested, capacity, memory, compute + prefill_share_s, overhead)
+    return StepResult(
+        concurrency=requested,
+        running=running,
+        tpot_s=tpot,
+        ttft_s=ttft,
+        requests_per_s=rate,
+        output_tok_s_per_gpu=rate * osl / terms.tp,
+        floor_s=floor,
+        memory_s=memory,
+        compute_s=compute,
+        overhead_s=overhead,
+        prefill_s=prefill_share_s,
+        binding=binding,
+        kv_capacity=float(capacity),
+        kv_tokens=float(kv_tokens),
+    )
+
+
+def _binding(
+    requested: FloatArray, capacity: float, memory: FloatArray, compute: FloatArray, overhead: FloatArray
+) -> tuple[str, ...]:
+    stacked = np.vstack([memory, compute, overhead])
+    names = np.array(BINDINGS[:3])[np.argmax(stacked, axis=0)]
+    names = np.where(requested > capacity, BINDINGS[3], names)
+    return tuple(str(n) for n in names)

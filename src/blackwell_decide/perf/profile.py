@@ -1,0 +1,283 @@
+"""Calibration profiles: a few physically meaningful efficiency and overhead figures per serving
+engine and accelerator family, with the data they were fitted on and their measured error.
+
+Profiles are registered by plugins (the built-in ones by ``blackwell_decide.builtin.calibration``)
+and are read from and written to JSON with :func:`profile_from_dict` / :func:`profile_to_dict`.
+Units in the JSON are SI like everywhere inside the library (seconds, bytes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from blackwell_decide.errors import CatalogError, UsageError
+
+ENGINES: tuple[str, ...] = ("vllm", "trtllm", "sglang")
+MEMORY_BASES = ("total", "free")
+KV_RESERVATIONS = ("incremental", "full")
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in values)
+
+
+def _shapes(values: Iterable[Sequence[int]]) -> tuple[tuple[int, int], ...]:
+    return tuple((int(a), int(b)) for a, b in values)
+
+
+def check_engine(engine: str) -> str:
+    """The engine name, lower-cased; UsageError naming the known engines otherwise."""
+    name = str(engine).strip().lower()
+    if name not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)} (--engine)")
+    return name
+
+
+def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (0 < value <= 1):
+        raise ValueError(f"{attribute.name} must be in (0, 1], got {value!r}")
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
+
+
+@attrs.frozen
+class EngineSettings:
+    """How an engine sizes its KV cache and batches; each figure is the engine's documented
+    default or the setting of the benchmarks the profiles were fitted on.
+
+    ``memory_basis`` ``total``: the KV cache gets ``memory_fraction`` of device memory minus the
+    weights and ``runtime_reserve_bytes`` (vLLM ``--gpu-memory-utilization``, SGLang
+    ``--mem-fraction-static``); ``free``: it gets ``memory_fraction`` of what is free after the
+    weights and the reserve (TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``).
+    ``kv_reservation`` ``full``: a request holds blocks for its whole prompt plus output from
+    admission (TensorRT-LLM's guaranteed-no-evict scheduler); ``incremental``: blocks are taken
+    as tokens are generated, so a request holds its prompt plus half its output on average.
+    """
+
+    memory_fraction: float = attrs.field(validator=_fraction)
+    memory_basis: str = attrs.field(validator=attrs.validators.in_(MEMORY_BASES))
+    runtime_reserve_bytes: float = attrs.field(validator=_non_negative)
+    max_batch: int = attrs.field(validator=attrs.validators.gt(0))
+    chunk_tokens: int = attrs.field(validator=attrs.validators.gt(0))
+    kv_reservation: str = attrs.field(validator=attrs.validators.in_(KV_RESERVATIONS))
+    sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@attrs.frozen
+class FitRecord:
+    """What a profile was fitted on: data set ids, how many measured points, the date of the
+    measurements and of the fit, and what the data covered (accelerators, weight formats,
+    models, workload shapes); a query outside that coverage is marked extrapolated."""
+
+    datasets: tuple[str, ...] = attrs.field(converter=_strings)
+    rows: int
+    measured: str  # date of the measurements (ISO, or a range)
+    fitted: str  # date the fit was run
+    accelerators: tuple[str, ...] = attrs.field(converter=_strings)
+    formats: tuple[str, ...] = attrs.field(default=(), converter=_strings)  # weight formats
+    models: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    shapes: tuple[tuple[int, int], ...] = attrs.field(default=(), converter=_shapes)  # mean (input, output)
+    method: str = ""
+    selection: str = ""  # which rows were used, in words
+
+
+@attrs.frozen
+class ErrorRecord:
+    """Mean absolute percentage errors (as fractions: 0.08 = 8 %) of the profile: in-sample, on
+    held-out data never used for fitting, and by tensor-parallel cross-validation (None where
+    there was none); and the relative band a prediction carries, (low, high), e.g.
+    (-0.13, 0.15): the truth is expected within prediction × (1 + low) .. × (1 + high)."""
+
+    tpot_mape_in_sample: float | None = None
+    ttft_mape_in_sample: float | None = None
+    throughput_mape_in_sample: float | None = None
+    tpot_mape_held_out: float | None = None
+    ttft_mape_held_out: float | None = None
+    throughput_mape_held_out: float | None = None
+    tpot_mape_cross_validated: float | None = None
+    ttft_mape_cross_validated: float | None = None
+    throughput_mape_cross_validated: float | None = None
+    band: tuple[float, float] = (-0.15, 0.15)
+    ttft_band: tuple[float, float] = (-0.3, 0.3)
+
+
+#: The fitted parameters, in the order the fitter uses, with their physical bounds.
+PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {
+    "eta_bw": (0.3, 0.95),
+    "eta_compute": (0.05, 0.95),
+    "eta_prefill": (0.05, 0.95),
+    "layer_overhead_s": (0.0, 2e-4),
+    "sequence_overhead_s": (0.0, 2e-4),
+    "allreduce_latency_s": (0.0, 1e-4),
+    "low_bit_bw_factor": (0.3, 1.0),
+    "low_bit_layer_overhead_s": (0.0, 1e-4),
+    "ttft_overhead_s": (0.0, 0.5),
+    "ttft_steps": (0.0, 40.0),
+    "burst_share": (0.0, 1.0),
+}
+
+PARAMETER_MEANINGS: dict[str, str] = {
+    "eta_bw": "achieved fraction of HBM bandwidth when streaming weights and KV in decode",
+    "eta_compute": "achieved fraction of dense peak FLOP/s in decode matmuls and attention",
+    "eta_prefill": "achieved fraction of dense peak FLOP/s in (chunked) prefill",
+    "step_overhead_s": "fixed time per engine step (scheduling, sampling), seconds",
+    "layer_overhead_s": "latency per transformer layer per step not hidden by bandwidth (kernel floors), seconds",
+    "sequence_overhead_s": "host time per running request per step (sampling, scheduling, output processing), seconds",
+    "allreduce_latency_s": "latency of one tensor-parallel all-reduce (two per layer), seconds",
+    "low_bit_bw_factor": "bandwidth factor of the 4-bit weight path (dequantisation cost)",
+    "low_bit_layer_overhead_s": "extra latency per layer of the 4-bit path (activation quantisation kernels), seconds",
+    "ttft_overhead_s": "fixed time to first token outside the GPU (API, tokenisation, first-token return), seconds",
+    "ttft_steps": "engine steps between the end of a prompt's prefill and its first token reaching the client",
+    "burst_share": "share of requests that arrive in a wave with the others and queue behind their prefills",
+}
+
+
+@attrs.frozen
+class CalibrationProfile:
+    """Efficiency and overhead figures for one serving engine on one accelerator family.
+
+    ``borrowed_from`` names the profile whose fitted figures this one reuses when the engine has
+    no measurements of its own (its engine settings are its own); such a profile, like any
+    profile without a fit record, yields predictions marked extrapolated.
+    """
+
+    key: str
+    engine: str = attrs.field(validator=attrs.validators.in_(ENGINES))
+    family: str
+    engine_settings: EngineSettings
+    eta_bw: float = attrs.field(validator=_fraction)
+    eta_compute: float = attrs.field(validator=_fraction)
+    eta_prefill: float = attrs.field(validator=_fraction)
+    step_overhead_s: float = attrs.field(validator=_non_negative)
+    layer_overhead_s: float = attrs.field(validator=_non_negative)
+    allreduce_latency_s: float = attrs.field(validator=_non_negative)
+    sequence_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
+    low_bit_bw_factor: float = attrs.field(default=1.0, validator=_fraction)
+    low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
+    ttft_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
+    ttft_steps: float = attrs.field(default=1.0, validator=_non_negative)
+    burst_share: float = attrs.field(default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0),
+                                                                                   attrs.validators.le(1.0)))
+    fitted_on: FitRecord | None = None
+    error: ErrorRecord = attrs.field(factory=ErrorRecord)
+    borrowed_from: str | None = None
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.fitted_on is not None and self.borrowed_from is None
+
+    def parameters(self) -> dict[str, float]:
+        """The fitted figures by name (see :data:`PARAMETER_MEANINGS`)."""
+        return {name: float(getattr(self, name)) for name in ("step_overhead_s", *PARAMETER_BOUNDS)}
+
+    def with_parameters(self, values: Mapping[str, float]) -> CalibrationProfile:
+        unknown = set(values) - set(self.parameters())
+        if unknown:
+            raise KeyError(f"not profile parameters: {', '.join(sorted(unknown))}")
+        changes: dict[str, Any] = {k: float(v) for k, v in values.items()}
+        return attrs.evolve(self, **changes)
+
+
+# ---------------------------------------------------------------------------- JSON round trip
+def _tuple2(value: Sequence[float]) -> tuple[float, float]:
+    low, high = (float(v) for v in value)
+    return (low, high)
+
+
+def engine_settings_from_dict(raw: Mapping[str, Any]) -> EngineSettings:
+    return EngineSettings(
+        memory_fraction=float(raw["memory_fraction"]),
+        memory_basis=str(raw["memory_basis"]),
+        runtime_reserve_bytes=float(raw["runtime_reserve_bytes"]),
+        max_batch=int(raw["max_batch"]),
+        chunk_tokens=int(raw["chunk_tokens"]),
+        kv_reservation=str(raw["kv_reservation"]),
+        sources=tuple(raw.get("sources", ())),
+    )
+
+
+def profile_from_dict(raw: Mapping[str, Any], *, engines: Mapping[str, EngineSettings] | None = None,
+                      origin: str = "profile") -> CalibrationProfile:
+    """A profile from its JSON form. ``engine_settings`` may be omitted when ``engines`` gives
+    the settings of the profile's engine. Raises CatalogError naming ``origin`` on bad input."""
+    try:
+        engine = str(raw["engine"])
+        if "engine_settings" in raw:
+            settings = engine_settings_from_dict(raw["engine_settings"])
+        elif engines is not None and engine in engines:
+            settings = engines[engine]
+        else:
+            raise KeyError("engine_settings")
+        fit = raw.get("fitted_on")
+        err = raw.get("error", {})
+        return CalibrationProfile(
+            key=str(raw["key"]),
+            engine=engine,
+            family=str(raw["family"]),
+            engine_settings=settings,
+            fitted_on=None
+            if fit is None
+            else FitRecord(
+                datasets=fit["datasets"],
+                rows=int(fit["rows"]),
+                measured=str(fit["measured"]),
+                fitted=str(fit["fitted"]),
+                accelerators=fit.get("accelerators", ()),
+                formats=fit.get("formats", ()),
+                models=fit.get("models", ()),
+                shapes=fit.get("shapes", ()),
+                method=str(fit.get("method", "")),
+                selection=str(fit.get("selection", "")),
+            ),
+            error=ErrorRecord(
+                tpot_mape_in_sample=err.get("tpot_mape_in_sample"),
+                ttft_mape_in_sample=err.get("ttft_mape_in_sample"),
+                throughput_mape_in_sample=err.get("throughput_mape_in_sample"),
+                tpot_mape_held_out=err.get("tpot_mape_held_out"),
+                ttft_mape_held_out=err.get("ttft_mape_held_out"),
+                throughput_mape_held_out=err.get("throughput_mape_held_out"),
+                tpot_mape_cross_validated=err.get("tpot_mape_cross_validated"),
+                ttft_mape_cross_validated=err.get("ttft_mape_cross_validated"),
+                throughput_mape_cross_validated=err.get("throughput_mape_cross_validated"),
+                band=_tuple2(err.get("band", (-0.15, 0.15))),
+                ttft_band=_tuple2(err.get("ttft_band", (-0.3, 0.3))),
+            ),
+            borrowed_from=raw.get("borrowed_from"),
+            notes=tuple(raw.get("notes", ())),
+            **{name: float(value) for name, value in raw["parameters"].items()},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogError(f"{origin}: not a valid calibration profile ({type(exc).__name__}: {exc})") from exc
+
+
+def _significant(value: float) -> float:
+    """Four significant digits: the fit does not pin figures down further, and below a
+    nanosecond (or a billionth) a figure is zero."""
+    return 0.0 if abs(value) < 1e-9 else float(f"{value:.4g}")
+
+
+def profile_to_dict(profile: CalibrationProfile) -> dict[str, Any]:
+    """The JSON form of a profile (engine settings included, so the file stands alone)."""
+    out: dict[str, Any] = {
+        "key": profile.key,
+        "engine": profile.engine,
+        "family": profile.family,
+        "parameters": {name: _significant(value) for name, value in profile.parameters().items()},
+        "engine_settings": attrs.asdict(profile.engine_settings),
+    }
+    if profile.fitted_on is not None:
+        out["fitted_on"] = attrs.asdict(profile.fitted_on)
+    out["error"] = attrs.asdict(profile.error)
+    if profile.borrowed_from:
+        out["borrowed_from"] = profile.borrowed_from
+    if profile.notes:
+        out["notes"] = list(profile.notes)
+    return out

@@ -1,0 +1,199 @@
+"""Validation of the registered profiles against every shipped data set: mean absolute
+percentage errors of TPOT, TTFT and throughput, in-sample (the data set was fitted on) or held
+out (it was not), tensor-parallel cross-validation, and any measured point that beats a
+physical bound (which would mean a wrong figure somewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
+from blackwell_decide.perf.fit import cross_validate_tp, efficiency_caps
+from blackwell_decide.perf.ingest import Measurement, load_dataset
+from blackwell_decide.perf.model import choose_profile
+from blackwell_decide.perf.physics import DeploymentTerms
+from blackwell_decide.perf.profile import CalibrationProfile
+
+if TYPE_CHECKING:
+    from blackwell_decide.datasets import DatasetInfo
+    from blackwell_decide.plugins import Catalog
+
+METRICS = ("tpot", "ttft", "throughput")
+Score = tuple[float | None, int]
+
+
+@attrs.frozen
+class SplitScore:
+    """MAPE (fraction) and point count per metric for one data set and one split."""
+
+    split: str  # "in-sample" or "held-out"
+    profiles: tuple[str, ...]
+    scores: dict[str, Score]
+
+
+@attrs.frozen
+class DatasetScore:
+    dataset: DatasetInfo
+    rows: int
+    splits: tuple[SplitScore, ...]
+    violations: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+@attrs.frozen
+class CrossValidation:
+    profile: str
+    train_tp: tuple[int, ...]
+    test_tp: tuple[int, ...]
+    scores: dict[str, Score]
+
+
+@attrs.frozen
+class ValidationReport:
+    datasets: tuple[DatasetScore, ...]
+    cross_validation: tuple[CrossValidation, ...]
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        return tuple(v for d in self.datasets for v in d.violations)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _in_sample(m: Measurement, profile: CalibrationProfile) -> bool:
+    return profile.fitted_on is not None and m.dataset in profile.fitted_on.datasets
+
+
+def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -> ValidationReport:
+    """Score the registered profiles on every shipped serving data set."""
+    from blackwell_decide.datasets import list_datasets
+    from blackwell_decide.perf.calibrate import shipped_microbenchmarks
+
+    cache = DeploymentCache(catalog)
+    chosen: dict[tuple[object, ...], CalibrationProfile] = {}
+
+    def profile_for(m: Measurement, terms: DeploymentTerms) -> CalibrationProfile:
+        key = (m.engine, terms.family)
+        if key not in chosen:
+            chosen[key] = choose_profile(terms, m.workload, m.engine, catalog=catalog).profile
+        return chosen[key]
+
+    scores = []
+    for info in list_datasets():
+        if info.role == "reference":
+            continue
+        measurements = load_dataset(info.id)
+        results, skipped = evaluate(measurements, profile_for, cache=cache)
+        splits = []
+        for split, keep in (("in-sample", True), ("held-out", False)):
+            points = [r for r in results if _in_sample(r.measurement, _profile_of(r, chosen)) == keep]
+            if points:
+                splits.append(
+                    SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points))
+                )
+        violations = tuple(f"{r.measurement.label}: {'; '.join(r.beats_bound)}" for r in results if r.beats_bound)
+        scores.append(
+            DatasetScore(
+                info, len(measurements), tuple(splits), violations,
+                tuple(f"{s.measurement.label}: {s.reason}" for s in skipped),
+            )
+        )
+
+    crossed: list[CrossValidation] = []
+    if cross_validation:
+        micro = shipped_microbenchmarks()
+        for profile in sorted(set(chosen.values()), key=lambda p: p.key):
+            if not profile.is_fitted or profile.fitted_on is None:
+                continue
+            rows = _fit_rows(profile, cache)
+            sizes = sorted({m.tp for m in rows})
+            if len(sizes) < 2:
+                continue
+            caps = efficiency_caps(profile.family, micro, catalog)
+            crossed_points = cross_validate_tp(rows, profile, caps=caps, cache=cache)
+            cut = sizes[(len(sizes) - 1) // 2]
+            crossed.append(
+                CrossValidation(
+                    profile.key,
+                    tuple(s for s in sizes if s <= cut),
+                    tuple(s for s in sizes if s > cut),
+                    _score(crossed_points),
+                )
+            )
+    return ValidationReport(tuple(scores), tuple(crossed))
+
+
+def _profile_of(result: PointResult, chosen: dict[tuple[object, ...], CalibrationProfile]) -> CalibrationProfile:
+    for profile in chosen.values():
+        if profile.key == result.profile:
+            return profile
+    raise KeyError(result.profile)
+
+
+def _fit_rows(profile: CalibrationProfile, cache: DeploymentCache) -> list[Measurement]:
+    """The rows ``profile`` was fitted on: its data sets' rows of its engine and family."""
+    assert profile.fitted_on is not None
+    rows = []
+    for dataset_id in profile.fitted_on.datasets:
+        for m in load_dataset(dataset_id):
+            if m.engine != profile.engine:
+                continue
+            try:
+                family = cache.terms(m.deployment_key).family
+            except Exception:  # rows the catalog cannot resolve were not fitted either
+                continue
+            if family.lower() == profile.family.lower():
+                rows.append(m)
+    return rows
+
+
+def _score(points: Sequence[PointResult]) -> dict[str, Score]:
+    return {metric: mape(points, metric) for metric in METRICS}
+
+
+# ------------------------------------------------------------------------------ rendering
+def _pct(score: Score) -> str:
+    value, n = score
+    return "-" if value is None else f"{value * 100:.1f} % ({n})"
+
+
+def render(report: ValidationReport) -> str:
+    """The report as plain text tables."""
+    lines = ["Mean absolute percentage error, measured vs predicted (points in brackets)", ""]
+    header = f"{'data set':34} {'split':10} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}  profiles"
+    lines += [header, "-" * len(header)]
+    for d in report.datasets:
+        for s in d.splits:
+            lines.append(
+                f"{d.dataset.id:34} {s.split:10} {_pct(s.scores['tpot']):>13} {_pct(s.scores['ttft']):>13} "
+                f"{_pct(s.scores['throughput']):>13}  {', '.join(s.profiles)}"
+            )
+    if report.cross_validation:
+        lines += ["", "Tensor-parallel cross-validation (refit on the smaller TP sizes, predict the larger)", ""]
+        header = f"{'profile':18} {'fit on TP':10} {'predict TP':11} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}"
+        lines += [header, "-" * len(header)]
+        for c in report.cross_validation:
+            lines.append(
+                f"{c.profile:18} {','.join(map(str, c.train_tp)):10} {','.join(map(str, c.test_tp)):11} "
+                f"{_pct(c.scores['tpot']):>13} {_pct(c.scores['ttft']):>13} {_pct(c.scores['throughput']):>13}"
+            )
+    lines.append("")
+    skipped = [s for d in report.datasets for s in d.skipped]
+    if skipped:
+        lines.append(f"{len(skipped)} measured point(s) skipped (not resolvable in the catalog):")
+        lines += [f"  {s}" for s in skipped]
+    if report.violations:
+        lines.append(f"FAIL: {len(report.violations)} measured point(s) beat a physical bound:")
+        lines += [f"  {v}" for v in report.violations]
+    else:
+        total = sum(d.rows for d in report.datasets)
+        lines.append(
+            f"bounds: none of the {total} measured points beats its physical bound "
+            "(decode floor, throughput ceiling)"
+        )
+    return "\n".join(lines)
