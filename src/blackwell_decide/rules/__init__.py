@@ -1,0 +1,69 @@
+"""Migration rules: facts computed from a scenario, the six built-in situations (registered as
+plugins through ``register_rules``), and the engine that combines their findings into one
+recommendation with its timing.
+
+    from blackwell_decide.rules import decide_scenario
+    decision = decide_scenario("examples/h100-chat-rented.toml")
+    decision.recommendation.verdict, [f.id for f in decision.findings if f.applies]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blackwell_decide.rules.engine import (
+    Decision,
+    Exclusion,
+    Finding,
+    FlipPoint,
+    Reason,
+    Recommendation,
+    Rule,
+    RuleWarning,
+    Timing,
+    Verdict,
+    active_rules,
+    cite,
+    cost_verdict,
+    decide,
+    evaluate,
+    recommend,
+)
+from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts, compute_facts
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
+
+
+def decide_scenario(path: str | Path, catalog: Catalog | None = None) -> Decision:
+    """Load the scenario at ``path``, compute its facts and run the registered rules."""
+    from blackwell_decide.scenario import load_scenario
+
+    scenario = load_scenario(path, catalog)
+    return decide(compute_facts(scenario, catalog), catalog=catalog)
+
+
+__all__ = [
+    "Comparison",
+    "Decision",
+    "Exclusion",
+    "Facts",
+    "Finding",
+    "FlipPoint",
+    "OptionFacts",
+    "Reason",
+    "Recommendation",
+    "Rule",
+    "RuleWarning",
+    "Timing",
+    "Verdict",
+    "active_rules",
+    "cite",
+    "compute_facts",
+    "cost_verdict",
+    "decide",
+    "decide_scenario",
+    "evaluate",
+    "recommend",
+]

@@ -1,0 +1,23 @@
+"""The six built-in migration situations, registered exactly as a plugin's rules would be.
+
+A plugin adds a rule by registering any object with ``id``, ``title`` and
+``evaluate(facts) -> Finding``; giving it ``replaces = "s3-prefill-heavy"`` (say) puts it in
+that built-in rule's place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from blackwell_decide.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from blackwell_decide.registry import Registry
+
+
+@hookimpl
+def register_rules(registry: Registry[Any]) -> None:
+    from blackwell_decide.rules.situations import BUILTIN_RULES
+
+    for rule in BUILTIN_RULES:
+        registry.add(rule)

@@ -1,0 +1,124 @@
+"""``init``, ``decide`` and ``memo``: scenario files, verdicts and migration memos."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from blackwell_decide.cli._common import print_json, render_table, set_handler
+
+if TYPE_CHECKING:
+    from blackwell_decide.rules import Decision
+
+
+def register(subparsers: Any) -> None:
+    i = subparsers.add_parser(
+        "init",
+        help="write a commented starter scenario file (never overwrites one)",
+        description="Write a commented starter scenario (the article's H100 chat fleet) to PATH. Edit it, "
+        "then run `blackwell-decide decide PATH`. An existing file is never overwritten.",
+    )
+    i.add_argument(
+        "path",
+        nargs="?",
+        default="scenario.toml",
+        metavar="PATH",
+        help="where to write it (default: scenario.toml; a folder gets scenario.toml inside)",
+    )
+    set_handler(i, _run_init)
+
+    d = subparsers.add_parser(
+        "decide",
+        help="should this fleet migrate, and when? the verdict, each situation, and what would change it",
+        description="Read a scenario file, compute the facts (bounds, predicted operating points, fleets, "
+        "costs, power) and run the migration rules. Prints the recommendation, each of the six situations "
+        "and their flip points; --json for the machine-readable form.",
+    )
+    d.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (see `blackwell-decide init`)")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(d, _run_decide)
+
+    m = subparsers.add_parser(
+        "memo",
+        help="write a migration memo (Markdown or one self-contained HTML file) with charts",
+        description="Write the migration memo for a scenario: verdict and numbers, bounds, KV room, roofline, "
+        "evidence, cost per token by tier, fleet and monthly cost, payback, power, risks and a "
+        "reproducibility block. .html gives one self-contained file; .md writes the SVG charts beside it.",
+    )
+    m.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    m.add_argument("-o", "--output", required=True, metavar="FILE", help="memo.html or memo.md")
+    m.add_argument(
+        "--templates", metavar="DIR", help="a folder of templates that override the built-in ones (same file names)"
+    )
+    m.add_argument("--force", action="store_true", help="overwrite an existing memo")
+    set_handler(m, _run_memo)
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from blackwell_decide.scenario import write_starter
+
+    path = write_starter(args.path)
+    print(f"wrote {path}; edit it, then run: blackwell-decide decide {path}")
+    return 0
+
+
+def _decision(path: str) -> Decision:
+    from blackwell_decide.rules import decide_scenario
+
+    return decide_scenario(path)
+
+
+def _run_decide(args: argparse.Namespace) -> int:
+    decision = _decision(args.scenario)
+    if args.json:
+        print_json(decision.to_dict())
+        return 0
+    print(_text(decision))
+    return 0
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _text(decision: Decision) -> str:
+    rec = decision.recommendation
+    lines = [
+        f"{decision.facts.scenario.name}",
+        "",
+        f"Verdict: {rec.verdict.value}",
+        _wrap(rec.headline),
+        f"When: {rec.timing.text}",
+        "",
+    ]
+    rows = [
+        [f.id, "yes" if f.applies else "no", f.verdict.value if f.verdict else "-", f.summary]
+        for f in decision.findings
+    ]
+    lines.append(render_table(["situation", "applies", "verdict", "in short"], rows))
+    for f in decision.findings:
+        if not f.applies or not f.flip_points:
+            continue
+        lines += ["", f"{f.id}: what would change the verdict"]
+        lines += [_wrap(f"- {p.name}: {p.text}") for p in f.flip_points]
+    if rec.ranking:
+        lines += ["", "Options by monthly cost:"]
+        lines += [f"  {label}: ${usd:,.0f}/month" for _, label, usd in rec.ranking]
+    return "\n".join(lines)
+
+
+def _run_memo(args: argparse.Namespace) -> int:
+    from blackwell_decide.errors import UsageError
+    from blackwell_decide.report import write_memo
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        # Checked before the (slower) decision so the refusal is immediate.
+        raise UsageError(f"{output} already exists; pass --force to overwrite it")
+    decision = _decision(args.scenario)
+    written = write_memo(decision, output, templates_dir=args.templates, force=args.force)
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    print(f"verdict: {decision.recommendation.verdict.value}: {decision.recommendation.headline}")
+    return 0

@@ -1,0 +1,488 @@
+"""The rules engine: rules read computed facts and return findings; the engine combines them into
+one recommendation.
+
+A rule is any object with ``id``, ``title`` and ``evaluate(facts) -> Finding`` (see
+:class:`Rule`); rules are registered through the ``register_rules`` hook, the six built-in ones
+exactly as a plugin's would be. A rule that sets ``replaces = "<id>"`` takes the place (and the
+position) of the rule with that id, so a plugin can swap a built-in situation for its own
+reading of the facts without touching the others.
+
+Combining: every finding may exclude options (a facility that cannot host a GPU, a precision
+the constraints rule out) and propose alternatives (the same GPU rented, the candidate at FP8).
+Among the options left, the lowest monthly cost at the scenario's price tier wins, and the
+verdict for it follows from the same cost comparison every rule reads (:func:`cost_verdict`).
+"When" comes from the end of the current contract and the payback of the one-time costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+
+from blackwell_decide.bounds.results import Derived
+from blackwell_decide.model import Source, SourceKind
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
+    from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
+    from blackwell_decide.scenario import Thresholds
+
+
+class Verdict(enum.Enum):
+    MIGRATE = "migrate"
+    MIGRATE_IF = "migrate-if"
+    HOLD = "hold"
+    DO_NOT_MIGRATE = "do-not-migrate"
+
+    @property
+    def words(self) -> str:
+        return {
+            "migrate": "Migrate",
+            "migrate-if": "Migrate if",
+            "hold": "Hold",
+            "do-not-migrate": "Do not migrate",
+        }[self.value]
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def cite(*items: Source | Derived | str | None) -> tuple[str, ...]:
+    """One citation string per source behind ``items``, in order, without repeats.
+
+    A :class:`Derived` cites its formula and then the sources of its inputs (a computed input
+    is cited through the derivation that produced it, by name).
+    """
+    out: list[str] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Source):
+            out.append(_cite_source(item))
+        else:
+            out.append(f"computed: {item.formula}")
+            for inp in item.inputs:
+                if inp.source is not None and inp.source.kind is not SourceKind.DERIVED:
+                    out.append(_cite_source(inp.source))
+    return tuple(dict.fromkeys(out))
+
+
+def _cite_source(source: Source) -> str:
+    if source.kind is SourceKind.USER:
+        return "the scenario file"
+    return source.cite()
+
+
+@attrs.frozen
+class Reason:
+    """One sentence with the numbers behind a verdict, and where they come from."""
+
+    text: str
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "sources": list(self.sources)}
+
+
+@attrs.frozen
+class FlipPoint:
+    """A value at which the verdict would change. ``value`` is None when no such point exists
+    (say, no candidate price makes the move pay); ``current`` is where the scenario stands on
+    the same scale."""
+
+    name: str
+    text: str
+    value: float | None
+    unit: str
+    current: float | None = None
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "text": self.text,
+            "value": _finite_or_none(self.value),
+            "unit": self.unit,
+            "current": _finite_or_none(self.current),
+            "sources": list(self.sources),
+        }
+
+
+@attrs.frozen
+class Exclusion:
+    option: str  # option id
+    reason: str
+
+
+@attrs.frozen
+class Finding:
+    """What one rule concluded. ``option`` names the option the verdict is about; ``excludes``
+    and ``adds`` change which options the recommendation chooses among."""
+
+    id: str
+    title: str
+    applies: bool
+    verdict: Verdict | None = None
+    summary: str = ""
+    reasons: tuple[Reason, ...] = ()
+    flip_points: tuple[FlipPoint, ...] = ()
+    option: str | None = None
+    excludes: tuple[Exclusion, ...] = ()
+    adds: tuple[str, ...] = ()
+
+    @classmethod
+    def not_applicable(cls, rule: Rule, why: str, sources: Sequence[str] = ()) -> Finding:
+        return cls(rule.id, rule.title, False, summary=why, reasons=(Reason(why, tuple(sources)),))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "applies": self.applies,
+            "verdict": self.verdict.value if self.verdict else None,
+            "summary": self.summary,
+            "option": self.option,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "flip_points": [f.to_dict() for f in self.flip_points],
+            "excludes": [{"option": e.option, "reason": e.reason} for e in self.excludes],
+            "adds": list(self.adds),
+        }
+
+
+@runtime_checkable
+class Rule(Protocol):
+    """A migration situation. ``replaces`` (optional attribute) names a rule it stands in for."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    def evaluate(self, facts: Facts) -> Finding: ...
+
+
+# --------------------------------------------------------------------------- the rule set
+
+
+class RuleWarning(UserWarning):
+    """A rule was skipped: not a rule, a clashing replacement, or it failed."""
+
+
+def active_rules(catalog: Catalog | None = None, extra: Iterable[Any] = ()) -> list[Rule]:
+    """The registered rules, in registration order, with replacements applied.
+
+    A rule whose ``replaces`` names another rule's id takes that rule's place. Two rules that
+    replace the same id, or an entry that is not a rule, produce a :class:`RuleWarning` and are
+    left out (the first replacement registered wins).
+    """
+    if catalog is None:
+        from blackwell_decide.plugins import get_catalog
+
+        catalog = get_catalog()
+    candidates = [*catalog.rules.values(), *extra]
+    rules: list[Rule] = []
+    for item in candidates:
+        if isinstance(item, Rule):
+            rules.append(item)
+        else:
+            warnings.warn(f"ignoring {item!r}: a rule needs id, title and evaluate(facts)", RuleWarning, stacklevel=2)
+    replacement: dict[str, Rule] = {}
+    losers: set[int] = set()
+    for rule in rules:
+        target = getattr(rule, "replaces", None)
+        if not target:
+            continue
+        if target in replacement:
+            warnings.warn(
+                f"rules {replacement[target].id!r} and {rule.id!r} both replace {target!r}; keeping "
+                f"{replacement[target].id!r}",
+                RuleWarning,
+                stacklevel=2,
+            )
+            losers.add(id(rule))
+        else:
+            replacement[target] = rule
+    known = {r.id for r in rules}
+    ordered: list[Rule] = []
+    for rule in rules:
+        target = getattr(rule, "replaces", None)
+        if id(rule) in losers:
+            continue
+        if target and target in known:
+            continue  # takes the place of the rule it replaces, below
+        if target:
+            warnings.warn(
+                f"rule {rule.id!r} replaces {target!r}, which no plugin registered; kept as a rule of its own",
+                RuleWarning,
+                stacklevel=2,
+            )
+        ordered.append(replacement.get(rule.id, rule) if not target else rule)
+    return ordered
+
+
+# --------------------------------------------------------------------------- the cost verdict
+
+
+def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdict, tuple[Reason, ...]]:
+    """The verdict the money gives for one option: enough saving, paid back soon enough."""
+    c = comparison
+    saving = Reason(
+        f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month against ${c.current_monthly_usd:,.0f} "
+        f"today at {c.tier} prices: {_signed_money(c.monthly_savings_usd)}/month "
+        f"({c.savings_fraction:+.0%}), {c.cost_ratio:.2f}× {'cheaper' if c.cost_ratio >= 1 else 'the cost'} "
+        "per output token",
+        cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
+    )
+    threshold = f"{thresholds.min_savings_fraction:.0%}"
+    if c.savings_fraction >= thresholds.min_savings_fraction:
+        months = c.payback.months
+        if months <= thresholds.max_payback_months:
+            return Verdict.MIGRATE, (
+                saving,
+                Reason(
+                    f"the one-time cost of ${c.payback.one_time_usd:,.0f} pays back in {_months(months)}, within the "
+                    f"{thresholds.max_payback_months:g}-month limit",
+                    cite(c.payback.derivation),
+                ),
+            )
+        return Verdict.MIGRATE_IF, (
+            saving,
+            Reason(
+                f"but the one-time cost of ${c.payback.one_time_usd:,.0f} takes {_months(months)} to pay back, "
+                f"beyond the {thresholds.max_payback_months:g}-month limit: migrate if it can be brought under "
+                f"${c.monthly_savings_usd * thresholds.max_payback_months:,.0f}",
+                cite(c.payback.derivation),
+            ),
+        )
+    if c.monthly_savings_usd > 0:
+        return Verdict.HOLD, (
+            saving,
+            Reason(f"a saving of {c.savings_fraction:.0%} is below the {threshold} that justifies a migration's risk"),
+        )
+    return Verdict.DO_NOT_MIGRATE, (saving,)
+
+
+def _signed_money(value: float) -> str:
+    return f"saves ${value:,.0f}" if value >= 0 else f"costs ${-value:,.0f} more"
+
+
+def _months(months: float) -> str:
+    if not math.isfinite(months):
+        return "never"
+    if months < 1:
+        return f"{months * 30.4:.0f} days"
+    return f"{months:.1f} months"
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- the recommendation
+
+
+@attrs.frozen
+class Timing:
+    """When to act: ``start`` is the date savings can begin (None for a hold)."""
+
+    start: dt.date | None
+    text: str
+    payback_months: float | None
+    contract_end: dt.date | None
+    paid_back_by: dt.date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "text": self.text,
+            "payback_months": _finite_or_none(self.payback_months),
+            "contract_end": self.contract_end.isoformat() if self.contract_end else None,
+            "paid_back_by": self.paid_back_by.isoformat() if self.paid_back_by else None,
+        }
+
+
+@attrs.frozen
+class Recommendation:
+    verdict: Verdict
+    option: str | None  # option id
+    option_label: str | None
+    headline: str
+    reasons: tuple[Reason, ...]
+    timing: Timing
+    excluded: tuple[Exclusion, ...]
+    ranking: tuple[tuple[str, str, float], ...]  # id, label, USD/month
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "option": self.option,
+            "option_label": self.option_label,
+            "headline": self.headline,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "when": self.timing.to_dict(),
+            "excluded": [{"option": e.option, "reason": e.reason} for e in self.excluded],
+            "ranking": [{"option": oid, "label": label, "usd_per_month": usd} for oid, label, usd in self.ranking],
+        }
+
+
+@attrs.frozen
+class Decision:
+    facts: Facts
+    findings: tuple[Finding, ...]
+    recommendation: Recommendation
+
+    def finding(self, rule_id: str) -> Finding:
+        for f in self.findings:
+            if f.id == rule_id:
+                return f
+        raise KeyError(rule_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.facts.scenario
+        return {
+            "scenario": {"name": s.name, "file": s.path.name, "sha256": s.sha256},
+            "recommendation": self.recommendation.to_dict(),
+            "situations": [f.to_dict() for f in self.findings],
+        }
+
+
+def evaluate(facts: Facts, rules: Sequence[Rule]) -> tuple[Finding, ...]:
+    """Each rule's finding. A rule that raises is reported as a warning and left out, so one
+    broken plugin never takes the decision down with it; the built-in rules' errors propagate."""
+    findings = []
+    for rule in rules:
+        module = type(rule).__module__
+        try:
+            finding = rule.evaluate(facts)
+        except Exception as exc:
+            if module.startswith("blackwell_decide."):
+                raise
+            warnings.warn(f"rule {rule.id!r} failed ({type(exc).__name__}: {exc}); left out", RuleWarning, stacklevel=2)
+            continue
+        if not isinstance(finding, Finding):
+            warnings.warn(
+                f"rule {rule.id!r} returned {type(finding).__name__}, not a Finding; left out",
+                RuleWarning,
+                stacklevel=2,
+            )
+            continue
+        findings.append(finding)
+    return tuple(findings)
+
+
+def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
+    """Combine the findings that apply: exclusions first, then the cheapest option left."""
+    applying = [f for f in findings if f.applies]
+    excluded: dict[str, Exclusion] = {}
+    for f in applying:
+        for e in f.excludes:
+            excluded.setdefault(e.option, e)
+    proposed = {oid for f in applying for oid in f.adds}
+    eligible = [o for o in facts.options if o.id not in excluded and (o.role == "candidate" or o.id in proposed)]
+    priced = [o for o in eligible if o.id in facts.comparisons]
+    ranking = sorted(priced, key=lambda o: (facts.comparisons[o.id].option_monthly_usd, o.id))
+    exclusions = tuple(excluded[k] for k in sorted(excluded))
+    table = tuple((o.id, o.label, facts.comparisons[o.id].option_monthly_usd) for o in ranking)
+    if not ranking:
+        none_left = tuple(Reason(f"{e.option}: {e.reason}") for e in exclusions) or (
+            Reason("no candidate can serve the workload at its service level"),
+        )
+        return Recommendation(
+            verdict=Verdict.DO_NOT_MIGRATE,
+            option=None,
+            option_label=None,
+            headline="Do not migrate: no candidate is left once the constraints are applied",
+            reasons=none_left,
+            timing=Timing(None, "keep the current fleet", None, facts.scenario.current.contract_end, None),
+            excluded=exclusions,
+            ranking=table,
+        )
+    best = ranking[0]
+    comparison = facts.comparisons[best.id]
+    verdict, reasons = cost_verdict(comparison, facts.scenario.thresholds)
+    timing = _timing(facts, comparison, verdict)
+    headline = _headline(verdict, best, comparison, timing)
+    extra = tuple(Reason(f"left out: {e.option} ({e.reason})") for e in exclusions)
+    return Recommendation(
+        verdict=verdict,
+        option=best.id,
+        option_label=best.label,
+        headline=headline,
+        reasons=(*reasons, *extra),
+        timing=timing,
+        excluded=exclusions,
+        ranking=table,
+    )
+
+
+def _add_months(date: dt.date, months: float) -> dt.date:
+    return date + dt.timedelta(days=round(months * 365.0 / 12.0))
+
+
+def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
+    current = facts.scenario.current
+    end = current.contract_end
+    months = comparison.payback.months
+    payback = months if math.isfinite(months) else None
+    if verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE):
+        when = (
+            f"re-evaluate before the current contract ends ({end.isoformat()})"
+            if end
+            else "re-evaluate when prices move"
+        )
+        return Timing(None, when, payback, end, None)
+    from blackwell_decide.scenario import Ownership
+
+    if current.ownership is Ownership.RENTED and end is not None and end > facts.as_of:
+        start = end
+        text = (
+            f"at the end of the current contract on {end.isoformat()} "
+            f"({facts.months_to_contract_end:.1f} months from {facts.as_of.isoformat()}); until then the "
+            "committed fleet is paid for either way"
+        )
+    else:
+        start = facts.as_of
+        text = f"now ({facts.as_of.isoformat()}): nothing commits the current fleet"
+    paid_back = _add_months(start, payback) if payback is not None else None
+    if paid_back is not None:
+        text += f"; the one-time costs are paid back by {paid_back.isoformat()}"
+    return Timing(start, text, payback, end, paid_back)
+
+
+def _headline(verdict: Verdict, best: OptionFacts, c: Comparison, timing: Timing) -> str:
+    if verdict is Verdict.MIGRATE:
+        return (
+            f"Migrate to {best.label}: {c.cost_ratio:.1f}× cheaper per output token at {c.tier} prices, "
+            f"saving ${c.monthly_savings_usd:,.0f}/month, starting "
+            f"{timing.start.isoformat() if timing.start else 'now'}"
+        )
+    if verdict is Verdict.MIGRATE_IF:
+        return (
+            f"Migrate to {best.label} if the one-time cost can be cut: it saves ${c.monthly_savings_usd:,.0f}/month "
+            f"({c.cost_ratio:.1f}× per token) but takes {_months(c.payback.months)} to pay back"
+        )
+    if verdict is Verdict.HOLD:
+        return (
+            f"Hold: {best.label} would save only {c.savings_fraction:.0%} "
+            f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
+        )
+    return (
+        f"Do not migrate: the cheapest option, {best.label}, costs {c.option_monthly_usd / c.current_monthly_usd:.1f}× "
+        f"today's ${c.current_monthly_usd:,.0f}/month at {c.tier} prices"
+    )
+
+
+def decide(facts: Facts, rules: Sequence[Rule] | None = None, catalog: Catalog | None = None) -> Decision:
+    """Run the rules over ``facts`` and combine their findings."""
+    rules = list(rules) if rules is not None else active_rules(catalog)
+    findings = evaluate(facts, rules)
+    return Decision(facts=facts, findings=findings, recommendation=recommend(facts, findings))

@@ -1,0 +1,977 @@
+"""The facts the rules read, computed from a scenario.
+
+For the fleet in service and every candidate this computes the physical bounds, the operating
+point at the workload's service level (the calibrated performance model), the fleet it takes at
+peak with the prefill and KV checks, the price it pays, cost per million tokens at every quoted
+tier, monthly cost, power, and whether the facility can host it. Around a candidate that stores
+4-bit weights it adds the same GPU at FP8 (what situation 6 falls back to); around an owned
+candidate, the same GPU rented (the cloud alternative of situation 5). Every option is then
+compared with the current fleet: savings, cost ratio, payback and break-even price.
+
+Nothing here concludes anything; the rules in :mod:`blackwell_decide.rules.situations` do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from blackwell_decide.bounds import Bounds, Derived, Input, Speedup, compute_bounds, smallest_fitting_tp, speedup
+from blackwell_decide.economics import (
+    CostTable,
+    FleetPlan,
+    GpuCapacity,
+    Payback,
+    RatioMatrix,
+    Throughput,
+    TokenBasis,
+    Traffic,
+    break_even_price,
+    cost_table,
+    monthly_cost,
+    payback,
+    provisioned_watts,
+    ratio_matrix,
+    size_fleet,
+    tokens_per_provisioned_mw,
+)
+from blackwell_decide.economics.basis import derived
+from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
+from blackwell_decide.model import (
+    DERIVED,
+    USER_INPUT,
+    Conventions,
+    Cooling,
+    Deployment,
+    ModelArch,
+    PriceQuote,
+    PriceSnapshot,
+    Source,
+    SourceKind,
+)
+from blackwell_decide.rules.precision import AccuracyEvidence, StackVerdict, accuracy_records, stack_support
+from blackwell_decide.scenario import Ownership, Scenario, SiteCooling, price_sources
+from blackwell_decide.units import HOURS_PER_MONTH, PER_MILLION, SECONDS_PER_HOUR
+
+if TYPE_CHECKING:
+    from blackwell_decide.evidence.triangulation import Triangulation
+    from blackwell_decide.perf import Prediction
+    from blackwell_decide.plugins import Catalog
+
+#: Tensor-parallel sizes tried for a candidate whose scenario leaves ``tp`` open.
+AUTO_TP: tuple[int, ...] = (1, 2, 4, 8)
+#: Weight formats whose element is this narrow count as "4-bit" for the precision fallback.
+LOW_BIT_ELEMENT_BITS = 4
+FALLBACK_WEIGHTS = "fp8"
+DEFAULT_ENGINE = "vllm"
+HOURS_PER_YEAR = 8760.0
+
+
+# --------------------------------------------------------------------------- value classes
+
+
+@attrs.frozen
+class ServicePoint:
+    """The operating point one replica runs at to meet the service level."""
+
+    prediction: Prediction
+    tok_s_per_user: float
+    output_tok_s_per_gpu: float
+    concurrency: float  # requests per replica
+    tpot_s: float
+    ttft_s: float
+    binding: str
+    extrapolated: bool
+    band: tuple[float, float]
+    profile: str
+    source: Source
+
+
+@attrs.frozen
+class PowerFacts:
+    gpu_watts: float
+    gpu_watts_source: Source | None
+    provisioned_watts: float  # per GPU: board power × (1 + server overhead) × PUE
+    fleet_kw: float
+    tokens_per_mw: Derived | None  # output tok/s per provisioned MW at the service point
+    energy_usd_per_gpu_hour: float | None
+
+
+@attrs.frozen
+class RackFit:
+    """Can the facility host this GPU, and how densely."""
+
+    site_cooling: SiteCooling
+    gpu_cooling: Cooling
+    cooling_ok: bool
+    server_kw: float  # one server of ``gpus_per_server`` GPUs, IT power
+    rack_kw: float
+    servers_per_rack: int
+    gpus_per_rack: int
+    racks_needed: int | None
+    fits: bool
+
+
+@attrs.frozen
+class OptionFacts:
+    """One deployment: the current fleet, a candidate, or an alternative derived from one.
+
+    ``role`` is ``current``, ``candidate``, ``fp8-fallback`` (a 4-bit candidate at FP8) or
+    ``cloud`` (an owned candidate rented instead); ``parent`` names the candidate it derives from.
+    ``gpus`` is the fleet the model sizes for the peak (for the current fleet, the count in
+    service when the model finds no operating point that meets the service level).
+    """
+
+    id: str
+    label: str
+    role: str
+    parent: str | None
+    ownership: Ownership
+    engine: str
+    deployment: Deployment
+    bounds: Bounds
+    min_tp: int
+    kv_room_min_tp: Derived  # KV room per GPU at ``min_tp``: what the GPU offers once it holds the weights
+    tp_tried: tuple[tuple[int, str], ...]  # (tp, outcome) for automatic choices
+    service: ServicePoint | None
+    fleet: FleetPlan | None
+    gpus: int
+    gpus_in_service: int | None
+    price: PriceQuote | None
+    costs: CostTable | None
+    cost_per_million_output: Derived | None
+    cost_per_million_input: Derived | None
+    monthly: Derived | None
+    power: PowerFacts
+    rack: RackFit | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def tp(self) -> int:
+        return self.deployment.tp
+
+    @property
+    def accelerator(self) -> str:
+        return self.deployment.accelerator.key
+
+    @property
+    def weights(self) -> str:
+        return self.deployment.scheme.weights.key
+
+    @property
+    def low_bit(self) -> bool:
+        return self.deployment.scheme.weights.element_bits <= LOW_BIT_ELEMENT_BITS
+
+    @property
+    def kv_room_per_gpu(self) -> float:
+        return self.bounds.value("kv_budget_bytes")
+
+    @property
+    def prefill_ceiling_per_gpu(self) -> float:
+        return self.bounds.value("prefill_ceiling_tok_s") / self.tp
+
+    @property
+    def monthly_usd(self) -> float | None:
+        return self.monthly.value if self.monthly else None
+
+
+@attrs.frozen
+class Comparison:
+    """One option against the current fleet, at the prices each pays."""
+
+    option: str
+    option_label: str
+    tier: str
+    current_tier: str
+    current_monthly: Derived
+    option_monthly: Derived
+    cost_per_million_current: Derived
+    cost_per_million_option: Derived
+    payback: Payback
+    break_even: Derived
+    floor_speedup: Speedup
+    tiers: RatioMatrix | None
+
+    @property
+    def current_monthly_usd(self) -> float:
+        return self.current_monthly.value
+
+    @property
+    def option_monthly_usd(self) -> float:
+        return self.option_monthly.value
+
+    @property
+    def monthly_savings_usd(self) -> float:
+        return self.current_monthly_usd - self.option_monthly_usd
+
+    @property
+    def savings_fraction(self) -> float:
+        return self.monthly_savings_usd / self.current_monthly_usd if self.current_monthly_usd else 0.0
+
+    @property
+    def cost_ratio(self) -> float:
+        """Current cost per output token ÷ the option's (above 1: the option is cheaper)."""
+        return self.cost_per_million_current.value / self.cost_per_million_option.value
+
+
+@attrs.frozen
+class PrecisionFacts:
+    """What the constraints and the evidence say about a candidate's 4-bit weights."""
+
+    option: str
+    format: str
+    stack: StackVerdict
+    evidence: tuple[AccuracyEvidence, ...]
+    fp8_evidence: tuple[AccuracyEvidence, ...]
+    required_recovery: float | None
+
+    @property
+    def evidence_floor(self) -> float | None:
+        """The lowest recovery any record shows (the conservative reading)."""
+        return min((e.recovery for e in self.evidence), default=None)
+
+    @property
+    def accuracy_ok(self) -> bool:
+        if self.required_recovery is None:
+            return True
+        floor = self.evidence_floor
+        return floor is not None and floor >= self.required_recovery
+
+
+@attrs.frozen
+class Facts:
+    scenario: Scenario
+    as_of: dt.date
+    model: ModelArch
+    traffic: Traffic
+    tok_s_per_user: float
+    current: OptionFacts
+    current_min_tp_bounds: Bounds | None  # the current GPU at the smallest TP its weights fit, when it runs more
+    options: tuple[OptionFacts, ...]  # candidates first, then their alternatives
+    comparisons: Mapping[str, Comparison]
+    precision: Mapping[str, PrecisionFacts]  # by candidate id, for 4-bit candidates
+    triangulation: Triangulation | None
+    price_snapshots: tuple[PriceSnapshot, ...]
+    months_to_contract_end: float | None
+    conventions: Conventions
+    notes: tuple[str, ...] = ()
+
+    @property
+    def input_output_ratio(self) -> float:
+        return self.traffic.isl / self.traffic.osl
+
+    def option(self, option_id: str) -> OptionFacts:
+        if option_id == self.current.id:
+            return self.current
+        for o in self.options:
+            if o.id == option_id:
+                return o
+        raise KeyError(option_id)
+
+    @property
+    def candidates(self) -> tuple[OptionFacts, ...]:
+        return tuple(o for o in self.options if o.role == "candidate")
+
+    def derived_from(self, parent: str, role: str) -> OptionFacts | None:
+        return next((o for o in self.options if o.parent == parent and o.role == role), None)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-") or "option"
+
+
+def months_between(start: dt.date, end: dt.date) -> float:
+    return (end - start).days / (365.0 / 12.0)
+
+
+def _per_gpu(value: Derived, tp: int, name: str, description: str, unit: str) -> Derived:
+    return derived(
+        name,
+        description,
+        value.value / tp,
+        unit,
+        f"{name} = {value.name} / tp",
+        (
+            Input(value.name, value.description, value.value, value.unit, DERIVED, value.name),
+            Input("tp", "tensor-parallel size", float(tp), "GPUs", USER_INPUT),
+        ),
+    )
+
+
+@attrs.frozen
+class _Context:
+    """What every option's computation shares."""
+
+    scenario: Scenario
+    catalog: Catalog
+    model: ModelArch
+    snapshots: tuple[PriceSnapshot, ...]
+    as_of: dt.date
+    traffic: Traffic
+    workload: Any  # perf.Workload
+    target: float
+    conventions: Conventions
+
+
+def _scenario_source(ctx: _Context, title: str) -> Source:
+    return Source(url=ctx.scenario.path.name, date=ctx.as_of.isoformat(), kind=SourceKind.USER, title=title)
+
+
+def _quote(ctx: _Context, gpu: str, tier: str) -> PriceQuote | None:
+    for snap in ctx.snapshots:
+        found = snap.price(gpu, tier)
+        if found is not None:
+            return found
+    return None
+
+
+def _all_quotes(ctx: _Context, gpu: str, effective: PriceQuote | None) -> list[PriceQuote]:
+    """Every tier quoted for ``gpu`` (a private file before the catalog snapshot), with the price
+    actually paid first when it is not one of them."""
+    seen: dict[str, PriceQuote] = {}
+    for snap in ctx.snapshots:
+        for q in snap.quotes_for(gpu):
+            seen.setdefault(q.tier, q)
+    quotes = sorted(seen.values(), key=lambda q: (q.tier != "on-demand", q.tier))
+    if effective is not None and all(q is not effective for q in quotes):
+        quotes = [effective, *(q for q in quotes if q.tier != effective.tier)]
+    return quotes
+
+
+def _marginal_quote(ctx: _Context, gpu: str, watts: float, explicit: float | None) -> PriceQuote:
+    """What running one owned GPU costs per hour: power at the site's PUE and price, plus hosting."""
+    facility = ctx.scenario.facility
+    if explicit is not None:
+        return PriceQuote(
+            "owned",
+            gpu,
+            "marginal",
+            explicit,
+            ctx.as_of,
+            _scenario_source(ctx, "marginal cost per GPU-hour given in the scenario"),
+        )
+    assert facility is not None  # the scenario loader requires [facility] for owned fleets
+    energy = provisioned_watts(watts, server_overhead=facility.server_overhead, pue=facility.pue) / 1000.0
+    value = energy * facility.usd_per_kwh + facility.hosting_usd_per_gpu_month / HOURS_PER_MONTH
+    source = Source(
+        url=ctx.scenario.path.name,
+        date=ctx.as_of.isoformat(),
+        kind=SourceKind.DERIVED,
+        title="marginal cost of an owned GPU",
+        note=(
+            f"{watts:g} W × (1 + {facility.server_overhead:g}) × PUE {facility.pue:g} at "
+            f"${facility.usd_per_kwh:g}/kWh + ${facility.hosting_usd_per_gpu_month:g}/GPU-month hosting"
+        ),
+    )
+    return PriceQuote("owned", gpu, "marginal", value, ctx.as_of, source)
+
+
+def _owned_candidate_quote(ctx: _Context, gpu: str, watts: float, spec: Any) -> PriceQuote:
+    if spec.usd_per_gpu_hour is not None:
+        return PriceQuote(
+            "owned",
+            gpu,
+            "owned",
+            spec.usd_per_gpu_hour,
+            ctx.as_of,
+            _scenario_source(ctx, "owned cost per GPU-hour given in the scenario"),
+        )
+    marginal = _marginal_quote(ctx, gpu, watts, None)
+    amortised = spec.capex_usd_per_gpu / (spec.depreciation_years * HOURS_PER_YEAR)
+    source = Source(
+        url=ctx.scenario.path.name,
+        date=ctx.as_of.isoformat(),
+        kind=SourceKind.DERIVED,
+        title="owned cost per GPU-hour",
+        note=(
+            f"${spec.capex_usd_per_gpu:,.0f} over {spec.depreciation_years:g} years "
+            f"(${amortised:.2f}/h) + marginal ${marginal.usd_per_gpu_hour:.2f}/h ({marginal.source.note})"
+        ),
+    )
+    return PriceQuote("owned", gpu, "owned", amortised + marginal.usd_per_gpu_hour, ctx.as_of, source)
+
+
+def _price(
+    ctx: _Context,
+    gpu: str,
+    ownership: Ownership,
+    tier: str | None,
+    explicit: float | None,
+    watts: float,
+    spec: Any,
+    role: str,
+) -> PriceQuote | None:
+    tier = tier or ctx.scenario.prices.tier
+    if ownership is Ownership.OWNED:
+        if role == "current":
+            return _marginal_quote(ctx, gpu, watts, ctx.scenario.current.marginal_usd_per_gpu_hour)
+        return _owned_candidate_quote(ctx, gpu, watts, spec)
+    if explicit is not None:
+        return PriceQuote(
+            "scenario",
+            gpu,
+            tier,
+            explicit,
+            ctx.as_of,
+            _scenario_source(ctx, "price per GPU-hour given in the scenario"),
+        )
+    return _quote(ctx, gpu, tier)
+
+
+# --------------------------------------------------------------------------- the operating point
+
+
+def _service(ctx: _Context, deployment: Deployment, engine: str) -> tuple[ServicePoint | None, str]:
+    """The highest-throughput point meeting the service level (TPOT and, when set, TTFT)."""
+    from blackwell_decide.perf import at_interactivity, predict
+
+    max_ttft = ctx.scenario.workload.max_ttft_s
+    try:
+        point = at_interactivity(deployment, ctx.workload, ctx.target, engine=engine, catalog=ctx.catalog)
+    except UsageError as exc:
+        return None, str(exc)
+    if max_ttft is not None and float(point.ttft_s) > max_ttft:
+        capacity = max(int(point.kv_capacity), 1)
+        curve = predict(
+            deployment, ctx.workload, engine=engine, concurrency=np.arange(1.0, capacity + 1.0), catalog=ctx.catalog
+        )
+        tpot = np.asarray(curve.tpot_s, dtype=float)
+        ttft = np.asarray(curve.ttft_s, dtype=float)
+        rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
+        ok = np.flatnonzero((1.0 / tpot >= ctx.target) & (ttft <= max_ttft))
+        if ok.size == 0:
+            return None, (
+                f"{deployment.label} cannot meet both {ctx.target:g} tok/s per user and a TTFT of "
+                f"{max_ttft * 1e3:.0f} ms: the shortest predicted TTFT is {ttft.min() * 1e3:.0f} ms"
+            )
+        best = float(np.asarray(curve.concurrency, dtype=float)[ok[np.argmax(rate[ok])]])
+        point = predict(deployment, ctx.workload, engine=engine, concurrency=best, catalog=ctx.catalog)
+    binding = point.binding if isinstance(point.binding, str) else point.binding[0]
+    source = Source(
+        url=f"blackwell_decide performance model, calibration profile {point.profile}",
+        date="n.d.",
+        kind=SourceKind.DERIVED,
+        title="predicted operating point at the service level",
+        note="; ".join(point.notes) if point.notes else "",
+    )
+    return (
+        ServicePoint(
+            prediction=point,
+            tok_s_per_user=float(point.tok_s_per_user),
+            output_tok_s_per_gpu=float(point.output_tok_s_per_gpu),
+            concurrency=float(point.concurrency),
+            tpot_s=float(point.tpot_s),
+            ttft_s=float(point.ttft_s),
+            binding=binding,
+            extrapolated=point.extrapolated,
+            band=point.band,
+            profile=point.profile,
+            source=source,
+        ),
+        "",
+    )
+
+
+def _bounds(ctx: _Context, deployment: Deployment) -> Bounds:
+    length = ctx.traffic.isl + ctx.traffic.osl
+    lengths = sorted({8192, 32768, round(length)})
+    return compute_bounds(deployment, ctx.conventions, seq_lens=lengths)
+
+
+def _deployment(ctx: _Context, gpu: str, weights: str, kv: str | None, tp: int) -> Deployment:
+    from blackwell_decide.resolve import resolve_scheme
+
+    accelerator = ctx.catalog.accelerators.get(gpu)
+    scheme = resolve_scheme(ctx.catalog, weights, kv, accelerator_key=accelerator.key)
+    return Deployment(model=ctx.model, accelerator=accelerator, scheme=scheme, tp=tp)
+
+
+def _holds_max_context(ctx: _Context, bounds: Bounds) -> bool:
+    longest = ctx.scenario.workload.max_context_tokens
+    return longest is None or bounds.value("kv_tokens") >= longest
+
+
+# --------------------------------------------------------------------------- options
+
+
+@attrs.frozen
+class _Spec:
+    id: str
+    label: str
+    role: str
+    parent: str | None
+    gpu: str
+    weights: str
+    kv: str | None
+    tp: int | None
+    engine: str
+    ownership: Ownership
+    tier: str | None
+    explicit_price: float | None
+    raw: Any
+    where: str
+
+
+def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
+    probe = _deployment(ctx, spec.gpu, spec.weights, spec.kv, 1)
+    min_tp = smallest_fitting_tp(probe, ctx.conventions) or AUTO_TP[-1]
+    tried: list[tuple[int, str]] = []
+    notes: list[str] = []
+    if spec.tp is not None:
+        deployment = _deployment(ctx, spec.gpu, spec.weights, spec.kv, spec.tp)
+        try:
+            bounds = _bounds(ctx, deployment)
+        except DoesNotFitError as exc:
+            raise ScenarioError(str(ctx.scenario.path), [f"{spec.where}.tp: {exc}"]) from None
+        service, why = _service(ctx, deployment, spec.engine)
+        if service is None:
+            notes.append(why)
+        if not _holds_max_context(ctx, bounds):
+            notes.append(
+                f"at TP={spec.tp} one replica holds {bounds.value('kv_tokens'):,.0f} KV tokens, fewer than the "
+                f"{ctx.scenario.workload.max_context_tokens:,.0f}-token context the service must allow"
+            )
+            service = None
+    else:
+        best: tuple[float, int, Deployment, Bounds, ServicePoint] | None = None
+        first: tuple[Deployment, Bounds] | None = None
+        for tp in (t for t in AUTO_TP if t >= min_tp):
+            deployment = _deployment(ctx, spec.gpu, spec.weights, spec.kv, tp)
+            try:
+                bounds = _bounds(ctx, deployment)
+            except DoesNotFitError:
+                tried.append((tp, "weights do not fit"))
+                continue
+            first = first or (deployment, bounds)
+            if not _holds_max_context(ctx, bounds):
+                tried.append((tp, f"KV room holds {bounds.value('kv_tokens'):,.0f} tokens, under the maximum context"))
+                continue
+            service, why = _service(ctx, deployment, spec.engine)
+            if service is None:
+                tried.append((tp, why))
+                continue
+            tried.append((tp, f"{service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"))
+            # Ties go to the smaller replica (fewer GPUs to coordinate).
+            if best is None or service.output_tok_s_per_gpu > best[0] * (1 + 1e-9):
+                best = (service.output_tok_s_per_gpu, tp, deployment, bounds, service)
+        if best is not None:
+            _, _, deployment, bounds, service_point = best
+            service = service_point
+        elif first is not None:
+            deployment, bounds = first
+            service = None
+            notes.append(f"no tensor-parallel size up to {AUTO_TP[-1]} meets the service level")
+        else:
+            raise ScenarioError(
+                str(ctx.scenario.path),
+                [
+                    f"{spec.where}: {ctx.model.key} with {spec.weights} weights does not fit on up to "
+                    f"{AUTO_TP[-1]} × {spec.gpu}; choose a smaller weight format"
+                ],
+            )
+    return _finish_option(ctx, spec, deployment, bounds, min_tp, tuple(tried), service, notes)
+
+
+def _capacity(spec: _Spec, deployment: Deployment, bounds: Bounds, service: ServicePoint) -> GpuCapacity:
+    tp = deployment.tp
+    return GpuCapacity(
+        label=spec.label,
+        accelerator=deployment.accelerator.key,
+        throughput=Throughput(
+            tok_s_per_gpu=service.output_tok_s_per_gpu,
+            basis=TokenBasis.OUTPUT,
+            isl=service.prediction.workload.isl,
+            osl=service.prediction.workload.osl,
+            source=service.source,
+            note=f"{service.tok_s_per_user:.1f} tok/s per user at concurrency {service.concurrency:g} per replica",
+        ),
+        tp=tp,
+        tok_s_per_user=service.tok_s_per_user,
+        includes_prefill=True,
+        prefill_ceiling=_per_gpu(
+            bounds["prefill_ceiling_tok_s"], tp, "prefill_ceiling_tok_s_per_gpu", "prefill ceiling per GPU", "tok/s"
+        ),
+        kv_tokens=_per_gpu(bounds["kv_tokens"], tp, "kv_tokens_per_gpu", "KV tokens per GPU", "tokens"),
+    )
+
+
+def _finish_option(
+    ctx: _Context,
+    spec: _Spec,
+    deployment: Deployment,
+    bounds: Bounds,
+    min_tp: int,
+    tried: tuple[tuple[int, str], ...],
+    service: ServicePoint | None,
+    notes: list[str],
+) -> OptionFacts:
+    acc = deployment.accelerator
+    scenario = ctx.scenario
+    price = _price(ctx, acc.key, spec.ownership, spec.tier, spec.explicit_price, acc.tdp_watts, spec.raw, spec.role)
+    in_service = scenario.current.count if spec.role == "current" else None
+    fleet = None
+    costs = None
+    out_cost = in_cost = monthly = None
+    throughput: Throughput | None = None
+    if service is not None:
+        fleet = size_fleet(ctx.traffic, _capacity(spec, deployment, bounds, service), [price] if price else [])
+        gpus = fleet.gpus
+        throughput = fleet.capacity.throughput
+        notes.extend(fleet.notes)
+    else:
+        gpus = in_service or 0
+        if in_service:
+            # No modelled operating point: the fleet in service is taken to carry the traffic.
+            throughput = Throughput(
+                tok_s_per_gpu=ctx.traffic.output_tok_s / in_service,
+                basis=TokenBasis.OUTPUT,
+                isl=ctx.traffic.isl,
+                osl=ctx.traffic.osl,
+                source=_scenario_source(ctx, "peak output tokens/s over the GPUs in service"),
+                note="the model finds no operating point at the service level; the fleet in service is assumed "
+                "to carry the peak",
+            )
+            notes.append(
+                f"the current cost is that of the {in_service} GPUs in service, each carrying "
+                f"{throughput.tok_s_per_gpu:,.0f} output tok/s at peak"
+            )
+    if throughput is not None and gpus:
+        quotes = _all_quotes(ctx, acc.key, price)
+        if quotes:
+            costs = cost_table(acc.key, throughput, quotes, bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
+        if price is not None:
+            effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
+            out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
+            in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
+            monthly = monthly_cost(gpus, price).derivation
+    elif price is None and spec.ownership is Ownership.RENTED:
+        notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
+    if spec.role == "current" and service is not None and in_service and in_service != gpus:
+        notes.append(
+            f"the model sizes this fleet at {gpus} GPUs for the peak; {in_service} are in service "
+            "(the comparison uses the modelled fleet on both sides, so right-sizing is not credited to a migration)"
+        )
+    power = _power(ctx, deployment, throughput, gpus)
+    rack = _rack(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
+    at_min = bounds if deployment.tp == min_tp else _bounds(ctx, attrs.evolve(deployment, tp=min_tp))
+    return OptionFacts(
+        id=spec.id,
+        label=spec.label,
+        role=spec.role,
+        parent=spec.parent,
+        ownership=spec.ownership,
+        engine=spec.engine,
+        deployment=deployment,
+        bounds=bounds,
+        min_tp=min_tp,
+        kv_room_min_tp=at_min["kv_budget_bytes"],
+        tp_tried=tried,
+        service=service,
+        fleet=fleet,
+        gpus=gpus,
+        gpus_in_service=in_service,
+        price=price,
+        costs=costs,
+        cost_per_million_output=out_cost,
+        cost_per_million_input=in_cost,
+        monthly=monthly,
+        power=power,
+        rack=rack,
+        notes=tuple(notes),
+    )
+
+
+def _power(ctx: _Context, deployment: Deployment, throughput: Throughput | None, gpus: int) -> PowerFacts:
+    facility = ctx.scenario.facility
+    overhead = facility.server_overhead if facility else 0.0
+    pue = facility.pue if facility else 1.0
+    acc = deployment.accelerator
+    watts = provisioned_watts(acc.tdp_watts, server_overhead=overhead, pue=pue)
+    per_mw = (
+        tokens_per_provisioned_mw(
+            throughput, acc.tdp_watts, server_overhead=overhead, pue=pue, watts_source=acc.source_of("tdp_watts")
+        )
+        if throughput is not None
+        else None
+    )
+    energy = watts / 1000.0 * facility.usd_per_kwh if facility else None
+    return PowerFacts(
+        gpu_watts=acc.tdp_watts,
+        gpu_watts_source=acc.source_of("tdp_watts"),
+        provisioned_watts=watts,
+        fleet_kw=gpus * watts / 1000.0,
+        tokens_per_mw=per_mw,
+        energy_usd_per_gpu_hour=energy,
+    )
+
+
+def _rack(ctx: _Context, deployment: Deployment, gpus: int) -> RackFit | None:
+    facility = ctx.scenario.facility
+    if facility is None:
+        return None
+    acc = deployment.accelerator
+    cooling_ok = not (facility.cooling is SiteCooling.AIR and acc.cooling is Cooling.LIQUID)
+    server_kw = facility.gpus_per_server * acc.tdp_watts * (1.0 + facility.server_overhead) / 1000.0
+    servers = math.floor(facility.rack_power_kw / server_kw + 1e-9)
+    per_rack = servers * facility.gpus_per_server
+    racks = math.ceil(gpus / per_rack) if per_rack and gpus else None
+    return RackFit(
+        site_cooling=facility.cooling,
+        gpu_cooling=acc.cooling,
+        cooling_ok=cooling_ok,
+        server_kw=server_kw,
+        rack_kw=facility.rack_power_kw,
+        servers_per_rack=servers,
+        gpus_per_rack=per_rack,
+        racks_needed=racks,
+        fits=cooling_ok and servers >= 1,
+    )
+
+
+def _specs(ctx: _Context) -> list[_Spec]:
+    s = ctx.scenario
+    cur = s.current
+    stack = s.constraints.serving_stack
+    specs = [
+        _Spec(
+            id="current",
+            label=f"{_gpu_name(ctx, cur.gpu)} {cur.weights.upper()}"
+            + (f" TP={cur.tp}" if cur.tp > 1 else "")
+            + f" ({cur.ownership.value})",
+            role="current",
+            parent=None,
+            gpu=cur.gpu,
+            weights=cur.weights,
+            kv=cur.kv,
+            tp=cur.tp,
+            engine=cur.engine or stack or DEFAULT_ENGINE,
+            ownership=cur.ownership,
+            tier=cur.price_tier,
+            explicit_price=cur.usd_per_gpu_hour,
+            raw=cur,
+            where="current",
+        )
+    ]
+    for index, cand in enumerate(s.candidates):
+        cid = slug(cand.name)
+        engine = cand.engine or stack or cur.engine or DEFAULT_ENGINE
+        where = f"candidates[{index}]"
+        specs.append(
+            _Spec(
+                cid,
+                f"{cand.name} ({cand.ownership.value})",
+                "candidate",
+                None,
+                cand.gpu,
+                cand.weights,
+                cand.kv,
+                cand.tp,
+                engine,
+                cand.ownership,
+                cand.price_tier,
+                cand.usd_per_gpu_hour,
+                cand,
+                where,
+            )
+        )
+    return specs
+
+
+def _alternatives(ctx: _Context, candidate: _Spec) -> list[_Spec]:
+    out = []
+    fmt = ctx.catalog.formats.get(candidate.weights)
+    if fmt.element_bits <= LOW_BIT_ELEMENT_BITS and FALLBACK_WEIGHTS in ctx.catalog.formats:
+        out.append(
+            attrs.evolve(
+                candidate,
+                id=f"{candidate.id}-at-fp8",
+                label=f"{_gpu_name(ctx, candidate.gpu)} FP8 ({candidate.ownership.value})",
+                role="fp8-fallback",
+                parent=candidate.id,
+                weights=FALLBACK_WEIGHTS,
+                kv=candidate.kv,
+                tp=None,
+            )
+        )
+    if candidate.ownership is Ownership.OWNED:
+        tier = candidate.tier or ctx.scenario.prices.tier
+        if _quote(ctx, candidate.gpu, tier) is not None:
+            out.append(
+                attrs.evolve(
+                    candidate,
+                    id=f"{candidate.id}-rented",
+                    label=f"{_gpu_name(ctx, candidate.gpu)} {candidate.weights.upper()} (rented, {tier})",
+                    role="cloud",
+                    parent=candidate.id,
+                    ownership=Ownership.RENTED,
+                    tier=tier,
+                    explicit_price=None,
+                )
+            )
+    return out
+
+
+def _gpu_name(ctx: _Context, gpu: str) -> str:
+    name = ctx.catalog.accelerators.get(gpu).name
+    return name.replace("NVIDIA ", "")
+
+
+def _compare(ctx: _Context, current: OptionFacts, option: OptionFacts) -> Comparison | None:
+    if (
+        option.monthly is None
+        or current.monthly is None
+        or option.cost_per_million_output is None
+        or current.cost_per_million_output is None
+        or option.price is None
+        or current.price is None
+    ):
+        return None
+    one_time = ctx.scenario.migration.total_usd
+    if option.rack is not None and not option.rack.fits:
+        pass  # the facility rule excludes it; the numbers are still reported
+    matrix = None
+    if current.costs is not None and option.costs is not None:
+        matrix = ratio_matrix(current.costs, option.costs, TokenBasis.OUTPUT)
+    return Comparison(
+        option=option.id,
+        option_label=option.label,
+        tier=option.price.tier,
+        current_tier=current.price.tier,
+        current_monthly=current.monthly,
+        option_monthly=option.monthly,
+        cost_per_million_current=current.cost_per_million_output,
+        cost_per_million_option=option.cost_per_million_output,
+        payback=payback(one_time, current.monthly.value, option.monthly.value),
+        break_even=break_even_price(current.monthly.value, option.gpus),
+        floor_speedup=speedup(current.bounds, option.bounds),
+        tiers=matrix,
+    )
+
+
+def _precision(ctx: _Context, option: OptionFacts) -> PrecisionFacts:
+    c = ctx.scenario.constraints
+    engine = c.serving_stack or option.engine
+    version = c.serving_stack_version if c.serving_stack else None
+    return PrecisionFacts(
+        option=option.id,
+        format=option.weights,
+        stack=stack_support(engine, version, option.weights, c.nvfp4_supported),
+        evidence=accuracy_records(option.weights, ctx.model.key),
+        fp8_evidence=accuracy_records(FALLBACK_WEIGHTS, ctx.model.key),
+        required_recovery=c.min_accuracy_recovery,
+    )
+
+
+#: Models the article's triangulation (Llama 70B, H100 FP8 → B200 NVFP4) speaks for.
+_TRIANGULATED_MODELS = frozenset({"llama-3.3-70b", "llama-3.1-70b", "llama-2-70b"})
+
+
+def _triangulation(ctx: _Context, current: OptionFacts, options: Sequence[OptionFacts]) -> Triangulation | None:
+    """The published evidence for this pair, where there is any: today, B200 NVFP4 over H100 FP8
+    for Llama 70B."""
+    pair = current.accelerator == "h100-sxm" and current.weights == "fp8"
+    if not pair or ctx.model.key not in _TRIANGULATED_MODELS:
+        return None
+    if not any(o.accelerator == "b200" and o.weights == "nvfp4" for o in options):
+        return None
+    from blackwell_decide.evidence.triangulation import article_triangulation
+
+    return article_triangulation(ctx.catalog)
+
+
+def _min_tp_bounds(ctx: _Context, current: OptionFacts) -> Bounds | None:
+    if current.tp <= current.min_tp:
+        return None
+    return _bounds(ctx, attrs.evolve(current.deployment, tp=current.min_tp))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def compute_facts(scenario: Scenario, catalog: Catalog | None = None, conventions: Conventions | None = None) -> Facts:
+    """Every fact the rules read, for ``scenario``."""
+    from blackwell_decide.perf import Workload
+    from blackwell_decide.resolve import resolve_model
+
+    if catalog is None:
+        from blackwell_decide.plugins import get_catalog
+
+        catalog = get_catalog()
+    conventions = conventions or Conventions()
+    model = resolve_model(catalog, scenario.model, scenario.model_config)
+    snapshots = tuple(price_sources(catalog, scenario.prices))
+    as_of = scenario.as_of or max((s.as_of for s in snapshots), default=None)
+    if as_of is None:
+        raise ScenarioError(
+            str(scenario.path),
+            [
+                "scenario.as_of: missing; with no price snapshot, give the date the "
+                "decision is made on, for example as_of = 2026-05-22"
+            ],
+        )
+    w = scenario.workload
+    isl, osl = max(1, round(w.input_tokens)), max(1, round(w.output_tokens))
+    traffic = Traffic(
+        requests_per_s=w.peak_requests_per_s, isl=w.input_tokens, osl=w.output_tokens, peak_to_average=w.peak_to_average
+    )
+    ctx = _Context(
+        scenario,
+        catalog,
+        model,
+        snapshots,
+        as_of,
+        traffic,
+        Workload(isl=isl, osl=osl),
+        w.tokens_per_s_per_user,
+        conventions,
+    )
+    specs = _specs(ctx)
+    current = _build_option(ctx, specs[0])
+    options: list[OptionFacts] = []
+    derived_options: list[OptionFacts] = []
+    for spec in specs[1:]:
+        options.append(_build_option(ctx, spec))
+        derived_options.extend(_build_option(ctx, alt) for alt in _alternatives(ctx, spec))
+    all_options = (*options, *derived_options)
+    comparisons = {o.id: c for o in all_options if (c := _compare(ctx, current, o)) is not None}
+    precision = {o.id: _precision(ctx, o) for o in options if o.low_bit}
+    end = scenario.current.contract_end
+    notes = []
+    if len(w.mix) > 1:
+        notes.append(
+            f"the traffic mix is modelled at its mean lengths: {w.input_tokens:,.0f} input and "
+            f"{w.output_tokens:,.0f} output tokens per request"
+        )
+    return Facts(
+        scenario=scenario,
+        as_of=as_of,
+        model=model,
+        traffic=traffic,
+        tok_s_per_user=w.tokens_per_s_per_user,
+        current=current,
+        current_min_tp_bounds=_min_tp_bounds(ctx, current),
+        options=all_options,
+        comparisons=comparisons,
+        precision=precision,
+        triangulation=_triangulation(ctx, current, options),
+        price_snapshots=snapshots,
+        months_to_contract_end=months_between(as_of, end) if end and end > as_of else None,
+        conventions=conventions,
+        notes=tuple(notes),
+    )
+
+
+def cost_per_million_at(usd_per_gpu_hour: float, tok_s_per_gpu: float) -> float:
+    """The cost formula for one price and one throughput (for flip points)."""
+    return usd_per_gpu_hour / (tok_s_per_gpu * SECONDS_PER_HOUR) * PER_MILLION
