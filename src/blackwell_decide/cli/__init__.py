@@ -20,6 +20,7 @@ from blackwell_decide.errors import BlackwellDecideError
 COMMAND_MODULES: tuple[str, ...] = (
     "blackwell_decide.cli.catalog_cmds",
     "blackwell_decide.cli.bounds_cmds",
+    "blackwell_decide.cli.perf_cmds",
     "blackwell_decide.cli.decide_cmds",
 )
 
