@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "blackwell_decide.cli.catalog_cmds",
     "blackwell_decide.cli.bounds_cmds",
     "blackwell_decide.cli.perf_cmds",
+    "blackwell_decide.cli.econ_cmds",
+    "blackwell_decide.cli.audit_cmds",
     "blackwell_decide.cli.decide_cmds",
 )
 

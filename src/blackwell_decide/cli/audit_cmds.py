@@ -1,0 +1,193 @@
+"""``check-bench``, ``audit`` and ``evidence``: a benchmark result against its floor and the
+calibrated expectation, a write-up's claims recomputed, and the dated evidence with its
+triangulation."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from blackwell_decide.cli._common import positive_float, positive_int, print_json, render_table, set_handler
+
+if TYPE_CHECKING:
+    from blackwell_decide.evidence.bench_audit import BenchAudit
+
+
+def register(subparsers: Any) -> None:
+    b = subparsers.add_parser(
+        "check-bench",
+        help="a `vllm bench serve` result against the physical floor and the calibrated expectation",
+        description="Read the JSON that `vllm bench serve --save-result` writes and report the achieved fraction "
+        "of the decode floor and of the calibrated expectation at the same concurrency, with diagnostics (below "
+        "the floor: speculative decoding or smaller weights than declared; well above the expectation: wrong "
+        "precision path, cold CUDA graphs, eager mode).",
+    )
+    b.add_argument("result", metavar="RESULT.json", help="the result file of `vllm bench serve --save-result`")
+    b.add_argument("--model", help="model key (default: the result's model_id)")
+    b.add_argument("--gpu", help="accelerator that served it (default: the result's gpu metadata)")
+    b.add_argument("--weights", help="weight format (default: the result's weights metadata)")
+    b.add_argument("--kv", help="KV-cache format (default: the result's kv metadata)")
+    b.add_argument("--tp", type=positive_int, help="tensor-parallel size (default: the result's tp metadata)")
+    b.add_argument("--engine", default="vllm", help="serving engine (vllm, trtllm, sglang)")
+    b.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(b, _run_check_bench)
+
+    a = subparsers.add_parser(
+        "audit",
+        help="recompute each claim of a claims file: agrees, or differs by how much and why",
+        description="Recompute every claim in CLAIMS.toml (a quantity, the scenario it is about, the claimed value "
+        "and a tolerance) and report whether it agrees; where it differs, by how much, the causes found by "
+        "switching the source's conventions back one at a time, and which reading reproduces the claim. "
+        "examples/article-claims.toml holds the source article's claims.",
+    )
+    a.add_argument("claims", metavar="CLAIMS.toml", help="claims file")
+    a.add_argument("--only", choices=("agrees", "differs", "error"), help="show only claims with this verdict")
+    a.add_argument("--brief", action="store_true", help="leave out the other readings and notes")
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a.add_argument("--fail-on-differ", action="store_true", help="exit 1 when a claim differs (for CI)")
+    set_handler(a, _run_audit)
+
+    e = subparsers.add_parser(
+        "evidence",
+        help="dated evidence records (token basis explicit) and their triangulation",
+        description="List the published figures the article cites and the records derived from the shipped "
+        "measurements, each with its source, date and token basis; show one record by id; or triangulate the "
+        "B200 NVFP4 over H100 FP8 ratio from every source on the H100 baseline.",
+    )
+    e.add_argument("record", nargs="?", metavar="ID", help="show one record")
+    e.add_argument("--triangulate", action="store_true", help="restate every ratio on the H100 baseline")
+    e.add_argument("--interactivity", type=positive_float, default=50.0, metavar="TOK_S_PER_USER",
+                   help="service level for the records read off the shipped sweep (default 50)")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(e, _run_evidence)
+
+
+# ---------------------------------------------------------------------------- check-bench
+def _run_check_bench(args: argparse.Namespace) -> int:
+    from blackwell_decide.evidence.bench_audit import audit_bench_result
+
+    result = audit_bench_result(args.result, model=args.model, gpu=args.gpu, weights=args.weights, kv=args.kv,
+                                tp=args.tp, engine=args.engine)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(format_bench_audit(result))
+    return 0
+
+
+def format_bench_audit(a: BenchAudit) -> str:
+    m, s, e = a.measurement, a.stats, a.expected
+    conc = "all requests at once (offline)" if m.concurrency is None else f"concurrency {m.concurrency}"
+    src = m.source
+    lines = [
+        f"benchmark: {a.path}" + (f" ({src.title}, {src.date})" if src else ""),
+        f"deployment: {a.deployment.label}, {m.engine}; {conc}; mean {m.mean_isl:,.0f} input / "
+        f"{m.mean_osl:,.0f} output tokens per request",
+        "",
+    ]
+    per_gpu = m.output_tok_s_per_gpu
+    rows = [
+        ["mean TPOT (ms)", f"{s.mean_tpot * 1e3:.2f}", f"{a.floor_tpot_s * 1e3:.2f}",
+         f"{float(e.tpot_s) * 1e3:.2f}" if e is not None else "—"],
+        ["output tok/s per GPU", f"{per_gpu:,.0f}" if per_gpu else "—",
+         f"{(m.concurrency or 1) / a.floor_tpot_s / a.deployment.tp:,.0f}",
+         f"{float(e.output_tok_s_per_gpu):,.0f}" if e is not None else "—"],
+    ]
+    if s.mean_ttft is not None:
+        rows.append(["mean TTFT (ms)", f"{s.mean_ttft * 1e3:.1f}", "—",
+                     f"{float(e.ttft_s) * 1e3:.1f}" if e is not None else "—"])
+    lines.append(render_table(["", "measured", "floor", "expected"], rows))
+    lines.append("")
+    lines.append(f"achieved fraction of the floor: {a.fraction_of_floor:.2f} (TPOT {1 / a.fraction_of_floor:.2f}× the "
+                 f"floor at this concurrency; batch-1 floor {a.batch1_floor_s * 1e3:.2f} ms)")
+    if a.fraction_of_expected is not None:
+        thr = a.throughput_fraction_of_expected
+        lines.append(f"achieved fraction of the calibrated expectation: {a.fraction_of_expected:.2f} (TPOT)"
+                     + (f", {thr:.2f} (throughput)" if thr is not None else ""))
+    if s.p99_tpot is not None:
+        lines.append(f"TPOT median / p99: {_ms(s.median_tpot)} / {_ms(s.p99_tpot)} ms; ITL median / p99: "
+                     f"{_ms(s.median_itl)} / {_ms(s.p99_itl)} ms")
+    lines += ["", "diagnostics:"] + [f"  [{d.level}] {d.message}" for d in a.diagnostics]
+    if a.evidence:
+        lines += ["", "evidence (shipped measurements of this GPU and format):"] + [f"  {x}" for x in a.evidence]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1e3:.2f}"
+
+
+# ---------------------------------------------------------------------------- audit
+def _run_audit(args: argparse.Namespace) -> int:
+    import attrs
+
+    from blackwell_decide.evidence.claims import DIFFERS, audit_file, format_audit
+
+    report = audit_file(args.claims)
+    differ = report.count(DIFFERS)
+    if args.only:
+        report = attrs.evolve(report, results=tuple(r for r in report.results if r.verdict == args.only))
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(format_audit(report, verbose=not args.brief), end="")
+    return 1 if args.fail_on_differ and differ else 0
+
+
+# ---------------------------------------------------------------------------- evidence
+def _run_evidence(args: argparse.Namespace) -> int:
+    from blackwell_decide.evidence.records import get_record, measured_records, published_records
+
+    records = published_records() + measured_records(args.interactivity)
+    if args.triangulate:
+        from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, triangulate
+
+        t = triangulate("b200", "h100-sxm", b200_vs_h100_estimates(tok_s_per_user=args.interactivity))
+        if args.json:
+            print_json(t.to_dict())
+            return 0
+        rows = [[e.label, f"{e.value:.2f}× vs {e.baseline}",
+                 f"× {e.restatement.factor:.2f}" if e.restatement else "", f"{e.restated:.2f}×",
+                 e.token_basis.value if e.token_basis else "—", e.metric] for e in t.estimates]
+        print("B200 NVFP4 over H100 FP8, Llama 70B: every path restated on the H100 baseline\n")
+        print(render_table(["estimate", "as published", "restated", "vs H100", "tokens", "metric"], rows))
+        restatements = {e.restatement.formula: e.restatement for e in t.estimates if e.restatement}
+        for r in restatements.values():
+            print(f"\nrestatement: {r.formula} = × {r.factor:.3f}; {r.caveat}")
+        print(f"\nverdict: sources {t.verdict}: {t.explanation()}")
+        return 0
+    if args.record:
+        record = get_record(args.record, records)
+        if args.json:
+            print_json(record.to_dict())
+            return 0
+        doc = record.to_dict()
+        for key in ("id", "title", "model", "gpu", "num_gpus", "weights", "engine", "scenario", "metric", "value",
+                    "per_gpu_value", "unit", "token_basis", "isl", "osl", "tp", "concurrency", "baseline_gpu"):
+            if doc.get(key) not in (None, ""):
+                print(f"{key:>15}: {doc[key]}")
+        print(f"{'source':>15}: {record.source.cite()}")
+        if record.basis_note:
+            print(f"{'token basis':>15}: {record.basis_note.how}")
+            for url in record.basis_note.sources:
+                print(f"{'':>15}  {url}")
+        for note in record.notes:
+            print(f"{'note':>15}: {note}")
+        return 0
+    if args.json:
+        print_json([r.to_dict() for r in records])
+        return 0
+    rows = [[r.id, r.gpu or "—", r.metric, _value(r.per_gpu_value, r.unit, r.lower_bound),
+             r.token_basis.value if r.token_basis else "—", r.source.date, r.source.kind.value] for r in records]
+    print(render_table(["id", "gpu", "metric", "value (per GPU)", "tokens", "date", "kind"], rows))
+    print("\n`blackwell-decide evidence ID` shows a record's source and notes; --triangulate restates the ratios.")
+    return 0
+
+
+def _value(value: float, unit: str, lower_bound: bool) -> str:
+    prefix = "≥" if lower_bound else ""
+    if unit == "s":
+        return f"{value * 1e3:.2f} ms"
+    if value >= 100:
+        return f"{prefix}{value:,.0f} {unit}"
+    return f"{prefix}{value:.3g} {unit}"

@@ -1,0 +1,349 @@
+"""``cost`` and ``fleet``: cost per million tokens for each price tier and token basis, and fleet
+sizing (GPUs, prefill and KV checks, monthly cost, autoscaling, payback) for a traffic pattern."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from blackwell_decide.cli._common import (
+    add_deployment_flags,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    print_json,
+    render_table,
+    set_handler,
+)
+from blackwell_decide.errors import UsageError
+
+if TYPE_CHECKING:
+    from blackwell_decide.economics import FleetPlan, Throughput
+    from blackwell_decide.economics.prices import PriceChoice
+    from blackwell_decide.model import Deployment
+    from blackwell_decide.plugins import Catalog
+
+BASES = ("output", "input", "total")
+
+
+def register(subparsers: Any) -> None:
+    c = subparsers.add_parser(
+        "cost",
+        help="cost per million tokens at every price tier, on the token basis you bill by",
+        description="Cost per 1M tokens = $/GPU-hour / (tokens/s per GPU × 3600) × 10^6, for each price tier. "
+        "Give a measured --throughput, or a deployment (--model --weights …) with --isl --osl "
+        "--interactivity to use the calibrated prediction.",
+    )
+    add_deployment_flags(c, required=False)
+    _add_throughput_flags(c, "", fleet=False)
+    c.add_argument("--engine", default="vllm", help="serving engine for a predicted throughput (vllm, trtllm, sglang)")
+    c.add_argument("--isl", type=positive_int, help="input tokens per request (to predict or convert token bases)")
+    c.add_argument("--osl", type=positive_int, help="output tokens per request")
+    c.add_argument("--interactivity", type=positive_float, metavar="TOK_S_PER_USER",
+                   help="service level in tokens/s per user, for a predicted throughput")
+    _add_price_flags(c)
+    c.add_argument("--token-basis", action="append", choices=BASES, metavar="BASIS",
+                   help="output, input or total tokens (repeatable; default output)")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(c, _run_cost)
+
+    f = subparsers.add_parser(
+        "fleet",
+        help="GPUs, monthly cost and autoscaling for a traffic pattern, on one or two deployments",
+        description="Size a fleet for REQUESTS/s at peak of ISL input and OSL output tokens at a service level: "
+        "decode GPUs = ceil(output tok/s ÷ per-GPU throughput at the target), with the prefill-ceiling and "
+        "KV-capacity checks, monthly cost (730 h) per tier and the cost of a peak-to-average ratio. Each side "
+        "is a deployment (its bounds give the checks), a --throughput, or both.",
+    )
+    f.add_argument("--requests-per-s", type=positive_float, required=True, help="requests per second at peak")
+    f.add_argument("--isl", type=positive_int, required=True, help="input tokens per request")
+    f.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
+    f.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
+    target = f.add_mutually_exclusive_group()
+    target.add_argument("--interactivity", type=positive_float, metavar="TOK_S_PER_USER",
+                        help="service level: tokens/s per user")
+    target.add_argument("--tpot-ms", type=positive_float, help="service level: time per output token in ms")
+    add_deployment_flags(f, required=False)
+    _add_throughput_flags(f, "")
+    add_deployment_flags(f, prefix="candidate-", required=False)
+    _add_throughput_flags(f, "candidate-")
+    f.add_argument("--engine", default="vllm", help="serving engine for predicted throughputs")
+    f.add_argument("--one-time-cost", type=non_negative_float, metavar="USD",
+                   help="one-time migration cost, for the payback period")
+    _add_price_flags(f)
+    from blackwell_decide.cli.bounds_cmds import add_convention_flags
+
+    add_convention_flags(f)
+    f.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(f, _run_fleet)
+
+
+def _add_throughput_flags(p: argparse.ArgumentParser, prefix: str, *, fleet: bool = True) -> None:
+    dest = prefix.replace("-", "_")
+    p.add_argument(f"--{prefix}throughput", dest=f"{dest}throughput", type=positive_float, metavar="TOK_S",
+                   help="measured tokens/s per GPU at the service level (instead of a prediction)")
+    p.add_argument(f"--{prefix}throughput-basis", dest=f"{dest}throughput_basis", choices=BASES, default="output",
+                   help="which tokens that throughput counts (default output)")
+    if not fleet:
+        return
+    p.add_argument(f"--{prefix}throughput-excludes-prefill", dest=f"{dest}throughput_excludes_prefill",
+                   action="store_true", help="the throughput is decode-only: add prefill GPU time when sizing")
+
+
+def _add_price_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("prices (default: the newest built-in snapshot that prices the GPU)")
+    g.add_argument("--provider", help="price provider, e.g. spheron (see `catalog prices`)")
+    g.add_argument("--as-of", metavar="DATE", help="date of the provider's snapshot, YYYY-MM-DD")
+    g.add_argument("--prices", metavar="FILE", help="your own price file (TOML: provider, as_of, [[quote]])")
+    g.add_argument("--tier", action="append", metavar="TIER", help="only these tiers (repeatable)")
+
+
+# ---------------------------------------------------------------------------- shared
+def _prices(args: argparse.Namespace, catalog: Catalog, accelerator: str) -> PriceChoice:
+    from blackwell_decide.economics.prices import choose_prices
+
+    return choose_prices(catalog, accelerator, provider=args.provider, as_of=args.as_of,
+                         prices_file=args.prices, tiers=tuple(args.tier or ()))
+
+
+def _deployment(args: argparse.Namespace, prefix: str) -> Deployment | None:
+    """The deployment on one side when its weights are given (the GPU alone is not enough); the
+    candidate serves the baseline's model unless --candidate-model says otherwise."""
+    dest = prefix.replace("-", "_")
+    if not getattr(args, f"{dest}weights"):
+        return None
+    from blackwell_decide.resolve import resolve_deployment
+
+    model, config = getattr(args, f"{dest}model"), getattr(args, f"{dest}model_config")
+    if prefix and model is None and config is None:
+        model, config = args.model, args.model_config
+    return resolve_deployment(
+        model=model,
+        model_config=config,
+        gpu=getattr(args, f"{dest}gpu"),
+        weights=getattr(args, f"{dest}weights"),
+        kv=getattr(args, f"{dest}kv"),
+        tp=getattr(args, f"{dest}tp"),
+    )
+
+
+def _throughput(
+    args: argparse.Namespace,
+    prefix: str,
+    deployment: Deployment | None,
+    *,
+    isl: int | None,
+    osl: int | None,
+    tok_s_per_user: float | None,
+) -> Throughput:
+    from blackwell_decide.economics import Throughput
+    from blackwell_decide.model import Source, SourceKind
+
+    dest = prefix.replace("-", "_")
+    given = getattr(args, f"{dest}throughput")
+    if given is not None:
+        flag = f"--{prefix}throughput"
+        return Throughput(given, getattr(args, f"{dest}throughput_basis"), isl, osl,
+                          source=Source(flag, "n.d.", SourceKind.USER, "given on the command line"))
+    if deployment is None:
+        raise UsageError(
+            f"no throughput for the {'candidate' if prefix else 'baseline'}: pass --{prefix}throughput TOK_S, "
+            f"or --{prefix}weights (with --model) to predict it"
+        )
+    if isl is None or osl is None or tok_s_per_user is None:
+        raise UsageError("a predicted throughput needs the workload and the service level: pass --isl, --osl and "
+                         "--interactivity (or --tpot-ms)")
+    from blackwell_decide.perf.model import at_interactivity
+    from blackwell_decide.perf.workload import Workload
+
+    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine)
+    note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
+    if getattr(prediction, "extrapolated", False):
+        note += ", extrapolated outside the profile's data"
+    return Throughput(float(prediction.output_tok_s_per_gpu), "output", isl, osl,
+                      source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
+                      note=note)
+
+
+def _money(value: float) -> str:
+    return f"${value:,.0f}" if value >= 100 else f"${value:,.3g}"
+
+
+# ---------------------------------------------------------------------------- cost
+def _run_cost(args: argparse.Namespace) -> int:
+    from blackwell_decide.economics import cost_table
+    from blackwell_decide.plugins import get_catalog
+
+    if not args.gpu:
+        raise UsageError("cost needs --gpu (the accelerator whose prices to use)")
+    catalog = get_catalog()
+    deployment = _deployment(args, "")
+    accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(args.gpu)
+    throughput = _throughput(args, "", deployment, isl=args.isl, osl=args.osl, tok_s_per_user=args.interactivity)
+    choice = _prices(args, catalog, accelerator)
+    table = cost_table(accelerator, throughput, choice.quotes, args.token_basis or ("output",))
+    if args.json:
+        print_json({"prices": choice.describe(), **table.to_dict()})
+        return 0
+    name = catalog.accelerators.get(accelerator).name
+    lines = [
+        f"cost per 1M tokens on {name}: {throughput.tok_s_per_gpu:,.0f} {throughput.basis.value} tok/s per GPU"
+        + (f" ({throughput.note})" if throughput.note else ""),
+        f"prices: {choice.describe()}",
+        "",
+        render_table(
+            ["tier", "basis", "$/GPU-h", "tok/s/GPU", "$/1M tokens"],
+            [[line.tier, line.basis.value, f"{line.usd_per_gpu_hour:.2f}", f"{line.tok_s_per_gpu:,.0f}",
+              f"{line.usd_per_million:.3g}"] for line in table.lines],
+        ),
+        "",
+        f"formula: {table.lines[0].derivation.formula}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+# ---------------------------------------------------------------------------- fleet
+def _capacity_and_plan(
+    args: argparse.Namespace, prefix: str, catalog: Catalog, traffic: Any, tok_s_per_user: float | None
+) -> tuple[FleetPlan, PriceChoice]:
+    from blackwell_decide.bounds import compute_bounds
+    from blackwell_decide.cli.bounds_cmds import conventions_from_args
+    from blackwell_decide.economics import GpuCapacity, size_fleet
+
+    dest = prefix.replace("-", "_")
+    deployment = _deployment(args, prefix)
+    gpu = getattr(args, f"{dest}gpu")
+    if deployment is None and not gpu:
+        raise UsageError(f"the {'candidate' if prefix else 'baseline'} needs --{prefix}gpu")
+    accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
+    throughput = _throughput(args, prefix, deployment, isl=traffic.isl, osl=traffic.osl,
+                             tok_s_per_user=tok_s_per_user)
+    prefill = kv = None
+    tp = 1
+    label = accelerator
+    if deployment is not None:
+        bounds = compute_bounds(deployment, conventions_from_args(args))
+        tp = deployment.tp
+        label = f"{accelerator} {deployment.scheme.weights.key}" + (f" ×{tp}" if tp > 1 else "")
+        prefill = _per_gpu(bounds.derivations["prefill_ceiling_tok_s"], tp)
+        kv = _per_gpu(bounds.derivations["kv_tokens"], tp)
+    capacity = GpuCapacity(
+        label=label,
+        accelerator=accelerator,
+        throughput=throughput,
+        tp=tp,
+        tok_s_per_user=tok_s_per_user,
+        includes_prefill=not getattr(args, f"{dest}throughput_excludes_prefill"),
+        prefill_ceiling=prefill,
+        kv_tokens=kv,
+    )
+    choice = _prices(args, catalog, accelerator)
+    return size_fleet(traffic, capacity, choice.quotes), choice
+
+
+def _per_gpu(derivation: Any, tp: int) -> Any:
+    import attrs
+
+    if tp == 1:
+        return derivation
+    return attrs.evolve(derivation, value=derivation.value / tp, formula=f"({derivation.formula}) / tp")
+
+
+def _run_fleet(args: argparse.Namespace) -> int:
+    from blackwell_decide.economics import FleetComparison, Traffic, payback
+    from blackwell_decide.plugins import get_catalog
+
+    catalog = get_catalog()
+    traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+    tok_s_per_user = args.interactivity or (1000.0 / args.tpot_ms if args.tpot_ms else None)
+    baseline, base_prices = _capacity_and_plan(args, "", catalog, traffic, tok_s_per_user)
+    has_candidate = any(getattr(args, k) for k in ("candidate_gpu", "candidate_weights", "candidate_throughput"))
+    candidate = cand_prices = None
+    if has_candidate:
+        candidate, cand_prices = _capacity_and_plan(args, "candidate-", catalog, traffic, tok_s_per_user)
+    comparison = FleetComparison(baseline, candidate) if candidate else None
+    paybacks = {}
+    if comparison and args.one_time_cost is not None:
+        for m in baseline.monthly:
+            if any(c.tier == m.tier for c in candidate.monthly):  # type: ignore[union-attr]
+                paybacks[m.tier] = payback(args.one_time_cost, m.usd_per_month,
+                                           candidate.monthly_cost(m.tier).usd_per_month)  # type: ignore[union-attr]
+    if args.json:
+        doc: dict[str, Any] = {"traffic": traffic.to_dict(), "service_level_tok_s_per_user": tok_s_per_user}
+        if comparison:
+            doc.update(comparison.to_dict())
+        else:
+            doc["baseline"] = baseline.to_dict()
+        doc["prices"] = {"baseline": base_prices.describe()}
+        if cand_prices:
+            doc["prices"]["candidate"] = cand_prices.describe()
+        if paybacks:
+            doc["payback"] = {tier: p.to_dict() for tier, p in paybacks.items()}
+        print_json(doc)
+        return 0
+    print(_format_fleet(traffic, tok_s_per_user, baseline, candidate, comparison, paybacks, base_prices, cand_prices))
+    return 0
+
+
+def _format_fleet(
+    traffic: Any,
+    tok_s_per_user: float | None,
+    baseline: FleetPlan,
+    candidate: FleetPlan | None,
+    comparison: Any,
+    paybacks: dict[str, Any],
+    base_prices: PriceChoice,
+    cand_prices: PriceChoice | None,
+) -> str:
+    plans = [baseline] + ([candidate] if candidate else [])
+    level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""
+    lines = [
+        f"traffic: {traffic.requests_per_s:g} requests/s at peak × ({traffic.isl:g} in + {traffic.osl:g} out) tokens"
+        f" = {traffic.output_tok_s:,.0f} output and {traffic.input_tok_s:,.0f} input tok/s{level}; "
+        f"peak/average {traffic.peak_to_average:g}",
+        "",
+    ]
+    rows: list[list[str]] = []
+
+    def row(name: str, cells: list[str]) -> None:
+        rows.append([name, *cells])
+
+    row("output tok/s per GPU", [f"{p.capacity.output_tok_s_per_gpu:,.0f}" for p in plans])
+    row("decode GPUs", [f"{p.decode.value:.0f}" for p in plans])
+    row("prefill: share of fleet ceiling",
+        [f"{p.prefill.share_of_fleet:.0%} ({p.prefill.required_tok_s:,.0f} / {p.prefill.ceiling_tok_s_per_gpu:,.0f} "
+         "per GPU)" if p.prefill else "not checked" for p in plans])
+    row("KV: tokens needed / available",
+        [f"{p.kv.tokens_needed:,.0f} / {p.kv.tokens_available:,.0f}" if p.kv else "not checked" for p in plans])
+    row("GPUs", [f"{p.gpus}" for p in plans])
+    row("binding", [p.binding for p in plans])
+    tiers = list(dict.fromkeys(m.tier for p in plans for m in p.monthly))
+    for tier in tiers:
+        row(f"monthly, {tier}", [
+            next((_money(m.usd_per_month) for m in p.monthly if m.tier == tier), "—") for p in plans
+        ])
+    row("GPU-h per peak-hour of demand",
+        [f"{p.autoscaling.gpu_hours_per_peak_hour_equivalent.value:g}" for p in plans])
+    row("GPUs at average demand", [f"{p.autoscaling.average_gpus}" for p in plans])
+    headers = ["", f"baseline: {baseline.capacity.label}"]
+    if candidate:
+        headers.append(f"candidate: {candidate.capacity.label}")
+    lines.append(render_table(headers, rows))
+    lines.append("")
+    lines.append(f"prices: baseline {base_prices.describe()}")
+    if cand_prices:
+        lines.append(f"        candidate {cand_prices.describe()}")
+    if comparison:
+        same = comparison.to_dict()["monthly_savings_same_tier"]
+        if same:
+            lines.append("monthly savings (same tier both sides): "
+                         + "; ".join(f"{t} {_money(v)}" for t, v in same.items()))
+        for tier, p in paybacks.items():
+            months = f"{p.months:.1f} months" if p.pays_back else "never (no saving)"
+            lines.append(f"payback of {_money(p.one_time_usd)} at {tier}: {months}")
+    for plan in plans:
+        for note in plan.notes:
+            lines.append(f"note ({plan.capacity.label}): {note}")
+    lines.append(f"formula: {baseline.decode.formula}; monthly = GPUs × $/GPU-h × 730 h")
+    return "\n".join(lines)

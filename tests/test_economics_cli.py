@@ -1,0 +1,136 @@
+"""The cost and fleet commands as a user runs them.
+
+Prices: the built-in snapshot spheron@2026-05-22 holds the article's quoted Spheron rates (Part
+3.1: H100 $2.64/$1.66, B200 $6.03/$2.12). Throughputs are the article's (Part 3.1 table).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blackwell_decide.cli import main
+
+SPHERON = ["--provider", "spheron", "--as-of", "2026-05-22"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_cost_json_per_tier_and_basis(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["cost", "--gpu", "b200", "--throughput", "10000", "--throughput-basis", "total", "--isl", "1024",
+                 "--osl", "1024", "--token-basis", "output", "--token-basis", "total", *SPHERON, "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    costs = {(c["tier"], c["token_basis"]): c["usd_per_million_tokens"] for c in doc["costs"]}
+    # the article Part 3.1: $6.03 / (10,000 × 3,600) × 1e6 = $0.1675 per 1M total tokens; per output
+    # token (5,000 of the 10,000 at 1k/1k) twice that
+    assert costs[("on-demand", "total")] == pytest.approx(0.1675)
+    assert costs[("on-demand", "output")] == pytest.approx(0.335)
+    assert costs[("spot", "total")] == pytest.approx(2.12 / 36e6 * 1e6)
+    assert "unconfirmed" in doc["prices"]
+
+
+def test_cost_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--gpu", "h100-sxm", "--throughput", "1500", *SPHERON]) == 0
+    out = capsys.readouterr().out
+    assert "0.489" in out and "0.307" in out  # the article Part 3.1: $0.49 / $0.31
+
+
+def test_cost_from_a_price_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('provider = "Acme"\nas_of = 2026-07-01\n[[quote]]\ngpu = "B200"\ntier = "reserved-1y"\n'
+                      "usd_per_gpu_hour = 3.60\n", encoding="utf-8")
+    assert main(["cost", "--gpu", "b200", "--throughput", "10000", "--prices", str(prices), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["costs"][0]["usd_per_million_tokens"] == pytest.approx(0.1)  # 3.60 / 36e6 × 1e6
+
+
+def test_fleet_worked_example_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """The article Part 3.3: 50 req/s × (800 in, 400 out), 14 H100 at ~1,500 TPS vs 2 B200 at
+    ~10,000 TPS; 40,000 input tok/s against the B200's ~96,000 tok/s prefill ceiling (article
+    conventions: 0.75 × 18 PF / (2 × 70.55e9)); peak-to-average 2 → 28 vs 4 GPU-hours."""
+    code = main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--peak-to-average", "2",
+                 "--interactivity", "50", "--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--weights", "fp8",
+                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-weights", "nvfp4",
+                 "--candidate-throughput", "10000", *SPHERON, "--conventions", "article", "--one-time-cost", "50000",
+                 "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    base, cand = doc["baseline"], doc["candidate"]
+    assert (base["gpus"], cand["gpus"]) == (14, 2)
+    monthly = {m["tier"]: m["usd_per_month"] for m in base["monthly"]}
+    assert monthly["on-demand"] == pytest.approx(26980.8) and monthly["spot"] == pytest.approx(16965.2)
+    monthly = {m["tier"]: m["usd_per_month"] for m in cand["monthly"]}
+    assert monthly["on-demand"] == pytest.approx(8803.8) and monthly["spot"] == pytest.approx(3095.2)
+    assert cand["prefill_check"]["required_input_tok_s"] == 40000
+    assert cand["prefill_check"]["prefill_ceiling_tok_s_per_gpu"] == pytest.approx(95672, abs=1)
+    assert cand["prefill_check"]["ok"]
+    assert base["autoscaling"]["gpu_hours_per_peak_hour_equivalent"] == 28
+    assert cand["autoscaling"]["gpu_hours_per_peak_hour_equivalent"] == 4
+    assert doc["monthly_savings_same_tier"]["on-demand"] == pytest.approx(18177.0)
+    assert doc["payback"]["on-demand"]["payback_months"] == pytest.approx(50000 / 18177.0)
+    # 400 requests in flight × 1,200 tokens fit in both fleets' KV caches
+    assert base["kv_check"]["kv_tokens_needed"] == pytest.approx(480000) and base["kv_check"]["ok"]
+
+
+def test_fleet_physics_prefill_ceiling(capsys: pytest.CaptureFixture[str]) -> None:
+    """With the physics (dense 9 PF FP4, 69.50e9 multiplied parameters): 0.75 × 9e15 / (2 ×
+    69.50e9) = 48,560 tok/s per B200; the 40,000 input tok/s still fit in one GPU's worth."""
+    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--model", "llama-3.3-70b",
+                 "--gpu", "b200", "--weights", "nvfp4", "--throughput", "10000", *SPHERON, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    check = doc["baseline"]["prefill_check"]
+    assert check["prefill_ceiling_tok_s_per_gpu"] == pytest.approx(48560, rel=1e-3)
+    assert check["gpu_equivalents_of_prefill"] == pytest.approx(40000 / 48560, rel=1e-3)
+
+
+def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm",
+                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000", *SPHERON]) == 0
+    out = capsys.readouterr().out
+    assert "$26,981" in out and "$8,804" in out and "not checked" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["cost", "--gpu", "b200", "--throughput", "-5"], "must be a positive number"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "nope"], "unknown price provider 'nope'"),
+        (["cost", "--gpu", "b200", "--throughput", "100", *SPHERON, "--tier", "reserved"], "unknown tier 'reserved'"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2026-13-01"],
+         "not a date"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2020-01-01"],
+         "no price snapshot dated 2020-01-01"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--as-of", "2026-05-22"], "--as-of needs --provider"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--throughput-basis", "total", *SPHERON],
+         "--isl and --osl"),
+        (["cost", "--gpu", "b200"], "no throughput"),
+        (["cost", "--throughput", "100"], "cost needs --gpu"),
+        (["fleet", "--requests-per-s", "-1", "--isl", "800", "--osl", "400", "--gpu", "b200", "--throughput", "1"],
+         "must be a positive number"),
+        (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--peak-to-average", "0.5", "--gpu",
+          "b200", "--throughput", "1", *SPHERON], "peak-to-average must be 1 or more"),
+        (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200"], "no throughput"),
+    ],
+)
+def test_bad_input_exits_2(args: list[str], needle: str) -> None:
+    r = run(*args)
+    assert r.returncode == 2, r.stdout
+    assert needle in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_price_file_without_a_date_exits_2(tmp_path: Path) -> None:
+    prices = tmp_path / "p.toml"
+    prices.write_text('provider = "Acme"\n[[quote]]\ngpu = "b200"\ntier = "on-demand"\nusd_per_gpu_hour = 4.0\n',
+                      encoding="utf-8")
+    r = run("cost", "--gpu", "b200", "--throughput", "100", "--prices", str(prices))
+    assert r.returncode == 2
+    assert "as_of: missing" in r.stderr and "Traceback" not in r.stderr
