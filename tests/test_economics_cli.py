@@ -91,6 +91,20 @@ def test_fleet_physics_prefill_ceiling(capsys: pytest.CaptureFixture[str]) -> No
     assert check["gpu_equivalents_of_prefill"] == pytest.approx(40000 / 48560, rel=1e-3)
 
 
+def test_fleet_power(capsys: pytest.CaptureFixture[str]) -> None:
+    """Board power from the catalog (H100 SXM 700 W, B200 1,000 W; the article Part 3.2) × PUE 1.3:
+    14 H100 draw 12.74 kW provisioned; 1,500 tok/s per 910 W is 1.648 M tok/s per MW."""
+    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm",
+                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000", "--pue", "1.3",
+                 *SPHERON, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["baseline"]["power"]["provisioned_kw"] == pytest.approx(14 * 700 * 1.3 / 1e3)
+    assert doc["baseline"]["power"]["output_tok_s_per_provisioned_mw"] == pytest.approx(1500 / (700 * 1.3 / 1e6))
+    ratio = (doc["candidate"]["power"]["output_tok_s_per_provisioned_mw"]
+             / doc["baseline"]["power"]["output_tok_s_per_provisioned_mw"])
+    assert ratio == pytest.approx(10000 / 1500 * 700 / 1000)
+
+
 def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm",
                  "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000", *SPHERON]) == 0
@@ -118,6 +132,8 @@ def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
         (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--peak-to-average", "0.5", "--gpu",
           "b200", "--throughput", "1", *SPHERON], "peak-to-average must be 1 or more"),
         (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200"], "no throughput"),
+        (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200", "--throughput", "1",
+          "--pue", "0.5", *SPHERON], "--pue must be 1 or more"),
     ],
 )
 def test_bad_input_exits_2(args: list[str], needle: str) -> None:

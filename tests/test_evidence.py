@@ -18,7 +18,6 @@ from blackwell_decide.cli import main
 from blackwell_decide.economics import TokenBasis
 from blackwell_decide.errors import CatalogError, UnknownKeyError, UsageError
 from blackwell_decide.evidence.records import (
-    SweepPoint,
     all_records,
     frontier_at,
     get_record,
@@ -32,6 +31,7 @@ from blackwell_decide.evidence.triangulation import (
     bandwidth_restatement,
     triangulate,
 )
+from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.plugins import Catalog
 
 
@@ -79,7 +79,8 @@ def test_measured_tpot_records_contradict_floor_plus_two_ms() -> None:
 
 
 def test_frontier_lower_bound_when_no_curve_reaches_the_target() -> None:
-    points = [SweepPoint("g", "e", "w", "kv", 1, 1024, 1024, c, 0.1, t) for c, t in ((4, 0.010), (8, 0.012))]
+    points = [Measurement("t", i, "m", "g", "vllm", "w", "kv", 1, 1024, 1024, c, tpot_s=t, output_tok_s=c / t)
+              for i, (c, t) in enumerate(((4, 0.010), (8, 0.012)))]
     exact = frontier_at(points, 90.0)  # between 100 and 83.3 tok/s/user
     assert exact is not None and not exact.lower_bound
     assert exact.output_tok_s_per_gpu == pytest.approx(400 + (100 - 90) / (100 - 1000 / 12) * (8000 / 12 - 400))

@@ -68,6 +68,10 @@ def register(subparsers: Any) -> None:
     add_deployment_flags(f, prefix="candidate-", required=False)
     _add_throughput_flags(f, "candidate-")
     f.add_argument("--engine", default="vllm", help="serving engine for predicted throughputs")
+    f.add_argument("--pue", type=positive_float, default=1.0,
+                   help="facility power usage effectiveness, for provisioned power (default 1.0)")
+    f.add_argument("--server-overhead", type=non_negative_float, default=0.0, metavar="FRACTION",
+                   help="rest of the server's power as a fraction of GPU power (default 0)")
     f.add_argument("--one-time-cost", type=non_negative_float, metavar="USD",
                    help="one-time migration cost, for the payback period")
     _add_price_flags(f)
@@ -242,6 +246,22 @@ def _capacity_and_plan(
     return size_fleet(traffic, capacity, choice.quotes), choice
 
 
+def _power(args: argparse.Namespace, plan: FleetPlan, catalog: Catalog) -> dict[str, float]:
+    """Provisioned power of the fleet and output tokens per provisioned MW (board power × server
+    overhead × PUE)."""
+    from blackwell_decide.economics import Throughput, provisioned_watts, tokens_per_provisioned_mw
+
+    if args.pue < 1:
+        raise UsageError(f"--pue must be 1 or more (facility power over IT power), got {args.pue:g}")
+    acc = catalog.accelerators.get(plan.capacity.accelerator)
+    per_gpu = Throughput(plan.capacity.output_tok_s_per_gpu, "output")
+    per_mw = tokens_per_provisioned_mw(per_gpu, acc.tdp_watts, server_overhead=args.server_overhead, pue=args.pue,
+                                       watts_source=acc.source_of("tdp_watts"))
+    watts = provisioned_watts(acc.tdp_watts, server_overhead=args.server_overhead, pue=args.pue)
+    return {"gpu_watts": acc.tdp_watts, "provisioned_kw": plan.gpus * watts / 1e3,
+            "output_tok_s_per_provisioned_mw": per_mw.value}
+
+
 def _per_gpu(derivation: Any, tp: int) -> Any:
     import attrs
 
@@ -269,12 +289,16 @@ def _run_fleet(args: argparse.Namespace) -> int:
             if any(c.tier == m.tier for c in candidate.monthly):  # type: ignore[union-attr]
                 paybacks[m.tier] = payback(args.one_time_cost, m.usd_per_month,
                                            candidate.monthly_cost(m.tier).usd_per_month)  # type: ignore[union-attr]
+    plans = {"baseline": baseline, **({"candidate": candidate} if candidate else {})}
+    power = {side: _power(args, p, catalog) for side, p in plans.items()}
     if args.json:
         doc: dict[str, Any] = {"traffic": traffic.to_dict(), "service_level_tok_s_per_user": tok_s_per_user}
         if comparison:
             doc.update(comparison.to_dict())
         else:
             doc["baseline"] = baseline.to_dict()
+        for side, figures in power.items():
+            doc[side]["power"] = {**figures, "pue": args.pue, "server_overhead": args.server_overhead}
         doc["prices"] = {"baseline": base_prices.describe()}
         if cand_prices:
             doc["prices"]["candidate"] = cand_prices.describe()
@@ -282,7 +306,8 @@ def _run_fleet(args: argparse.Namespace) -> int:
             doc["payback"] = {tier: p.to_dict() for tier, p in paybacks.items()}
         print_json(doc)
         return 0
-    print(_format_fleet(traffic, tok_s_per_user, baseline, candidate, comparison, paybacks, base_prices, cand_prices))
+    print(_format_fleet(traffic, tok_s_per_user, baseline, candidate, comparison, paybacks, base_prices, cand_prices,
+                        list(power.values())))
     return 0
 
 
@@ -295,6 +320,7 @@ def _format_fleet(
     paybacks: dict[str, Any],
     base_prices: PriceChoice,
     cand_prices: PriceChoice | None,
+    power: list[dict[str, float]],
 ) -> str:
     plans = [baseline] + ([candidate] if candidate else [])
     level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""
@@ -326,6 +352,8 @@ def _format_fleet(
     row("GPU-h per peak-hour of demand",
         [f"{p.autoscaling.gpu_hours_per_peak_hour_equivalent.value:g}" for p in plans])
     row("GPUs at average demand", [f"{p.autoscaling.average_gpus}" for p in plans])
+    row("provisioned power", [f"{x['provisioned_kw']:,.1f} kW" for x in power])
+    row("output tok/s per provisioned MW", [f"{x['output_tok_s_per_provisioned_mw']:,.0f}" for x in power])
     headers = ["", f"baseline: {baseline.capacity.label}"]
     if candidate:
         headers.append(f"candidate: {candidate.capacity.label}")

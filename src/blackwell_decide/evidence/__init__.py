@@ -16,7 +16,6 @@ from blackwell_decide.evidence.quantities import QUANTITIES, Reading, Recomputed
 from blackwell_decide.evidence.records import (
     EvidenceRecord,
     FrontierPoint,
-    SweepPoint,
     all_records,
     frontier_at,
     get_record,
@@ -46,7 +45,6 @@ __all__ = [
     "Reading",
     "Recomputed",
     "Restatement",
-    "SweepPoint",
     "Triangulation",
     "all_records",
     "article_triangulation",

@@ -4,25 +4,27 @@ records derived from the measurement sets shipped with the project.
 A record is one number a source published (a throughput, a ratio, a latency, a share), with the
 scenario it was measured in, which tokens a rate counts (``input``, ``output``, ``total``) and
 how that basis was established. Records of shipped sweeps are read off the throughput-vs-
-interactivity frontier of the measured points (:func:`frontier_at`).
+interactivity frontier of the measured points (:func:`frontier_at`), read with
+:func:`blackwell_decide.perf.ingest.load_dataset`.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import itertools
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from blackwell_decide.economics.basis import Throughput, TokenBasis
 from blackwell_decide.errors import CatalogError, UnknownKeyError
 from blackwell_decide.model import Source
+
+if TYPE_CHECKING:
+    from blackwell_decide.perf.ingest import Measurement
 
 DATA_PACKAGE = "blackwell_decide.evidence.data"
 RECORDS_FILE = "records.toml"
@@ -174,54 +176,15 @@ def published_records() -> tuple[EvidenceRecord, ...]:
 
 
 # ---------------------------------------------------------------------------- shipped sweeps
-@attrs.frozen
-class SweepPoint:
-    """One measured row of a concurrency sweep."""
-
-    gpu: str
-    engine: str
-    weights: str
-    kv: str
-    tp: int
-    isl: int
-    osl: int
-    concurrency: int
-    ttft_s: float
-    tpot_s: float
-
-    @property
-    def tok_s_per_user(self) -> float:
-        return 1.0 / self.tpot_s
-
-    @property
-    def output_tok_s_per_gpu(self) -> float:
-        return self.concurrency / self.tpot_s / self.tp
+def _interactivity(point: Measurement) -> float:
+    assert point.tpot_s is not None
+    return 1.0 / point.tpot_s
 
 
-def read_sweep(path: Path) -> tuple[SweepPoint, ...]:
-    """Rows of a sweep CSV in the shipped layout (model,gpu,engine,weights,kv,tp,isl,osl,
-    concurrency,ttft_ms,tpot_ms)."""
-    points = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                points.append(
-                    SweepPoint(
-                        gpu=row["gpu"].strip(),
-                        engine=row["engine"].strip(),
-                        weights=row["weights"].strip(),
-                        kv=row["kv"].strip(),
-                        tp=int(row["tp"]),
-                        isl=int(row["isl"]),
-                        osl=int(row["osl"]),
-                        concurrency=int(row["concurrency"]),
-                        ttft_s=float(row["ttft_ms"]) / 1e3,
-                        tpot_s=float(row["tpot_ms"]) / 1e3,
-                    )
-                )
-            except (KeyError, ValueError) as exc:
-                raise CatalogError(f"{path}:{line}: bad sweep row ({exc})") from exc
-    return tuple(points)
+def _per_gpu(point: Measurement) -> float:
+    value = point.output_tok_s_per_gpu
+    assert value is not None
+    return value
 
 
 @attrs.frozen
@@ -244,36 +207,39 @@ class FrontierPoint:
         return f"TP{self.tp}, {how} concurrency {conc}"
 
 
-def frontier_at(points: Sequence[SweepPoint], tok_s_per_user: float) -> FrontierPoint | None:
+def frontier_at(points: Sequence[Measurement], tok_s_per_user: float) -> FrontierPoint | None:
     """The highest output throughput per GPU at ``tok_s_per_user`` among ``points`` (one GPU,
     engine and format). Each tensor-parallel curve that brackets the target is interpolated
     linearly; a measured point faster than the target also counts (a service can always run
     slower than it could), and when such a point wins the result is marked as a lower bound.
     None when every point is slower than the target."""
+    usable = [p for p in points if p.tpot_s and p.concurrency and p.output_tok_s_per_gpu]
     candidates: list[FrontierPoint] = []
-    for tp in sorted({p.tp for p in points}):
-        curve = sorted((p for p in points if p.tp == tp), key=lambda p: p.concurrency)
+    for tp in sorted({p.tp for p in usable}):
+        curve = sorted((p for p in usable if p.tp == tp), key=lambda p: p.concurrency or 0)
         for lo, hi in itertools.pairwise(curve):
-            a, b = lo.tok_s_per_user, hi.tok_s_per_user
+            a, b = _interactivity(lo), _interactivity(hi)
             if min(a, b) <= tok_s_per_user <= max(a, b) and a != b:
                 w = (a - tok_s_per_user) / (a - b)
-                value = lo.output_tok_s_per_gpu + w * (hi.output_tok_s_per_gpu - lo.output_tok_s_per_gpu)
-                candidates.append(FrontierPoint(tok_s_per_user, value, tp, (lo.concurrency, hi.concurrency), False))
-    faster = [p for p in points if p.tok_s_per_user >= tok_s_per_user]
+                value = _per_gpu(lo) + w * (_per_gpu(hi) - _per_gpu(lo))
+                concurrencies = (lo.concurrency or 0, hi.concurrency or 0)
+                candidates.append(FrontierPoint(tok_s_per_user, value, tp, concurrencies, False))
+    faster = [p for p in usable if _interactivity(p) >= tok_s_per_user]
     if faster:
-        top = max(faster, key=lambda p: p.output_tok_s_per_gpu)
-        candidates.append(FrontierPoint(top.tok_s_per_user, top.output_tok_s_per_gpu, top.tp, (top.concurrency,), True))
+        top = max(faster, key=_per_gpu)
+        candidates.append(FrontierPoint(_interactivity(top), _per_gpu(top), top.tp, (top.concurrency or 0,), True))
     if not candidates:
         return None
     # On ties the interpolated (exact) point wins over the lower bound.
     return max(candidates, key=lambda c: (c.output_tok_s_per_gpu, not c.lower_bound))
 
 
-def _sweep_source() -> tuple[Source, tuple[SweepPoint, ...], str]:
+def _sweep_source() -> tuple[Source, tuple[Measurement, ...], str]:
     from blackwell_decide.datasets import get_dataset
+    from blackwell_decide.perf.ingest import load_dataset
 
     info = get_dataset(SWEEP_DATASET)
-    return info.source, read_sweep(info.path), info.catalog_model("llama-3.1-70b")
+    return info.source, load_dataset(SWEEP_DATASET), info.catalog_model("llama-3.1-70b")
 
 
 def measured_records(tok_s_per_user: float = 50.0) -> tuple[EvidenceRecord, ...]:
@@ -281,7 +247,7 @@ def measured_records(tok_s_per_user: float = 50.0) -> tuple[EvidenceRecord, ...]
     throughput per GPU at ``tok_s_per_user`` and the single-GPU (or smallest-TP) TPOT at the lowest
     concurrency measured."""
     source, points, model = _sweep_source()
-    groups: dict[tuple[str, str, str], list[SweepPoint]] = {}
+    groups: dict[tuple[str, str, str], list[Measurement]] = {}
     for p in points:
         groups.setdefault((p.gpu, p.engine, p.weights), []).append(p)
     records: list[EvidenceRecord] = []
@@ -314,7 +280,8 @@ def measured_records(tok_s_per_user: float = 50.0) -> tuple[EvidenceRecord, ...]
                 )
             )
         low_tp = min(p.tp for p in group)
-        first = min((p for p in group if p.tp == low_tp), key=lambda p: p.concurrency)
+        first = min((p for p in group if p.tp == low_tp and p.tpot_s), key=lambda p: p.concurrency or 0)
+        assert first.tpot_s is not None
         records.append(
             EvidenceRecord(
                 id=f"sweep-{gpu}-{weights}-{engine}-tp{low_tp}-conc{first.concurrency}-tpot",
@@ -353,7 +320,7 @@ def get_record(record_id: str, records: Iterable[EvidenceRecord] | None = None) 
 
 
 def sweep_points(gpu: str | None = None, engine: str | None = None, weights: str | None = None) -> tuple[
-    SweepPoint, ...
+    Measurement, ...
 ]:
     """Shipped sweep points, optionally filtered."""
     _, points, _ = _sweep_source()

@@ -10,7 +10,6 @@ and that caveat travel with the restated number.
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -175,15 +174,11 @@ def triangulate(
 
 # ---------------------------------------------------------------------------- the article's case
 def _trtllm_per_gpu(gpu: str, weights: str, isl: int, osl: int) -> tuple[float, Source, str]:
-    from blackwell_decide.datasets import get_dataset
+    from blackwell_decide.perf.ingest import load_dataset
 
-    info = get_dataset(TRTLLM_DATASET)
-    with info.path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if (row["gpu"].strip().lower(), row["precision_weights"].strip(), int(row["isl"]), int(row["osl"])) == (
-                gpu, weights, isl, osl,
-            ):
-                return float(row["per_gpu_value"]), info.source, row["id"]
+    for m in load_dataset(TRTLLM_DATASET):
+        if (m.gpu, m.weights, m.isl, m.osl) == (gpu, weights, isl, osl) and m.output_tok_s_per_gpu and m.source:
+            return m.output_tok_s_per_gpu, m.source, m.ids[0] if m.ids else f"{TRTLLM_DATASET}:{m.row}"
     raise UsageError(f"no {gpu} {weights} {isl}/{osl} row in the shipped {TRTLLM_DATASET} data set")
 
 
