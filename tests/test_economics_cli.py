@@ -43,6 +43,19 @@ def test_cost_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "0.489" in out and "0.307" in out  # the article Part 3.1: $0.49 / $0.31
 
 
+def test_cost_ratio_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    """The article Part 3.1: ~2.9x on-demand; '~8x on spot' is the mixed pair H100 on-demand vs
+    B200 spot (8.30x); spot vs spot is 5.22x."""
+    assert main(["cost", "--gpu", "h100-sxm", "--throughput", "1500", "--candidate-gpu", "b200",
+                 "--candidate-throughput", "10000", *SPHERON, "--json"]) == 0
+    cells = {(c["baseline_tier"], c["candidate_tier"]): c for c in
+             json.loads(capsys.readouterr().out)["ratio_matrix"]["cells"]}
+    assert cells[("on-demand", "on-demand")]["ratio"] == pytest.approx(2.919, abs=0.001)
+    assert cells[("spot", "spot")]["ratio"] == pytest.approx(5.220, abs=0.001)
+    assert cells[("on-demand", "spot")]["ratio"] == pytest.approx(8.302, abs=0.001)
+    assert cells[("on-demand", "spot")]["mixed_tiers"] and not cells[("spot", "spot")]["mixed_tiers"]
+
+
 def test_cost_from_a_price_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prices = tmp_path / "prices.toml"
     prices.write_text('provider = "Acme"\nas_of = 2026-07-01\n[[quote]]\ngpu = "B200"\ntier = "reserved-1y"\n'

@@ -18,7 +18,7 @@ from blackwell_decide.cli._common import (
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
-    from blackwell_decide.economics import FleetPlan, Throughput
+    from blackwell_decide.economics import CostTable, FleetPlan, Throughput
     from blackwell_decide.economics.prices import PriceChoice
     from blackwell_decide.model import Deployment
     from blackwell_decide.plugins import Catalog
@@ -32,10 +32,14 @@ def register(subparsers: Any) -> None:
         help="cost per million tokens at every price tier, on the token basis you bill by",
         description="Cost per 1M tokens = $/GPU-hour / (tokens/s per GPU × 3600) × 10^6, for each price tier. "
         "Give a measured --throughput, or a deployment (--model --weights …) with --isl --osl "
-        "--interactivity to use the calibrated prediction.",
+        "--interactivity to use the calibrated prediction. With a candidate (--candidate-gpu and "
+        "--candidate-throughput or --candidate-weights) it also prints the ratio matrix over every tier pair, "
+        "mixed-tier pairs marked.",
     )
     add_deployment_flags(c, required=False)
     _add_throughput_flags(c, "", fleet=False)
+    add_deployment_flags(c, prefix="candidate-", required=False)
+    _add_throughput_flags(c, "candidate-", fleet=False)
     c.add_argument("--engine", default="vllm", help="serving engine for a predicted throughput (vllm, trtllm, sglang)")
     c.add_argument("--isl", type=positive_int, help="input tokens per request (to predict or convert token bases)")
     c.add_argument("--osl", type=positive_int, help="output tokens per request")
@@ -174,25 +178,55 @@ def _money(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------- cost
-def _run_cost(args: argparse.Namespace) -> int:
+def _cost_side(args: argparse.Namespace, prefix: str, catalog: Catalog) -> tuple[CostTable, PriceChoice]:
     from blackwell_decide.economics import cost_table
+
+    dest = prefix.replace("-", "_")
+    gpu = getattr(args, f"{dest}gpu")
+    if not gpu:
+        raise UsageError(f"cost needs --{prefix}gpu (the accelerator whose prices to use)")
+    deployment = _deployment(args, prefix)
+    accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
+    throughput = _throughput(args, prefix, deployment, isl=args.isl, osl=args.osl, tok_s_per_user=args.interactivity)
+    choice = _prices(args, catalog, accelerator)
+    return cost_table(accelerator, throughput, choice.quotes, args.token_basis or ("output",)), choice
+
+
+def _run_cost(args: argparse.Namespace) -> int:
+    from blackwell_decide.economics import ratio_matrix
     from blackwell_decide.plugins import get_catalog
 
-    if not args.gpu:
-        raise UsageError("cost needs --gpu (the accelerator whose prices to use)")
     catalog = get_catalog()
-    deployment = _deployment(args, "")
-    accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(args.gpu)
-    throughput = _throughput(args, "", deployment, isl=args.isl, osl=args.osl, tok_s_per_user=args.interactivity)
-    choice = _prices(args, catalog, accelerator)
-    table = cost_table(accelerator, throughput, choice.quotes, args.token_basis or ("output",))
+    table, choice = _cost_side(args, "", catalog)
+    candidate = None
+    if any(getattr(args, k) for k in ("candidate_gpu", "candidate_weights", "candidate_throughput")):
+        candidate = _cost_side(args, "candidate-", catalog)
+    basis = table.bases[0]
+    matrix = ratio_matrix(table, candidate[0], basis) if candidate else None
     if args.json:
-        print_json({"prices": choice.describe(), **table.to_dict()})
+        doc: dict[str, Any] = {"prices": choice.describe(), **table.to_dict()}
+        if candidate and matrix:
+            doc["candidate"] = {"prices": candidate[1].describe(), **candidate[0].to_dict()}
+            doc["ratio_matrix"] = matrix.to_dict()
+        print_json(doc)
         return 0
-    name = catalog.accelerators.get(accelerator).name
-    lines = [
-        f"cost per 1M tokens on {name}: {throughput.tok_s_per_gpu:,.0f} {throughput.basis.value} tok/s per GPU"
-        + (f" ({throughput.note})" if throughput.note else ""),
+    blocks = [_cost_block(catalog, table, choice)]
+    if candidate and matrix:
+        blocks.append(_cost_block(catalog, *candidate))
+        rows = [[c.baseline_tier, c.candidate_tier, "yes" if c.mixed else "", f"{c.ratio:.2f}×"] for c in matrix.cells]
+        blocks.append(f"baseline ÷ candidate cost per 1M {basis.value} tokens, every tier pair:\n"
+                      + render_table(["baseline tier", "candidate tier", "mixed", "ratio"], rows))
+    blocks.append(f"formula: {table.lines[0].derivation.formula}")
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _cost_block(catalog: Catalog, table: CostTable, choice: PriceChoice) -> str:
+    t = table.throughput
+    name = catalog.accelerators.get(table.accelerator).name
+    return "\n".join([
+        f"cost per 1M tokens on {name}: {t.tok_s_per_gpu:,.0f} {t.basis.value} tok/s per GPU"
+        + (f" ({t.note})" if t.note else ""),
         f"prices: {choice.describe()}",
         "",
         render_table(
@@ -200,11 +234,7 @@ def _run_cost(args: argparse.Namespace) -> int:
             [[line.tier, line.basis.value, f"{line.usd_per_gpu_hour:.2f}", f"{line.tok_s_per_gpu:,.0f}",
               f"{line.usd_per_million:.3g}"] for line in table.lines],
         ),
-        "",
-        f"formula: {table.lines[0].derivation.formula}",
-    ]
-    print("\n".join(lines))
-    return 0
+    ])
 
 
 # ---------------------------------------------------------------------------- fleet
