@@ -106,7 +106,7 @@ def test_record_file_problems_are_catalog_errors() -> None:
         parse_records(raw, "test")
     raw["record"][0]["source"]["date"] = "2026-01-01"  # type: ignore[index]
     raw["record"][0]["token_basis"] = "prompt"
-    with pytest.raises(UsageError, match="unknown token basis"):
+    with pytest.raises(CatalogError, match="unknown token basis 'prompt'"):
         parse_records(raw, "test")
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.economics.basis import Throughput, TokenBasis
-from blackwell_decide.errors import CatalogError, UnknownKeyError
+from blackwell_decide.errors import CatalogError, UnknownKeyError, UsageError
 from blackwell_decide.model import Source
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def parse_records(raw: Mapping[str, Any], origin: str) -> tuple[EvidenceRecord, 
                 baseline_weights=entry.get("baseline_weights"),
                 notes=entry.get("notes", ()),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, UsageError) as exc:
             raise CatalogError(f"{origin}: evidence record {rid!r} is missing or has a bad field: {exc}") from exc
         if rid in seen:
             raise CatalogError(f"{origin}: evidence record {rid!r} appears twice")
