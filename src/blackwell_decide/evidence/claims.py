@@ -16,7 +16,7 @@ from __future__ import annotations
 import decimal
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -404,7 +404,7 @@ def audit_file(path: str | Path, catalog: Catalog | None = None) -> AuditReport:
     return audit(load_claims(path), catalog)
 
 
-__all__: Sequence[str] = (
+__all__ = [
     "AGREES",
     "DIFFERS",
     "ERROR",
@@ -419,4 +419,4 @@ __all__: Sequence[str] = (
     "format_result",
     "load_claims",
     "source_conventions",
-)
+]
