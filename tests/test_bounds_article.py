@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 
 from blackwell_decide.bounds import Bounds, compute_bounds, speedup
@@ -103,7 +104,7 @@ def test_b200_kv_budget_needs_the_reserve_twice() -> None:
     180 − 43.7 − 1 does; counted once, the label basis gives 136.3 GB."""
     once = bounds("b200", "nvfp4", conventions=ARTICLE)
     assert once.value("kv_budget_bytes") / GB == pytest.approx(136.29, abs=0.01)
-    twice = Conventions(**{**_fields(ARTICLE), "kv_headroom_bytes": 1 * GB})
+    twice = attrs.evolve(ARTICLE, kv_headroom_bytes=1 * GB)
     bf16 = bounds("b200", "nvfp4", kv="bf16", conventions=twice)
     fp8 = bounds("b200", "nvfp4", kv="fp8", conventions=twice)
     assert rounds_to(bf16.value("kv_budget_bytes") / GB, 135, 0)
@@ -121,7 +122,7 @@ def test_concurrency_at_8k_and_32k() -> None:
     """Part 1.2: ~50 (B200) vs ~3 (H100) concurrent requests at 8,192 tokens, ~12 vs <1 at
     32,768. Assumptions: BF16 KV cache (at FP8 the B200 figures double); whole requests
     (floor); the article's reserve counted twice for B200 and its quoted ~7–8 GB for H100."""
-    twice = Conventions(**{**_fields(ARTICLE), "kv_headroom_bytes": 1 * GB})
+    twice = attrs.evolve(ARTICLE, kv_headroom_bytes=1 * GB)
     b200 = compute_bounds(
         resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", kv="bf16"),
         twice,
@@ -186,9 +187,3 @@ def test_physics_defaults_and_the_differences() -> None:
     assert ratio == pytest.approx(12.5, abs=0.05)
     article_ratio = 135 / 7.5  # Part 1.2, chart 2
     assert article_ratio == pytest.approx(18)
-
-
-def _fields(conventions: Conventions) -> dict[str, object]:
-    import attrs
-
-    return attrs.asdict(conventions, recurse=False)

@@ -32,16 +32,43 @@ def test_bounds_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str])
 
 def test_article_preset_reproduces_the_b200_floor(capsys: pytest.CaptureFixture[str]) -> None:
     """Article Part 1.1: 42.7 GB / 7.7 TB/s ≈ 5.5 ms with --conventions article."""
-    main(["bounds", "--model", "llama-3.3-70b", "--gpu", "HGX B200", "--weights", "nvfp4", "--conventions", "article",
-          "--json"])
+    main(
+        [
+            "bounds",
+            "--model",
+            "llama-3.3-70b",
+            "--gpu",
+            "HGX B200",
+            "--weights",
+            "nvfp4",
+            "--conventions",
+            "article",
+            "--json",
+        ]
+    )
     doc = json.loads(capsys.readouterr().out)
     assert round(doc["decode_floor_ms"], 1) == 5.5
     assert any("label" in a for a in doc["assumptions"])
 
 
 def test_individual_flags_match_the_issue_spelling(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--stream-embeddings",
-          "--capacity-basis", "label", "--runtime-reserve-gb", "1", "--json"])
+    main(
+        [
+            "bounds",
+            "--model",
+            "llama-3.3-70b",
+            "--gpu",
+            "b200",
+            "--weights",
+            "nvfp4",
+            "--stream-embeddings",
+            "--capacity-basis",
+            "label",
+            "--runtime-reserve-gb",
+            "1",
+            "--json",
+        ]
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["streamed_bytes"] / 1e9 == pytest.approx(42.71, abs=0.01)
     assert doc["kv_budget_bytes"] / 1e9 == pytest.approx(136.29, abs=0.01)
