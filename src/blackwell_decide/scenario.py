@@ -235,7 +235,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "as_of": Key("date", "the date the decision is made on (default: the price snapshot's date)", "2026-05-22"),
     },
     "current": {
-        "gpu": Key("str", "accelerator key from `blackwell-decide catalog gpus`", '"h100-sxm"', required=True),
+        "gpu": Key("str", "accelerator key from `blackwell-decide catalog accelerators`", '"h100-sxm"', required=True),
         "count": Key("int", "GPUs in service", "16", unit="GPUs", required=True, positive=True),
         "weights": Key("str", "weight number format", '"fp8"', required=True),
         "kv": Key("str", "KV-cache number format (default: fp8 for 4-bit weights, else the weights')", '"fp8"'),
@@ -731,7 +731,7 @@ def _scenario_section(
 def _deployment_keys(
     r: _Reader, cat: _CatalogCheck, table: Mapping[str, Any], section: str, where: str
 ) -> tuple[str | None, str | None, str | None]:
-    gpu = cat.key("accelerators", f"{where}.gpu", r.get(table, section, "gpu", where), "catalog gpus")
+    gpu = cat.key("accelerators", f"{where}.gpu", r.get(table, section, "gpu", where), "catalog accelerators")
     weights = cat.key("formats", f"{where}.weights", r.get(table, section, "weights", where), "catalog formats")
     kv = cat.key("formats", f"{where}.kv", r.get(table, section, "kv", where), "catalog formats")
     return gpu, weights, kv
@@ -1092,7 +1092,7 @@ model = "llama-3.3-70b"            # `blackwell-decide catalog models`
 # as_of = 2026-05-22               # decision date (default: the price snapshot's date)
 
 [current]                          # the fleet in service today
-gpu = "h100-sxm"                   # `blackwell-decide catalog gpus`
+gpu = "h100-sxm"                   # `blackwell-decide catalog accelerators`
 count = 16                         # GPUs in service
 weights = "fp8"
 kv = "fp8"

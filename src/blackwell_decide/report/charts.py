@@ -11,12 +11,15 @@ scales to the width of a phone.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from html import escape
 
 import attrs
 
-WIDTH = 640
+WIDTH = 480
+#: Characters per caption line at the caption's font size (captions wrap, the SVG never overflows).
+CAPTION_CHARS = 78
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK = "#1f2933"
 MUTED = "#616e7c"
@@ -105,8 +108,11 @@ class _Svg:
         anchor: str = "start",
         fill: str = INK,
         weight: str = "normal",
+        halo: bool = False,
     ) -> None:
         w = f' font-weight="{weight}"' if weight != "normal" else ""
+        if halo:  # a white outline keeps the text legible over lines and shading
+            w += ' stroke="#fff" stroke-width="3" paint-order="stroke"'
         self.parts.append(
             f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}" fill="{fill}"{w}>'
             f"{_t(text)}</text>"
@@ -122,6 +128,15 @@ class _Svg:
         return f'{head}\n<title id="{self.id}-title">{_t(self.title)}</title>\n{body}\n</svg>\n'
 
 
+def _caption_lines(caption: str) -> list[str]:
+    return textwrap.wrap(caption, CAPTION_CHARS) if caption else []
+
+
+def _caption(svg: _Svg, lines: list[str]) -> None:
+    for index, line in enumerate(lines):
+        svg.text(12, svg.height - 8 - 14 * (len(lines) - 1 - index), line, size=10.5, fill=MUTED)
+
+
 def _nice_max(value: float) -> float:
     """A round axis maximum at or above ``value``."""
     if value <= 0 or not math.isfinite(value):
@@ -135,6 +150,8 @@ def _nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
+    if value == 0:
+        return "0"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:
@@ -145,33 +162,39 @@ def _fmt(value: float) -> str:
 
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, unit: str, caption: str = "") -> str:
-    """Horizontal bars, one per option, labelled with their values."""
-    left, right, top, row = 210.0, 120.0, 40.0, 34.0
-    height = top + row * max(len(bars), 1) + 40
+    """Horizontal bars, one per option: the label on the left and the value on the right of a line
+    above each bar, so long names fit the width of a phone."""
+    left, right, top, row = 12.0, 12.0, 44.0, 46.0
+    count = max(len(bars), 1)
+    lines = _caption_lines(caption)
+    height = top + row * count + 30 + 14 * len(lines)
     svg = _Svg(chart_id, title, height)
-    svg.text(12, 22, title, size=14, weight="bold")
+    svg.text(12, 24, title, size=15, weight="bold")
     top_value = _nice_max(max((b.value for b in bars), default=1.0))
     span = WIDTH - left - right
+    bottom = top + row * count
     for i in range(5):
         x = left + span * i / 4
-        svg.line(x, top - 6, x, top + row * len(bars), GRID)
-        svg.text(x, top + row * len(bars) + 16, _fmt(top_value * i / 4), size=10, anchor="middle", fill=MUTED)
+        svg.line(x, top + 18, x, bottom, GRID)
+        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
+        svg.text(x, bottom + 15, _fmt(top_value * i / 4), size=11, anchor=anchor, fill=MUTED)
     for index, bar in enumerate(bars):
         y = top + row * index
         colour = PALETTE[index % len(PALETTE)]
-        svg.text(left - 8, y + row / 2 + 4, bar.label, size=12, anchor="end")
+        svg.text(left, y + 12, bar.label, size=13, weight="bold" if bar.highlight else "normal")
+        value = f"{_fmt(bar.value)} {unit}"
+        svg.text(WIDTH - right, y + 12, value, size=13, anchor="end", weight="bold")
         svg.rect(
             left,
-            y + 6,
+            y + 18,
             span * bar.value / top_value,
-            row - 12,
+            16,
             colour,
             ' stroke="#000" stroke-width="1.5"' if bar.highlight else "",
         )
-        label = f"{_fmt(bar.value)} {unit}" + (f" · {bar.note}" if bar.note else "")
-        svg.text(left + span * bar.value / top_value + 6, y + row / 2 + 4, label, size=11, fill=INK)
-    if caption:
-        svg.text(12, height - 8, caption, size=10, fill=MUTED)
+        if bar.note:
+            svg.text(WIDTH - right, y + 31, bar.note, size=11, anchor="end", fill=MUTED)
+    _caption(svg, lines)
     return svg.render()
 
 
@@ -179,11 +202,12 @@ def grouped_bar_chart(
     chart_id: str, title: str, groups: Sequence[BarGroup], series: Sequence[str], *, unit: str, caption: str = ""
 ) -> str:
     """Vertical bars grouped by category (price tiers), one colour per series (options)."""
-    left, right, top, bottom = 60.0, 20.0, 40.0, 70.0 + 16 * len(series)
+    lines = _caption_lines(caption)
+    left, right, top, bottom = 52.0, 12.0, 44.0, 62.0 + 18 * len(series) + 14 * len(lines)
     plot_h = 220.0
     height = top + plot_h + bottom
     svg = _Svg(chart_id, title, height)
-    svg.text(12, 22, title, size=14, weight="bold")
+    svg.text(12, 24, title, size=15, weight="bold")
     values = [v for g in groups for v in g.values if v is not None]
     top_value = _nice_max(max(values, default=1.0))
     span = WIDTH - left - right
@@ -191,7 +215,7 @@ def grouped_bar_chart(
     for i in range(5):
         y = base - plot_h * i / 4
         svg.line(left, y, WIDTH - right, y, GRID)
-        svg.text(left - 6, y + 4, _fmt(top_value * i / 4), size=10, anchor="end", fill=MUTED)
+        svg.text(left - 6, y + 4, _fmt(top_value * i / 4), size=11, anchor="end", fill=MUTED)
     slot = span / max(len(groups), 1)
     width = min(46.0, (slot - 16) / max(len(series), 1))
     for gi, group in enumerate(groups):
@@ -202,25 +226,25 @@ def grouped_bar_chart(
             h = plot_h * value / top_value
             x = x0 + width * si
             svg.rect(x, base - h, width - 2, h, PALETTE[si % len(PALETTE)])
-            svg.text(x + width / 2 - 1, base - h - 4, _fmt(value), size=9, anchor="middle")
-        svg.text(left + slot * gi + slot / 2, base + 16, group.label, size=12, anchor="middle")
-    svg.text(left, base + 36, unit, size=10, fill=MUTED)
+            svg.text(x + width / 2 - 1, base - h - 4, _fmt(value), size=11, anchor="middle")
+        svg.text(left + slot * gi + slot / 2, base + 17, group.label, size=13, anchor="middle")
+    svg.text(12, base + 38, unit, size=11, fill=MUTED)
     for si, name in enumerate(series):
-        y = base + 54 + 16 * si
-        svg.rect(left, y - 9, 10, 10, PALETTE[si % len(PALETTE)])
-        svg.text(left + 16, y, name, size=11)
-    if caption:
-        svg.text(12, height - 6, caption, size=10, fill=MUTED)
+        y = base + 58 + 18 * si
+        svg.rect(12, y - 10, 11, 11, PALETTE[si % len(PALETTE)])
+        svg.text(30, y, name, size=12)
+    _caption(svg, lines)
     return svg.render()
 
 
 def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], caption: str = "") -> str:
     """Log-log roofline: attainable FLOP/s against arithmetic intensity, a ridge marker per GPU
     and the batch-1 decode point on each roof."""
-    left, right, top, plot_h = 70.0, 20.0, 40.0, 240.0
-    height = top + plot_h + 60 + 16 * len(series)
+    lines = _caption_lines(caption)
+    left, right, top, plot_h = 62.0, 14.0, 44.0, 230.0
+    height = top + plot_h + 56 + 36 * len(series) + 14 * len(lines)
     svg = _Svg(chart_id, title, height)
-    svg.text(12, 22, title, size=14, weight="bold")
+    svg.text(12, 24, title, size=15, weight="bold")
     x_lo, x_hi = -1.0, 5.0  # 0.1 .. 100,000 FLOP/byte
     peaks = [s.peak_flops for s in series] or [1e15]
     bws = [s.bandwidth for s in series] or [1e12]
@@ -237,7 +261,7 @@ def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], 
     for e in range(int(x_lo), int(x_hi) + 1):
         x = px(10.0**e)
         svg.line(x, top, x, top + plot_h, GRID)
-        svg.text(x, top + plot_h + 14, f"{10.0**e:g}", size=10, anchor="middle", fill=MUTED)
+        svg.text(x, top + plot_h + 15, _intensity_label(10.0**e), size=11, anchor="middle", fill=MUTED)
     for e in range(y_lo, y_hi + 1):
         y = py(10.0**e)
         svg.line(left, y, WIDTH - right, y, GRID)
@@ -265,17 +289,23 @@ def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], 
         if s.point_intensity:
             attained = min(s.peak_flops, s.point_intensity * s.bandwidth)
             svg.circle(px(s.point_intensity), py(attained), 4, colour)
-        y = top + plot_h + 50 + 16 * index
-        svg.rect(left, y - 9, 10, 10, colour)
+        y = top + plot_h + 56 + 36 * index
+        svg.rect(12, y - 10, 11, 11, colour)
+        svg.text(30, y, s.label, size=13)
         point = f"; {s.point_label}" if s.point_label else ""
-        svg.text(left + 16, y, f"{s.label}: ridge {ridge:,.0f} FLOP/byte{point}", size=11)
-    if caption:
-        svg.text(12, height - 6, caption, size=10, fill=MUTED)
+        svg.text(30, y + 16, f"ridge {ridge:,.0f} FLOP/byte{point}", size=11.5, fill=MUTED)
+    _caption(svg, lines)
     return svg.render()
 
 
+def _intensity_label(value: float) -> str:
+    if value >= 1000:
+        return f"{value / 1000:g}k"
+    return f"{value:g}"
+
+
 def _flops_label(flops: float) -> str:
-    for scale, name in ((1e15, "PFLOP/s"), (1e12, "TFLOP/s"), (1e9, "GFLOP/s")):
+    for scale, name in ((1e15, "PF/s"), (1e12, "TF/s"), (1e9, "GF/s")):
         if flops >= scale:
             return f"{flops / scale:g} {name}"
     return f"{flops:g} FLOP/s"
@@ -291,41 +321,35 @@ def triangulation_chart(
     unit: str = "×",
     caption: str = "",
 ) -> str:
-    """One dot per estimate of the same ratio on a shared axis, the agreement band shaded, and the
-    model's own figure (``reference``) as a vertical line."""
-    left, right, top, row = 260.0, 40.0, 40.0, 26.0
-    rows = len(estimates)
-    height = top + row * max(rows, 1) + 50
+    """One dot per estimate of the same ratio on a shared axis (each label above its row), the
+    agreement band shaded, and the model's own figure (``reference``) as a dashed line."""
+    lines = _caption_lines(caption)
+    left, right, top, row = 12.0, 44.0, 44.0, 38.0
+    rows = max(len(estimates), 1)
+    height = top + row * rows + 56 + 14 * len(lines)
     svg = _Svg(chart_id, title, height)
-    svg.text(12, 22, title, size=14, weight="bold")
+    svg.text(12, 24, title, size=15, weight="bold")
     values = [e.value for e in estimates] + ([reference.value] if reference else [])
     hi = _nice_max(max(values, default=1.0) * 1.1)
     span = WIDTH - left - right
+    bottom = top + row * rows
 
     def px(v: float) -> float:
         return left + span * v / hi
 
     if band is not None:
-        svg.rect(px(band[0]), top - 4, px(band[1]) - px(band[0]), row * rows + 4, "#e6f2fa")
+        svg.rect(px(band[0]), top, px(band[1]) - px(band[0]), bottom - top, "#e6f2fa")
     for i in range(5):
         x = left + span * i / 4
-        svg.line(x, top - 4, x, top + row * rows, GRID)
-        svg.text(x, top + row * rows + 16, f"{hi * i / 4:.1f}{unit}", size=10, anchor="middle", fill=MUTED)
+        svg.line(x, top, x, bottom, GRID)
+        svg.text(x, bottom + 16, f"{hi * i / 4:.1f}{unit}", size=11, anchor="middle" if i else "start", fill=MUTED)
     if reference is not None:
-        svg.line(px(reference.value), top - 8, px(reference.value), top + row * rows, PALETTE[5], 2, "5 3")
-        svg.text(
-            px(reference.value),
-            top + row * rows + 32,
-            f"{reference.label}: {reference.value:.2f}{unit}",
-            size=11,
-            anchor="middle",
-            fill=PALETTE[5],
-        )
+        svg.line(px(reference.value), top, px(reference.value), bottom, PALETTE[5], 2, "5 3")
+        svg.text(left, bottom + 34, f"dashed: {reference.label}, {reference.value:.2f}{unit}", size=12, fill=PALETTE[5])
     for index, e in enumerate(estimates):
-        y = top + row * index + row / 2
-        svg.text(left - 8, y + 4, e.label, size=11, anchor="end")
-        svg.circle(px(e.value), y, 5, PALETTE[0])
-        svg.text(px(e.value) + 8, y + 4, f"{e.value:.2f}{unit}", size=10)
-    if caption:
-        svg.text(12, height - 6, caption, size=10, fill=MUTED)
+        y = top + row * index
+        svg.text(left, y + 13, e.label, size=12.5, halo=True)
+        svg.circle(px(e.value), y + 27, 5.5, PALETTE[0])
+        svg.text(px(e.value) + 9, y + 31, f"{e.value:.2f}{unit}", size=11.5, halo=True)
+    _caption(svg, lines)
     return svg.render()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -421,7 +422,10 @@ def _risks(decision: Decision, shown: Sequence[OptionFacts]) -> list[dict[str, A
             "sources": [ARTICLE_SOURCE.cite()],
         }
     )
-    spread = _price_spread(decision, shown)
+    disagreement = _model_vs_evidence(decision)
+    if disagreement:
+        risks.append({"kind": "model against evidence", "text": disagreement, "sources": []})
+    spread = _price_spread(decision)
     if spread:
         risks.append({"kind": "price", "text": spread[0], "sources": spread[1]})
     extrapolated = [o.label for o in [facts.current, *shown] if o.service and o.service.extrapolated]
@@ -436,35 +440,47 @@ def _risks(decision: Decision, shown: Sequence[OptionFacts]) -> list[dict[str, A
     return risks
 
 
-def _price_spread(decision: Decision, shown: Sequence[OptionFacts]) -> tuple[str, list[str]] | None:
+def _price_spread(decision: Decision) -> tuple[str, list[str]] | None:
     """How far the same provider's quotes for the chosen GPU moved across its dated snapshots."""
     facts = decision.facts
     chosen = facts.option(decision.recommendation.option) if decision.recommendation.option else None
-    if chosen is None or chosen.price is None or not facts.price_snapshots:
+    if chosen is None or chosen.price is None:
         return None
-    from blackwell_decide.plugins import get_catalog
-
     provider = chosen.price.provider.lower()
-    quotes = sorted(
-        (
-            q
-            for snap in get_catalog().prices.values()
-            if snap.provider.lower() == provider
-            for q in snap.quotes
-            if q.accelerator == chosen.accelerator and q.tier == chosen.price.tier
-        ),
-        key=lambda q: (q.as_of, q.usd_per_gpu_hour),
-    )
+    quotes = [
+        q
+        for q in facts.price_history
+        if q.provider.lower() == provider and q.accelerator == chosen.accelerator and q.tier == chosen.price.tier
+    ]
     if len(quotes) < 2:
         return None
-    low = min(quotes, key=lambda q: q.usd_per_gpu_hour)
-    high = max(quotes, key=lambda q: q.usd_per_gpu_hour)
+    low = min(quotes, key=lambda q: (q.usd_per_gpu_hour, q.as_of))
+    high = max(quotes, key=lambda q: (q.usd_per_gpu_hour, q.as_of))
     text = (
         f"{chosen.price.provider}'s {chosen.price.tier} price for {chosen.accelerator} ranges "
         f"{usd(low.usd_per_gpu_hour, 2)} ({low.as_of.isoformat()}) to {usd(high.usd_per_gpu_hour, 2)} "
         f"({high.as_of.isoformat()}) across {len(quotes)} dated quotes in the catalog"
     )
     return text, sorted({low.source.cite(), high.source.cite()})
+
+
+def _model_vs_evidence(decision: Decision) -> str | None:
+    """A loud note when the model's ratio at the service level falls outside the published band."""
+    facts = decision.facts
+    tri = facts.triangulation
+    chosen = facts.option(decision.recommendation.option) if decision.recommendation.option else None
+    if tri is None or chosen is None or chosen.service is None or facts.current.service is None:
+        return None
+    if chosen.accelerator != tri.candidate or facts.current.accelerator != tri.baseline:
+        return None
+    ratio = chosen.service.output_tok_s_per_gpu / facts.current.service.output_tok_s_per_gpu
+    if tri.low * 0.9 <= ratio <= tri.high * 1.1:
+        return None
+    return (
+        f"at this service level the model puts {chosen.label} at {ratio:.2f}× the current output per GPU, outside "
+        f"the published band of {tri.low:.2f}×–{tri.high:.2f}× (measured at other operating points): the cost "
+        "ratio rests on the model here, not on a measurement"
+    )
 
 
 def _repro(decision: Decision) -> dict[str, Any]:
@@ -692,6 +708,9 @@ def render_memo(
             body = template.render({**view, **extra, "section": section})
             rendered_sections.append({"id": section.id, "title": section.title, "body": Markup(body)})
         text = env.get_template(f"memo.{fmt}.j2").render({**view, "sections": rendered_sections})
+        if fmt == "md":
+            # Sections end with blank lines of their own; GitHub needs one between blocks, not three.
+            text = re.sub(r"\n{3,}", "\n\n", text)
     except jinja2.TemplateNotFound as exc:
         raise UsageError(
             f"memo template {exc.name!r} not found in --templates, the plugins' or the built-in templates"

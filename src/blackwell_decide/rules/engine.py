@@ -263,6 +263,15 @@ def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdic
                 cite(c.payback.derivation),
             ),
         )
+    if c.monthly_savings_usd <= 0 and c.cost_ratio > 1 and c.option_gpus_exact is not None:
+        return Verdict.DO_NOT_MIGRATE, (
+            saving,
+            Reason(
+                f"per token it is cheaper, but the peak needs {c.option_gpus_exact:.2f} of its GPUs, rounded up to "
+                f"{c.option_gpus}: at this scale whole-GPU granularity costs more than the cheaper tokens save",
+                cite(c.option_monthly),
+            ),
+        )
     if c.monthly_savings_usd > 0:
         return Verdict.HOLD, (
             saving,
@@ -393,7 +402,7 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
     exclusions = tuple(excluded[k] for k in sorted(excluded))
     table = tuple((o.id, o.label, facts.comparisons[o.id].option_monthly_usd) for o in ranking)
     if not ranking:
-        none_left = tuple(Reason(f"{e.option}: {e.reason}") for e in exclusions) or (
+        none_left = tuple(Reason(f"{_label(facts, e.option)}: {e.reason}") for e in exclusions) or (
             Reason("no candidate can serve the workload at its service level"),
         )
         return Recommendation(
@@ -411,7 +420,7 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
     verdict, reasons = cost_verdict(comparison, facts.scenario.thresholds)
     timing = _timing(facts, comparison, verdict)
     headline = _headline(verdict, best, comparison, timing)
-    extra = tuple(Reason(f"left out: {e.option} ({e.reason})") for e in exclusions)
+    extra = tuple(Reason(f"left out: {_label(facts, e.option)} ({e.reason})") for e in exclusions)
     return Recommendation(
         verdict=verdict,
         option=best.id,
@@ -424,34 +433,43 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
     )
 
 
+def _label(facts: Facts, option_id: str) -> str:
+    try:
+        return facts.option(option_id).label
+    except KeyError:
+        return option_id
+
+
 def _add_months(date: dt.date, months: float) -> dt.date:
     return date + dt.timedelta(days=round(months * 365.0 / 12.0))
 
 
 def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
+    from blackwell_decide.scenario import Ownership
+
     current = facts.scenario.current
     end = current.contract_end
+    owned = current.ownership is Ownership.OWNED
+    commitment = "depreciation of the current fleet" if owned else "the current contract"
     months = comparison.payback.months
     payback = months if math.isfinite(months) else None
     if verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE):
-        when = (
-            f"re-evaluate before the current contract ends ({end.isoformat()})"
-            if end
-            else "re-evaluate when prices move"
-        )
+        when = f"re-evaluate before {commitment} ends ({end.isoformat()})" if end else "re-evaluate when prices move"
         return Timing(None, when, payback, end, None)
-    from blackwell_decide.scenario import Ownership
-
-    if current.ownership is Ownership.RENTED and end is not None and end > facts.as_of:
+    if not owned and end is not None and end > facts.as_of:
         start = end
         text = (
-            f"at the end of the current contract on {end.isoformat()} "
+            f"at the end of {commitment} on {end.isoformat()} "
             f"({facts.months_to_contract_end:.1f} months from {facts.as_of.isoformat()}); until then the "
             "committed fleet is paid for either way"
         )
     else:
         start = facts.as_of
-        text = f"now ({facts.as_of.isoformat()}): nothing commits the current fleet"
+        text = (
+            f"now ({facts.as_of.isoformat()}): owned hardware costs only its running cost, whatever its book value"
+            if owned
+            else f"now ({facts.as_of.isoformat()}): nothing commits the current fleet"
+        )
     paid_back = _add_months(start, payback) if payback is not None else None
     if paid_back is not None:
         text += f"; the one-time costs are paid back by {paid_back.isoformat()}"
@@ -475,9 +493,14 @@ def _headline(verdict: Verdict, best: OptionFacts, c: Comparison, timing: Timing
             f"Hold: {best.label} would save only {c.savings_fraction:.0%} "
             f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
         )
+    today = (
+        f"today's ${c.current_monthly_usd:,.0f}/month"
+        if c.current_tier == c.tier
+        else f"the ${c.current_monthly_usd:,.0f}/month today's fleet costs at its {c.current_tier} price"
+    )
     return (
         f"Do not migrate: the cheapest option, {best.label}, costs {c.option_monthly_usd / c.current_monthly_usd:.1f}× "
-        f"today's ${c.current_monthly_usd:,.0f}/month at {c.tier} prices"
+        f"{today} ({c.tier} prices)"
     )
 
 

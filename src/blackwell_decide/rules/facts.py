@@ -196,6 +196,9 @@ class Comparison:
     break_even: Derived
     floor_speedup: Speedup
     tiers: RatioMatrix | None
+    current_gpus: int
+    option_gpus: int
+    option_gpus_exact: float | None  # peak output tokens/s over one GPU's, before rounding up
 
     @property
     def current_monthly_usd(self) -> float:
@@ -257,6 +260,7 @@ class Facts:
     precision: Mapping[str, PrecisionFacts]  # by candidate id, for 4-bit candidates
     triangulation: Triangulation | None
     price_snapshots: tuple[PriceSnapshot, ...]
+    price_history: tuple[PriceQuote, ...]  # the same providers' dated quotes for these GPUs, across the catalog
     months_to_contract_end: float | None
     conventions: Conventions
     notes: tuple[str, ...] = ()
@@ -856,6 +860,11 @@ def _compare(ctx: _Context, current: OptionFacts, option: OptionFacts) -> Compar
         break_even=break_even_price(current.monthly.value, option.gpus),
         floor_speedup=speedup(current.bounds, option.bounds),
         tiers=matrix,
+        current_gpus=current.gpus,
+        option_gpus=option.gpus,
+        option_gpus_exact=(
+            ctx.traffic.output_tok_s / option.service.output_tok_s_per_gpu if option.service is not None else None
+        ),
     )
 
 
@@ -888,6 +897,21 @@ def _triangulation(ctx: _Context, current: OptionFacts, options: Sequence[Option
     from blackwell_decide.evidence.triangulation import article_triangulation
 
     return article_triangulation(ctx.catalog)
+
+
+def _price_history(ctx: _Context, options: Sequence[OptionFacts]) -> tuple[PriceQuote, ...]:
+    """Every dated catalog quote, from the providers the scenario prices with, for its GPUs: how
+    far a price has moved is a risk the memo reports."""
+    providers = {snap.provider.lower() for snap in ctx.snapshots}
+    gpus = {o.accelerator for o in options}
+    quotes = [
+        q
+        for snap in ctx.catalog.prices.values()
+        if snap.provider.lower() in providers
+        for q in snap.quotes
+        if q.accelerator in gpus
+    ]
+    return tuple(sorted(quotes, key=lambda q: (q.accelerator, q.tier, q.as_of, q.provider, q.usd_per_gpu_hour)))
 
 
 def _min_tp_bounds(ctx: _Context, current: OptionFacts) -> Bounds | None:
@@ -966,6 +990,7 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
         precision=precision,
         triangulation=_triangulation(ctx, current, options),
         price_snapshots=snapshots,
+        price_history=_price_history(ctx, (current, *all_options)),
         months_to_contract_end=months_between(as_of, end) if end and end > as_of else None,
         conventions=conventions,
         notes=tuple(notes),

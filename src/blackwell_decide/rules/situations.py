@@ -131,6 +131,11 @@ def _tier_reasons(c: Comparison) -> tuple[Reason, ...]:
     )
 
 
+def _term(c: Comparison, name: str) -> float:
+    """One factor of the decode-floor speed-up (1.0 when the factorisation has no such term)."""
+    return next((t.value for t in c.floor_speedup.terms if t.name == name), 1.0)
+
+
 def _per_token(c: Comparison) -> str:
     if c.cost_ratio >= 1:
         return f"{c.cost_ratio:.2f}× cheaper"
@@ -340,8 +345,8 @@ class PrefillHeavy:
         if ratio < t.prefill_heavy_ratio and (share is None or share < t.prefill_share):
             return Finding.not_applicable(
                 self,
-                f"{ratio:.1f} input tokens per output token (threshold {t.prefill_heavy_ratio:g}) and prefill takes "
-                f"{share or 0:.0%} of the fleet's prefill ceiling (threshold {t.prefill_share:.0%})",
+                f"traffic has {ratio:.1f} input tokens per output token (threshold {t.prefill_heavy_ratio:g}) and "
+                f"prefill takes {share or 0:.0%} of the fleet's prefill ceiling (threshold {t.prefill_share:.0%})",
             )
         found = cheapest(facts, facts.candidates)
         if found is None:
@@ -692,9 +697,10 @@ class PrecisionOrStack:
         parent = facts.comparisons.get(option.parent or "")
         lost = (
             Reason(
-                f"at FP8 the floor speed-up is {c.floor_speedup.value:.2f}× (bandwidth term only) instead of "
-                f"{parent.floor_speedup.value:.2f}× with {blocked[option.parent or ''].format}; cost per token "
-                f"{c.cost_ratio:.2f}× instead of {parent.cost_ratio:.2f}×",
+                f"at FP8 the footprint term is {_term(c, 'footprint'):.2f}× instead of "
+                f"{_term(parent, 'footprint'):.2f}× with {blocked[option.parent or ''].format}, so only the bandwidth "
+                f"term ({_term(c, 'bandwidth'):.2f}×) is left at the floor; cost per token {c.cost_ratio:.2f}× instead "
+                f"of {parent.cost_ratio:.2f}×",
                 (f"computed: {c.floor_speedup.formula}",),
             )
             if parent is not None
@@ -717,7 +723,7 @@ class PrecisionOrStack:
             self.title,
             True,
             verdict,
-            f"{verdict.words} at FP8: {option.label} keeps only the bandwidth term ({c.floor_speedup.value:.2f}× at "
+            f"{verdict.words} at FP8: {option.label} keeps only the bandwidth term ({_term(c, 'bandwidth'):.2f}× at "
             f"the floor), {c.cost_ratio:.2f}× per token — decided on cost",
             (*checks, *evidence, lost, _throughput_reason(facts, option), *money),
             tuple(flips),

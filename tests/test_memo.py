@@ -1,0 +1,210 @@
+"""Memos: the same input gives the same bytes, the HTML is one self-contained escaped file, the
+Markdown has its charts beside it, templates can be overridden and plugins can add sections."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blackwell_decide.cli import main
+from blackwell_decide.errors import UsageError
+from blackwell_decide.hookspecs import hookimpl
+from blackwell_decide.plugins import Catalog, build_catalog
+from blackwell_decide.report import MemoSection, build_view, render_memo, write_memo
+from blackwell_decide.report.charts import WIDTH
+from blackwell_decide.rules import Decision, decide_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CHAT = EXAMPLES / "h100-chat-rented.toml"
+CHARTS = ("cost-by-tier", "decode-floor", "kv-budget", "roofline", "tokens-per-mw", "triangulation")
+
+
+@pytest.fixture(scope="module")
+def hermetic() -> Catalog:
+    return build_catalog(entry_points=False)
+
+
+@pytest.fixture(scope="module")
+def chat(hermetic: Catalog) -> Decision:
+    return decide_scenario(CHAT, hermetic)
+
+
+def test_the_same_input_gives_the_same_bytes(hermetic: Catalog, tmp_path: Path) -> None:
+    first = decide_scenario(CHAT, hermetic)
+    second = decide_scenario(CHAT, hermetic)
+    for fmt in ("md", "html"):
+        a = render_memo(first, fmt, catalog=hermetic)
+        b = render_memo(second, fmt, catalog=hermetic)
+        assert a == b
+    text, _ = render_memo(first, "html", catalog=hermetic)
+    assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:", text)  # no timestamps, only the decision date
+
+
+def test_the_html_is_one_self_contained_phone_readable_file(chat: Decision, hermetic: Catalog) -> None:
+    html, _ = render_memo(chat, "html", catalog=hermetic)
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "@media (max-width: 560px)" in html  # the layout narrows on a phone
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html)  # nothing fetched from the network
+    svgs = re.findall(r"<svg .*?</svg>", html, flags=re.DOTALL)
+    assert len(svgs) == 6
+    for svg in svgs:
+        ET.fromstring(svg)  # well-formed
+    for section in (
+        "summary",
+        "situations",
+        "bounds",
+        "kv",
+        "roofline",
+        "evidence",
+        "costs",
+        "fleet",
+        "migration",
+        "power",
+        "risks",
+        "reproducibility",
+    ):
+        assert f'<section id="{section}">' in html
+
+
+def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decision, hermetic: Catalog) -> None:
+    md, _ = render_memo(chat, "md", catalog=hermetic)
+    assert "**Verdict: Migrate.**" in md
+    assert chat.facts.scenario.sha256 in md  # the input file's hash
+    assert "`spheron@2026-05-22` (2026-05-22, unconfirmed)" in md  # price snapshot and its date
+    assert "| tool | blackwell-decide " in md
+    assert "blackwell-decide memo h100-chat-rented.toml -o MEMO" in md
+
+
+def test_markdown_charts_are_written_beside_the_memo(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    written = write_memo(chat, tmp_path / "memo.md", catalog=hermetic)
+    names = sorted(p.name for p in written)
+    assert names == sorted(["memo.md", *(f"memo-{c}.svg" for c in CHARTS)])
+    text = (tmp_path / "memo.md").read_text(encoding="utf-8")
+    for chart in CHARTS:
+        assert f"](memo-{chart}.svg)" in text
+        root = ET.parse(tmp_path / f"memo-{chart}.svg").getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.get("viewBox", "").startswith(f"0 0 {WIDTH} ")  # scales to any width
+    assert "\n\n\n" not in text  # one blank line between blocks renders cleanly on GitHub
+
+
+def test_names_with_markup_are_escaped(hermetic: Catalog, tmp_path: Path) -> None:
+    text = CHAT.read_text(encoding="utf-8")
+    text = text.replace('name = "B200 NVFP4"', 'name = "B200 <script>alert(1)</script>"')
+    text = text.replace('description = "', 'description = "<img src=x onerror=alert(2)> ')
+    path = tmp_path / "evil.toml"
+    path.write_text(text, encoding="utf-8")
+    decision = decide_scenario(path, hermetic)
+    html, _ = render_memo(decision, "html", catalog=hermetic)
+    assert "<script" not in html and "<img" not in html
+    assert "B200 &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md, files = render_memo(decision, "md", catalog=hermetic)
+    assert "<script" not in md and "<img" not in md
+    assert "&lt;script&gt;" in md
+    assert all("<script" not in svg for svg in files.values())
+
+
+def test_refuses_to_overwrite_without_force(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    out = tmp_path / "memo.html"
+    out.write_text("keep me", encoding="utf-8")
+    with pytest.raises(UsageError, match="already exists; pass --force"):
+        write_memo(chat, out, catalog=hermetic)
+    assert out.read_text(encoding="utf-8") == "keep me"
+    write_memo(chat, out, catalog=hermetic, force=True)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(UsageError, match=r"must end in \.md or \.html"):
+        write_memo(chat, tmp_path / "memo.pdf", catalog=hermetic)
+
+
+def test_a_template_failure_leaves_nothing_behind(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    broken = tmp_path / "templates" / "sections"
+    broken.mkdir(parents=True)
+    (broken / "power.md.j2").write_text("{{ no_such_variable }}", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(UsageError, match="memo template error"):
+        write_memo(chat, out / "memo.md", templates_dir=tmp_path / "templates", catalog=hermetic)
+    assert list(out.iterdir()) == []
+
+
+def test_a_templates_folder_overrides_a_builtin_section(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "risks.html.j2").write_text(
+        "<p>Our own risk register: {{ risks | length }} items for {{ scenario.name }}.</p>\n", encoding="utf-8"
+    )
+    html, _ = render_memo(chat, "html", templates_dir=tmp_path, catalog=hermetic)
+    count = len(build_view(chat)["risks"])
+    assert f"Our own risk register: {count} items for {chat.facts.scenario.name}." in html
+    assert "<h2>Risks</h2>" in html  # the section keeps its place and title
+    with pytest.raises(UsageError, match="not a directory"):
+        render_memo(chat, "html", templates_dir=tmp_path / "absent", catalog=hermetic)
+
+
+class _SectionPlugin:
+    __name__ = "test-memo-section"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def register_memo_sections(self, registry: Any) -> None:
+        registry.add(
+            MemoSection(
+                id="capacity-plan",
+                title="Capacity plan",
+                order=85,
+                template="acme/capacity",
+                template_dir=self.folder,
+                context=lambda decision: {"racks": len(decision.findings)},
+            )
+        )
+
+
+def test_a_plugin_adds_a_section_in_its_place(chat: Decision, tmp_path: Path) -> None:
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "capacity.md.j2").write_text("Racks reserved: {{ racks }}.\n", encoding="utf-8")
+    catalog = build_catalog(entry_points=False, extra_plugins=[_SectionPlugin(tmp_path)])
+    md, _ = render_memo(chat, "md", catalog=catalog)
+    assert "## Capacity plan\n\nRacks reserved: 6.\n" in md
+    # order 85: after the fleet section (80), before migration (90)
+    assert md.index("## Fleet and monthly cost") < md.index("## Capacity plan") < md.index("## Migration costs")
+    with pytest.raises(UsageError, match=r"'acme/capacity\.html\.j2' not found"):
+        render_memo(chat, "html", catalog=catalog)
+
+
+def test_memo_command_writes_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "memo.html"
+    assert main(["memo", str(CHAT), "-o", str(out)]) == 0
+    assert out.is_file()
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "verdict: migrate" in printed
+    assert main(["memo", str(CHAT), "-o", str(out)]) == 2  # refuses to overwrite
+    assert "pass --force" in capsys.readouterr().err
+
+
+def test_the_readme_flow_works_from_built_in_data_only(tmp_path: Path) -> None:
+    """`init` then `memo` on a fresh folder, with plugins from entry points switched off."""
+    env = {**os.environ, "BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS": "1"}
+    for args in (["init", "scenario.toml"], ["memo", "scenario.toml", "-o", "memo.html"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "blackwell_decide", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    html = (tmp_path / "memo.html").read_text(encoding="utf-8")
+    assert "Chat fleet: H100 FP8 to B200 NVFP4" in html
+    assert html.count("<svg ") == 6

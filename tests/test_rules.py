@@ -1,0 +1,301 @@
+"""The rules engine: verdicts follow the facts and the thresholds, flip points really flip the
+verdict, rules are plugins that can be added or replaced, and `decide --json` has its shape."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from blackwell_decide.cli import main
+from blackwell_decide.hookspecs import hookimpl
+from blackwell_decide.plugins import Catalog, build_catalog
+from blackwell_decide.rules import (
+    Decision,
+    Facts,
+    Finding,
+    Reason,
+    RuleWarning,
+    Verdict,
+    active_rules,
+    compute_facts,
+    decide,
+    decide_scenario,
+)
+from blackwell_decide.rules.precision import stack_support, version_tuple
+from blackwell_decide.scenario import load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CHAT = EXAMPLES / "h100-chat-rented.toml"
+BUILTIN_IDS = [
+    "s1-decode-bound-rented",
+    "s2-kv-wall",
+    "s3-prefill-heavy",
+    "s4-newer-current-fleet",
+    "s5-facility",
+    "s6-precision-or-stack",
+]
+
+
+@pytest.fixture(scope="module")
+def hermetic() -> Catalog:
+    return build_catalog(entry_points=False)
+
+
+@pytest.fixture(scope="module")
+def chat(hermetic: Catalog) -> Decision:
+    return decide_scenario(CHAT, hermetic)
+
+
+def variant(tmp_path: Path, source: Path, old: str, new: str) -> Path:
+    text = source.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / source.name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_the_six_situations_are_registered_in_order(hermetic: Catalog) -> None:
+    assert [r.id for r in active_rules(hermetic)] == BUILTIN_IDS
+
+
+def test_decide_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decide", str(CHAT), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) >= {"recommendation", "situations"}
+    assert doc["recommendation"]["verdict"] in {"migrate", "migrate-if", "hold", "do-not-migrate"}
+    assert [s["id"] for s in doc["situations"]] == BUILTIN_IDS
+    for situation in doc["situations"]:
+        assert {"id", "applies", "verdict", "reasons", "flip_points"} <= set(situation)
+        for reason in situation["reasons"]:
+            assert set(reason) == {"text", "sources"}
+
+
+def test_decide_prints_the_verdict_and_flip_points(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decide", str(CHAT)]) == 0
+    out = capsys.readouterr().out
+    assert "Verdict: migrate" in out
+    assert "break-even price" in out
+
+
+def test_the_cost_ratio_is_the_quotient_of_the_two_costs_per_token(chat: Decision) -> None:
+    facts = chat.facts
+    option = facts.option("b200-nvfp4")
+    c = facts.comparisons["b200-nvfp4"]
+    cur = facts.current
+    assert cur.price is not None and option.price is not None
+    assert cur.service is not None and option.service is not None
+
+    def per_token(price: float, rate: float) -> float:  # the formula of DESIGN §3
+        return price / (rate * 3600) * 1e6
+
+    expected = per_token(cur.price.usd_per_gpu_hour, cur.service.output_tok_s_per_gpu) / per_token(
+        option.price.usd_per_gpu_hour, option.service.output_tok_s_per_gpu
+    )
+    assert c.cost_ratio == pytest.approx(expected, rel=1e-12)
+    # the month is 730 hours (DESIGN §3)
+    assert c.option_monthly_usd == pytest.approx(option.gpus * option.price.usd_per_gpu_hour * 730)
+    assert c.payback.months == pytest.approx(55_000 / c.monthly_savings_usd)  # the example's one-time costs
+
+
+def _decide_with(facts: Facts, hermetic: Catalog, **thresholds: float) -> Decision:
+    scenario = attrs.evolve(facts.scenario, thresholds=attrs.evolve(facts.scenario.thresholds, **thresholds))
+    return decide(attrs.evolve(facts, scenario=scenario), catalog=hermetic)
+
+
+def test_the_verdict_follows_the_thresholds(chat: Decision, hermetic: Catalog) -> None:
+    c = chat.facts.comparisons["b200-nvfp4"]
+    assert chat.recommendation.verdict is Verdict.MIGRATE
+    # demand more saving than there is: the same facts now give a hold
+    hold = _decide_with(chat.facts, hermetic, min_savings_fraction=min(1.0, c.savings_fraction + 0.05))
+    assert hold.recommendation.verdict is Verdict.HOLD
+    assert hold.finding("s1-decode-bound-rented").verdict is Verdict.HOLD
+    # demand a payback shorter than the facts give: migrate if the one-time cost comes down
+    slow = _decide_with(chat.facts, hermetic, max_payback_months=c.payback.months / 2)
+    assert slow.recommendation.verdict is Verdict.MIGRATE_IF
+    # call the traffic prefill-heavy: situation 3 applies instead of situation 1
+    prefill = _decide_with(chat.facts, hermetic, prefill_heavy_ratio=1.5)
+    assert not prefill.finding("s1-decode-bound-rented").applies
+    assert prefill.finding("s3-prefill-heavy").applies
+
+
+def test_the_price_flip_points_flip_the_verdict(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    flips = {f.name: f for f in chat.finding("s1-decode-bound-rented").flip_points}
+    break_even = flips["break-even price"].value
+    hold_above = flips["savings threshold price"].value
+    assert break_even is not None and hold_above is not None
+    assert flips["break-even price"].current == pytest.approx(6.03)  # B200 on-demand, article Part 3.1
+    assert hold_above < break_even
+
+    def verdict_at(price: float) -> Verdict:
+        path = variant(tmp_path, CHAT, 'name = "B200 NVFP4"', f'name = "B200 NVFP4"\nusd_per_gpu_hour = {price:.4f}')
+        return decide_scenario(path, hermetic).recommendation.verdict
+
+    assert verdict_at(hold_above * 0.99) is Verdict.MIGRATE
+    assert verdict_at((hold_above + break_even) / 2) is Verdict.HOLD
+    assert verdict_at(break_even * 1.01) is Verdict.DO_NOT_MIGRATE
+
+
+def test_a_contract_decides_when(hermetic: Catalog, tmp_path: Path) -> None:
+    path = variant(tmp_path, CHAT, 'ownership = "rented"', 'ownership = "rented"\ncontract_end = 2026-11-30')
+    decision = decide_scenario(path, hermetic)
+    timing = decision.recommendation.timing
+    assert timing.start is not None and timing.start.isoformat() == "2026-11-30"
+    assert "end of the current contract" in timing.text
+    months = decision.facts.comparisons["b200-nvfp4"].payback.months
+    assert timing.paid_back_by is not None
+    assert (timing.paid_back_by - timing.start).days == round(months * 365 / 12)
+
+
+def test_a_stack_release_without_nvfp4_falls_back_to_fp8(hermetic: Catalog, tmp_path: Path) -> None:
+    path = variant(tmp_path, CHAT, 'serving_stack_version = "0.12.0"', 'serving_stack_version = "0.9.2"')
+    decision = decide_scenario(path, hermetic)
+    s6 = decision.finding("s6-precision-or-stack")
+    assert s6.applies
+    assert [e.option for e in s6.excludes] == ["b200-nvfp4"]
+    assert decision.recommendation.option == "b200-nvfp4-at-fp8"
+    release = next(f for f in s6.flip_points if f.name == "serving-stack release")
+    # vLLM served the NVFP4 checkpoint in the InferenceMAX runs with its v0.10.2 image (data/README)
+    assert "vllm 0.10.2 or later" in release.text
+
+
+def test_the_scenario_can_say_its_stack_lacks_nvfp4(hermetic: Catalog, tmp_path: Path) -> None:
+    path = variant(tmp_path, CHAT, "[constraints]", "[constraints]\nnvfp4_supported = false")
+    s6 = decide_scenario(path, hermetic).finding("s6-precision-or-stack")
+    assert s6.applies and s6.verdict is not None
+    assert "the scenario states" in s6.reasons[1].text
+
+
+def test_stack_support_reads_releases() -> None:
+    assert version_tuple("0.12.0") > version_tuple("0.10.2") > version_tuple("0.9.2rc1")
+    assert stack_support("vllm", "0.10.2", "nvfp4").supported
+    assert not stack_support("vllm", "0.10.1", "nvfp4").supported
+    assert not stack_support("unknown-engine", None, "nvfp4").known
+
+
+def test_a_private_price_file_prices_a_negotiated_tier(hermetic: Catalog, tmp_path: Path) -> None:
+    (tmp_path / "rates.toml").write_text(
+        'provider = "Acme Cloud"\nas_of = 2026-05-01\n'
+        '[[quote]]\ngpu = "b200"\ntier = "negotiated"\nusd_per_gpu_hour = 3.10\n',
+        encoding="utf-8",
+    )
+    path = variant(tmp_path, CHAT, 'tier = "on-demand"', 'tier = "on-demand"\nfile = "rates.toml"')
+    path = variant(tmp_path, path, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nprice_tier = "negotiated"')
+    option = decide_scenario(path, hermetic).facts.option("b200-nvfp4")
+    assert option.price is not None
+    assert (option.price.provider, option.price.tier, option.price.usd_per_gpu_hour) == (
+        "Acme Cloud",
+        "negotiated",
+        3.10,
+    )
+
+
+# --------------------------------------------------------------------------- rules as plugins
+
+
+@attrs.frozen
+class _Stub:
+    id: str
+    title: str = "stub"
+    replaces: str | None = None
+    verdict: Verdict = Verdict.HOLD
+
+    def evaluate(self, facts: Facts) -> Finding:
+        return Finding(self.id, self.title, True, self.verdict, "stub", (Reason(f"{len(facts.options)} options"),))
+
+
+@attrs.frozen
+class _Broken:
+    id: str = "broken"
+    title: str = "raises"
+
+    def evaluate(self, facts: Facts) -> Finding:
+        raise RuntimeError("boom")
+
+
+class _RulePlugin:
+    def __init__(self, *rules: Any) -> None:
+        self.rules = rules
+        self.__name__ = "test-rules"
+
+    @hookimpl
+    def register_rules(self, registry: Any) -> None:
+        for rule in self.rules:
+            registry.add(rule)
+
+
+def test_a_plugin_rule_replaces_a_builtin_in_place(chat: Decision) -> None:
+    catalog = build_catalog(
+        entry_points=False, extra_plugins=[_RulePlugin(_Stub("acme-prefill", replaces="s3-prefill-heavy"))]
+    )
+    ids = [r.id for r in active_rules(catalog)]
+    assert ids == [*BUILTIN_IDS[:2], "acme-prefill", *BUILTIN_IDS[3:]]
+    decision = decide(chat.facts, catalog=catalog)
+    assert decision.finding("acme-prefill").summary == "stub"
+    with pytest.raises(KeyError):
+        decision.finding("s3-prefill-heavy")
+
+
+def test_a_plugin_rule_is_added_after_the_builtins() -> None:
+    catalog = build_catalog(entry_points=False, extra_plugins=[_RulePlugin(_Stub("acme-extra"))])
+    assert [r.id for r in active_rules(catalog)] == [*BUILTIN_IDS, "acme-extra"]
+
+
+def test_clashing_replacements_and_non_rules_warn() -> None:
+    plugin = _RulePlugin(_Stub("first", replaces="s2-kv-wall"), _Stub("second", replaces="s2-kv-wall"), object())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        catalog = build_catalog(entry_points=False, extra_plugins=[plugin])
+    with pytest.warns(RuleWarning) as caught:
+        ids = [r.id for r in active_rules(catalog)]
+    messages = " ".join(str(w.message) for w in caught)
+    assert "both replace 's2-kv-wall'" in messages
+    assert "a rule needs id, title and evaluate(facts)" in messages
+    assert ids == [BUILTIN_IDS[0], "first", *BUILTIN_IDS[2:]]
+
+
+def test_a_failing_plugin_rule_is_left_out_and_the_rest_still_decide(chat: Decision) -> None:
+    catalog = build_catalog(entry_points=False, extra_plugins=[_RulePlugin(_Broken())])
+    with pytest.warns(RuleWarning, match="rule 'broken' failed"):
+        decision = decide(chat.facts, catalog=catalog)
+    assert [f.id for f in decision.findings] == BUILTIN_IDS
+    assert decision.recommendation.verdict is chat.recommendation.verdict
+
+
+def test_exclusions_and_additions_steer_the_recommendation(chat: Decision, hermetic: Catalog) -> None:
+    @attrs.frozen
+    class NoFp4:
+        id: str = "no-fp4"
+        title: str = "no FP4 here"
+
+        def evaluate(self, facts: Facts) -> Finding:
+            from blackwell_decide.rules import Exclusion
+
+            return Finding(
+                self.id,
+                self.title,
+                True,
+                Verdict.DO_NOT_MIGRATE,
+                "house rule",
+                excludes=(Exclusion("b200-nvfp4", "house rule"),),
+                adds=("b200-nvfp4-at-fp8",),
+            )
+
+    decision = decide(chat.facts, rules=[*active_rules(hermetic), NoFp4()])
+    rec = decision.recommendation
+    assert rec.option == "b200-nvfp4-at-fp8"
+    assert [e.option for e in rec.excluded] == ["b200-nvfp4"]
+    assert math.isfinite(rec.ranking[0][2])
+
+
+def test_facts_can_be_computed_without_the_cli(hermetic: Catalog) -> None:
+    scenario = load_scenario(CHAT, hermetic)
+    facts = compute_facts(scenario, hermetic)
+    assert facts.current.id == "current"
+    assert [o.role for o in facts.options] == ["candidate", "fp8-fallback"]
+    assert facts.as_of.isoformat() == "2026-05-22"  # the snapshot's date: nothing reads the clock
