@@ -49,8 +49,9 @@ def register_calibration_profiles(registry: Registry[Any]) -> None:
 
 @hookspec
 def register_rules(registry: Registry[Any]) -> None:
-    """Add migration rules (:class:`~blackwell_decide.rules.Rule`); a rule with an existing id
-    from a plugin listed in ``BLACKWELL_DECIDE_REPLACE_RULES`` replaces the built-in one."""
+    """Add migration rules (:class:`~blackwell_decide.rules.Rule`: ``id``, ``title``,
+    ``evaluate(facts)``); a rule whose ``replaces`` attribute names another rule's id takes that
+    rule's place (docs/rules.md)."""
 
 
 @hookspec
