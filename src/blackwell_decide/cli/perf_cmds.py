@@ -77,7 +77,9 @@ def register(subparsers: Any) -> None:
     add_deployment_flags(c, required=False)
     c.set_defaults(tp=None)  # JSON results may record tp themselves (--metadata tp=…)
     c.add_argument("--no-cross-validation", action="store_true", help="skip tensor-parallel cross-validation")
-    c.add_argument("-o", "--output", metavar="PATH", help="write the fitted profile(s) as JSON")
+    c.add_argument(
+        "-o", "--output", metavar="PATH", help="write the fitted profile(s) as JSON (a directory: one KEY.json each)"
+    )
     c.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(c, _run_calibrate)
 
@@ -239,11 +241,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     )
     documents = [profile_to_dict(r.profile) for r in results]
     if args.output:
-        payload: Any = documents[0] if len(documents) == 1 else {"profiles": documents}
-        try:
-            Path(args.output).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"-o {args.output}: cannot write ({exc})") from None
+        _write_profiles(Path(args.output), documents)
     if args.json:
         print_json({"profiles": documents, "fit": [_fit_summary(r) for r in results]})
     else:
@@ -251,6 +249,20 @@ def _run_calibrate(args: argparse.Namespace) -> int:
         if args.output:
             print(f"\nwrote {args.output}")
     return 0
+
+
+def _write_profiles(target: Path, documents: list[dict[str, Any]]) -> None:
+    """One file (a single profile, or ``{"profiles": [...]}``), or ``KEY.json`` files in a
+    directory."""
+    try:
+        if target.is_dir():
+            for document in documents:
+                (target / f"{document['key']}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            return
+        payload: Any = documents[0] if len(documents) == 1 else {"profiles": documents}
+        target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"-o {target}: cannot write ({exc})") from None
 
 
 def _fit_summary(result: FitResult) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Calibrating profiles from measurements: group them by engine and accelerator family, start
-from the registered profile of that pair (for its engine settings), bound the efficiencies by the
-shipped microbenchmarks, and fit."""
+"""Calibrating profiles from measurements: group them by accelerator family and engine, start
+from the registered profile of each pair (for its engine settings and the figures the data cannot
+pin down), bound the efficiencies by the shipped microbenchmarks, and fit the engines of a family
+together (they share the decode matmul efficiency)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import attrs
 
 from blackwell_decide.errors import UsageError
 from blackwell_decide.perf.evaluate import DeploymentCache
-from blackwell_decide.perf.fit import FitResult, efficiency_caps, fit_profile
+from blackwell_decide.perf.fit import FitResult, efficiency_caps, fit_profiles
 from blackwell_decide.perf.ingest import Measurement, Microbenchmark
 from blackwell_decide.perf.model import registered_profiles
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine
@@ -54,11 +55,12 @@ def calibrate(
     today: str | None = None,
 ) -> list[FitResult]:
     """Fit one profile per (engine, accelerator family) found in ``measurements`` (only
-    ``engine`` / ``family`` when given). ``held_out`` rows of the same pair measure the error on
-    data not used for fitting."""
+    ``engine`` / ``family`` when given); the engines of one family share their decode matmul
+    efficiency. ``held_out`` rows of the same pair measure the error on data not used for
+    fitting."""
     cache = cache or DeploymentCache(catalog)
     engine = check_engine(engine) if engine else None
-    groups: dict[tuple[str, str], list[Measurement]] = {}
+    groups: dict[str, dict[str, list[Measurement]]] = {}
     unresolved: list[str] = []
     for m in measurements:
         try:
@@ -66,28 +68,23 @@ def calibrate(
         except Exception as exc:  # reported below when nothing at all resolves
             unresolved.append(f"{m.label}: {exc}")
             continue
-        pair = (m.engine, terms.family.lower())
-        if (engine is None or pair[0] == engine) and (family is None or pair[1] == family.lower()):
-            groups.setdefault(pair, []).append(m)
+        pair_family = terms.family.lower()
+        if (engine is None or m.engine == engine) and (family is None or pair_family == family.lower()):
+            groups.setdefault(pair_family, {}).setdefault(m.engine, []).append(m)
     if not groups:
         detail = f" ({'; '.join(unresolved[:3])})" if unresolved else ""
         wanted = " ".join(x for x in (engine, family) if x)
         raise UsageError(f"no measurements to fit{' for ' + wanted if wanted else ''}{detail}")
     micro = shipped_microbenchmarks()
-    results = []
-    for (group_engine, group_family), rows in sorted(groups.items()):
-        held = [
-            m for m in held_out
-            if m.engine == group_engine and _family_of(m, cache) == group_family
-        ]
-        results.append(
-            fit_profile(
-                rows,
-                base_profile(group_engine, group_family, catalog),
+    results: list[FitResult] = []
+    for group_family, by_engine in sorted(groups.items()):
+        held = [m for m in held_out if _family_of(m, cache) == group_family]
+        results.extend(
+            fit_profiles(
+                [(rows, base_profile(e, group_family, catalog)) for e, rows in sorted(by_engine.items())],
                 held_out=held,
                 caps=efficiency_caps(group_family, micro, catalog),
                 cross_validate=cross_validate,
-                selection=f"{group_engine} rows on {group_family} accelerators",
                 cache=cache,
                 today=today,
             )

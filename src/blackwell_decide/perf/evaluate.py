@@ -81,6 +81,7 @@ class DeploymentCache:
         self._catalog = catalog
         self._terms: dict[tuple[str, str, str, str, int], DeploymentTerms | BlackwellDecideError] = {}
         self._deployments: dict[tuple[str, str, str, str, int], Deployment] = {}
+        self._ceilings: dict[tuple[object, ...], float] = {}
 
     def deployment(self, key: tuple[str, str, str, str, int]) -> Deployment:
         from blackwell_decide.resolve import resolve_deployment
@@ -103,6 +104,13 @@ class DeploymentCache:
         if isinstance(found, BlackwellDecideError):
             raise found
         return found
+
+    def ceiling(self, measurement: Measurement) -> float:
+        """:func:`throughput_ceiling` of a measurement, computed once (it needs no profile)."""
+        key = (measurement.deployment_key, measurement.workload)
+        if key not in self._ceilings:
+            self._ceilings[key] = throughput_ceiling(self.terms(measurement.deployment_key), measurement)
+        return self._ceilings[key]
 
 
 def throughput_ceiling(terms: DeploymentTerms, measurement: Measurement) -> float:
@@ -141,7 +149,7 @@ def evaluate(
     for (key, _, _, workload, offline), members in groups.items():
         terms = cache.terms(key)  # type: ignore[arg-type]
         profile = profile_for(members[0], terms)
-        results.extend(_evaluate_group(terms, profile, workload, members, offline))  # type: ignore[arg-type]
+        results.extend(_evaluate_group(terms, profile, workload, members, offline, cache))  # type: ignore[arg-type]
     return results, skipped
 
 
@@ -151,19 +159,21 @@ def _evaluate_group(
     workload: object,
     members: Sequence[Measurement],
     offline: bool,
+    cache: DeploymentCache,
 ) -> list[PointResult]:
     from blackwell_decide.perf.workload import Workload
 
     assert isinstance(workload, Workload)
     out = []
     if offline:
-        probe = simulate(terms, profile, workload, np.array([1.0]))
-        grid = np.arange(1.0, max(probe.kv_capacity, 1.0) + 1.0)
-        result = simulate(terms, profile, workload, grid)
+        probe = simulate(terms, profile, workload, np.array([1.0]), online=False)
+        # Throughput is smooth in the batch: a geometric grid finds its maximum within a per cent.
+        grid = concurrency_grid(max(probe.kv_capacity, 1.0), points=128)
+        result = simulate(terms, profile, workload, grid, online=False)
         best = float(np.max(result.output_tok_s_per_gpu))
         for m in members:
             out.append(
-                PointResult(m, profile.key, None, None, best, None, throughput_ceiling(terms, m))
+                PointResult(m, profile.key, None, None, best, None, cache.ceiling(m))
             )
         return out
     concurrency = np.array([float(m.concurrency or 1) for m in members])
@@ -181,7 +191,7 @@ def _evaluate_group(
                 float(result.ttft_s[i]),
                 float(result.output_tok_s_per_gpu[i]),
                 float(floor[i]),
-                throughput_ceiling(terms, m),
+                cache.ceiling(m),
             )
         )
     return out

@@ -47,7 +47,7 @@ START: dict[str, float] = {
     "eta_prefill": 0.5,
     "step_overhead_s": 1e-4,
     "layer_overhead_s": 4e-5,
-    "sequence_overhead_s": 2e-5,
+    "stream_overhead_s": 2e-5,
     "allreduce_latency_s": 5e-6,
     "low_bit_bw_factor": 0.85,
     "low_bit_layer_overhead_s": 5e-6,
@@ -55,8 +55,11 @@ START: dict[str, float] = {
     "ttft_steps": 2.0,
     "burst_share": 0.1,
 }
-#: Efficiencies taken from microbenchmarks of the accelerator family when there are some.
-MEASURED_NOT_FITTED = ("eta_bw", "eta_compute")
+#: Achieved bandwidth is taken from stream microbenchmarks of the family when there are some.
+MEASURED_NOT_FITTED = ("eta_bw",)
+#: Fitted jointly for all engines of a family: decode matmul efficiency is the GPU's and its
+#: GEMM libraries' (CUTLASS, cuBLAS), which the engines share.
+SHARED = ("eta_compute",)
 #: A band's half-width is this multiple of the out-of-sample MAPE, rounded up to 5 %.
 BAND_PER_MAPE = 2.0
 MIN_BAND = 0.10
@@ -64,13 +67,17 @@ MIN_TTFT_BAND = 0.20
 
 
 # ------------------------------------------------------------------------------ the solver
+#: Logits are kept within ±8 (0.03 % from a bound) so a parameter pushed to a bound keeps a
+#: gradient and can come back.
+LOGIT_LIMIT = 8.0
+
 def least_squares(
     residuals: Callable[[FloatArray], FloatArray],
     start: FloatArray,
     lower: FloatArray,
     upper: FloatArray,
     *,
-    max_iterations: int = 80,
+    max_iterations: int = 200,
     tolerance: float = 1e-9,
 ) -> tuple[FloatArray, float]:
     """Minimise ``sum(residuals(x)**2)`` for ``lower < x < upper`` (Levenberg–Marquardt on a
@@ -102,7 +109,7 @@ def least_squares(
             except np.linalg.LinAlgError:
                 damping *= 10
                 continue
-            z_new = np.clip(z + delta, -30, 30)
+            z_new = np.clip(z + delta, -LOGIT_LIMIT, LOGIT_LIMIT)
             r_new = residuals(to_x(z_new))
             cost_new = float(r_new @ r_new)
             if cost_new < cost:
@@ -144,7 +151,11 @@ class FitResult:
 
 def identifiable(measurements: Sequence[Measurement], terms_of: Callable[[Measurement], DeploymentTerms]) -> list[str]:
     """The parameters these measurements can pin down (see the module docstring)."""
-    free = ["eta_bw", "eta_compute", "eta_prefill", "layer_overhead_s", "sequence_overhead_s"]
+    free = ["eta_bw", "eta_prefill", "layer_overhead_s"]
+    if any(m.concurrency is None for m in measurements):
+        free.append("eta_compute")  # only offline maximum-throughput runs reach compute-bound decode
+    if any(m.concurrency is not None for m in measurements):
+        free.append("stream_overhead_s")
     if {terms_of(m).low_bit for m in measurements} == {True, False}:
         free += ["low_bit_bw_factor", "low_bit_layer_overhead_s"]
     tps = {m.tp for m in measurements}
@@ -216,38 +227,65 @@ def _usable(measurements: Sequence[Measurement], cache: DeploymentCache) -> tupl
 
 
 def _solve(
-    usable: Sequence[Measurement],
-    base: CalibrationProfile,
+    groups: Sequence[tuple[Sequence[Measurement], CalibrationProfile]],
     caps: Mapping[str, float],
     cache: DeploymentCache,
-    free: Sequence[str] | None,
-) -> tuple[CalibrationProfile, list[str]]:
-    """Fit the free parameters. Achieved bandwidth and decode compute fractions that a
-    microbenchmark measured (``caps`` for ``eta_bw`` / ``eta_compute``) are set to the measured
-    values, not fitted: the serving data then fit overheads and prefill, which they can tell
-    apart, instead of trading bandwidth against a per-layer latency, which two TP sizes cannot."""
+    *,
+    keep: Sequence[str] = (),
+) -> list[tuple[CalibrationProfile, list[str]]]:
+    """Fit one profile per group (its measurements and its starting profile), sharing the
+    :data:`SHARED` parameters across the groups. Free parameters start from :data:`START`;
+    parameters the data cannot identify, and those in ``keep``, stay at the starting profile's
+    value; achieved bandwidth measured by a microbenchmark (``caps['eta_bw']``) is used as is."""
     measured = {k: v for k, v in caps.items() if k in MEASURED_NOT_FITTED}
-    names = list(free) if free is not None else identifiable(usable, lambda m: cache.terms(m.deployment_key))
-    names = [n for n in names if n not in measured]
-    bounds = {k: PARAMETER_BOUNDS[k] for k in names}
-    for name, cap in caps.items():
-        if name in bounds:
-            bounds[name] = (bounds[name][0], max(cap, bounds[name][0] + 1e-3))
-    lower = np.array([bounds[n][0] for n in names])
-    upper = np.array([bounds[n][1] for n in names])
-    start = base.with_parameters({**START, **measured})
+    terms_of: Callable[[Measurement], DeploymentTerms] = lambda m: cache.terms(m.deployment_key)  # noqa: E731
+    own = [
+        [n for n in identifiable(rows, terms_of) if n not in measured and n not in keep and n not in SHARED]
+        for rows, _ in groups
+    ]
+    everything = [m for rows, _ in groups for m in rows]
+    shared = [n for n in identifiable(everything, terms_of) if n in SHARED and n not in keep and n not in measured]
+    names = shared + [n for group_names in own for n in group_names]
+    bounds = []
+    for n in names:
+        low, high = PARAMETER_BOUNDS[n]
+        bounds.append((low, max(min(high, caps.get(n, high)), low + 1e-3)))
+    lower = np.array([b[0] for b in bounds])
+    upper = np.array([b[1] for b in bounds])
     initial = np.clip(np.array([START[n] for n in names]), lower, upper)
+    starts = [
+        base.with_parameters({**measured, **{n: START[n] for n in [*shared, *own[i]]}})
+        for i, (_, base) in enumerate(groups)
+    ]
 
-    def profile_at(x: FloatArray) -> CalibrationProfile:
-        return start.with_parameters(dict(zip(names, (float(v) for v in x), strict=True)))
+    def profiles_at(x: FloatArray) -> list[CalibrationProfile]:
+        values = dict(zip(names[: len(shared)], (float(v) for v in x[: len(shared)]), strict=True))
+        out, offset = [], len(shared)
+        for i, start in enumerate(starts):
+            mine = own[i]
+            chunk = x[offset : offset + len(mine)]
+            offset += len(mine)
+            out.append(start.with_parameters({**values, **dict(zip(mine, (float(v) for v in chunk), strict=True))}))
+        return out
+
+    memo: list[dict[tuple[float, ...], FloatArray]] = [{} for _ in groups]
 
     def residuals(x: FloatArray) -> FloatArray:
-        candidate = profile_at(x)
-        points, _ = evaluate(usable, lambda _m, _t: candidate, cache=cache)
-        return _residuals(points)
+        # A group's residuals depend only on the shared and its own parameters: the Jacobian
+        # columns of the other groups' parameters reuse them.
+        parts = []
+        offset = len(shared)
+        for i, ((rows, _), candidate) in enumerate(zip(groups, profiles_at(x), strict=True)):
+            key = (*x[: len(shared)], *x[offset : offset + len(own[i])])
+            offset += len(own[i])
+            if key not in memo[i]:
+                points, _ = evaluate(rows, lambda _m, _t, c=candidate: c, cache=cache)  # type: ignore[misc]
+                memo[i] = {key: _residuals(points)} if len(memo[i]) > 64 else {**memo[i], key: _residuals(points)}
+            parts.append(memo[i][key])
+        return np.concatenate(parts)
 
     x, _ = least_squares(residuals, initial, lower, upper)
-    return profile_at(x), names
+    return [(profile, [*shared, *own[i]]) for i, profile in enumerate(profiles_at(x))]
 
 
 def cross_validate_tp(
@@ -258,7 +296,8 @@ def cross_validate_tp(
     cache: DeploymentCache | None = None,
 ) -> tuple[PointResult, ...]:
     """Refit on the smaller tensor-parallel sizes (up to the median) and predict the larger
-    ones; empty when the measurements have fewer than two sizes."""
+    ones; empty when the measurements have fewer than two sizes. Parameters shared across
+    engines keep ``base``'s values."""
     cache = cache or DeploymentCache()
     sizes = sorted({m.tp for m in measurements})
     if len(sizes) < 2:
@@ -269,9 +308,60 @@ def cross_validate_tp(
     usable, _ = _usable(train, cache)
     if not usable:
         return ()
-    fitted, _ = _solve(usable, base, caps or {}, cache, None)
+    [(fitted, _)] = _solve([(usable, base)], caps or {}, cache, keep=SHARED)
     points, _ = evaluate(test, lambda _m, _t: fitted, cache=cache)
     return tuple(points)
+
+
+def fit_profiles(
+    groups: Sequence[tuple[Sequence[Measurement], CalibrationProfile]],
+    *,
+    held_out: Sequence[Measurement] = (),
+    caps: Mapping[str, float] | None = None,
+    cross_validate: bool = True,
+    cache: DeploymentCache | None = None,
+    today: str | None = None,
+) -> list[FitResult]:
+    """Fit one profile per group (measurements, starting profile) of one accelerator family,
+    the :data:`SHARED` parameters jointly; measure each profile's error in-sample, on the
+    ``held_out`` rows of its engine (never used for fitting) and by tensor-parallel
+    cross-validation. Engine settings, keys and families of the starting profiles are kept."""
+    cache = cache or DeploymentCache()
+    caps = caps or {}
+    prepared = []
+    skipped: list[str] = []
+    for rows, base in groups:
+        usable, lost = _usable(rows, cache)
+        skipped.extend(lost)
+        if usable:
+            prepared.append((usable, base))
+    if not prepared:
+        raise UsageError("none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3]))
+    results = []
+    for (usable, base), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
+        mine = [m for m in held_out if m.engine == fitted.engine]
+        in_sample, _ = evaluate(usable, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
+        held, held_skipped = evaluate(mine, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
+        lost = skipped + [f"{s.measurement.label}: {s.reason}" for s in held_skipped]
+        crossed = cross_validate_tp(usable, fitted, caps=caps, cache=cache) if cross_validate else ()
+        record = FitRecord(
+            datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
+            rows=len(usable),
+            measured=_measured_dates(usable),
+            fitted=today or dt.date.today().isoformat(),
+            accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
+            formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
+            models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
+            shapes=tuple(sorted({(m.workload.isl, m.workload.osl) for m in usable})),
+            method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.5, measured throughput 1), "
+            f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}",
+            selection=f"{fitted.engine} rows on {fitted.family} accelerators",
+        )
+        profile = attrs.evolve(
+            fitted, fitted_on=record, error=error_record(in_sample, held, crossed), borrowed_from=None
+        )
+        results.append(FitResult(profile, tuple(names), tuple(in_sample), tuple(held), crossed, tuple(lost)))
+    return results
 
 
 def fit_profile(
@@ -280,44 +370,15 @@ def fit_profile(
     *,
     held_out: Sequence[Measurement] = (),
     caps: Mapping[str, float] | None = None,
-    free: Sequence[str] | None = None,
     cross_validate: bool = True,
-    selection: str = "",
     cache: DeploymentCache | None = None,
     today: str | None = None,
 ) -> FitResult:
-    """Fit ``base``'s free parameters (engine settings, key and family are kept) to
-    ``measurements``, and measure the error in-sample, on ``held_out`` (never used for
-    fitting) and by tensor-parallel cross-validation. Returns the fitted profile with its fit
-    record and error band."""
-    cache = cache or DeploymentCache()
-    usable, skipped = _usable(measurements, cache)
-    if not usable:
-        raise UsageError(
-            "none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3])
-        )
-    fitted, names = _solve(usable, base, caps or {}, cache, free)
-    in_sample, _ = evaluate(usable, lambda _m, _t: fitted, cache=cache)
-    held, held_skipped = evaluate(held_out, lambda _m, _t: fitted, cache=cache)
-    skipped.extend(f"{s.measurement.label}: {s.reason}" for s in held_skipped)
-    crossed = cross_validate_tp(usable, base, caps=caps, cache=cache) if cross_validate else ()
-    record = FitRecord(
-        datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
-        rows=len(usable),
-        measured=_measured_dates(usable),
-        fitted=today or dt.date.today().isoformat(),
-        accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
-        formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
-        models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
-        shapes=tuple(sorted({(m.workload.isl, m.workload.osl) for m in usable})),
-        method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.5, measured throughput 1); "
-        f"free: {', '.join(names)}",
-        selection=selection,
+    """Fit one profile (see :func:`fit_profiles`)."""
+    [result] = fit_profiles(
+        [(measurements, base)], held_out=held_out, caps=caps, cross_validate=cross_validate, cache=cache, today=today
     )
-    profile = attrs.evolve(
-        fitted, fitted_on=record, error=error_record(in_sample, held, crossed), borrowed_from=None
-    )
-    return FitResult(profile, tuple(names), tuple(in_sample), tuple(held), crossed, tuple(skipped))
+    return result
 
 
 def _measured_dates(measurements: Sequence[Measurement]) -> str:

@@ -243,8 +243,9 @@ def read_published_csv(
         scenario = _text(record, "concurrency_or_scenario", path, number)
         conc_match = _CONCURRENCY.search(scenario)
         concurrency = int(conc_match.group(1)) if conc_match else None
+        model_name = (record.get("model") or "").strip()
         key = (
-            record["gpu"].strip().lower(), row_engine, record["precision_weights"].strip().lower(), tp,
+            model_name.lower(), record["gpu"].strip().lower(), row_engine, record["precision_weights"].strip().lower(), tp,
             _positive_int(record, "isl", path, number), _positive_int(record, "osl", path, number), concurrency,
         )
         point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
@@ -261,7 +262,7 @@ def read_published_csv(
             point["ttft_s"] = float(ttft_note.group(1).replace(",", "")) * MS
     out = []
     for key, point in merged.items():
-        gpu, row_engine, weights, tp, isl, osl, concurrency = key
+        _, gpu, row_engine, weights, tp, isl, osl, concurrency = key
         record = point["record"]
         model_name = (record.get("model") or "").strip()
         kv = (record.get("precision_kv") or "").strip().lower() or default_kv

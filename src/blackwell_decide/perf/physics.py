@@ -197,7 +197,7 @@ def decode_floor(terms: DeploymentTerms, workload: Workload, batch: FloatArray) 
 
 
 def _decode_step(
-    terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload, batch: FloatArray
+    terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload, batch: FloatArray, online: bool
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(time, memory time, compute time, overhead) of one decode step at ``batch``.
 
@@ -216,7 +216,7 @@ def _decode_step(
     overhead = (
         profile.step_overhead_s
         + terms.layers * per_layer
-        + batch * profile.sequence_overhead_s
+        + (batch * profile.stream_overhead_s if online else 0.0)
         + _allreduce_time(terms, profile, batch)
     )
     step = _smooth_max(weight_time, matmul_time) + _smooth_max(kv_time, attention_time) + overhead
@@ -253,14 +253,19 @@ def simulate(
     profile: CalibrationProfile,
     workload: Workload,
     concurrency: FloatArray,
+    *,
+    online: bool = True,
 ) -> StepResult:
-    """Steady state of ``concurrency`` closed-loop clients (arrays in, arrays out)."""
+    """Steady state of ``concurrency`` closed-loop clients (arrays in, arrays out). ``online``
+    clients receive every token streamed over the serving API, which costs host time per running
+    request per step; ``online=False`` is an offline engine benchmark (every request queued in
+    the engine itself, as ``trtllm-bench`` runs)."""
     requested = np.asarray(concurrency, dtype=np.float64)
     settings = profile.engine_settings
     capacity, kv_tokens = kv_request_capacity(terms, settings, workload)
     running = np.minimum(requested, max(capacity, 1.0))
 
-    decode, memory, compute, overhead = _decode_step(terms, profile, workload, running)
+    decode, memory, compute, overhead = _decode_step(terms, profile, workload, running, online)
 
     # Own prefill of one request: its prompt's GPU time plus the steps its chunks ride on.
     per_token = prefill_time_per_token(terms, profile, workload)
@@ -324,4 +329,4 @@ def _binding(
     stacked = np.vstack([memory, compute, overhead])
     names = np.array(BINDINGS[:3])[np.argmax(stacked, axis=0)]
     names = np.where(requested > capacity, BINDINGS[3], names)
-    return tuple(str(n) for n in names)
+    return tuple(names.tolist())

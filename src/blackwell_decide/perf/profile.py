@@ -114,7 +114,7 @@ PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {
     "eta_compute": (0.05, 0.95),
     "eta_prefill": (0.05, 0.95),
     "layer_overhead_s": (0.0, 2e-4),
-    "sequence_overhead_s": (0.0, 2e-4),
+    "stream_overhead_s": (0.0, 2e-4),
     "allreduce_latency_s": (0.0, 1e-4),
     "low_bit_bw_factor": (0.3, 1.0),
     "low_bit_layer_overhead_s": (0.0, 1e-4),
@@ -129,7 +129,8 @@ PARAMETER_MEANINGS: dict[str, str] = {
     "eta_prefill": "achieved fraction of dense peak FLOP/s in (chunked) prefill",
     "step_overhead_s": "fixed time per engine step (scheduling, sampling), seconds",
     "layer_overhead_s": "latency per transformer layer per step not hidden by bandwidth (kernel floors), seconds",
-    "sequence_overhead_s": "host time per running request per step (sampling, scheduling, output processing), seconds",
+    "stream_overhead_s": "host time per running request per step when serving online clients (detokenising and "
+    "streaming each token), seconds; offline engine benchmarks do not pay it",
     "allreduce_latency_s": "latency of one tensor-parallel all-reduce (two per layer), seconds",
     "low_bit_bw_factor": "bandwidth factor of the 4-bit weight path (dequantisation cost)",
     "low_bit_layer_overhead_s": "extra latency per layer of the 4-bit path (activation quantisation kernels), seconds",
@@ -158,7 +159,7 @@ class CalibrationProfile:
     step_overhead_s: float = attrs.field(validator=_non_negative)
     layer_overhead_s: float = attrs.field(validator=_non_negative)
     allreduce_latency_s: float = attrs.field(validator=_non_negative)
-    sequence_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
+    stream_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
     low_bit_bw_factor: float = attrs.field(default=1.0, validator=_fraction)
     low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
     ttft_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)

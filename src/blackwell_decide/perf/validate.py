@@ -52,9 +52,20 @@ class CrossValidation:
 
 
 @attrs.frozen
+class ShapeHoldout:
+    """Profiles refitted on one workload shape only, scored on a data set they never saw."""
+
+    dataset: str
+    fitted_on: str  # the shape, e.g. "922/922"
+    profiles: tuple[str, ...]
+    scores: dict[str, Score]
+
+
+@attrs.frozen
 class ValidationReport:
     datasets: tuple[DatasetScore, ...]
     cross_validation: tuple[CrossValidation, ...]
+    shape_holdout: tuple[ShapeHoldout, ...] = ()
 
     @property
     def violations(self) -> tuple[str, ...]:
@@ -125,7 +136,57 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
                     _score(crossed_points),
                 )
             )
-    return ValidationReport(tuple(scores), tuple(crossed))
+    holdout = _shape_holdout(cache, catalog) if cross_validation else ()
+    return ValidationReport(tuple(scores), tuple(crossed), holdout)
+
+
+def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[ShapeHoldout, ...]:
+    """Refit every engine and family from scratch (the fit's start values, nothing taken from
+    the shipped profiles) on the most common workload shape of the fitting data, and score the
+    refits on every other shipped serving measurement of those engines and families."""
+    from blackwell_decide.datasets import list_datasets
+    from blackwell_decide.perf.calibrate import base_profile, shipped_microbenchmarks
+    from blackwell_decide.perf.fit import START, fit_profiles
+
+    fitting = [m for info in list_datasets("fit") for m in load_dataset(info.id)]
+    shapes: dict[tuple[int, int], int] = {}
+    for m in fitting:
+        shapes[(m.workload.isl, m.workload.osl)] = shapes.get((m.workload.isl, m.workload.osl), 0) + 1
+    shape = max(shapes, key=lambda k: shapes[k])
+    train = [m for m in fitting if (m.workload.isl, m.workload.osl) == shape]
+    test = [
+        m for info in list_datasets() if info.role != "reference" for m in load_dataset(info.id)
+        if (m.workload.isl, m.workload.osl) != shape
+    ]
+    groups: dict[str, dict[str, list[Measurement]]] = {}
+    for m in train:
+        try:
+            family = cache.terms(m.deployment_key).family.lower()
+        except Exception:  # rows the catalog cannot resolve are not fitted
+            continue
+        groups.setdefault(family, {}).setdefault(m.engine, []).append(m)
+    micro = shipped_microbenchmarks()
+    refits: list[CalibrationProfile] = []
+    for family, by_engine in sorted(groups.items()):
+        bases = [(rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())]
+        refits += [r.profile for r in fit_profiles(bases, caps=efficiency_caps(family, micro, catalog),
+                                                   cross_validate=False, cache=cache)]
+    by_pair = {(p.engine, p.family.lower()): p for p in refits}
+    scored: dict[str, list[PointResult]] = {}
+    for m in test:
+        try:
+            profile = by_pair.get((m.engine, cache.terms(m.deployment_key).family.lower()))
+        except Exception:  # reported as skipped in the main table already
+            continue
+        if profile is None:
+            continue
+        points, _ = evaluate([m], lambda _m, _t, p=profile: p, cache=cache)  # type: ignore[misc]
+        scored.setdefault(m.dataset, []).extend(points)
+    label = f"{shape[0]}/{shape[1]}"
+    return tuple(
+        ShapeHoldout(dataset, label, tuple(sorted({p.profile for p in points})), _score(points))
+        for dataset, points in scored.items()
+    )
 
 
 def _profile_of(result: PointResult, chosen: dict[tuple[object, ...], CalibrationProfile]) -> CalibrationProfile:
@@ -181,6 +242,20 @@ def render(report: ValidationReport) -> str:
             lines.append(
                 f"{c.profile:18} {','.join(map(str, c.train_tp)):10} {','.join(map(str, c.test_tp)):11} "
                 f"{_pct(c.scores['tpot']):>13} {_pct(c.scores['ttft']):>13} {_pct(c.scores['throughput']):>13}"
+            )
+    if report.shape_holdout:
+        shape = report.shape_holdout[0].fitted_on
+        lines += [
+            "",
+            f"Shape hold-out (refit from scratch on the {shape} mean-token shape only, predict the other shapes)",
+            "",
+        ]
+        header = f"{'data set':34} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}  profiles"
+        lines += [header, "-" * len(header)]
+        for h in report.shape_holdout:
+            lines.append(
+                f"{h.dataset:34} {_pct(h.scores['tpot']):>13} {_pct(h.scores['ttft']):>13} "
+                f"{_pct(h.scores['throughput']):>13}  {', '.join(h.profiles)}"
             )
     lines.append("")
     skipped = [s for d in report.datasets for s in d.skipped]
