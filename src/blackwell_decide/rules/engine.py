@@ -237,9 +237,8 @@ def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdic
     c = comparison
     saving = Reason(
         f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month against ${c.current_monthly_usd:,.0f} "
-        f"today at {c.tier} prices: {_signed_money(c.monthly_savings_usd)}/month "
-        f"({c.savings_fraction:+.0%}), {c.cost_ratio:.2f}× {'cheaper' if c.cost_ratio >= 1 else 'the cost'} "
-        "per output token",
+        f"today at {c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction)}; per output token "
+        f"{_per_token(c.cost_ratio)}",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
     )
     threshold = f"{thresholds.min_savings_fraction:.0%}"
@@ -280,8 +279,14 @@ def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdic
     return Verdict.DO_NOT_MIGRATE, (saving,)
 
 
-def _signed_money(value: float) -> str:
-    return f"saves ${value:,.0f}" if value >= 0 else f"costs ${-value:,.0f} more"
+def _signed_money(value: float, fraction: float) -> str:
+    if value >= 0:
+        return f"saves ${value:,.0f}/month ({fraction:.0%} of today's cost)"
+    return f"costs ${-value:,.0f}/month more ({-fraction:.0%} above today's cost)"
+
+
+def _per_token(ratio: float) -> str:
+    return f"{ratio:.2f}× cheaper" if ratio >= 1 else f"{1 / ratio:.2f}× dearer"
 
 
 def _months(months: float) -> str:

@@ -12,6 +12,7 @@ To change one, register a rule with ``replaces = "<id>"`` from a plugin (see ``e
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,9 +26,12 @@ from blackwell_decide.rules.engine import (
     cite,
     cost_verdict,
 )
-from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
 from blackwell_decide.scenario import Ownership
 from blackwell_decide.units import GB, HOURS_PER_MONTH
+
+if TYPE_CHECKING:
+    # Only types: the rules read facts, they never compute them (and the plugin loads light).
+    from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
 
 # --------------------------------------------------------------------------- shared readings
 
