@@ -1,17 +1,20 @@
 """Fitting calibration profiles to measurements: a small bounded Levenberg–Marquardt in numpy.
 
 The residuals are log-ratios of predicted to measured TPOT, TTFT and (where measured, not
-derived) throughput. Parameters stay inside physical bounds through a logistic transform: the
-achieved bandwidth and compute fractions below the best measured stream and GEMM fractions of
-the accelerator family (microbenchmarks), overheads within tens to hundreds of microseconds.
-Only parameters the data can identify are freed: the 4-bit path needs 4-bit and other rows, the
-all-reduce latency several tensor-parallel sizes, the TTFT terms TTFT data. The fixed per-step
-time cannot be told apart from the per-layer latency with one model and stays at its start
-value. Every fit starts from :data:`START`, so refitting the same data gives the same profile.
+derived) throughput. Parameters stay inside physical bounds through a logistic transform. The
+achieved bandwidth fraction is not fitted where a stream microbenchmark of the GPU family
+measured it (it is set to that); compute fractions may not exceed the family's best measured
+GEMM fraction. Only parameters the data can identify are freed: the decode matmul efficiency
+needs offline maximum-throughput runs (only they reach compute-bound decode) and is shared by
+the engines of a family; the streaming host cost needs online runs; the 4-bit path needs 4-bit
+and other rows; the all-reduce latency several tensor-parallel sizes; the TTFT terms TTFT
+data. Free parameters start from :data:`START`, so refitting the same data gives the same
+profile; the others keep the starting profile's values. The fixed per-step time cannot be told
+apart from the per-layer latency with one model and is never freed.
 
 The error of a fit is measured three ways: in-sample; on held-out data (other workload shapes,
-other benchmarks), never used for fitting; and by tensor-parallel cross-validation (refit on
-the smaller TP sizes, predict the larger ones). The prediction band comes from the worst
+models and benchmarks), never used for fitting; and by tensor-parallel cross-validation (refit
+on the smaller TP sizes, predict the larger ones). The prediction band comes from the worst
 out-of-sample error available.
 """
 
@@ -338,7 +341,7 @@ def fit_profiles(
     if not prepared:
         raise UsageError("none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3]))
     results = []
-    for (usable, base), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
+    for (usable, _), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
         mine = [m for m in held_out if m.engine == fitted.engine]
         in_sample, _ = evaluate(usable, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
         held, held_skipped = evaluate(mine, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]

@@ -245,8 +245,14 @@ def read_published_csv(
         concurrency = int(conc_match.group(1)) if conc_match else None
         model_name = (record.get("model") or "").strip()
         key = (
-            model_name.lower(), record["gpu"].strip().lower(), row_engine, record["precision_weights"].strip().lower(), tp,
-            _positive_int(record, "isl", path, number), _positive_int(record, "osl", path, number), concurrency,
+            model_name.lower(),
+            record["gpu"].strip().lower(),
+            row_engine,
+            record["precision_weights"].strip().lower(),
+            tp,
+            _positive_int(record, "isl", path, number),
+            _positive_int(record, "osl", path, number),
+            concurrency,
         )
         point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
         point["ids"].append(record["id"].strip())

@@ -326,14 +326,16 @@ def predict(
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
+    online: bool = True,
 ) -> Prediction:
     """TPOT, TTFT, tokens/s per user and output tokens/s per GPU at ``concurrency`` concurrent
     requests (a number: floats out; an array: arrays out). ``profile`` overrides the registered
     profile (a key or a :class:`CalibrationProfile`); ``terms`` reuses precomputed deployment
-    constants (see :func:`deployment_terms`)."""
+    constants (see :func:`deployment_terms`); ``online`` False drops the host cost of streaming
+    tokens to API clients (an offline engine benchmark)."""
     values, scalar = _concurrency_array(concurrency)
     terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
-    result = simulate(terms, choice.profile, workload, values)
+    result = simulate(terms, choice.profile, workload, values, online=online)
     notes = []
     if np.any(values > result.kv_capacity):
         notes.append(
@@ -362,9 +364,10 @@ def _full_curve(
     catalog: Catalog | None,
     *,
     every: bool = False,
+    online: bool = True,
 ) -> tuple[DeploymentTerms, str, ProfileChoice, StepResult]:
     terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
-    probe = simulate(terms, choice.profile, workload, np.array([1.0]))
+    probe = simulate(terms, choice.profile, workload, np.array([1.0]), online=online)
     capacity = probe.kv_capacity
     if capacity < 1:
         raise UsageError(
@@ -372,7 +375,7 @@ def _full_curve(
             f"{workload.label} tokens; use more GPUs (--tp) or a smaller weight or KV format"
         )
     grid = np.arange(1.0, capacity + 1.0) if every else concurrency_grid(capacity)
-    return terms, engine, choice, simulate(terms, choice.profile, workload, grid)
+    return terms, engine, choice, simulate(terms, choice.profile, workload, grid, online=online)
 
 
 def frontier(
@@ -383,11 +386,14 @@ def frontier(
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
+    online: bool = True,
 ) -> Prediction:
     """The throughput-against-interactivity frontier: the Pareto-optimal points (no other point
     has both more tokens/s per user and more output tokens/s per GPU) over a concurrency grid
     from 1 to the KV capacity."""
-    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog)
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, online=online
+    )
     throughput = result.output_tok_s_per_gpu
     # Walking from low to high concurrency interactivity falls; keep points that raise throughput.
     best = np.maximum.accumulate(throughput)
@@ -403,10 +409,16 @@ def max_throughput(
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
+    online: bool = False,
 ) -> Prediction:
     """The operating point with the most output tokens/s per GPU (concurrency up to what the
-    KV cache holds and the engine batches)."""
-    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, every=True)
+    KV cache holds and the engine batches). By default an offline engine benchmark, as
+    ``trtllm-bench throughput`` and published maximum-throughput tables measure it (every request
+    queued in the engine, no tokens streamed to API clients); ``online=True`` for the best a
+    serving API reaches."""
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+    )
     best = int(np.argmax(result.output_tok_s_per_gpu))
     return _prediction(terms, workload, engine, choice, result, best)
 
@@ -420,16 +432,20 @@ def at_interactivity(
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
+    online: bool = True,
 ) -> Prediction:
     """The highest-throughput operating point whose tokens/s per user is at least
-    ``tok_s_per_user``. Raises UsageError naming the ceiling when even one request is slower."""
+    ``tok_s_per_user`` (online serving). Raises UsageError naming the ceiling when even one
+    request is slower."""
     try:
         target = float(tok_s_per_user)
     except (TypeError, ValueError):
         raise UsageError(f"interactivity must be a number of tokens/s per user, got {tok_s_per_user!r}") from None
     if not (target > 0 and math.isfinite(target)):
         raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
-    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, every=True)
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+    )
     user = 1.0 / result.tpot_s
     feasible = np.flatnonzero(user >= target)
     if feasible.size == 0:

@@ -1,17 +1,19 @@
 """The step-time physics of serving, vectorised over concurrency.
 
-One decode step at concurrency B with mean context L reads the streamed weights once (for a
-mixture of experts, the experts that B tokens touch) plus B·L tokens of KV cache, and does
-2 FLOPs per multiplied parameter and the attention products for each of the B tokens. Its time
-is the smooth maximum of the memory and compute times at achieved efficiencies, plus per-step
-overheads (a fixed part, a per-layer latency floor and, under tensor parallelism, two
-all-reduces per layer). Prefill shares the GPU with decode under chunked prefill: the prompt
-tokens of arriving requests take GPU time that stretches every running request's step. The
-closed loop of B clients (each sends its next request when the previous one completes) is
-solved exactly for the request rate (a quadratic); requests beyond what the KV cache holds wait.
+One decode step at concurrency B with mean context L runs the matmuls, which stream the weights
+once (for a mixture of experts, the experts B tokens route to) overlapped with 2 FLOPs per
+multiplied parameter per token, then the attention, which streams B·L tokens of KV cache
+overlapped with its score and value products. Kernels run one after another, so the two add,
+each the smooth maximum of its memory and compute times at achieved efficiencies. On top come
+overheads: a fixed part per step, a latency floor per layer, two all-reduces per layer under
+tensor parallelism, and, when serving online clients, host time per running request (each token
+is detokenised and streamed). Prefill shares the GPU under chunked prefill: arriving prompts take
+GPU time that stretches every running request's step. The closed loop of B clients (each sends
+its next request when the previous one completes) is solved exactly for the request rate (a
+quadratic); clients beyond what the KV cache holds under the engine's memory settings wait.
 
-Everything is SI per GPU; tensor-parallel shards divide weights, KV (down to one KV head per
-rank) and FLOPs.
+Everything is SI and per GPU; tensor-parallel shards divide weights, KV (down to one KV head per
+rank) and FLOPs. No prediction beats :func:`decode_floor`, the physical bound at its batch.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 
-#: Exponent of the smooth maximum of memory and compute time: 4 keeps the knee of the roofline
-#: within a few per cent of max() away from it, as measured decode steps show.
+#: Exponent of the smooth maximum of memory and compute time: 4 rounds the knee of the roofline
+#: and stays within a few per cent of max() away from it (2, 4 and 8 fit the shipped data alike).
 SMOOTH_MAX_ORDER = 4.0
 #: All-reduce payload: activations are reduced in 16-bit precision.
 ACTIVATION_BYTES = 2.0

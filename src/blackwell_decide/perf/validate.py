@@ -168,9 +168,11 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
     micro = shipped_microbenchmarks()
     refits: list[CalibrationProfile] = []
     for family, by_engine in sorted(groups.items()):
-        bases = [(rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())]
-        refits += [r.profile for r in fit_profiles(bases, caps=efficiency_caps(family, micro, catalog),
-                                                   cross_validate=False, cache=cache)]
+        bases = [
+            (rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())
+        ]
+        fits = fit_profiles(bases, caps=efficiency_caps(family, micro, catalog), cross_validate=False, cache=cache)
+        refits += [r.profile for r in fits]
     by_pair = {(p.engine, p.family.lower()): p for p in refits}
     scored: dict[str, list[PointResult]] = {}
     for m in test:
