@@ -17,12 +17,12 @@ from blackwell_decide.units import GB
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = (
-    "h100-chat-rented",
-    "long-context-agents",
-    "rag-prefill-heavy",
-    "h200-fleet",
-    "air-cooled-onprem",
-    "accuracy-bound",
+    "s1-h100-chat-fleet",
+    "s2-long-context-agents",
+    "s3-rag-prefill-heavy",
+    "s4-h200-fleet",
+    "s5-air-cooled-onprem",
+    "s6-accuracy-bound",
 )
 
 
@@ -70,7 +70,7 @@ def test_the_checked_in_memo_is_what_the_tool_writes(
 
 
 def test_h100_chat_fleet_migrates_with_its_cost_ratio(decisions: dict[str, Decision]) -> None:
-    d = decisions["h100-chat-rented"]
+    d = decisions["s1-h100-chat-fleet"]
     assert d.recommendation.verdict is Verdict.MIGRATE
     assert applying(d) == {"s1-decode-bound-rented": Verdict.MIGRATE}
     facts = d.facts
@@ -100,7 +100,7 @@ def test_h100_chat_fleet_migrates_with_its_cost_ratio(decisions: dict[str, Decis
 
 
 def test_long_context_fleet_migrates_and_consolidates(decisions: dict[str, Decision]) -> None:
-    d = decisions["long-context-agents"]
+    d = decisions["s2-long-context-agents"]
     assert d.recommendation.verdict is Verdict.MIGRATE
     found = applying(d)
     assert found["s2-kv-wall"] is Verdict.MIGRATE
@@ -125,7 +125,7 @@ def test_long_context_fleet_migrates_and_consolidates(decisions: dict[str, Decis
 
 
 def test_prefill_heavy_fleet_migrates(decisions: dict[str, Decision]) -> None:
-    d = decisions["rag-prefill-heavy"]
+    d = decisions["s3-rag-prefill-heavy"]
     assert d.recommendation.verdict is Verdict.MIGRATE
     assert applying(d) == {"s3-prefill-heavy": Verdict.MIGRATE}
     facts = d.facts
@@ -145,7 +145,7 @@ def test_prefill_heavy_fleet_migrates(decisions: dict[str, Decision]) -> None:
 
 
 def test_h200_fleet_is_the_weaker_case(decisions: dict[str, Decision]) -> None:
-    d = decisions["h200-fleet"]
+    d = decisions["s4-h200-fleet"]
     assert d.recommendation.verdict is Verdict.MIGRATE_IF
     assert applying(d)["s4-newer-current-fleet"] is Verdict.MIGRATE_IF
     facts = d.facts
@@ -169,7 +169,7 @@ def test_h200_fleet_is_the_weaker_case(decisions: dict[str, Decision]) -> None:
 
 
 def test_air_cooled_site_is_not_for_blackwell(decisions: dict[str, Decision]) -> None:
-    d = decisions["air-cooled-onprem"]
+    d = decisions["s5-air-cooled-onprem"]
     s5 = d.finding("s5-facility")
     assert s5.applies and s5.verdict is Verdict.DO_NOT_MIGRATE
     excluded = {e.option: e.reason for e in s5.excludes}
@@ -194,11 +194,11 @@ def test_air_cooled_site_is_not_for_blackwell(decisions: dict[str, Decision]) ->
     assert rec.verdict is Verdict.DO_NOT_MIGRATE  # rented B200 does not beat owned H100s' running cost
 
 
-# --------------------------------------------------------------------------- 6. accuracy-bound
+# --------------------------------------------------------------------------- 6. s6-accuracy-bound
 
 
 def test_accuracy_bound_fleet_is_decided_at_fp8_on_cost(decisions: dict[str, Decision]) -> None:
-    d = decisions["accuracy-bound"]
+    d = decisions["s6-accuracy-bound"]
     s6 = d.finding("s6-precision-or-stack")
     assert s6.applies
     assert [(e.option, e.reason) for e in s6.excludes] == [("b200-nvfp4", "below the required accuracy")]

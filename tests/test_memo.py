@@ -22,7 +22,7 @@ from blackwell_decide.report.charts import WIDTH
 from blackwell_decide.rules import Decision, decide_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-CHAT = EXAMPLES / "h100-chat-rented.toml"
+CHAT = EXAMPLES / "s1-h100-chat-fleet.toml"
 CHARTS = ("cost-by-tier", "decode-floor", "kv-budget", "roofline", "tokens-per-mw", "triangulation")
 
 
@@ -81,7 +81,7 @@ def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decisi
     assert chat.facts.scenario.sha256 in md  # the input file's hash
     assert "`spheron@2026-05-22` (2026-05-22, unconfirmed)" in md  # price snapshot and its date
     assert "| tool | blackwell-decide " in md
-    assert "blackwell-decide memo h100-chat-rented.toml -o MEMO" in md
+    assert "blackwell-decide memo s1-h100-chat-fleet.toml -o MEMO" in md
 
 
 def test_markdown_charts_are_written_beside_the_memo(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from blackwell_decide.plugins import build_catalog
 from blackwell_decide.report import write_memo
 from blackwell_decide.rules import decide_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "h100-chat-rented.toml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "s1-h100-chat-fleet.toml"
 PHONE = (412, 2000)  # a common Android viewport width in CSS pixels
 MIGRATE_GREEN = (0x0B, 0x7A, 0x3B)  # templates/partials/memo.css --migrate
 

@@ -31,7 +31,7 @@ from blackwell_decide.rules.precision import stack_support, version_tuple
 from blackwell_decide.scenario import load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-CHAT = EXAMPLES / "h100-chat-rented.toml"
+CHAT = EXAMPLES / "s1-h100-chat-fleet.toml"
 BUILTIN_IDS = [
     "s1-decode-bound-rented",
     "s2-kv-wall",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "h100-chat-rented.toml"
+EXAMPLE = ROOT / "examples" / "s1-h100-chat-fleet.toml"
 
 RENDER = """
 import json, sys

@@ -3,7 +3,7 @@ plugins through ``register_rules``), and the engine that combines their findings
 recommendation with its timing.
 
     from blackwell_decide.rules import decide_scenario
-    decision = decide_scenario("examples/h100-chat-rented.toml")
+    decision = decide_scenario("examples/s1-h100-chat-fleet.toml")
     decision.recommendation.verdict, [f.id for f in decision.findings if f.applies]
 """
 
