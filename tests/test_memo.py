@@ -208,3 +208,12 @@ def test_the_readme_flow_works_from_built_in_data_only(tmp_path: Path) -> None:
     html = (tmp_path / "memo.html").read_text(encoding="utf-8")
     assert "Chat fleet: H100 FP8 to B200 NVFP4" in html
     assert html.count("<svg ") == 6
+
+
+def test_memos_get_the_permissions_of_any_new_file(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        written = write_memo(chat, tmp_path / "memo.md", catalog=hermetic)
+    finally:
+        os.umask(previous)
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o644}  # not the 0600 of a temporary file

@@ -724,12 +724,16 @@ def _atomic_write(items: Mapping[Path, str]) -> None:
     """Write every file under a temporary name, then rename them all; on any failure remove the
     temporaries and leave the destination untouched."""
     staged: list[tuple[Path, Path]] = []
+    # mkstemp creates private files; a memo gets the permissions any new file would.
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for path, text in items.items():
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(tmp_name), path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
+            os.chmod(tmp_name, 0o666 & ~umask)
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:
