@@ -360,8 +360,9 @@ def read_vllm_bench_json(
 
     The file does not say which GPU, precision or parallelism served it: pass them, or record
     them with ``--metadata gpu=b200 weights=nvfp4 kv=fp8 tp=1`` when benchmarking (keyword
-    arguments win). Mean lengths are the tokens actually sent and generated per request.
-    ``max_concurrency`` null means every request was sent at once (an offline maximum)."""
+    arguments win); without a KV format the deployment's default is used. Mean lengths are the
+    tokens actually sent and generated per request. ``max_concurrency`` null means every request
+    was sent at once (an offline maximum)."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"{path}: no such file; check the path")
@@ -378,11 +379,21 @@ def read_vllm_bench_json(
             "is this the result JSON of `vllm bench serve --save-result`?"
         )
 
-    def given(name: str, value: Any, flag: str) -> str:
-        chosen = value if value is not None else data.get(name)
-        if chosen is None or not str(chosen).strip():
-            raise UsageError(f"{path}: the result does not record {name}; pass {flag} (or --metadata {name}=…)")
-        return str(chosen).strip()
+    explicit = {"model": model, "gpu": gpu, "weights": weights, "kv": kv, "tp": tp}
+    recorded = {name: data.get(name) for name in explicit}
+    if recorded["model"] is None:
+        recorded["model"] = data.get("model_id")
+    deployment = {
+        name: str(explicit[name] if explicit[name] is not None else recorded[name] or "").strip() for name in explicit
+    }
+    # The KV format may stay unknown: the deployment then takes the weights' default.
+    absent = [name for name, value in deployment.items() if not value and name != "kv"]
+    if absent:
+        flags = " ".join(f"--{name} …" for name in absent)
+        raise UsageError(
+            f"{path}: the result does not record {', '.join(absent)}; pass {flags} "
+            f"(or record them when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
+        )
 
     def number(name: str) -> float:
         value = data.get(name)
@@ -400,7 +411,7 @@ def read_vllm_bench_json(
     mean_osl = number("total_output_tokens") / completed
     if mean_isl < 1 or mean_osl < 1:
         raise UsageError(f"{path}: fewer than one input or output token per request")
-    tp_text = given("tp", tp, "--tp")
+    tp_text = deployment["tp"]
     try:
         tp_value = int(tp_text)
     except ValueError:
@@ -414,11 +425,11 @@ def read_vllm_bench_json(
     return Measurement(
         dataset=file.name,
         row=1,
-        model=given("model", model if model is not None else data.get("model_id"), "--model"),
-        gpu=given("gpu", gpu, "--gpu"),
+        model=deployment["model"],
+        gpu=deployment["gpu"],
         engine=check_engine(engine),
-        weights=given("weights", weights, "--weights"),
-        kv=given("kv", kv, "--kv"),
+        weights=deployment["weights"],
+        kv=deployment["kv"],
         tp=tp_value,
         isl=round(mean_isl),
         osl=round(mean_osl),

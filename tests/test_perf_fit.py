@@ -1,0 +1,182 @@
+"""Fitting and validation: the solver recovers known parameters, calibration reproduces the
+shipped profiles, and the shipped profiles meet their error targets on data never used to fit
+them (issue #3: TPOT and throughput MAPE <= 15 %, TTFT <= 30 % where stated below).
+
+Held-out data: TensorRT-LLM perf-overview Llama 3.1 8B / 405B and two more Llama 3.3 70B shapes
+(commit 00f37686, ~2025-09), NVIDIA NIM 1.8.0 on two H100; tensor-parallel cross-validation
+refits on TP1/2 of the InferenceMAX sweep (2025-10-29) and predicts TP4/8.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+from blackwell_decide.perf import CalibrationProfile, Measurement, Workload, load_dataset, predict
+from blackwell_decide.perf.calibrate import base_profile, calibrate
+from blackwell_decide.perf.evaluate import DeploymentCache
+from blackwell_decide.perf.fit import START, band_for, fit_profile, least_squares
+from blackwell_decide.perf.profile import profile_from_dict, profile_to_dict
+from blackwell_decide.perf.validate import ValidationReport, render, validate
+from blackwell_decide.plugins import Catalog
+from blackwell_decide.resolve import resolve_deployment
+
+
+@pytest.fixture(scope="module")
+def report() -> ValidationReport:
+    return validate()
+
+
+def test_least_squares_recovers_a_bounded_exponential() -> None:
+    t = np.linspace(0.0, 4.0, 40)
+    observed = 2.5 * np.exp(-0.7 * t)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x[0] * np.exp(-x[1] * t) - observed)
+
+    x, cost = least_squares(residuals, np.array([1.0, 0.2]), np.array([0.1, 0.01]), np.array([10.0, 5.0]))
+    assert x == pytest.approx([2.5, 0.7], rel=1e-4)
+    assert cost < 1e-12
+
+
+def test_fit_recovers_the_parameters_that_generated_the_data(catalog: Catalog) -> None:
+    # Synthetic measurements from a known profile on the sweep's deployments (B200 NVFP4 and FP8,
+    # TP1 and TP2, concurrency 4..128): the fit must find the generating figures again.
+    truth = base_profile("vllm", "blackwell").with_parameters(
+        {**START, "eta_prefill": 0.45, "layer_overhead_s": 55e-6, "stream_overhead_s": 30e-6,
+         "low_bit_bw_factor": 0.8, "ttft_overhead_s": 0.05, "ttft_steps": 3.0}
+    )
+    cache = DeploymentCache()
+    rows: list[Measurement] = []
+    for weights in ("fp8", "nvfp4"):
+        for tp in (1, 2):
+            key = ("llama-3.3-70b", "b200", weights, "fp8", tp)
+            d = cache.deployment(key)
+            conc = np.array([4.0, 8.0, 16.0, 32.0, 64.0, 128.0])
+            p = predict(d, Workload(922, 922), concurrency=conc, profile=truth)
+            for c, tpot, ttft in zip(conc, np.asarray(p.tpot_s), np.asarray(p.ttft_s), strict=True):
+                rows.append(Measurement("synthetic", len(rows) + 1, *key[:2], "vllm", weights, "fp8", tp, 922, 922,
+                                        int(c), tpot_s=float(tpot), ttft_s=float(ttft)))
+    # Free parameters restart from START whatever the starting profile says; the others (the
+    # decode matmul efficiency, unidentifiable without offline runs) are taken from it.
+    result = fit_profile(rows, truth, caps={"eta_bw": truth.eta_bw}, cross_validate=False, cache=cache)
+    assert set(result.free) >= {"eta_prefill", "layer_overhead_s", "stream_overhead_s", "ttft_steps"}
+    fitted = result.profile
+    for name in ("eta_prefill", "layer_overhead_s", "stream_overhead_s", "low_bit_bw_factor", "ttft_steps"):
+        assert getattr(fitted, name) == pytest.approx(getattr(truth, name), rel=0.05), name
+    assert result.summary()["tpot_in_sample"][0] == pytest.approx(0.0, abs=0.005)
+
+
+def test_calibrating_the_shipped_sweep_reproduces_the_shipped_profile(catalog: Catalog) -> None:
+    # vllm-hopper was fitted on the sweep's vLLM H100/H200 rows; its decode matmul efficiency
+    # comes from the joint fit with TensorRT-LLM's maximum-throughput runs and is kept.
+    shipped = catalog.calibration_profiles.get("vllm-hopper")
+    [result] = calibrate(load_dataset("inferencemax-llama70b-1k1k"), engine="vllm", family="hopper",
+                         cross_validate=False)
+    refit = result.profile
+    # The shipped fit was joint with TensorRT-LLM's rows, so weakly pinned microsecond figures may
+    # move a little; what the profile predicts may not.
+    for name, value in shipped.parameters().items():
+        assert getattr(refit, name) == pytest.approx(value, rel=0.10, abs=1e-6), name
+    d = resolve_deployment(model="llama-3.1-70b", gpu="h200", weights="fp8", tp=2)
+    conc = np.array([4.0, 16.0, 64.0])
+    before = np.asarray(predict(d, Workload(922, 922), concurrency=conc, profile=shipped).tpot_s)
+    after = np.asarray(predict(d, Workload(922, 922), concurrency=conc, profile=refit).tpot_s)
+    assert after == pytest.approx(before, rel=0.01)
+    assert refit.fitted_on is not None and refit.fitted_on.rows == 35
+    assert refit.fitted_on.accelerators == ("h100-sxm", "h200-sxm")
+
+
+def test_profiles_round_trip_through_json(catalog: Catalog) -> None:
+    shipped = catalog.calibration_profiles.get("trtllm-blackwell")
+    again = profile_from_dict(profile_to_dict(shipped))
+    assert again == shipped
+
+
+def test_shipped_profiles_record_their_data_and_error(catalog: Catalog) -> None:
+    for key in ("vllm-hopper", "vllm-blackwell", "trtllm-hopper", "trtllm-blackwell"):
+        p = catalog.calibration_profiles.get(key)
+        assert isinstance(p, CalibrationProfile) and p.is_fitted and p.fitted_on is not None
+        assert "inferencemax-llama70b-1k1k" in p.fitted_on.datasets
+        assert p.fitted_on.measured.startswith("2025")
+        assert p.error.band[0] < 0 < p.error.band[1]
+        # efficiencies never exceed the microbenchmarks: stream <= 0.92, GEMM <= 0.77 of peak
+        assert p.eta_bw <= 0.92 and p.eta_compute <= 0.77 and p.eta_prefill <= 0.77
+    # the engines of one family share the decode matmul efficiency
+    hopper = {catalog.calibration_profiles.get(k).eta_compute for k in ("vllm-hopper", "trtllm-hopper")}
+    assert len(hopper) == 1
+    sglang = catalog.calibration_profiles.get("sglang-hopper")
+    assert sglang.borrowed_from == "vllm-hopper" and not sglang.is_fitted
+    assert sglang.engine_settings.memory_fraction == 0.85
+
+
+def test_band_is_twice_the_out_of_sample_error_rounded_up() -> None:
+    for mape, half in ((0.073, 0.15), (0.02, 0.10), (None, 0.20)):
+        low, high = band_for(mape, 0.10)
+        assert high == half
+        assert low == pytest.approx(1 / (1 + half) - 1, abs=1e-4)
+
+
+def _split(report: ValidationReport, dataset: str, split: str) -> dict[str, tuple[float | None, int]]:
+    d = next(d for d in report.datasets if d.dataset.id == dataset)
+    return next(s for s in d.splits if s.split == split).scores
+
+
+def test_no_measured_point_beats_a_physical_bound(report: ValidationReport) -> None:
+    assert report.ok, report.violations
+    assert sum(d.rows for d in report.datasets) == 254
+
+
+def test_held_out_models_and_shapes_meet_the_throughput_target(report: ValidationReport) -> None:
+    value, points = _split(report, "trtllm-perf-overview-more", "held-out")["throughput"]
+    assert points == 68 and value is not None and value <= 0.15
+
+
+def test_held_out_nim_tpot_and_throughput_meet_the_target(report: ValidationReport) -> None:
+    scores = _split(report, "nim-llama70b-h100-tp2", "held-out")
+    for metric in ("tpot", "throughput"):
+        value, points = scores[metric]
+        assert points == 7 and value is not None and value <= 0.15, metric
+    # Known miss, reported rather than hidden: InferenceMAX's TensorRT-LLM front-end returns the
+    # first token ~15 steps after the prefill, NIM's right after it, so TTFT is over-predicted.
+    ttft, _ = scores["ttft"]
+    assert ttft is not None and ttft > 0.30
+
+
+@pytest.mark.parametrize("profile", ["vllm-hopper", "vllm-blackwell", "trtllm-blackwell", "trtllm-hopper"])
+def test_tensor_parallel_cross_validation_tpot(report: ValidationReport, profile: str) -> None:
+    cv = next(c for c in report.cross_validation if c.profile == profile)
+    assert cv.train_tp == (1, 2) and cv.test_tp == (4, 8)
+    value, points = cv.scores["tpot"]
+    assert points >= 12 and value is not None and value <= 0.15
+
+
+@pytest.mark.parametrize("profile", ["vllm-hopper", "vllm-blackwell"])
+def test_tensor_parallel_cross_validation_ttft_for_vllm(report: ValidationReport, profile: str) -> None:
+    cv = next(c for c in report.cross_validation if c.profile == profile)
+    value, _ = cv.scores["ttft"]
+    assert value is not None and value <= 0.30
+
+
+def test_in_sample_fit_of_the_sweep(report: ValidationReport) -> None:
+    scores = _split(report, "inferencemax-llama70b-1k1k", "in-sample")
+    assert scores["tpot"][0] is not None and scores["tpot"][0] <= 0.08
+    assert scores["ttft"][0] is not None and scores["ttft"][0] <= 0.25
+
+
+def test_shape_holdout_is_reported(report: ValidationReport) -> None:
+    datasets = {h.dataset for h in report.shape_holdout}
+    assert {"trtllm-perf-overview-llama70b", "trtllm-perf-overview-more", "nim-llama70b-h100-tp2"} <= datasets
+    text = render(report)
+    assert "Shape hold-out" in text and "none of the 254 measured points beats" in text
+
+
+def test_a_user_profile_changes_predictions(catalog: Catalog) -> None:
+    d = resolve_deployment(model="llama-3.3-70b", gpu="h100", weights="fp8", tp=2)
+    shipped = predict(d, Workload(1024, 1024), concurrency=8)
+    slower = attrs.evolve(catalog.calibration_profiles.get("vllm-hopper"), layer_overhead_s=120e-6)
+    custom = predict(d, Workload(1024, 1024), concurrency=8, profile=slower)
+    assert isinstance(custom.tpot_s, float) and isinstance(shipped.tpot_s, float)
+    # 80 layers x 60 us more per step
+    assert custom.tpot_s - shipped.tpot_s == pytest.approx(80 * (120e-6 - 61e-6), rel=0.05)

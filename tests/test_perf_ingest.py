@@ -1,0 +1,160 @@
+"""Reading measurements: the sweep CSV layout, published-figure tables and vLLM result JSON.
+
+Expected values are the shipped files' own rows (src/blackwell_decide/datasets, sources in its
+README): InferenceMAX sweep (2025-10-29), TensorRT-LLM perf-overview (commit 00f37686), NIM 1.8.0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from blackwell_decide.datasets import get_dataset, list_datasets
+from blackwell_decide.errors import UnknownKeyError, UsageError
+from blackwell_decide.perf import load_dataset, read_sweep_csv, read_vllm_bench_json
+from blackwell_decide.perf.ingest import read_measurements, read_microbenchmarks
+
+FIXTURES = Path(__file__).parent / "fixtures" / "vllm_bench"
+HEADER = "model,gpu,engine,weights,kv,tp,isl,osl,concurrency,ttft_ms,tpot_ms"
+
+
+def test_the_shipped_sweep_reads_as_147_measurements() -> None:
+    rows = load_dataset("inferencemax-llama70b-1k1k")
+    assert len(rows) == 147
+    first = rows[0]
+    # row 1: llama-3.1-70b,b200,trtllm,fp8,fp8,1,1024,1024,4,383.103,14.595
+    assert (first.model, first.gpu, first.engine, first.weights, first.kv, first.tp) == (
+        "llama-3.1-70b", "b200", "trtllm", "fp8", "fp8", 1,
+    )
+    assert first.concurrency == 4
+    assert first.tpot_s == pytest.approx(14.595e-3)
+    assert first.ttft_s == pytest.approx(383.103e-3)
+    # throughput is not in the file: concurrency / TPOT, and marked as derived
+    assert first.output_tok_s == pytest.approx(4 / 14.595e-3) and first.throughput_derived
+    # random-range-ratio 0.8: mean lengths are 0.9 x nominal
+    assert first.mean_isl == pytest.approx(921.6) and first.mean_osl == pytest.approx(921.6)
+    assert first.workload.isl == 922
+    assert first.source is not None and first.source.date == "2025-10-29"
+
+
+def test_published_rows_merge_into_operating_points() -> None:
+    nim = load_dataset("nim-llama70b-h100-tp2")
+    assert len(nim) == 7  # 14 rows: an ITL and a throughput row per point
+    conc1 = next(m for m in nim if m.isl == 5000 and m.concurrency == 1)
+    # NIM-001/002: ITL 18.58 ms, TTFT 406.77 ms (quoted in the notes), 51.67 output tok/s over 2 GPUs
+    assert conc1.tpot_s == pytest.approx(18.58e-3)
+    assert conc1.ttft_s == pytest.approx(406.77e-3)
+    assert conc1.output_tok_s_per_gpu == pytest.approx(51.67 / 2)
+    assert (conc1.engine, conc1.tp, conc1.model, conc1.kv) == ("trtllm", 2, "llama-3.3-70b", "fp8")
+    assert conc1.ids == ("NIM-001", "NIM-002")
+
+
+def test_perf_overview_rows_are_offline_totals() -> None:
+    rows = load_dataset("trtllm-perf-overview-llama70b")
+    assert len(rows) == 32
+    h100 = next(m for m in rows if m.gpu == "h100" and (m.isl, m.osl) == (128, 2048))
+    # TRT10-004: H100 TP2 FP8 128/2048, 6,651 output tok/s in total -> 3,325.5 per GPU
+    assert h100.concurrency is None
+    assert h100.output_tok_s_per_gpu == pytest.approx(3325.5)
+    more = load_dataset("trtllm-perf-overview-more")
+    assert len(more) == 68
+    small = next(m for m in more if m.model == "llama-3.1-8b" and m.gpu == "h100" and (m.isl, m.osl) == (128, 128))
+    assert small.output_tok_s_per_gpu == pytest.approx(28312)  # Llama 3.1 8B H100 TP1 FP8, 128/128
+
+
+def test_microbenchmarks_are_in_si_units() -> None:
+    rows = read_microbenchmarks(get_dataset("microbenchmarks").path)
+    h100 = next(r for r in rows if r.gpu == "h100" and r.kind == "bandwidth")
+    assert h100.value == pytest.approx(2.97e12)  # BW-002, BabelStream Triad 2.97 TB/s
+    gemm = next(r for r in rows if r.id == "GEMM-005")
+    assert gemm.compute_format == "fp4" and gemm.value == pytest.approx(7627.6e12)
+
+
+def test_every_manifest_entry_has_a_dated_source() -> None:
+    datasets = list_datasets()
+    assert {d.role for d in datasets} == {"fit", "holdout", "reference"}
+    for d in datasets:
+        assert d.path.is_file()
+        assert d.source.url.startswith("https://") and d.source.date
+    with pytest.raises(UnknownKeyError, match="inferencemax-llama70b-1k1k"):
+        get_dataset("inferencemax")
+
+
+def test_vllm_result_json_reads_the_fields_vllm_writes() -> None:
+    m = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json")
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    assert m.tpot_s == pytest.approx(data["mean_tpot_ms"] / 1e3)
+    assert m.ttft_s == pytest.approx(data["mean_ttft_ms"] / 1e3)
+    assert m.output_tok_s == pytest.approx(data["output_throughput"])
+    assert m.concurrency == data["max_concurrency"] == 4
+    assert m.mean_isl == pytest.approx(data["total_input_tokens"] / data["completed"])
+    # --metadata gpu=... weights=... kv=... tp=... recorded in the file
+    assert (m.gpu, m.weights, m.kv, m.tp, m.engine) == ("b200", "nvfp4", "fp8", 1, "vllm")
+    overridden = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json", gpu="gb200", tp=2)
+    assert (overridden.gpu, overridden.tp) == ("gb200", 2)
+
+
+def test_vllm_result_json_without_the_deployment_asks_for_the_flag(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "h100_fp8_tp2_conc4.json").read_text())
+    for key in ("gpu", "weights", "kv", "tp"):
+        data.pop(key, None)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="--gpu"):
+        read_vllm_bench_json(path)
+    m = read_vllm_bench_json(path, gpu="h100", weights="fp8", kv="fp8", tp=2)
+    assert m.tp == 2 and m.model == data["model_id"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mean_tpot_ms": None}, "mean_tpot_ms"),
+        ({"completed": 0}, "no completed requests"),
+        ({"mean_tpot_ms": -1.0}, "mean_tpot_ms"),
+        ({"max_concurrency": "four"}, "max_concurrency"),
+    ],
+)
+def test_vllm_result_json_rejects_bad_fields(tmp_path: Path, change: dict[str, object], message: str) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data.update(change)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match=message):
+        read_vllm_bench_json(path)
+
+
+def test_missing_files_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        read_vllm_bench_json(tmp_path / "nope.json")
+    with pytest.raises(UsageError, match="no such file"):
+        read_sweep_csv(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("m,b200,vllm,nvfp4,fp8,1,1024,1024,-4,90,13", "concurrency"),
+        ("m,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,fast", "tpot_ms"),
+        ("m,b200,vllm,nvfp4,fp8,0,1024,1024,4,90,13", "tp"),
+        ("m,b200,tgi,nvfp4,fp8,1,1024,1024,4,90,13", "engine"),
+        ("m,,vllm,nvfp4,fp8,1,1024,1024,4,90,13", "gpu"),
+    ],
+)
+def test_a_bad_sweep_row_names_its_row_and_column(tmp_path: Path, row: str, column: str) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text(f"{HEADER}\nm,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,13\n{row}\n")
+    with pytest.raises(UsageError, match=rf"row 2, column '{column}'"):
+        read_sweep_csv(path)
+
+
+def test_sweep_csv_needs_its_columns_and_ignores_extra_ones(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text("model,gpu,engine\nm,b200,vllm\n")
+    with pytest.raises(UsageError, match="missing column"):
+        read_sweep_csv(path)
+    path.write_text(f"{HEADER},notes\nllama-3.3-70b,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,13,anything\n")
+    [m] = read_measurements([path])
+    assert m.tpot_s == pytest.approx(0.013)
