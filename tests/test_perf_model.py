@@ -243,3 +243,17 @@ def test_simulate_is_vectorised_and_consistent(b200_nvfp4: Deployment, catalog: 
     # closed loop: requests/s x (time to first token's prefill part + osl x TPOT) = clients
     assert np.all(grid.requests_per_s > 0)
     assert np.all(grid.tpot_s >= grid.floor_s)
+
+
+def test_a_profile_borrowed_from_another_family_takes_on_its_measured_bandwidth() -> None:
+    # No profile is fitted on AMD CDNA3: vLLM on MI300X borrows vllm-hopper (closest bandwidth)
+    # but streams at the MI300X's measured fraction, BabelStream Triad 4.1 of 5.3 TB/s (BW-004,
+    # Azure AI-benchmarking-guide, 2025-02-07), and its compute at most 1,222.9 of 2,614.9
+    # TFLOPS FP8 (GEMM-003, hipBLASLt).
+    from blackwell_decide.perf import choose_profile
+
+    d = deploy("mi300x", "fp8")
+    choice = choose_profile(deployment_terms(d), SWEEP_SHAPE, "vllm", deployment=d)
+    assert choice.extrapolated and choice.profile.key == "vllm-hopper"
+    assert choice.profile.eta_bw == pytest.approx(4.1 / 5.3, rel=1e-3)
+    assert choice.profile.eta_prefill <= 1222.9 / 2614.9 + 1e-9

@@ -11,24 +11,15 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.ceilings import efficiency_caps, shipped_microbenchmarks
 from blackwell_decide.perf.evaluate import DeploymentCache
-from blackwell_decide.perf.fit import FitResult, efficiency_caps, fit_profiles
-from blackwell_decide.perf.ingest import Measurement, Microbenchmark
+from blackwell_decide.perf.fit import FitResult, fit_profiles
+from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.model import registered_profiles
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
-
-MICROBENCHMARKS_DATASET = "microbenchmarks"
-
-
-def shipped_microbenchmarks() -> tuple[Microbenchmark, ...]:
-    from blackwell_decide.datasets import get_dataset
-    from blackwell_decide.perf.ingest import read_microbenchmarks
-
-    return read_microbenchmarks(get_dataset(MICROBENCHMARKS_DATASET).path)
-
 
 def base_profile(engine: str, family: str, catalog: Catalog | None = None) -> CalibrationProfile:
     """The registered profile for (engine, family), or a copy of the engine's profile on another

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -34,10 +33,6 @@ from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluat
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.physics import DeploymentTerms
 from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, ErrorRecord, FitRecord
-
-if TYPE_CHECKING:
-    from blackwell_decide.perf.ingest import Microbenchmark
-    from blackwell_decide.plugins import Catalog
 
 FloatArray = NDArray[np.float64]
 
@@ -170,35 +165,6 @@ def identifiable(measurements: Sequence[Measurement], terms_of: Callable[[Measur
         if any((m.concurrency or 0) > 1 for m in with_ttft):
             free.append("burst_share")
     return free
-
-
-def efficiency_caps(
-    family: str, microbenchmarks: Sequence[Microbenchmark], catalog: Catalog | None = None
-) -> dict[str, float]:
-    """Upper bounds for achieved fractions on ``family``: the best measured stream bandwidth and
-    GEMM throughput of its accelerators as fractions of their catalog peaks (none where the
-    microbenchmarks cover no accelerator of the family)."""
-    from blackwell_decide.plugins import get_catalog
-
-    registry = (catalog or get_catalog()).accelerators
-    bw: list[float] = []
-    gemm: list[float] = []
-    for mb in microbenchmarks:
-        if mb.gpu not in registry:
-            continue
-        acc = registry.get(mb.gpu)
-        if acc.family.lower() != family.lower():
-            continue
-        if mb.kind == "bandwidth":
-            bw.append(mb.value / acc.hbm_bandwidth)
-        elif mb.compute_format in acc.dense_flops:
-            gemm.append(mb.value / acc.dense_flops[mb.compute_format])
-    caps = {}
-    if bw:
-        caps["eta_bw"] = min(max(bw), PARAMETER_BOUNDS["eta_bw"][1])
-    if gemm:
-        caps["eta_compute"] = caps["eta_prefill"] = min(max(gemm), PARAMETER_BOUNDS["eta_compute"][1])
-    return caps
 
 
 def _residuals(points: Sequence[PointResult]) -> FloatArray:

@@ -146,10 +146,32 @@ def choose_profile(
         else:
             chosen = min(profiles, key=lambda p: (_bandwidth_distance(p, terms, catalog), p.key))
         reasons.append(f"no {engine} profile for the {terms.family} family; using {chosen.key}")
+        adapted = _on_family(chosen, terms.family, catalog)
+        if adapted != chosen:
+            reasons.append(
+                f"achieved bandwidth {adapted.eta_bw:.2f} of peak and compute ceilings "
+                f"from {terms.family} microbenchmarks"
+            )
+        chosen = adapted
     if chosen.borrowed_from:
         reasons.append(f"{chosen.key} has no measurements of its own: its figures are {chosen.borrowed_from}'s")
     reasons.extend(_coverage_gaps(chosen, terms, workload, deployment))
     return ProfileChoice(chosen, bool(reasons), tuple(reasons))
+
+
+def _on_family(profile: CalibrationProfile, family: str, catalog: Catalog | None) -> CalibrationProfile:
+    """A profile from another family, with the efficiencies microbenchmarks measured on this
+    one: its stream fraction as the achieved bandwidth, its GEMM fraction as a ceiling."""
+    from blackwell_decide.perf.ceilings import efficiency_caps
+
+    caps = efficiency_caps(family, catalog=catalog)
+    if not caps:
+        return profile
+    changes = {"eta_bw": caps.get("eta_bw", profile.eta_bw)}
+    if "eta_compute" in caps:
+        changes["eta_compute"] = min(profile.eta_compute, caps["eta_compute"])
+        changes["eta_prefill"] = min(profile.eta_prefill, caps["eta_compute"])
+    return profile.with_parameters(changes)
 
 
 def _bandwidth_distance(profile: CalibrationProfile, terms: DeploymentTerms, catalog: Catalog | None) -> float:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from blackwell_decide.perf.ceilings import efficiency_caps
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
-from blackwell_decide.perf.fit import cross_validate_tp, efficiency_caps
+from blackwell_decide.perf.fit import cross_validate_tp
 from blackwell_decide.perf.ingest import Measurement, load_dataset
 from blackwell_decide.perf.model import choose_profile
 from blackwell_decide.perf.physics import DeploymentTerms
@@ -83,7 +84,7 @@ def _in_sample(m: Measurement, profile: CalibrationProfile) -> bool:
 def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -> ValidationReport:
     """Score the registered profiles on every shipped serving data set."""
     from blackwell_decide.datasets import list_datasets
-    from blackwell_decide.perf.calibrate import shipped_microbenchmarks
+    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
 
     cache = DeploymentCache(catalog)
     chosen: dict[tuple[object, ...], CalibrationProfile] = {}
@@ -145,7 +146,8 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
     the shipped profiles) on the most common workload shape of the fitting data, and score the
     refits on every other shipped serving measurement of those engines and families."""
     from blackwell_decide.datasets import list_datasets
-    from blackwell_decide.perf.calibrate import base_profile, shipped_microbenchmarks
+    from blackwell_decide.perf.calibrate import base_profile
+    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
     from blackwell_decide.perf.fit import START, fit_profiles
 
     fitting = [m for info in list_datasets("fit") for m in load_dataset(info.id)]
