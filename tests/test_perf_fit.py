@@ -180,3 +180,32 @@ def test_a_user_profile_changes_predictions(catalog: Catalog) -> None:
     assert isinstance(custom.tpot_s, float) and isinstance(shipped.tpot_s, float)
     # 80 layers x 60 us more per step
     assert custom.tpot_s - shipped.tpot_s == pytest.approx(80 * (120e-6 - 61e-6), rel=0.05)
+
+
+def test_a_measurement_below_the_floor_fails_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Synthetic fixture: the B200 NVFP4 TP1 concurrency-4 result with TPOT set to 4.2 ms, below
+    # the ~5.4 ms floor at that batch (40.61 GB of weights + KV over 7.7 TB/s), as speculative
+    # decoding would report it.
+    from pathlib import Path
+
+    from blackwell_decide.cli import main
+    from blackwell_decide.perf import read_vllm_bench_json
+    from blackwell_decide.perf import validate as validate_module
+    from blackwell_decide.perf.evaluate import evaluate
+    from blackwell_decide.perf.validate import DatasetScore
+
+    fixture = Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_below_floor.json"
+    m = read_vllm_bench_json(fixture, model="llama-3.3-70b")
+    [point], _ = evaluate([m], lambda _m, _t: base_profile("vllm", "blackwell"))
+    assert point.floor_tpot_s is not None and point.floor_tpot_s == pytest.approx(5.40e-3, rel=0.01)
+    assert point.beats_bound and "TPOT 4.20 ms < floor" in point.beats_bound[0]
+
+    from blackwell_decide.datasets import get_dataset
+
+    failing = ValidationReport(
+        (DatasetScore(get_dataset("inferencemax-llama70b-1k1k"), 1, (), (f"{m.label}: {point.beats_bound[0]}",), ()),),
+        (),
+    )
+    assert not failing.ok and "FAIL: 1 measured point(s) beat a physical bound" in render(failing)
+    monkeypatch.setattr(validate_module, "validate", lambda **_: failing)
+    assert main(["validate"]) == 1
