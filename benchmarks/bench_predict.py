@@ -56,7 +56,9 @@ def main() -> None:
             start = time.perf_counter()
             result = subprocess.run(
                 [sys.executable, "-m", "blackwell_decide", "predict", "--from-csv", str(queries)],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             wall = time.perf_counter() - start
             walls.append(wall)
@@ -65,8 +67,10 @@ def main() -> None:
             if result.returncode:
                 print(result.stderr, file=sys.stderr)
                 return
-        print(f"best: {min(walls):.2f} s for {args.queries} queries in one process "
-              f"({min(walls) / args.queries * 1e3:.1f} ms per query, interpreter start and catalog load included)")
+        print(
+            f"best: {min(walls):.2f} s for {args.queries} queries in one process "
+            f"({min(walls) / args.queries * 1e3:.1f} ms per query, interpreter start and catalog load included)"
+        )
 
         from blackwell_decide.perf.batch import answer, read_queries
         from blackwell_decide.plugins import get_catalog

@@ -90,8 +90,9 @@ def test_check_bench_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_metadata_in_the_file_can_be_overridden() -> None:
     # the same numbers read as H100 FP8 TP2: 13.07 ms is above H100's 10.5 ms floor, so no warning
-    a = audit_bench_result(FIXTURES / "b200_nvfp4_tp1_conc4.json", model="llama-3.3-70b", gpu="h100-sxm",
-                           weights="fp8", tp=2)
+    a = audit_bench_result(
+        FIXTURES / "b200_nvfp4_tp1_conc4.json", model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=2
+    )
     assert a.deployment.accelerator.key == "h100-sxm"
     assert not any("below the physical floor" in d.message for d in a.diagnostics)
 
@@ -109,14 +110,16 @@ def test_bad_results_are_usage_errors(tmp_path: Path) -> None:
     ("args", "needle"),
     [
         (["check-bench", "nope.json", "--model", "llama-3.3-70b"], "no such file"),
-        (["check-bench", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b", "--gpu", "b2000"],
-         "Did you mean 'b200'"),
-        (["check-bench", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b", "--tp", "0"],
-         "--tp"),
+        (
+            ["check-bench", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b", "--gpu", "b2000"],
+            "Did you mean 'b200'",
+        ),
+        (["check-bench", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b", "--tp", "0"], "--tp"),
     ],
 )
 def test_check_bench_bad_input_exits_2(args: list[str], needle: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True,
-                       check=False, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
+    )
     assert r.returncode == 2
     assert needle in r.stderr and "Traceback" not in r.stderr

@@ -60,8 +60,10 @@ def test_shipped_audit_output_has_not_drifted(report: AuditReport) -> None:
             AUDIT_TEXT.write_text(text, encoding="utf-8")
             action = "it has been rewritten; review the diff and commit it"
         except OSError:
-            action = ("regenerate it with `blackwell-decide audit examples/article-claims.toml > "
-                      "examples/article-claims.audit.txt`")
+            action = (
+                "regenerate it with `blackwell-decide audit examples/article-claims.toml > "
+                "examples/article-claims.audit.txt`"
+            )
         pytest.fail(f"{AUDIT_TEXT.name} was out of date; {action}:\n{diff[:4000]}")
 
 
@@ -266,10 +268,12 @@ def test_bad_claims_file_lists_every_problem(tmp_path: Path) -> None:
 
 def test_default_tolerance_is_the_stated_precision(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
-    f.write_text('[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
-                 '[[claim]]\nid = "b"\ntext = "t"\nquantity = "kv_budget_gb"\nclaimed = 135\n'
-                 '[[claim]]\nid = "c"\ntext = "t"\nquantity = "kv_budget_gb"\nclaimed = 135\ntolerance_pct = 2\n',
-                 encoding="utf-8")
+    f.write_text(
+        '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
+        '[[claim]]\nid = "b"\ntext = "t"\nquantity = "kv_budget_gb"\nclaimed = 135\n'
+        '[[claim]]\nid = "c"\ntext = "t"\nquantity = "kv_budget_gb"\nclaimed = 135\ntolerance_pct = 2\n',
+        encoding="utf-8",
+    )
     claims = load_claims(f).claims
     assert [c.tolerance for c in claims] == pytest.approx([0.05, 0.5, 2.7])
 
@@ -281,9 +285,11 @@ def test_missing_claims_file_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_unknown_scenario_gpu_is_reported_per_claim(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
-    f.write_text('[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
-                 'scenario = { gpu = "b2000", weights = "nvfp4" }\n[defaults]\nmodel = "llama-3.3-70b"\n',
-                 encoding="utf-8")
+    f.write_text(
+        '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
+        'scenario = { gpu = "b2000", weights = "nvfp4" }\n[defaults]\nmodel = "llama-3.3-70b"\n',
+        encoding="utf-8",
+    )
     r = audit_file(f)
     assert r.results[0].verdict == "error"
     assert "Did you mean 'b200'" in r.results[0].error

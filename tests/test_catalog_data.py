@@ -19,8 +19,18 @@ from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.units import GB, TB, TERA, MiB
 
 ACCELERATOR_KEYS = [
-    "a100-sxm", "h100-sxm", "h100-pcie", "h200-sxm", "gh200", "b200", "gb200", "b300", "gb300",
-    "mi300x", "mi325x", "mi355x",
+    "a100-sxm",
+    "h100-sxm",
+    "h100-pcie",
+    "h200-sxm",
+    "gh200",
+    "b200",
+    "gb200",
+    "b300",
+    "gb300",
+    "mi300x",
+    "mi325x",
+    "mi355x",
 ]
 FORMAT_KEYS = ["bf16", "fp16", "fp8", "nvfp4", "mxfp4", "mxfp6", "int8", "int4-awq"]
 HOPPER = ["h100-sxm", "h100-pcie", "h200-sxm", "gh200"]
@@ -194,10 +204,20 @@ def test_other_native_sets(catalog: Catalog) -> None:
 @pytest.mark.parametrize(
     ("name", "key"),
     [
-        ("HGX B200", "b200"), ("DGX B200", "b200"), ("B200", "b200"), ("b200", "b200"),
-        ("h100 sxm5", "h100-sxm"), ("H100 SXM5", "h100-sxm"), ("H100", "h100-sxm"),
-        ("H200", "h200-sxm"), ("MI300X", "mi300x"), ("mi355x", "mi355x"), ("GB200 NVL72", "gb200"),
-        ("B300 SXM6 AC", "b300"), ("A100-SXM4-80GB", "a100-sxm"), ("GH200 480GB", "gh200"),
+        ("HGX B200", "b200"),
+        ("DGX B200", "b200"),
+        ("B200", "b200"),
+        ("b200", "b200"),
+        ("h100 sxm5", "h100-sxm"),
+        ("H100 SXM5", "h100-sxm"),
+        ("H100", "h100-sxm"),
+        ("H200", "h200-sxm"),
+        ("MI300X", "mi300x"),
+        ("mi355x", "mi355x"),
+        ("GB200 NVL72", "gb200"),
+        ("B300 SXM6 AC", "b300"),
+        ("A100-SXM4-80GB", "a100-sxm"),
+        ("GH200 480GB", "gh200"),
     ],
 )
 def test_aliases_resolve_case_insensitively(catalog: Catalog, name: str, key: str) -> None:
@@ -258,9 +278,12 @@ def test_article_price_snapshot(catalog: Catalog) -> None:
     assert s.unconfirmed
     assert s.source.kind is SourceKind.ARTICLE
     expected = {
-        ("h100-sxm", "on-demand"): 2.64, ("h100-sxm", "spot"): 1.66,
-        ("h200-sxm", "on-demand"): 4.62, ("h200-sxm", "spot"): 1.92,
-        ("b200", "on-demand"): 6.03, ("b200", "spot"): 2.12,
+        ("h100-sxm", "on-demand"): 2.64,
+        ("h100-sxm", "spot"): 1.66,
+        ("h200-sxm", "on-demand"): 4.62,
+        ("h200-sxm", "spot"): 1.92,
+        ("b200", "on-demand"): 6.03,
+        ("b200", "spot"): 2.12,
     }
     assert {(q.accelerator, q.tier): q.usd_per_gpu_hour for q in s.quotes} == expected
     assert "article" in s.note

@@ -99,8 +99,8 @@ def test_all_problems_of_an_accelerator_file_are_listed_with_key_paths(tmp_path:
         .replace("label_gb = 1\n", "")
         .replace('kind = "secondary"', 'kind = "blog"')
         .replace('cooling = "liquid"', 'cooling = "water"')
-        .replace("tdp_w = 600\nsource = \"sheet\"", 'tdp_w = 600\nsource = "shet"')
-        .replace('bandwidth_gb_s = 400', 'bandwidth_gbs = 400')
+        .replace('tdp_w = 600\nsource = "sheet"', 'tdp_w = 600\nsource = "shet"')
+        .replace("bandwidth_gb_s = 400", "bandwidth_gbs = 400")
     )
     with pytest.raises(CatalogFileError) as info:
         load_accelerators(write(tmp_path, text, "bad-accelerators.toml"))
@@ -133,7 +133,7 @@ def test_negative_and_zero_figures_are_rejected(tmp_path: Path) -> None:
 def test_duplicate_keys_and_alternative_tags(tmp_path: Path) -> None:
     nominal = '{ value_tb_s = 3.0, tag = "nominal", source = "sheet" }'
     doubled_tag = GOOD_ACCELERATOR.replace(nominal, nominal + ", " + nominal.replace("3.0", "3.1"))
-    entry = doubled_tag[doubled_tag.index("[[accelerator]]"):]
+    entry = doubled_tag[doubled_tag.index("[[accelerator]]") :]
     with pytest.raises(CatalogFileError) as info:
         load_accelerators(write(tmp_path, doubled_tag + "\n" + entry))
     message = str(info.value)
@@ -143,7 +143,7 @@ def test_duplicate_keys_and_alternative_tags(tmp_path: Path) -> None:
 
 
 def test_duplicate_accelerator_key(tmp_path: Path) -> None:
-    entry = GOOD_ACCELERATOR[GOOD_ACCELERATOR.index("[[accelerator]]"):]
+    entry = GOOD_ACCELERATOR[GOOD_ACCELERATOR.index("[[accelerator]]") :]
     with pytest.raises(CatalogFileError) as info:
         load_accelerators(write(tmp_path, GOOD_ACCELERATOR + "\n" + entry))
     assert "accelerator[1].key: 'x9000' is already defined at accelerator[0]" in str(info.value)

@@ -212,15 +212,18 @@ def given(value: float) -> Derived:
 
 def test_prefill_binds_when_the_ceiling_is_small() -> None:
     # 40,000 input tok/s on GPUs whose prefill ceiling is 10,000 tok/s needs 4 GPUs, not 2
-    p = size_fleet(WORKED, GpuCapacity("b200", "b200", Throughput(10000, "output"),
-                                       prefill_ceiling=given(10000.0)))
+    p = size_fleet(WORKED, GpuCapacity("b200", "b200", Throughput(10000, "output"), prefill_ceiling=given(10000.0)))
     assert p.gpus == 4 and p.binding == "prefill compute"
 
 
 def test_decode_only_throughput_adds_prefill_time() -> None:
     # 20,000/10,000 = 2 decode GPU-equivalents + 40,000/95,672 = 0.42 prefill → ceil(2.42) = 3
-    p = size_fleet(WORKED, GpuCapacity("b200", "b200", Throughput(10000, "output"), includes_prefill=False,
-                                       prefill_ceiling=given(95672.0)))
+    p = size_fleet(
+        WORKED,
+        GpuCapacity(
+            "b200", "b200", Throughput(10000, "output"), includes_prefill=False, prefill_ceiling=given(95672.0)
+        ),
+    )
     assert p.gpus == 3 and p.binding == "prefill compute"
 
 
@@ -228,8 +231,7 @@ def test_kv_check_counts_requests_in_flight() -> None:
     """Little's law: 50 req/s × 400 tokens / 50 tok/s/user = 400 requests in flight, each up to
     1,200 tokens: 480,000 KV tokens."""
     kv = given(100000.0)  # KV tokens per GPU
-    p = size_fleet(WORKED, GpuCapacity("b200", "b200", Throughput(10000, "output"), tok_s_per_user=50,
-                                       kv_tokens=kv))
+    p = size_fleet(WORKED, GpuCapacity("b200", "b200", Throughput(10000, "output"), tok_s_per_user=50, kv_tokens=kv))
     assert p.kv is not None
     assert p.kv.requests_in_flight == pytest.approx(400)
     assert p.kv.tokens_needed == pytest.approx(480000)

@@ -19,13 +19,33 @@ SPHERON = ["--provider", "spheron", "--as-of", "2026-05-22"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True,
-                          check=False, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
+    )
 
 
 def test_cost_json_per_tier_and_basis(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["cost", "--gpu", "b200", "--throughput", "10000", "--throughput-basis", "total", "--isl", "1024",
-                 "--osl", "1024", "--token-basis", "output", "--token-basis", "total", *SPHERON, "--json"])
+    code = main(
+        [
+            "cost",
+            "--gpu",
+            "b200",
+            "--throughput",
+            "10000",
+            "--throughput-basis",
+            "total",
+            "--isl",
+            "1024",
+            "--osl",
+            "1024",
+            "--token-basis",
+            "output",
+            "--token-basis",
+            "total",
+            *SPHERON,
+            "--json",
+        ]
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     costs = {(c["tier"], c["token_basis"]): c["usd_per_million_tokens"] for c in doc["costs"]}
@@ -46,10 +66,28 @@ def test_cost_text(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cost_ratio_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     """The article Part 3.1: ~2.9x on-demand; '~8x on spot' is the mixed pair H100 on-demand vs
     B200 spot (8.30x); spot vs spot is 5.22x."""
-    assert main(["cost", "--gpu", "h100-sxm", "--throughput", "1500", "--candidate-gpu", "b200",
-                 "--candidate-throughput", "10000", *SPHERON, "--json"]) == 0
-    cells = {(c["baseline_tier"], c["candidate_tier"]): c for c in
-             json.loads(capsys.readouterr().out)["ratio_matrix"]["cells"]}
+    assert (
+        main(
+            [
+                "cost",
+                "--gpu",
+                "h100-sxm",
+                "--throughput",
+                "1500",
+                "--candidate-gpu",
+                "b200",
+                "--candidate-throughput",
+                "10000",
+                *SPHERON,
+                "--json",
+            ]
+        )
+        == 0
+    )
+    cells = {
+        (c["baseline_tier"], c["candidate_tier"]): c
+        for c in json.loads(capsys.readouterr().out)["ratio_matrix"]["cells"]
+    }
     assert cells[("on-demand", "on-demand")]["ratio"] == pytest.approx(2.919, abs=0.001)
     assert cells[("spot", "spot")]["ratio"] == pytest.approx(5.220, abs=0.001)
     assert cells[("on-demand", "spot")]["ratio"] == pytest.approx(8.302, abs=0.001)
@@ -58,8 +96,11 @@ def test_cost_ratio_matrix(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cost_from_a_price_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     prices = tmp_path / "prices.toml"
-    prices.write_text('provider = "Acme"\nas_of = 2026-07-01\n[[quote]]\ngpu = "B200"\ntier = "reserved-1y"\n'
-                      "usd_per_gpu_hour = 3.60\n", encoding="utf-8")
+    prices.write_text(
+        'provider = "Acme"\nas_of = 2026-07-01\n[[quote]]\ngpu = "B200"\ntier = "reserved-1y"\n'
+        "usd_per_gpu_hour = 3.60\n",
+        encoding="utf-8",
+    )
     assert main(["cost", "--gpu", "b200", "--throughput", "10000", "--prices", str(prices), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["costs"][0]["usd_per_million_tokens"] == pytest.approx(0.1)  # 3.60 / 36e6 × 1e6
@@ -69,11 +110,41 @@ def test_fleet_worked_example_json(capsys: pytest.CaptureFixture[str]) -> None:
     """The article Part 3.3: 50 req/s × (800 in, 400 out), 14 H100 at ~1,500 TPS vs 2 B200 at
     ~10,000 TPS; 40,000 input tok/s against the B200's ~96,000 tok/s prefill ceiling (article
     conventions: 0.75 × 18 PF / (2 × 70.55e9)); peak-to-average 2 → 28 vs 4 GPU-hours."""
-    code = main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--peak-to-average", "2",
-                 "--interactivity", "50", "--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--weights", "fp8",
-                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-weights", "nvfp4",
-                 "--candidate-throughput", "10000", *SPHERON, "--conventions", "article", "--one-time-cost", "50000",
-                 "--json"])
+    code = main(
+        [
+            "fleet",
+            "--requests-per-s",
+            "50",
+            "--isl",
+            "800",
+            "--osl",
+            "400",
+            "--peak-to-average",
+            "2",
+            "--interactivity",
+            "50",
+            "--model",
+            "llama-3.3-70b",
+            "--gpu",
+            "h100-sxm",
+            "--weights",
+            "fp8",
+            "--throughput",
+            "1500",
+            "--candidate-gpu",
+            "b200",
+            "--candidate-weights",
+            "nvfp4",
+            "--candidate-throughput",
+            "10000",
+            *SPHERON,
+            "--conventions",
+            "article",
+            "--one-time-cost",
+            "50000",
+            "--json",
+        ]
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     base, cand = doc["baseline"], doc["candidate"]
@@ -96,8 +167,30 @@ def test_fleet_worked_example_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_fleet_physics_prefill_ceiling(capsys: pytest.CaptureFixture[str]) -> None:
     """With the physics (dense 9 PF FP4, 69.50e9 multiplied parameters): 0.75 × 9e15 / (2 ×
     69.50e9) = 48,560 tok/s per B200; the 40,000 input tok/s still fit in one GPU's worth."""
-    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--model", "llama-3.3-70b",
-                 "--gpu", "b200", "--weights", "nvfp4", "--throughput", "10000", *SPHERON, "--json"]) == 0
+    assert (
+        main(
+            [
+                "fleet",
+                "--requests-per-s",
+                "50",
+                "--isl",
+                "800",
+                "--osl",
+                "400",
+                "--model",
+                "llama-3.3-70b",
+                "--gpu",
+                "b200",
+                "--weights",
+                "nvfp4",
+                "--throughput",
+                "10000",
+                *SPHERON,
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     check = doc["baseline"]["prefill_check"]
     assert check["prefill_ceiling_tok_s_per_gpu"] == pytest.approx(48560, rel=1e-3)
@@ -107,20 +200,66 @@ def test_fleet_physics_prefill_ceiling(capsys: pytest.CaptureFixture[str]) -> No
 def test_fleet_power(capsys: pytest.CaptureFixture[str]) -> None:
     """Board power from the catalog (H100 SXM 700 W, B200 1,000 W; the article Part 3.2) × PUE 1.3:
     14 H100 draw 12.74 kW provisioned; 1,500 tok/s per 910 W is 1.648 M tok/s per MW."""
-    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm",
-                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000", "--pue", "1.3",
-                 *SPHERON, "--json"]) == 0
+    assert (
+        main(
+            [
+                "fleet",
+                "--requests-per-s",
+                "50",
+                "--isl",
+                "800",
+                "--osl",
+                "400",
+                "--gpu",
+                "h100-sxm",
+                "--throughput",
+                "1500",
+                "--candidate-gpu",
+                "b200",
+                "--candidate-throughput",
+                "10000",
+                "--pue",
+                "1.3",
+                *SPHERON,
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["baseline"]["power"]["provisioned_kw"] == pytest.approx(14 * 700 * 1.3 / 1e3)
     assert doc["baseline"]["power"]["output_tok_s_per_provisioned_mw"] == pytest.approx(1500 / (700 * 1.3 / 1e6))
-    ratio = (doc["candidate"]["power"]["output_tok_s_per_provisioned_mw"]
-             / doc["baseline"]["power"]["output_tok_s_per_provisioned_mw"])
+    ratio = (
+        doc["candidate"]["power"]["output_tok_s_per_provisioned_mw"]
+        / doc["baseline"]["power"]["output_tok_s_per_provisioned_mw"]
+    )
     assert ratio == pytest.approx(10000 / 1500 * 700 / 1000)
 
 
 def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm",
-                 "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000", *SPHERON]) == 0
+    assert (
+        main(
+            [
+                "fleet",
+                "--requests-per-s",
+                "50",
+                "--isl",
+                "800",
+                "--osl",
+                "400",
+                "--gpu",
+                "h100-sxm",
+                "--throughput",
+                "1500",
+                "--candidate-gpu",
+                "b200",
+                "--candidate-throughput",
+                "10000",
+                *SPHERON,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "$26,981" in out and "$8,804" in out and "not checked" in out
 
@@ -131,22 +270,61 @@ def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
         (["cost", "--gpu", "b200", "--throughput", "-5"], "must be a positive number"),
         (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "nope"], "unknown price provider 'nope'"),
         (["cost", "--gpu", "b200", "--throughput", "100", *SPHERON, "--tier", "reserved"], "unknown tier 'reserved'"),
-        (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2026-13-01"],
-         "not a date"),
-        (["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2020-01-01"],
-         "no price snapshot dated 2020-01-01"),
+        (
+            ["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2026-13-01"],
+            "not a date",
+        ),
+        (
+            ["cost", "--gpu", "b200", "--throughput", "100", "--provider", "spheron", "--as-of", "2020-01-01"],
+            "no price snapshot dated 2020-01-01",
+        ),
         (["cost", "--gpu", "b200", "--throughput", "100", "--as-of", "2026-05-22"], "--as-of needs --provider"),
-        (["cost", "--gpu", "b200", "--throughput", "100", "--throughput-basis", "total", *SPHERON],
-         "--isl and --osl"),
+        (["cost", "--gpu", "b200", "--throughput", "100", "--throughput-basis", "total", *SPHERON], "--isl and --osl"),
         (["cost", "--gpu", "b200"], "no throughput"),
         (["cost", "--throughput", "100"], "cost needs --gpu"),
-        (["fleet", "--requests-per-s", "-1", "--isl", "800", "--osl", "400", "--gpu", "b200", "--throughput", "1"],
-         "must be a positive number"),
-        (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--peak-to-average", "0.5", "--gpu",
-          "b200", "--throughput", "1", *SPHERON], "peak-to-average must be 1 or more"),
+        (
+            ["fleet", "--requests-per-s", "-1", "--isl", "800", "--osl", "400", "--gpu", "b200", "--throughput", "1"],
+            "must be a positive number",
+        ),
+        (
+            [
+                "fleet",
+                "--requests-per-s",
+                "50",
+                "--isl",
+                "800",
+                "--osl",
+                "400",
+                "--peak-to-average",
+                "0.5",
+                "--gpu",
+                "b200",
+                "--throughput",
+                "1",
+                *SPHERON,
+            ],
+            "peak-to-average must be 1 or more",
+        ),
         (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200"], "no throughput"),
-        (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200", "--throughput", "1",
-          "--pue", "0.5", *SPHERON], "--pue must be 1 or more"),
+        (
+            [
+                "fleet",
+                "--requests-per-s",
+                "50",
+                "--isl",
+                "800",
+                "--osl",
+                "400",
+                "--gpu",
+                "b200",
+                "--throughput",
+                "1",
+                "--pue",
+                "0.5",
+                *SPHERON,
+            ],
+            "--pue must be 1 or more",
+        ),
     ],
 )
 def test_bad_input_exits_2(args: list[str], needle: str) -> None:
@@ -158,8 +336,9 @@ def test_bad_input_exits_2(args: list[str], needle: str) -> None:
 
 def test_price_file_without_a_date_exits_2(tmp_path: Path) -> None:
     prices = tmp_path / "p.toml"
-    prices.write_text('provider = "Acme"\n[[quote]]\ngpu = "b200"\ntier = "on-demand"\nusd_per_gpu_hour = 4.0\n',
-                      encoding="utf-8")
+    prices.write_text(
+        'provider = "Acme"\n[[quote]]\ngpu = "b200"\ntier = "on-demand"\nusd_per_gpu_hour = 4.0\n', encoding="utf-8"
+    )
     r = run("cost", "--gpu", "b200", "--throughput", "100", "--prices", str(prices))
     assert r.returncode == 2
     assert "as_of: missing" in r.stderr and "Traceback" not in r.stderr

@@ -57,7 +57,8 @@ def test_mlperf_records_are_output_tokens_per_gpu() -> None:
     assert h100.num_gpus == 8 and h100.per_gpu_value == pytest.approx(24524.9 / 8)
     server = get_record("mlperf-v4.1-b200x1-llama2-70b-server")
     assert server.per_gpu_value / get_record("mlperf-v4.1-h100x8-llama2-70b-server").per_gpu_value == pytest.approx(
-        3.98, abs=0.005)
+        3.98, abs=0.005
+    )
 
 
 def test_measured_b200_record_at_50_tok_s_per_user() -> None:
@@ -79,8 +80,10 @@ def test_measured_tpot_records_contradict_floor_plus_two_ms() -> None:
 
 
 def test_frontier_lower_bound_when_no_curve_reaches_the_target() -> None:
-    points = [Measurement("t", i, "m", "g", "vllm", "w", "kv", 1, 1024, 1024, c, tpot_s=t, output_tok_s=c / t)
-              for i, (c, t) in enumerate(((4, 0.010), (8, 0.012)))]
+    points = [
+        Measurement("t", i, "m", "g", "vllm", "w", "kv", 1, 1024, 1024, c, tpot_s=t, output_tok_s=c / t)
+        for i, (c, t) in enumerate(((4, 0.010), (8, 0.012)))
+    ]
     exact = frontier_at(points, 90.0)  # between 100 and 83.3 tok/s/user
     assert exact is not None and not exact.lower_bound
     assert exact.output_tok_s_per_gpu == pytest.approx(400 + (100 - 90) / (100 - 1000 / 12) * (8000 / 12 - 400))
@@ -100,8 +103,20 @@ def test_unknown_record_names_the_nearest() -> None:
 
 
 def test_record_file_problems_are_catalog_errors() -> None:
-    raw = {"record": [{"id": "x", "title": "t", "scenario": "s", "metric": "throughput", "value": 1, "unit": "tok/s",
-                       "token_basis": "output", "source": {"url": "u", "kind": "measured"}}]}
+    raw = {
+        "record": [
+            {
+                "id": "x",
+                "title": "t",
+                "scenario": "s",
+                "metric": "throughput",
+                "value": 1,
+                "unit": "tok/s",
+                "token_basis": "output",
+                "source": {"url": "u", "kind": "measured"},
+            }
+        ]
+    }
     with pytest.raises(CatalogError, match=r"source\.date"):
         parse_records(raw, "test")
     raw["record"][0]["source"]["date"] = "2026-01-01"  # type: ignore[index]

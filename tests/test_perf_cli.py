@@ -30,8 +30,19 @@ def test_predict_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]
     code = main(["predict", *B200, "--isl", "922", "--osl", "922", "--concurrency", "4", "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert {"tpot_ms", "ttft_ms", "tok_s_per_user", "output_tok_s_per_gpu", "concurrency", "binding",
-            "extrapolated", "band", "ttft_band", "profile", "floor_tpot_ms"} <= set(doc)
+    assert {
+        "tpot_ms",
+        "ttft_ms",
+        "tok_s_per_user",
+        "output_tok_s_per_gpu",
+        "concurrency",
+        "binding",
+        "extrapolated",
+        "band",
+        "ttft_band",
+        "profile",
+        "floor_tpot_ms",
+    } <= set(doc)
     # sweep row 70: 13.071 ms measured at concurrency 4 (B200 NVFP4 vLLM TP1)
     assert doc["tpot_ms"] == pytest.approx(13.071, rel=0.10)
     assert doc["concurrency"] == 4 and doc["profile"] == "vllm-blackwell" and doc["extrapolated"] is False
@@ -53,8 +64,10 @@ def test_predict_interactivity_and_curve(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_predict_max_throughput_matches_the_perf_overview(capsys: pytest.CaptureFixture[str]) -> None:
     # TensorRT-LLM perf-overview: B200 TP1 FP4 at 128/2048, 9,922 output tok/s
-    assert main(["predict", *B200, "--engine", "trtllm", "--isl", "128", "--osl", "2048", "--max-throughput",
-                 "--json"]) == 0
+    assert (
+        main(["predict", *B200, "--engine", "trtllm", "--isl", "128", "--osl", "2048", "--max-throughput", "--json"])
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["output_tok_s_per_gpu"] == pytest.approx(9922, rel=0.15)
 
@@ -98,8 +111,9 @@ def test_from_csv_bad_row_names_row_and_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], row: str, expected: str
 ) -> None:
     path = tmp_path / "q.csv"
-    path.write_text(f"model,gpu,weights,kv,tp,engine,isl,osl,concurrency\n"
-                    f"llama-3.3-70b,b200,nvfp4,fp8,1,vllm,1024,1024,4\n{row}\n")
+    path.write_text(
+        f"model,gpu,weights,kv,tp,engine,isl,osl,concurrency\nllama-3.3-70b,b200,nvfp4,fp8,1,vllm,1024,1024,4\n{row}\n"
+    )
     assert main(["predict", "--from-csv", str(path)]) == 2
     assert expected in capsys.readouterr().err
 
@@ -129,15 +143,24 @@ def test_calibrate_from_a_sweep_csv_writes_a_loadable_profile(tmp_path: Path) ->
     assert profile.key == "vllm-blackwell" and profile.fitted_on is not None and profile.fitted_on.rows == 11
     assert profile.error.tpot_mape_in_sample is not None and profile.error.tpot_mape_in_sample < 0.05
     # and predict takes it back
-    result = run("predict", *B200, "--isl", "922", "--osl", "922", "--concurrency", "4", "--profile", str(out),
-                 "--json")
+    result = run(
+        "predict", *B200, "--isl", "922", "--osl", "922", "--concurrency", "4", "--profile", str(out), "--json"
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["tpot_ms"] == pytest.approx(13.071, rel=0.05)
 
 
 def test_calibrate_reads_vllm_result_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["calibrate", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b",
-                 "--no-cross-validation", "--json"])
+    code = main(
+        [
+            "calibrate",
+            str(FIXTURES / "b200_nvfp4_tp1_conc4.json"),
+            "--model",
+            "llama-3.3-70b",
+            "--no-cross-validation",
+            "--json",
+        ]
+    )
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["profiles"][0]["key"] == "vllm-blackwell"
@@ -147,8 +170,12 @@ def test_calibrate_reads_vllm_result_json(capsys: pytest.CaptureFixture[str]) ->
 def test_validate_prints_every_dataset_and_passes() -> None:
     result = run("validate", "--no-cross-validation")
     assert result.returncode == 0, result.stderr
-    for dataset in ("inferencemax-llama70b-1k1k", "trtllm-perf-overview-llama70b", "trtllm-perf-overview-more",
-                    "nim-llama70b-h100-tp2"):
+    for dataset in (
+        "inferencemax-llama70b-1k1k",
+        "trtllm-perf-overview-llama70b",
+        "trtllm-perf-overview-more",
+        "nim-llama70b-h100-tp2",
+    ):
         assert dataset in result.stdout
     assert "beats its physical bound" in result.stdout
 
@@ -161,13 +188,17 @@ def test_validate_prints_every_dataset_and_passes() -> None:
         (["predict", *B200, "--engine", "tgi", "--isl", "5", "--osl", "10", "--concurrency", "4"], "--engine"),
         (["predict", *B200, "--isl", "5", "--osl", "10"], "give one of --concurrency"),
         (["predict", *B200, "--isl", "5", "--osl", "10", "--concurrency", "4", "--max-throughput"], "not allowed"),
-        (["predict", "--gpu", "b200", "--weights", "nvfp4", "--isl", "5", "--osl", "10", "--concurrency", "4"],
-         "--model"),
+        (
+            ["predict", "--gpu", "b200", "--weights", "nvfp4", "--isl", "5", "--osl", "10", "--concurrency", "4"],
+            "--model",
+        ),
         (["predict", *B200, "--osl", "10", "--concurrency", "4"], "--isl"),
         (["predict", "--from-csv", "/nonexistent/q.csv"], "no such file"),
         (["predict", *B200, "--isl", "5", "--osl", "10", "--interactivity", "5000"], "ceiling"),
-        (["predict", *B200, "--isl", "5", "--osl", "10", "--concurrency", "4", "--profile", "/nope.json"],
-         "no such file"),
+        (
+            ["predict", *B200, "--isl", "5", "--osl", "10", "--concurrency", "4", "--profile", "/nope.json"],
+            "no such file",
+        ),
         (["calibrate"], "measurement files"),
         (["calibrate", "/nonexistent/sweep.csv"], "no such file"),
         (["calibrate", "--dataset", "nope"], "unknown dataset"),

@@ -44,8 +44,15 @@ def test_fit_recovers_the_parameters_that_generated_the_data(catalog: Catalog) -
     # Synthetic measurements from a known profile on the sweep's deployments (B200 NVFP4 and FP8,
     # TP1 and TP2, concurrency 4..128): the fit must find the generating figures again.
     truth = base_profile("vllm", "blackwell").with_parameters(
-        {**START, "eta_prefill": 0.45, "layer_overhead_s": 55e-6, "stream_overhead_s": 30e-6,
-         "low_bit_bw_factor": 0.8, "ttft_overhead_s": 0.05, "ttft_steps": 3.0}
+        {
+            **START,
+            "eta_prefill": 0.45,
+            "layer_overhead_s": 55e-6,
+            "stream_overhead_s": 30e-6,
+            "low_bit_bw_factor": 0.8,
+            "ttft_overhead_s": 0.05,
+            "ttft_steps": 3.0,
+        }
     )
     cache = DeploymentCache()
     rows: list[Measurement] = []
@@ -56,8 +63,22 @@ def test_fit_recovers_the_parameters_that_generated_the_data(catalog: Catalog) -
             conc = np.array([4.0, 8.0, 16.0, 32.0, 64.0, 128.0])
             p = predict(d, Workload(922, 922), concurrency=conc, profile=truth)
             for c, tpot, ttft in zip(conc, np.asarray(p.tpot_s), np.asarray(p.ttft_s), strict=True):
-                rows.append(Measurement("synthetic", len(rows) + 1, *key[:2], "vllm", weights, "fp8", tp, 922, 922,
-                                        int(c), tpot_s=float(tpot), ttft_s=float(ttft)))
+                rows.append(
+                    Measurement(
+                        "synthetic",
+                        len(rows) + 1,
+                        *key[:2],
+                        "vllm",
+                        weights,
+                        "fp8",
+                        tp,
+                        922,
+                        922,
+                        int(c),
+                        tpot_s=float(tpot),
+                        ttft_s=float(ttft),
+                    )
+                )
     # Free parameters restart from START whatever the starting profile says; the others (the
     # decode matmul efficiency, unidentifiable without offline runs) are taken from it.
     result = fit_profile(rows, truth, caps={"eta_bw": truth.eta_bw}, cross_validate=False, cache=cache)
@@ -72,8 +93,9 @@ def test_calibrating_the_shipped_sweep_reproduces_the_shipped_profile(catalog: C
     # vllm-hopper was fitted on the sweep's vLLM H100/H200 rows; its decode matmul efficiency
     # comes from the joint fit with TensorRT-LLM's maximum-throughput runs and is kept.
     shipped = catalog.calibration_profiles.get("vllm-hopper")
-    [result] = calibrate(load_dataset("inferencemax-llama70b-1k1k"), engine="vllm", family="hopper",
-                         cross_validate=False)
+    [result] = calibrate(
+        load_dataset("inferencemax-llama70b-1k1k"), engine="vllm", family="hopper", cross_validate=False
+    )
     refit = result.profile
     # The shipped fit was joint with TensorRT-LLM's rows, so weakly pinned microsecond figures may
     # move a little; what the profile predicts may not.

@@ -26,7 +26,12 @@ def test_the_shipped_sweep_reads_as_147_measurements() -> None:
     first = rows[0]
     # row 1: llama-3.1-70b,b200,trtllm,fp8,fp8,1,1024,1024,4,383.103,14.595
     assert (first.model, first.gpu, first.engine, first.weights, first.kv, first.tp) == (
-        "llama-3.1-70b", "b200", "trtllm", "fp8", "fp8", 1,
+        "llama-3.1-70b",
+        "b200",
+        "trtllm",
+        "fp8",
+        "fp8",
+        1,
     )
     assert first.concurrency == 4
     assert first.tpot_s == pytest.approx(14.595e-3)

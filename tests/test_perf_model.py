@@ -161,8 +161,16 @@ def test_scalar_in_floats_out_array_in_arrays_out(b200_nvfp4: Deployment) -> Non
     assert float(curve.tpot_s[1]) == pytest.approx(one.tpot_s)
     record = curve.records()[1]
     assert record["concurrency"] == 8 and record["tpot_ms"] == pytest.approx(one.tpot_s * 1e3, abs=1e-3)
-    assert set(record) >= {"tpot_ms", "ttft_ms", "tok_s_per_user", "output_tok_s_per_gpu", "binding", "extrapolated",
-                           "band", "profile"}
+    assert set(record) >= {
+        "tpot_ms",
+        "ttft_ms",
+        "tok_s_per_user",
+        "output_tok_s_per_gpu",
+        "binding",
+        "extrapolated",
+        "band",
+        "profile",
+    }
 
 
 def test_at_interactivity_is_the_best_point_above_the_target(b200_nvfp4: Deployment) -> None:

@@ -207,7 +207,7 @@ class _Table:
         """A source date: a TOML date, or ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``n.d.``."""
         value = self.data.get(key)
         if value is None:
-            self.fail(key, "missing; add date = 2025-06-24 (or \"2025-06\", or \"n.d.\" where the page shows none)")
+            self.fail(key, 'missing; add date = 2025-06-24 (or "2025-06", or "n.d." where the page shows none)')
             return None
         if isinstance(value, dt.datetime):
             self.fail(key, f"expected a date without a time, got {value!r}; write date = {value.date()}")
@@ -216,7 +216,7 @@ class _Table:
             return value.isoformat()
         if isinstance(value, str) and (value == "n.d." or _PARTIAL_DATE.match(value)):
             return value
-        self.fail(key, f"expected a date (2025-06-24, \"2025-06\", \"2025\" or \"n.d.\"), got {value!r}")
+        self.fail(key, f'expected a date (2025-06-24, "2025-06", "2025" or "n.d."), got {value!r}')
         return None
 
     def day(self, key: str, *, example: str) -> dt.date | None:
@@ -326,8 +326,20 @@ def _load(
 
 # ---------------------------------------------------------------------------- accelerators
 _ACCELERATOR_KEYS = (
-    "key", "name", "vendor", "family", "aliases", "form_factor", "cooling", "native_formats", "notes",
-    "memory", "bandwidth", "flops_dense_tflops", "power", "interconnect",
+    "key",
+    "name",
+    "vendor",
+    "family",
+    "aliases",
+    "form_factor",
+    "cooling",
+    "native_formats",
+    "notes",
+    "memory",
+    "bandwidth",
+    "flops_dense_tflops",
+    "power",
+    "interconnect",
 )
 
 
@@ -535,8 +547,18 @@ def _parse_interconnect(entry: _Table, book: _SourceBook, figures: _Figures) -> 
 
 # ---------------------------------------------------------------------------- number formats
 _FORMAT_KEYS = (
-    "key", "name", "aliases", "element_bits", "compute_format", "block_size", "scale_bits", "scale_format",
-    "zero_point_bits", "per_tensor_scale_bits", "sources", "notes",
+    "key",
+    "name",
+    "aliases",
+    "element_bits",
+    "compute_format",
+    "block_size",
+    "scale_bits",
+    "scale_format",
+    "zero_point_bits",
+    "per_tensor_scale_bits",
+    "sources",
+    "notes",
 )
 
 

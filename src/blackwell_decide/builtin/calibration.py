@@ -61,8 +61,10 @@ def builtin_profiles() -> list[CalibrationProfile]:
                     engine=engine,
                     engine_settings=settings,
                     borrowed_from=lender.key,
-                    notes=(f"no {engine} measurements are shipped: the efficiency and overhead figures are "
-                           f"{lender.key}'s, the memory and batching settings {engine}'s",),
+                    notes=(
+                        f"no {engine} measurements are shipped: the efficiency and overhead figures are "
+                        f"{lender.key}'s, the memory and batching settings {engine}'s",
+                    ),
                 )
             )
     return out

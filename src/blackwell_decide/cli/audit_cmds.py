@@ -56,8 +56,13 @@ def register(subparsers: Any) -> None:
     )
     e.add_argument("record", nargs="?", metavar="ID", help="show one record")
     e.add_argument("--triangulate", action="store_true", help="restate every ratio on the H100 baseline")
-    e.add_argument("--interactivity", type=positive_float, default=50.0, metavar="TOK_S_PER_USER",
-                   help="service level for the records read off the shipped sweep (default 50)")
+    e.add_argument(
+        "--interactivity",
+        type=positive_float,
+        default=50.0,
+        metavar="TOK_S_PER_USER",
+        help="service level for the records read off the shipped sweep (default 50)",
+    )
     e.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(e, _run_evidence)
 
@@ -66,8 +71,9 @@ def register(subparsers: Any) -> None:
 def _run_check_bench(args: argparse.Namespace) -> int:
     from blackwell_decide.evidence.bench_audit import audit_bench_result
 
-    result = audit_bench_result(args.result, model=args.model, gpu=args.gpu, weights=args.weights, kv=args.kv,
-                                tp=args.tp, engine=args.engine)
+    result = audit_bench_result(
+        args.result, model=args.model, gpu=args.gpu, weights=args.weights, kv=args.kv, tp=args.tp, engine=args.engine
+    )
     if args.json:
         print_json(result.to_dict())
     else:
@@ -87,26 +93,45 @@ def format_bench_audit(a: BenchAudit) -> str:
     ]
     per_gpu = m.output_tok_s_per_gpu
     rows = [
-        ["mean TPOT (ms)", f"{s.mean_tpot * 1e3:.2f}", f"{a.floor_tpot_s * 1e3:.2f}",
-         f"{float(e.tpot_s) * 1e3:.2f}" if e is not None else "—"],
-        ["output tok/s per GPU", f"{per_gpu:,.0f}" if per_gpu else "—",
-         f"{(m.concurrency or 1) / a.floor_tpot_s / a.deployment.tp:,.0f}",
-         f"{float(e.output_tok_s_per_gpu):,.0f}" if e is not None else "—"],
+        [
+            "mean TPOT (ms)",
+            f"{s.mean_tpot * 1e3:.2f}",
+            f"{a.floor_tpot_s * 1e3:.2f}",
+            f"{float(e.tpot_s) * 1e3:.2f}" if e is not None else "—",
+        ],
+        [
+            "output tok/s per GPU",
+            f"{per_gpu:,.0f}" if per_gpu else "—",
+            f"{(m.concurrency or 1) / a.floor_tpot_s / a.deployment.tp:,.0f}",
+            f"{float(e.output_tok_s_per_gpu):,.0f}" if e is not None else "—",
+        ],
     ]
     if s.mean_ttft is not None:
-        rows.append(["mean TTFT (ms)", f"{s.mean_ttft * 1e3:.1f}", "—",
-                     f"{float(e.ttft_s) * 1e3:.1f}" if e is not None else "—"])
+        rows.append(
+            [
+                "mean TTFT (ms)",
+                f"{s.mean_ttft * 1e3:.1f}",
+                "—",
+                f"{float(e.ttft_s) * 1e3:.1f}" if e is not None else "—",
+            ]
+        )
     lines.append(render_table(["", "measured", "floor", "expected"], rows))
     lines.append("")
-    lines.append(f"achieved fraction of the floor: {a.fraction_of_floor:.2f} (TPOT {1 / a.fraction_of_floor:.2f}× the "
-                 f"floor at this concurrency; batch-1 floor {a.batch1_floor_s * 1e3:.2f} ms)")
+    lines.append(
+        f"achieved fraction of the floor: {a.fraction_of_floor:.2f} (TPOT {1 / a.fraction_of_floor:.2f}× the "
+        f"floor at this concurrency; batch-1 floor {a.batch1_floor_s * 1e3:.2f} ms)"
+    )
     if a.fraction_of_expected is not None:
         thr = a.throughput_fraction_of_expected
-        lines.append(f"achieved fraction of the calibrated expectation: {a.fraction_of_expected:.2f} (TPOT)"
-                     + (f", {thr:.2f} (throughput)" if thr is not None else ""))
+        lines.append(
+            f"achieved fraction of the calibrated expectation: {a.fraction_of_expected:.2f} (TPOT)"
+            + (f", {thr:.2f} (throughput)" if thr is not None else "")
+        )
     if s.p99_tpot is not None:
-        lines.append(f"TPOT median / p99: {_ms(s.median_tpot)} / {_ms(s.p99_tpot)} ms; ITL median / p99: "
-                     f"{_ms(s.median_itl)} / {_ms(s.p99_itl)} ms")
+        lines.append(
+            f"TPOT median / p99: {_ms(s.median_tpot)} / {_ms(s.p99_tpot)} ms; ITL median / p99: "
+            f"{_ms(s.median_itl)} / {_ms(s.p99_itl)} ms"
+        )
     lines += ["", "diagnostics:"] + [f"  [{d.level}] {d.message}" for d in a.diagnostics]
     if a.evidence:
         lines += ["", "evidence (shipped measurements of this GPU and format):"] + [f"  {x}" for x in a.evidence]
@@ -146,9 +171,17 @@ def _run_evidence(args: argparse.Namespace) -> int:
         if args.json:
             print_json(t.to_dict())
             return 0
-        rows = [[e.label, f"{e.value:.2f}× vs {e.baseline}",
-                 f"× {e.restatement.factor:.2f}" if e.restatement else "", f"{e.restated:.2f}×",
-                 e.token_basis.value if e.token_basis else "—", e.metric] for e in t.estimates]
+        rows = [
+            [
+                e.label,
+                f"{e.value:.2f}× vs {e.baseline}",
+                f"× {e.restatement.factor:.2f}" if e.restatement else "",
+                f"{e.restated:.2f}×",
+                e.token_basis.value if e.token_basis else "—",
+                e.metric,
+            ]
+            for e in t.estimates
+        ]
         print("B200 NVFP4 over H100 FP8, Llama 70B: every path restated on the H100 baseline\n")
         print(render_table(["estimate", "as published", "restated", "vs H100", "tokens", "metric"], rows))
         restatements = {e.restatement.formula: e.restatement for e in t.estimates if e.restatement}
@@ -162,8 +195,26 @@ def _run_evidence(args: argparse.Namespace) -> int:
             print_json(record.to_dict())
             return 0
         doc = record.to_dict()
-        for key in ("id", "title", "model", "gpu", "num_gpus", "weights", "engine", "scenario", "metric", "value",
-                    "per_gpu_value", "unit", "token_basis", "isl", "osl", "tp", "concurrency", "baseline_gpu"):
+        for key in (
+            "id",
+            "title",
+            "model",
+            "gpu",
+            "num_gpus",
+            "weights",
+            "engine",
+            "scenario",
+            "metric",
+            "value",
+            "per_gpu_value",
+            "unit",
+            "token_basis",
+            "isl",
+            "osl",
+            "tp",
+            "concurrency",
+            "baseline_gpu",
+        ):
             if doc.get(key) not in (None, ""):
                 print(f"{key:>15}: {doc[key]}")
         print(f"{'source':>15}: {record.source.cite()}")
@@ -177,8 +228,18 @@ def _run_evidence(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_dict() for r in records])
         return 0
-    rows = [[r.id, r.gpu or "—", r.metric, _value(r.per_gpu_value, r.unit, r.lower_bound),
-             r.token_basis.value if r.token_basis else "—", r.source.date, r.source.kind.value] for r in records]
+    rows = [
+        [
+            r.id,
+            r.gpu or "—",
+            r.metric,
+            _value(r.per_gpu_value, r.unit, r.lower_bound),
+            r.token_basis.value if r.token_basis else "—",
+            r.source.date,
+            r.source.kind.value,
+        ]
+        for r in records
+    ]
     print(render_table(["id", "gpu", "metric", "value (per GPU)", "tokens", "date", "kind"], rows))
     print("\n`blackwell-decide evidence ID` shows a record's source and notes; --triangulate restates the ratios.")
     return 0

@@ -43,11 +43,20 @@ def register(subparsers: Any) -> None:
     c.add_argument("--engine", default="vllm", help="serving engine for a predicted throughput (vllm, trtllm, sglang)")
     c.add_argument("--isl", type=positive_int, help="input tokens per request (to predict or convert token bases)")
     c.add_argument("--osl", type=positive_int, help="output tokens per request")
-    c.add_argument("--interactivity", type=positive_float, metavar="TOK_S_PER_USER",
-                   help="service level in tokens/s per user, for a predicted throughput")
+    c.add_argument(
+        "--interactivity",
+        type=positive_float,
+        metavar="TOK_S_PER_USER",
+        help="service level in tokens/s per user, for a predicted throughput",
+    )
     _add_price_flags(c)
-    c.add_argument("--token-basis", action="append", choices=BASES, metavar="BASIS",
-                   help="output, input or total tokens (repeatable; default output)")
+    c.add_argument(
+        "--token-basis",
+        action="append",
+        choices=BASES,
+        metavar="BASIS",
+        help="output, input or total tokens (repeatable; default output)",
+    )
     c.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(c, _run_cost)
 
@@ -64,20 +73,34 @@ def register(subparsers: Any) -> None:
     f.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
     f.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
     target = f.add_mutually_exclusive_group()
-    target.add_argument("--interactivity", type=positive_float, metavar="TOK_S_PER_USER",
-                        help="service level: tokens/s per user")
+    target.add_argument(
+        "--interactivity", type=positive_float, metavar="TOK_S_PER_USER", help="service level: tokens/s per user"
+    )
     target.add_argument("--tpot-ms", type=positive_float, help="service level: time per output token in ms")
     add_deployment_flags(f, required=False)
     _add_throughput_flags(f, "")
     add_deployment_flags(f, prefix="candidate-", required=False)
     _add_throughput_flags(f, "candidate-")
     f.add_argument("--engine", default="vllm", help="serving engine for predicted throughputs")
-    f.add_argument("--pue", type=positive_float, default=1.0,
-                   help="facility power usage effectiveness, for provisioned power (default 1.0)")
-    f.add_argument("--server-overhead", type=non_negative_float, default=0.0, metavar="FRACTION",
-                   help="rest of the server's power as a fraction of GPU power (default 0)")
-    f.add_argument("--one-time-cost", type=non_negative_float, metavar="USD",
-                   help="one-time migration cost, for the payback period")
+    f.add_argument(
+        "--pue",
+        type=positive_float,
+        default=1.0,
+        help="facility power usage effectiveness, for provisioned power (default 1.0)",
+    )
+    f.add_argument(
+        "--server-overhead",
+        type=non_negative_float,
+        default=0.0,
+        metavar="FRACTION",
+        help="rest of the server's power as a fraction of GPU power (default 0)",
+    )
+    f.add_argument(
+        "--one-time-cost",
+        type=non_negative_float,
+        metavar="USD",
+        help="one-time migration cost, for the payback period",
+    )
     _add_price_flags(f)
     from blackwell_decide.cli.bounds_cmds import add_convention_flags
 
@@ -88,14 +111,28 @@ def register(subparsers: Any) -> None:
 
 def _add_throughput_flags(p: argparse.ArgumentParser, prefix: str, *, fleet: bool = True) -> None:
     dest = prefix.replace("-", "_")
-    p.add_argument(f"--{prefix}throughput", dest=f"{dest}throughput", type=positive_float, metavar="TOK_S",
-                   help="measured tokens/s per GPU at the service level (instead of a prediction)")
-    p.add_argument(f"--{prefix}throughput-basis", dest=f"{dest}throughput_basis", choices=BASES, default="output",
-                   help="which tokens that throughput counts (default output)")
+    p.add_argument(
+        f"--{prefix}throughput",
+        dest=f"{dest}throughput",
+        type=positive_float,
+        metavar="TOK_S",
+        help="measured tokens/s per GPU at the service level (instead of a prediction)",
+    )
+    p.add_argument(
+        f"--{prefix}throughput-basis",
+        dest=f"{dest}throughput_basis",
+        choices=BASES,
+        default="output",
+        help="which tokens that throughput counts (default output)",
+    )
     if not fleet:
         return
-    p.add_argument(f"--{prefix}throughput-excludes-prefill", dest=f"{dest}throughput_excludes_prefill",
-                   action="store_true", help="the throughput is decode-only: add prefill GPU time when sizing")
+    p.add_argument(
+        f"--{prefix}throughput-excludes-prefill",
+        dest=f"{dest}throughput_excludes_prefill",
+        action="store_true",
+        help="the throughput is decode-only: add prefill GPU time when sizing",
+    )
 
 
 def _add_price_flags(p: argparse.ArgumentParser) -> None:
@@ -110,8 +147,14 @@ def _add_price_flags(p: argparse.ArgumentParser) -> None:
 def _prices(args: argparse.Namespace, catalog: Catalog, accelerator: str) -> PriceChoice:
     from blackwell_decide.economics.prices import choose_prices
 
-    return choose_prices(catalog, accelerator, provider=args.provider, as_of=args.as_of,
-                         prices_file=args.prices, tiers=tuple(args.tier or ()))
+    return choose_prices(
+        catalog,
+        accelerator,
+        provider=args.provider,
+        as_of=args.as_of,
+        prices_file=args.prices,
+        tiers=tuple(args.tier or ()),
+    )
 
 
 def _deployment(args: argparse.Namespace, prefix: str) -> Deployment | None:
@@ -151,16 +194,23 @@ def _throughput(
     given = getattr(args, f"{dest}throughput")
     if given is not None:
         flag = f"--{prefix}throughput"
-        return Throughput(given, getattr(args, f"{dest}throughput_basis"), isl, osl,
-                          source=Source(flag, "n.d.", SourceKind.USER, "given on the command line"))
+        return Throughput(
+            given,
+            getattr(args, f"{dest}throughput_basis"),
+            isl,
+            osl,
+            source=Source(flag, "n.d.", SourceKind.USER, "given on the command line"),
+        )
     if deployment is None:
         raise UsageError(
             f"no throughput for the {'candidate' if prefix else 'baseline'}: pass --{prefix}throughput TOK_S, "
             f"or --{prefix}weights (with --model) to predict it"
         )
     if isl is None or osl is None or tok_s_per_user is None:
-        raise UsageError("a predicted throughput needs the workload and the service level: pass --isl, --osl and "
-                         "--interactivity (or --tpot-ms)")
+        raise UsageError(
+            "a predicted throughput needs the workload and the service level: pass --isl, --osl and "
+            "--interactivity (or --tpot-ms)"
+        )
     from blackwell_decide.perf.model import at_interactivity
     from blackwell_decide.perf.workload import Workload
 
@@ -168,9 +218,14 @@ def _throughput(
     note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
     if getattr(prediction, "extrapolated", False):
         note += ", extrapolated outside the profile's data"
-    return Throughput(float(prediction.output_tok_s_per_gpu), "output", isl, osl,
-                      source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
-                      note=note)
+    return Throughput(
+        float(prediction.output_tok_s_per_gpu),
+        "output",
+        isl,
+        osl,
+        source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
+        note=note,
+    )
 
 
 def _money(value: float) -> str:
@@ -214,8 +269,10 @@ def _run_cost(args: argparse.Namespace) -> int:
     if candidate and matrix:
         blocks.append(_cost_block(catalog, *candidate))
         rows = [[c.baseline_tier, c.candidate_tier, "yes" if c.mixed else "", f"{c.ratio:.2f}×"] for c in matrix.cells]
-        blocks.append(f"baseline ÷ candidate cost per 1M {basis.value} tokens, every tier pair:\n"
-                      + render_table(["baseline tier", "candidate tier", "mixed", "ratio"], rows))
+        blocks.append(
+            f"baseline ÷ candidate cost per 1M {basis.value} tokens, every tier pair:\n"
+            + render_table(["baseline tier", "candidate tier", "mixed", "ratio"], rows)
+        )
     blocks.append(f"formula: {table.lines[0].derivation.formula}")
     print("\n\n".join(blocks))
     return 0
@@ -224,17 +281,27 @@ def _run_cost(args: argparse.Namespace) -> int:
 def _cost_block(catalog: Catalog, table: CostTable, choice: PriceChoice) -> str:
     t = table.throughput
     name = catalog.accelerators.get(table.accelerator).name
-    return "\n".join([
-        f"cost per 1M tokens on {name}: {t.tok_s_per_gpu:,.0f} {t.basis.value} tok/s per GPU"
-        + (f" ({t.note})" if t.note else ""),
-        f"prices: {choice.describe()}",
-        "",
-        render_table(
-            ["tier", "basis", "$/GPU-h", "tok/s/GPU", "$/1M tokens"],
-            [[line.tier, line.basis.value, f"{line.usd_per_gpu_hour:.2f}", f"{line.tok_s_per_gpu:,.0f}",
-              f"{line.usd_per_million:.3g}"] for line in table.lines],
-        ),
-    ])
+    return "\n".join(
+        [
+            f"cost per 1M tokens on {name}: {t.tok_s_per_gpu:,.0f} {t.basis.value} tok/s per GPU"
+            + (f" ({t.note})" if t.note else ""),
+            f"prices: {choice.describe()}",
+            "",
+            render_table(
+                ["tier", "basis", "$/GPU-h", "tok/s/GPU", "$/1M tokens"],
+                [
+                    [
+                        line.tier,
+                        line.basis.value,
+                        f"{line.usd_per_gpu_hour:.2f}",
+                        f"{line.tok_s_per_gpu:,.0f}",
+                        f"{line.usd_per_million:.3g}",
+                    ]
+                    for line in table.lines
+                ],
+            ),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------- fleet
@@ -251,8 +318,7 @@ def _capacity_and_plan(
     if deployment is None and not gpu:
         raise UsageError(f"the {'candidate' if prefix else 'baseline'} needs --{prefix}gpu")
     accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
-    throughput = _throughput(args, prefix, deployment, isl=traffic.isl, osl=traffic.osl,
-                             tok_s_per_user=tok_s_per_user)
+    throughput = _throughput(args, prefix, deployment, isl=traffic.isl, osl=traffic.osl, tok_s_per_user=tok_s_per_user)
     prefill = kv = None
     tp = 1
     label = accelerator
@@ -285,11 +351,19 @@ def _power(args: argparse.Namespace, plan: FleetPlan, catalog: Catalog) -> dict[
         raise UsageError(f"--pue must be 1 or more (facility power over IT power), got {args.pue:g}")
     acc = catalog.accelerators.get(plan.capacity.accelerator)
     per_gpu = Throughput(plan.capacity.output_tok_s_per_gpu, "output")
-    per_mw = tokens_per_provisioned_mw(per_gpu, acc.tdp_watts, server_overhead=args.server_overhead, pue=args.pue,
-                                       watts_source=acc.source_of("tdp_watts"))
+    per_mw = tokens_per_provisioned_mw(
+        per_gpu,
+        acc.tdp_watts,
+        server_overhead=args.server_overhead,
+        pue=args.pue,
+        watts_source=acc.source_of("tdp_watts"),
+    )
     watts = provisioned_watts(acc.tdp_watts, server_overhead=args.server_overhead, pue=args.pue)
-    return {"gpu_watts": acc.tdp_watts, "provisioned_kw": plan.gpus * watts / 1e3,
-            "output_tok_s_per_provisioned_mw": per_mw.value}
+    return {
+        "gpu_watts": acc.tdp_watts,
+        "provisioned_kw": plan.gpus * watts / 1e3,
+        "output_tok_s_per_provisioned_mw": per_mw.value,
+    }
 
 
 def _per_gpu(derivation: Any, tp: int) -> Any:
@@ -314,11 +388,12 @@ def _run_fleet(args: argparse.Namespace) -> int:
         candidate, cand_prices = _capacity_and_plan(args, "candidate-", catalog, traffic, tok_s_per_user)
     comparison = FleetComparison(baseline, candidate) if candidate else None
     paybacks = {}
-    if comparison and args.one_time_cost is not None:
+    if candidate is not None and args.one_time_cost is not None:
         for m in baseline.monthly:
-            if any(c.tier == m.tier for c in candidate.monthly):  # type: ignore[union-attr]
-                paybacks[m.tier] = payback(args.one_time_cost, m.usd_per_month,
-                                           candidate.monthly_cost(m.tier).usd_per_month)  # type: ignore[union-attr]
+            if any(c.tier == m.tier for c in candidate.monthly):
+                paybacks[m.tier] = payback(
+                    args.one_time_cost, m.usd_per_month, candidate.monthly_cost(m.tier).usd_per_month
+                )
     plans = {"baseline": baseline, **({"candidate": candidate} if candidate else {})}
     power = {side: _power(args, p, catalog) for side, p in plans.items()}
     if args.json:
@@ -336,8 +411,19 @@ def _run_fleet(args: argparse.Namespace) -> int:
             doc["payback"] = {tier: p.to_dict() for tier, p in paybacks.items()}
         print_json(doc)
         return 0
-    print(_format_fleet(traffic, tok_s_per_user, baseline, candidate, comparison, paybacks, base_prices, cand_prices,
-                        list(power.values())))
+    print(
+        _format_fleet(
+            traffic,
+            tok_s_per_user,
+            baseline,
+            candidate,
+            comparison,
+            paybacks,
+            base_prices,
+            cand_prices,
+            list(power.values()),
+        )
+    )
     return 0
 
 
@@ -367,20 +453,29 @@ def _format_fleet(
 
     row("output tok/s per GPU", [f"{p.capacity.output_tok_s_per_gpu:,.0f}" for p in plans])
     row("decode GPUs", [f"{p.decode.value:.0f}" for p in plans])
-    row("prefill: share of fleet ceiling",
-        [f"{p.prefill.share_of_fleet:.0%} ({p.prefill.required_tok_s:,.0f} / {p.prefill.ceiling_tok_s_per_gpu:,.0f} "
-         "per GPU)" if p.prefill else "not checked" for p in plans])
-    row("KV: tokens needed / available",
-        [f"{p.kv.tokens_needed:,.0f} / {p.kv.tokens_available:,.0f}" if p.kv else "not checked" for p in plans])
+    row(
+        "prefill: share of fleet ceiling",
+        [
+            f"{p.prefill.share_of_fleet:.0%} ({p.prefill.required_tok_s:,.0f} / {p.prefill.ceiling_tok_s_per_gpu:,.0f} "
+            "per GPU)"
+            if p.prefill
+            else "not checked"
+            for p in plans
+        ],
+    )
+    row(
+        "KV: tokens needed / available",
+        [f"{p.kv.tokens_needed:,.0f} / {p.kv.tokens_available:,.0f}" if p.kv else "not checked" for p in plans],
+    )
     row("GPUs", [f"{p.gpus}" for p in plans])
     row("binding", [p.binding for p in plans])
     tiers = list(dict.fromkeys(m.tier for p in plans for m in p.monthly))
     for tier in tiers:
-        row(f"monthly, {tier}", [
-            next((_money(m.usd_per_month) for m in p.monthly if m.tier == tier), "—") for p in plans
-        ])
-    row("GPU-h per peak-hour of demand",
-        [f"{p.autoscaling.gpu_hours_per_peak_hour_equivalent.value:g}" for p in plans])
+        row(
+            f"monthly, {tier}",
+            [next((_money(m.usd_per_month) for m in p.monthly if m.tier == tier), "—") for p in plans],
+        )
+    row("GPU-h per peak-hour of demand", [f"{p.autoscaling.gpu_hours_per_peak_hour_equivalent.value:g}" for p in plans])
     row("GPUs at average demand", [f"{p.autoscaling.average_gpus}" for p in plans])
     row("provisioned power", [f"{x['provisioned_kw']:,.1f} kW" for x in power])
     row("output tok/s per provisioned MW", [f"{x['output_tok_s_per_provisioned_mw']:,.0f}" for x in power])
@@ -395,8 +490,9 @@ def _format_fleet(
     if comparison:
         same = comparison.to_dict()["monthly_savings_same_tier"]
         if same:
-            lines.append("monthly savings (same tier both sides): "
-                         + "; ".join(f"{t} {_money(v)}" for t, v in same.items()))
+            lines.append(
+                "monthly savings (same tier both sides): " + "; ".join(f"{t} {_money(v)}" for t, v in same.items())
+            )
         for tier, p in paybacks.items():
             months = f"{p.months:.1f} months" if p.pays_back else "never (no saving)"
             lines.append(f"payback of {_money(p.one_time_usd)} at {tier}: {months}")

@@ -43,7 +43,9 @@ def register(subparsers: Any) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--concurrency", type=positive_int, metavar="N", help="concurrent requests")
     mode.add_argument(
-        "--interactivity", type=positive_float, metavar="TOK_S",
+        "--interactivity",
+        type=positive_float,
+        metavar="TOK_S",
         help="highest throughput with at least this many tokens/s per user",
     )
     mode.add_argument("--max-throughput", action="store_true", help="the highest output tokens/s per GPU")
@@ -66,7 +68,10 @@ def register(subparsers: Any) -> None:
     c.add_argument("files", nargs="*", metavar="FILE", help="measurement files (.csv or .json)")
     c.add_argument("--dataset", action="append", default=[], metavar="ID", help="a shipped data set to fit on")
     c.add_argument(
-        "--holdout-dataset", action="append", default=[], metavar="ID",
+        "--holdout-dataset",
+        action="append",
+        default=[],
+        metavar="ID",
         help="a shipped data set to measure the error on (never fitted)",
     )
     c.add_argument("--holdout", action="append", default=[], metavar="FILE", help="a file to measure the error on")
@@ -175,8 +180,13 @@ def format_prediction(prediction: Prediction) -> str:
     headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding"]
     rows = [
         [
-            f"{r['concurrency']:g}", f"{r['tpot_ms']:.2f}", f"{r['floor_tpot_ms']:.2f}", f"{r['ttft_ms']:.0f}",
-            f"{r['tok_s_per_user']:.1f}", f"{r['output_tok_s_per_gpu']:,.0f}", r["binding"],
+            f"{r['concurrency']:g}",
+            f"{r['tpot_ms']:.2f}",
+            f"{r['floor_tpot_ms']:.2f}",
+            f"{r['ttft_ms']:.0f}",
+            f"{r['tok_s_per_user']:.1f}",
+            f"{r['output_tok_s_per_gpu']:,.0f}",
+            r["binding"],
         ]
         for r in records
     ]
@@ -236,7 +246,10 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     for dataset_id in args.holdout_dataset:
         held.extend(load_dataset(dataset_id))
     results = calibrate(
-        measurements, engine=args.engine, family=args.family, held_out=held,
+        measurements,
+        engine=args.engine,
+        family=args.family,
+        held_out=held,
         cross_validate=not args.no_cross_validation,
     )
     documents = [profile_to_dict(r.profile) for r in results]
@@ -287,8 +300,10 @@ def format_fit(result: FitResult) -> str:
         )
     rows = []
     for name, value in p.parameters().items():
-        shown = f"{value * 1e6:.1f} µs" if name.endswith("_s") and name != "ttft_overhead_s" else (
-            f"{value * 1e3:.1f} ms" if name == "ttft_overhead_s" else f"{value:.3f}"
+        shown = (
+            f"{value * 1e6:.1f} µs"
+            if name.endswith("_s") and name != "ttft_overhead_s"
+            else (f"{value * 1e3:.1f} ms" if name == "ttft_overhead_s" else f"{value:.3f}")
         )
         rows.append([name, shown, "fitted" if name in result.free else "fixed", PARAMETER_MEANINGS.get(name, "")])
     lines += ["", render_table(["parameter", "value", "", "meaning"], rows), ""]
@@ -302,8 +317,10 @@ def format_fit(result: FitResult) -> str:
         err_rows.append([split.replace("_", "-"), *cells])
     lines.append(render_table(["fit error (MAPE)", "TPOT", "TTFT", "throughput"], err_rows))
     lo, hi = p.error.band
-    lines.append(f"prediction band: {lo:+.0%} / {hi:+.0%} (TPOT, throughput); "
-                 f"{p.error.ttft_band[0]:+.0%} / {p.error.ttft_band[1]:+.0%} (TTFT)")
+    lines.append(
+        f"prediction band: {lo:+.0%} / {hi:+.0%} (TPOT, throughput); "
+        f"{p.error.ttft_band[0]:+.0%} / {p.error.ttft_band[1]:+.0%} (TTFT)"
+    )
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)} point(s): " + "; ".join(result.skipped[:5]))
     return "\n".join(lines)

@@ -214,9 +214,7 @@ class RatioMatrix:
         }
 
 
-def ratio_matrix(
-    baseline: CostTable, candidate: CostTable, basis: TokenBasis | str = TokenBasis.OUTPUT
-) -> RatioMatrix:
+def ratio_matrix(baseline: CostTable, candidate: CostTable, basis: TokenBasis | str = TokenBasis.OUTPUT) -> RatioMatrix:
     """Every (baseline tier, candidate tier) pair; pairs across tiers are marked as mixed."""
     basis = TokenBasis.parse(basis)
     a = [baseline.line(t, basis) for t in baseline.tiers]

@@ -225,8 +225,9 @@ def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQu
         capacity.throughput.on_basis(TokenBasis.OUTPUT).as_input("per-GPU throughput at the service level"),
         symbol="X_out",
     )
-    demand_input = Input("R_out", "output tokens/s at peak (requests/s × output length)", traffic.output_tok_s,
-                         "tok/s", USER_INPUT)
+    demand_input = Input(
+        "R_out", "output tokens/s at peak (requests/s × output length)", traffic.output_tok_s, "tok/s", USER_INPUT
+    )
     exact = traffic.output_tok_s / per_gpu
     decode_gpus = _whole_replicas(exact, tp)
     decode = derived(
@@ -272,8 +273,14 @@ def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQu
                 (
                     Input("R_in", "input tokens/s at peak", required, "tok/s", USER_INPUT),
                     Input("N", "GPUs in the fleet", float(gpus), "GPUs", DERIVED),
-                    Input("prefill_ceiling", "prefill ceiling per GPU", ceiling, "tok/s/GPU", DERIVED,
-                          capacity.prefill_ceiling.name),
+                    Input(
+                        "prefill_ceiling",
+                        "prefill ceiling per GPU",
+                        ceiling,
+                        "tok/s/GPU",
+                        DERIVED,
+                        capacity.prefill_ceiling.name,
+                    ),
                 ),
             ),
         )
@@ -334,8 +341,13 @@ def monthly_cost(gpus: int, quote: PriceQuote, hours: float = HOURS_PER_MONTH) -
             "USD/month",
             "monthly = N * price_per_gpu_hour * 730",
             (
-                Input("price_per_gpu_hour", f"{quote.provider} {quote.tier}", quote.usd_per_gpu_hour, "USD/GPU-h",
-                      quote.source),
+                Input(
+                    "price_per_gpu_hour",
+                    f"{quote.provider} {quote.tier}",
+                    quote.usd_per_gpu_hour,
+                    "USD/GPU-h",
+                    quote.source,
+                ),
                 Input("N", "GPUs", float(gpus), "GPUs", DERIVED),
                 Input("hours", "hours per month", hours, "h", DERIVED),
             ),

@@ -53,8 +53,9 @@ def tokens_per_provisioned_mw(
         (
             throughput.as_input(),
             Input("P_gpu", "GPU board power", gpu_watts, "W", watts_source or USER_INPUT),
-            Input("overhead", "rest of the server, as a fraction of GPU power", server_overhead, "fraction",
-                  USER_INPUT),
+            Input(
+                "overhead", "rest of the server, as a fraction of GPU power", server_overhead, "fraction", USER_INPUT
+            ),
             Input("PUE", "facility power usage effectiveness", pue, "×", USER_INPUT),
         ),
         r"\frac{X}{P_{\mathrm{GPU}}(1+o)\,\mathrm{PUE}/10^6}",
@@ -71,10 +72,10 @@ def power_efficiency_ratio(candidate: Derived, baseline: Derived) -> Derived:
         "×",
         "ratio = (X_c / P_c) / (X_b / P_b) = (X_c / X_b) * (P_b / P_c)",
         (
-            Input("tok_s_per_MW_candidate", candidate.description, candidate.value, "tok/s/MW", DERIVED,
-                  candidate.name),
-            Input("tok_s_per_MW_baseline", baseline.description, baseline.value, "tok/s/MW", DERIVED,
-                  baseline.name),
+            Input(
+                "tok_s_per_MW_candidate", candidate.description, candidate.value, "tok/s/MW", DERIVED, candidate.name
+            ),
+            Input("tok_s_per_MW_baseline", baseline.description, baseline.value, "tok/s/MW", DERIVED, baseline.name),
         ),
     )
 

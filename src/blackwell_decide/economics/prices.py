@@ -101,5 +101,9 @@ def _from_catalog(catalog: Catalog, accelerator: str, provider: str | None, as_o
     if not pricing:
         raise UsageError(f"no built-in price snapshot quotes {accelerator}: pass --prices FILE with your own prices")
     newest = max(pricing, key=lambda s: (s.as_of, not s.unconfirmed))
-    return PriceChoice(newest, accelerator, newest.quotes_for(accelerator),
-                       "newest snapshot pricing it; pick another with --provider/--as-of")
+    return PriceChoice(
+        newest,
+        accelerator,
+        newest.quotes_for(accelerator),
+        "newest snapshot pricing it; pick another with --provider/--as-of",
+    )

@@ -63,9 +63,17 @@ class LatencyStats:
 
         mean = seconds("mean_tpot_ms")
         assert mean is not None  # read_vllm_bench_json has checked it
-        return cls(mean, seconds("median_tpot_ms"), seconds("p99_tpot_ms"), seconds("mean_itl_ms"),
-                   seconds("median_itl_ms"), seconds("p99_itl_ms"), seconds("mean_ttft_ms"),
-                   seconds("median_ttft_ms"), seconds("p99_ttft_ms"))
+        return cls(
+            mean,
+            seconds("median_tpot_ms"),
+            seconds("p99_tpot_ms"),
+            seconds("mean_itl_ms"),
+            seconds("median_itl_ms"),
+            seconds("p99_itl_ms"),
+            seconds("mean_ttft_ms"),
+            seconds("median_ttft_ms"),
+            seconds("p99_ttft_ms"),
+        )
 
 
 @attrs.frozen
@@ -104,9 +112,14 @@ class BenchAudit:
         m, s = self.measurement, self.stats
         doc: dict[str, Any] = {
             "file": self.path,
-            "deployment": {"model": self.deployment.model.key, "gpu": self.deployment.accelerator.key,
-                           "weights": self.deployment.scheme.weights.key, "kv": self.deployment.scheme.kv_cache.key,
-                           "tp": self.deployment.tp, "engine": m.engine},
+            "deployment": {
+                "model": self.deployment.model.key,
+                "gpu": self.deployment.accelerator.key,
+                "weights": self.deployment.scheme.weights.key,
+                "kv": self.deployment.scheme.kv_cache.key,
+                "tp": self.deployment.tp,
+                "engine": m.engine,
+            },
             "concurrency": m.concurrency,
             "mean_isl": m.mean_isl,
             "mean_osl": m.mean_osl,
@@ -166,8 +179,9 @@ def audit_bench_result(
     measurement = read_vllm_bench_json(path, model=model, gpu=gpu, weights=weights, kv=kv, tp=tp, engine=engine)
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     stats = LatencyStats.from_result(data)
-    deployment = resolve_deployment(model=measurement.model, gpu=measurement.gpu, weights=measurement.weights,
-                                    kv=measurement.kv, tp=measurement.tp)
+    deployment = resolve_deployment(
+        model=measurement.model, gpu=measurement.gpu, weights=measurement.weights, kv=measurement.kv, tp=measurement.tp
+    )
     expected, expected_error = _expectation(deployment, measurement)
     floor_at_batch, batch1 = _floors(deployment, measurement, expected)
     audit = BenchAudit(str(path), measurement, deployment, stats, floor_at_batch, batch1, expected, expected_error, ())
@@ -214,14 +228,21 @@ def _same_hardware_evidence(deployment: Deployment) -> tuple[str, ...]:
         if r.metric != "tpot_s" or r.gpu != deployment.accelerator.key or r.weights != deployment.scheme.weights.key:
             continue
         try:
-            measured_on = resolve_deployment(model=deployment.model.key, gpu=r.gpu, weights=r.weights,
-                                             kv=deployment.scheme.kv_cache.key, tp=r.tp or 1)
+            measured_on = resolve_deployment(
+                model=deployment.model.key,
+                gpu=r.gpu,
+                weights=r.weights,
+                kv=deployment.scheme.kv_cache.key,
+                tp=r.tp or 1,
+            )
             floor = compute_bounds(measured_on).value("decode_floor_s")
         except BlackwellDecideError:
             continue
-        lines.append(f"{r.gpu} {r.weights} {r.engine} TP{r.tp} at concurrency {r.concurrency}: mean TPOT "
-                     f"{r.value * 1e3:.2f} ms = {r.value / floor:.1f}× its {floor * 1e3:.2f} ms batch-1 floor "
-                     f"({r.source.date}, {r.source.title or r.source.url})")
+        lines.append(
+            f"{r.gpu} {r.weights} {r.engine} TP{r.tp} at concurrency {r.concurrency}: mean TPOT "
+            f"{r.value * 1e3:.2f} ms = {r.value / floor:.1f}× its {floor * 1e3:.2f} ms batch-1 floor "
+            f"({r.source.date}, {r.source.title or r.source.url})"
+        )
     return tuple(lines)
 
 
@@ -231,55 +252,76 @@ def _diagnose(a: BenchAudit, evidence: tuple[str, ...]) -> list[Diagnostic]:
     floor = a.floor_tpot_s
     d = a.deployment
     if tpot < floor * (1 - BELOW_FLOOR_MARGIN):
-        out.append(Diagnostic(
-            "warning",
-            f"mean TPOT {tpot * 1e3:.2f} ms is below the physical floor of {floor * 1e3:.2f} ms for "
-            f"{d.scheme.weights.key} weights on {d.tp} × {d.accelerator.key}: each step must read the weights, so the "
-            "engine is emitting more than one token per step (speculative decoding: draft model, EAGLE, n-gram or "
-            "MTP) or the weights are smaller than declared (e.g. an FP4 checkpoint declared as FP8), or --gpu/--tp "
-            "do not match the server",
-        ))
+        out.append(
+            Diagnostic(
+                "warning",
+                f"mean TPOT {tpot * 1e3:.2f} ms is below the physical floor of {floor * 1e3:.2f} ms for "
+                f"{d.scheme.weights.key} weights on {d.tp} × "
+                f"{d.accelerator.key}: each step must read the weights, so the "
+                "engine is emitting more than one token per step (speculative decoding: draft model, EAGLE, n-gram or "
+                "MTP) or the weights are smaller than declared (e.g. an FP4 checkpoint declared as FP8), or --gpu/--tp "
+                "do not match the server",
+            )
+        )
     e = a.expected
     if e is not None:
         expected = float(e.tpot_s)
         low, high = (abs(x) for x in e.band)  # relative error below and above the prediction
         ratio = tpot / expected
-        where = f"{ratio:.2f}× the calibrated expectation of {expected * 1e3:.2f} ms (band −{low:.0%}/+{high:.0%}" + (
-            ", extrapolated" if e.extrapolated else "") + f"; profile {e.profile})"
+        where = (
+            f"{ratio:.2f}× the calibrated expectation of {expected * 1e3:.2f} ms (band −{low:.0%}/+{high:.0%}"
+            + (", extrapolated" if e.extrapolated else "")
+            + f"; profile {e.profile})"
+        )
         if tpot >= floor * (1 - BELOW_FLOOR_MARGIN):
             if ratio > max(WELL_ABOVE_FACTOR, 1 + high):
-                out.append(Diagnostic(
-                    "warning",
-                    f"mean TPOT {tpot * 1e3:.2f} ms is well above the expectation: {where}. Likely causes: the "
-                    f"precision path is wrong (the engine fell back to FP8 or BF16 kernels instead of "
-                    f"{d.scheme.weights.key}; check the quantization line of the server log), CUDA graphs were cold "
-                    "or disabled (--enforce-eager, or warm-up requests counted), or the server ran with other settings "
-                    "(max-num-seqs, chunked-prefill budget, another engine version)",
-                ))
+                out.append(
+                    Diagnostic(
+                        "warning",
+                        f"mean TPOT {tpot * 1e3:.2f} ms is well above the expectation: {where}. Likely causes: the "
+                        f"precision path is wrong (the engine fell back to FP8 or BF16 kernels instead of "
+                        f"{d.scheme.weights.key}; check the quantization "
+                        "line of the server log), CUDA graphs were cold "
+                        "or disabled (--enforce-eager, or warm-up requests "
+                        "counted), or the server ran with other settings "
+                        "(max-num-seqs, chunked-prefill budget, another engine version)",
+                    )
+                )
             elif ratio > 1 + high:
-                out.append(Diagnostic("info", f"mean TPOT {tpot * 1e3:.2f} ms is somewhat slower than expected: "
-                                              f"{where}"))
+                out.append(
+                    Diagnostic("info", f"mean TPOT {tpot * 1e3:.2f} ms is somewhat slower than expected: {where}")
+                )
             elif ratio < 1 - low:
-                out.append(Diagnostic("info", f"mean TPOT {tpot * 1e3:.2f} ms is faster than expected ({where}) yet "
-                                              "above the floor: a newer engine or kernels than the profile's data; "
-                                              "fit your own profile with `blackwell-decide calibrate`"))
+                out.append(
+                    Diagnostic(
+                        "info",
+                        f"mean TPOT {tpot * 1e3:.2f} ms is faster than expected ({where}) yet "
+                        "above the floor: a newer engine or kernels than the profile's data; "
+                        "fit your own profile with `blackwell-decide calibrate`",
+                    )
+                )
             else:
                 out.append(Diagnostic("ok", f"mean TPOT {tpot * 1e3:.2f} ms is within the calibrated band: {where}"))
     else:
         out.append(Diagnostic("info", f"no calibrated expectation: {a.expected_error}"))
     s = a.stats
     if s.p99_itl is not None and s.median_itl and s.p99_itl > ITL_TAIL_FACTOR * s.median_itl:
-        out.append(Diagnostic(
-            "info",
-            f"p99 inter-token latency {s.p99_itl * 1e3:.1f} ms is {s.p99_itl / s.median_itl:.1f}× the median "
-            f"({s.median_itl * 1e3:.1f} ms): decode steps stall behind prefill chunks or preemptions",
-        ))
+        out.append(
+            Diagnostic(
+                "info",
+                f"p99 inter-token latency {s.p99_itl * 1e3:.1f} ms is {s.p99_itl / s.median_itl:.1f}× the median "
+                f"({s.median_itl * 1e3:.1f} ms): decode steps stall behind prefill chunks or preemptions",
+            )
+        )
     if evidence:
-        out.append(Diagnostic(
-            "info",
-            f"the expectation comes from the calibrated model, not from 'floor plus a millisecond or two': measured "
-            f"low-concurrency TPOTs on this hardware run {_ratio_span(evidence)} their floor (see evidence below)",
-        ))
+        out.append(
+            Diagnostic(
+                "info",
+                f"the expectation comes from the calibrated model, not "
+                "from 'floor plus a millisecond or two': measured "
+                f"low-concurrency TPOTs on this hardware run {_ratio_span(evidence)} their floor (see evidence below)",
+            )
+        )
     return out
 
 

@@ -31,8 +31,14 @@ if TYPE_CHECKING:
 
 AGREES, DIFFERS, ERROR = "agrees", "differs", "error"
 _CLAIM_KEYS = {"id", "where", "text", "quantity", "claimed", "tolerance", "tolerance_pct", "scenario", "conventions"}
-_CONVENTION_KEYS = {"stream_embeddings", "capacity_basis", "runtime_reserve_gb", "kv_headroom_gb", "figures",
-                    "decode_intensity"}
+_CONVENTION_KEYS = {
+    "stream_embeddings",
+    "capacity_basis",
+    "runtime_reserve_gb",
+    "kv_headroom_gb",
+    "figures",
+    "decode_intensity",
+}
 
 
 @attrs.frozen
@@ -104,8 +110,9 @@ def load_claims(path: str | Path) -> ClaimFile:
             where = f"claim {cid!r}"
         unknown = set(entry) - _CLAIM_KEYS
         if unknown:
-            problems.append(f"{where}: unknown keys {', '.join(sorted(unknown))} "
-                            f"(known: {', '.join(sorted(_CLAIM_KEYS))})")
+            problems.append(
+                f"{where}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_CLAIM_KEYS))})"
+            )
         for key in ("id", "text", "quantity", "claimed"):
             if key not in entry:
                 problems.append(f"{where}.{key}: missing")
@@ -115,8 +122,9 @@ def load_claims(path: str | Path) -> ClaimFile:
             problems.append(f"{where}: id used twice")
         seen.add(cid)
         if entry["quantity"] not in QUANTITIES:
-            problems.append(f"{where}.quantity: unknown quantity {entry['quantity']!r}; known: "
-                            f"{', '.join(sorted(QUANTITIES))}")
+            problems.append(
+                f"{where}.quantity: unknown quantity {entry['quantity']!r}; known: {', '.join(sorted(QUANTITIES))}"
+            )
         conventions = entry.get("conventions", {})
         bad_conv = set(conventions) - _CONVENTION_KEYS if isinstance(conventions, Mapping) else {"(not a table)"}
         if bad_conv:
@@ -152,8 +160,19 @@ def load_claims(path: str | Path) -> ClaimFile:
         if not isinstance(scenario, Mapping):
             problems.append(f"{where}.scenario: must be a table")
             continue
-        claims.append(Claim(cid, entry.get("where", ""), entry["text"], entry["quantity"], claimed, claimed_text,
-                            tolerance, scenario, conventions))
+        claims.append(
+            Claim(
+                cid,
+                entry.get("where", ""),
+                entry["text"],
+                entry["quantity"],
+                claimed,
+                claimed_text,
+                tolerance,
+                scenario,
+                conventions,
+            )
+        )
     if problems:
         raise ScenarioError(str(path), problems)
     return ClaimFile(str(path), raw.get("title", path.stem), raw.get("source", ""), defaults, tuple(claims))
@@ -191,19 +210,21 @@ class ClaimResult:
             out["error"] = self.error
         r = self.recomputed
         if r is not None:
-            out.update({
-                "unit": r.unit,
-                "computed": r.primary.value,
-                "computed_as": r.primary.label,
-                "detail": r.primary.detail,
-                "difference": self.difference,
-                "relative_difference": self.relative,
-                "because": list(r.attributions),
-                "reproduced_by": [{"reading": x.label, "value": x.value} for x in self.reproducing],
-                "readings": [{"reading": x.label, "value": x.value, "detail": x.detail} for x in r.readings],
-                "notes": list(r.notes),
-                "formula": r.formula,
-            })
+            out.update(
+                {
+                    "unit": r.unit,
+                    "computed": r.primary.value,
+                    "computed_as": r.primary.label,
+                    "detail": r.primary.detail,
+                    "difference": self.difference,
+                    "relative_difference": self.relative,
+                    "because": list(r.attributions),
+                    "reproduced_by": [{"reading": x.label, "value": x.value} for x in self.reproducing],
+                    "readings": [{"reading": x.label, "value": x.value, "detail": x.detail} for x in r.readings],
+                    "notes": list(r.notes),
+                    "formula": r.formula,
+                }
+            )
             if r.band is not None:
                 out["band"] = list(r.band)
         return out
@@ -260,8 +281,9 @@ def audit_claim(catalog: Catalog, defaults: Mapping[str, Any], claim: Claim, cac
         agrees = _within(recomputed.primary.value, claim)
         gap = _gap(recomputed.primary.value, claim)
     # A band is judged as a whole; its members are listed, not matched one by one.
-    reproducing = () if recomputed.band is not None else tuple(
-        r for r in recomputed.readings if _within(r.value, claim))
+    reproducing = (
+        () if recomputed.band is not None else tuple(r for r in recomputed.readings if _within(r.value, claim))
+    )
     return ClaimResult(claim, AGREES if agrees else DIFFERS, recomputed, gap, reproducing)
 
 
@@ -322,8 +344,11 @@ def _fmt(value: float, unit: str) -> str:
 
 def _claimed_text(claim: Claim, unit: str) -> str:
     if isinstance(claim.claimed, tuple):
-        body = (claim.claimed_text if max(claim.claimed) < 1000
-                else f"{_plain(claim.claimed[0])}–{_plain(claim.claimed[1])}")
+        body = (
+            claim.claimed_text
+            if max(claim.claimed) < 1000
+            else f"{_plain(claim.claimed[0])}–{_plain(claim.claimed[1])}"
+        )
     else:
         body = _plain(claim.claimed) if abs(claim.claimed) >= 1000 else claim.claimed_text
     tol = f"±{_plain(claim.tolerance)}" if claim.tolerance >= 1 else f"±{claim.tolerance:.3g}"
@@ -362,8 +387,9 @@ def format_result(result: ClaimResult, *, verbose: bool = True) -> str:
         lines.append(f"  {'because' if differs else 'aside  '}   {cause}")
     if differs:
         for x in result.reproducing:
-            lines.append(f"  claim reproduced by: {x.label} = {_fmt(x.value, r.unit)}"
-                         + (f" ({x.detail})" if x.detail else ""))
+            lines.append(
+                f"  claim reproduced by: {x.label} = {_fmt(x.value, r.unit)}" + (f" ({x.detail})" if x.detail else "")
+            )
         if not result.reproducing and r.band is None:
             lines.append("  no reading tried reproduces the claimed value")
     if verbose:
@@ -384,17 +410,21 @@ def format_audit(report: AuditReport, *, verbose: bool = True) -> str:
     d = report.defaults
     if d:
         lines.append("defaults: " + ", ".join(f"{k} = {v}" for k, v in d.items()))
-    lines.append("verdicts compare each claim with the physics (device-reported memory, only the lm_head streamed, "
-                 "dense FLOP/s, computed intensity), like-for-like price tiers and each source's own token basis; "
-                 "'reproduced by' names the reading that gives the claimed number")
+    lines.append(
+        "verdicts compare each claim with the physics (device-reported memory, only the lm_head streamed, "
+        "dense FLOP/s, computed intensity), like-for-like price tiers and each source's own token basis; "
+        "'reproduced by' names the reading that gives the claimed number"
+    )
     preset = str(d.get("conventions", "physics"))
     if preset != "physics":
         from blackwell_decide.model import Conventions
 
         described = "; ".join(Conventions.article().describe())
         lines.append(f"the source's conventions ({preset}): {described}")
-    lines.append(f"summary: {report.count(AGREES)} agree, {report.count(DIFFERS)} differ"
-                 + (f", {report.count(ERROR)} could not be recomputed" if report.count(ERROR) else ""))
+    lines.append(
+        f"summary: {report.count(AGREES)} agree, {report.count(DIFFERS)} differ"
+        + (f", {report.count(ERROR)} could not be recomputed" if report.count(ERROR) else "")
+    )
     for result in report.results:
         lines += ["", format_result(result, verbose=verbose)]
     return "\n".join(lines) + "\n"

@@ -105,19 +105,20 @@ class _Extract:
 
 _BOUNDS: dict[str, _Extract] = {
     "decode_floor_ms": _Extract(lambda b: b.value("decode_floor_s") * 1e3, "ms", "decode_floor_s"),
-    "per_user_ceiling_tok_s": _Extract(lambda b: b.value("per_user_ceiling_tok_s"), "tok/s/user",
-                                       "per_user_ceiling_tok_s"),
+    "per_user_ceiling_tok_s": _Extract(
+        lambda b: b.value("per_user_ceiling_tok_s"), "tok/s/user", "per_user_ceiling_tok_s"
+    ),
     "streamed_gb": _Extract(lambda b: b.value("streamed_bytes") / GB, "GB", "streamed_bytes"),
     "resident_gb": _Extract(lambda b: b.value("resident_bytes") / GB, "GB", "resident_bytes"),
     "kv_budget_gb": _Extract(lambda b: b.value("kv_budget_bytes") / GB, "GB", "kv_budget_bytes"),
     "kv_bytes_per_token_kb": _Extract(lambda b: b.value("kv_bytes_per_token") / 1e3, "KB", "kv_bytes_per_token"),
     "kv_tokens": _Extract(lambda b: b.value("kv_tokens"), "tokens", "kv_tokens"),
-    "concurrency": _Extract(lambda b: b.value(f"concurrency_at_{b.seq_lens[0]}"), "requests",
-                            "concurrency_at_L"),
+    "concurrency": _Extract(lambda b: b.value(f"concurrency_at_{b.seq_lens[0]}"), "requests", "concurrency_at_L"),
     "ridge_flops_per_byte": _Extract(lambda b: b.value("ridge_flops_per_byte"), "FLOP/byte", "ridge_flops_per_byte"),
     "decode_intensity": _Extract(lambda b: b.value("decode_intensity"), "FLOP/byte", "decode_intensity"),
-    "decode_fraction_of_peak_pct": _Extract(lambda b: b.value("decode_fraction_of_peak") * 100, "%",
-                                            "decode_fraction_of_peak"),
+    "decode_fraction_of_peak_pct": _Extract(
+        lambda b: b.value("decode_fraction_of_peak") * 100, "%", "decode_fraction_of_peak"
+    ),
     "prefill_ceiling_tok_s": _Extract(lambda b: b.value("prefill_ceiling_tok_s"), "tok/s", "prefill_ceiling_tok_s"),
 }
 
@@ -141,9 +142,18 @@ def _bounds(ctx: Context, deployment: Deployment, conventions: Conventions) -> B
     acc = deployment.accelerator
     seq = int(ctx.get("seq_len", 8192))
     key = (
-        deployment.model.key, acc.key, acc.hbm_bandwidth, tuple(sorted(acc.dense_flops.items())), acc.memory_bytes,
-        acc.memory_label_gb, tuple((a.field, a.value, a.tag) for a in acc.alternatives), deployment.scheme.label,
-        deployment.scheme.embeddings.key, deployment.tp, conventions, seq,
+        deployment.model.key,
+        acc.key,
+        acc.hbm_bandwidth,
+        tuple(sorted(acc.dense_flops.items())),
+        acc.memory_bytes,
+        acc.memory_label_gb,
+        tuple((a.field, a.value, a.tag) for a in acc.alternatives),
+        deployment.scheme.label,
+        deployment.scheme.embeddings.key,
+        deployment.tp,
+        conventions,
+        seq,
     )
     if key not in ctx.cache:
         ctx.cache[key] = compute_bounds(deployment, conventions, seq_lens=(seq,))
@@ -183,31 +193,53 @@ def _aspects(source: Conventions, physics: Conventions, deployments: Sequence[De
     out: list[_Aspect] = []
     deps = tuple(deployments)
     if source.stream_embeddings != physics.stream_embeddings:
-        out.append(_Aspect(
-            "embedding table streamed and multiplied every decode step (a decode step only looks up one row; "
-            "only the lm_head streams)",
-            attrs.evolve(source, stream_embeddings=physics.stream_embeddings), deps))
+        out.append(
+            _Aspect(
+                "embedding table streamed and multiplied every decode step (a decode step only looks up one row; "
+                "only the lm_head streams)",
+                attrs.evolve(source, stream_embeddings=physics.stream_embeddings),
+                deps,
+            )
+        )
     if source.capacity_basis != physics.capacity_basis:
         caps = ", ".join(
             f"{d.accelerator.key} {d.accelerator.memory_label_gb:g} GB label vs "
             f"{d.accelerator.memory_bytes / GB:.2f} GB reported by the device"
             for d in dict((d.accelerator.key, d) for d in deps).values()
         )
-        out.append(_Aspect(f"capacity read from the marketing label in decimal GB ({caps})",
-                           attrs.evolve(source, capacity_basis=physics.capacity_basis), deps))
+        out.append(
+            _Aspect(
+                f"capacity read from the marketing label in decimal GB ({caps})",
+                attrs.evolve(source, capacity_basis=physics.capacity_basis),
+                deps,
+            )
+        )
     if source.decode_intensity != physics.decode_intensity:
-        out.append(_Aspect(
-            f"batch-1 decode intensity assumed {source.decode_intensity:g} FLOP/byte instead of computed "
-            "(2 FLOPs per multiplied parameter over the bytes streamed)",
-            attrs.evolve(source, decode_intensity=physics.decode_intensity), deps))
+        out.append(
+            _Aspect(
+                f"batch-1 decode intensity assumed {source.decode_intensity:g} FLOP/byte instead of computed "
+                "(2 FLOPs per multiplied parameter over the bytes streamed)",
+                attrs.evolve(source, decode_intensity=physics.decode_intensity),
+                deps,
+            )
+        )
     if source.kv_headroom_bytes != physics.kv_headroom_bytes:
-        out.append(_Aspect(f"a further {source.kv_headroom_bytes / GB:g} GB held back from the KV cache",
-                           attrs.evolve(source, kv_headroom_bytes=physics.kv_headroom_bytes), deps))
+        out.append(
+            _Aspect(
+                f"a further {source.kv_headroom_bytes / GB:g} GB held back from the KV cache",
+                attrs.evolve(source, kv_headroom_bytes=physics.kv_headroom_bytes),
+                deps,
+            )
+        )
     if source.runtime_reserve_bytes != physics.runtime_reserve_bytes:
-        out.append(_Aspect(
-            f"runtime reserve {source.runtime_reserve_bytes / GB:g} GB instead of "
-            f"{physics.runtime_reserve_bytes / GB:g} GB",
-            attrs.evolve(source, runtime_reserve_bytes=physics.runtime_reserve_bytes), deps))
+        out.append(
+            _Aspect(
+                f"runtime reserve {source.runtime_reserve_bytes / GB:g} GB instead of "
+                f"{physics.runtime_reserve_bytes / GB:g} GB",
+                attrs.evolve(source, runtime_reserve_bytes=physics.runtime_reserve_bytes),
+                deps,
+            )
+        )
     tag = source.figures
     if tag and tag != physics.figures:
         seen: set[tuple[str, str]] = set()
@@ -222,17 +254,26 @@ def _aspects(source: Conventions, physics: Conventions, deployments: Sequence[De
                     continue
                 variant = tuple(
                     attrs.evolve(x, accelerator=_without_alternative(x.accelerator, alt.field, tag))
-                    if x.accelerator.key == acc.key else attrs.evolve(x, accelerator=x.accelerator.with_figures(tag))
+                    if x.accelerator.key == acc.key
+                    else attrs.evolve(x, accelerator=x.accelerator.with_figures(tag))
                     for x in deps
                 )
                 note = f" ({alt.note})" if alt.note else ""
-                what = (f"dense {alt.field.split('.', 1)[1].upper()} FLOP/s" if alt.field.startswith("dense_flops.")
-                        else alt.field.replace("_", " "))
-                out.append(_Aspect(
-                    f"{acc.name} {what}: "
-                    f"{_fmt_figure(alt.field, alt.value)} in the source vs {_fmt_figure(alt.field, default)} in the "
-                    f"catalog{note}",
-                    attrs.evolve(source, figures=None), variant))
+                what = (
+                    f"dense {alt.field.split('.', 1)[1].upper()} FLOP/s"
+                    if alt.field.startswith("dense_flops.")
+                    else alt.field.replace("_", " ")
+                )
+                out.append(
+                    _Aspect(
+                        f"{acc.name} {what}: "
+                        f"{_fmt_figure(alt.field, alt.value)} in the source "
+                        f"vs {_fmt_figure(alt.field, default)} in the "
+                        f"catalog{note}",
+                        attrs.evolve(source, figures=None),
+                        variant,
+                    )
+                )
     return out
 
 
@@ -300,8 +341,7 @@ def _bounds_quantity(name: str) -> Calculator:
         notes = _floor_notes(ctx, deployment, name, gpus) + _intensity_notes(ctx, bounds, name)
         if gpus != 1:
             formula += f"; × {gpus:g} GPUs"
-        return Recomputed(extract.unit, Reading("physics", v_phys), readings, causes, notes,
-                          formula=formula)
+        return Recomputed(extract.unit, Reading("physics", v_phys), readings, causes, notes, formula=formula)
 
     return calculate
 
@@ -323,10 +363,13 @@ def _bounds_ratio(ctx: Context) -> Recomputed:
     a, b = extract.value(_bounds(ctx, num, phys)), extract.value(_bounds(ctx, den, phys))
     src_a = extract.value(_bounds(ctx, num, ctx.source_conventions))
     src_b = extract.value(_bounds(ctx, den, ctx.source_conventions))
-    notes = [f"physics: {_num(a)} / {_num(b)} {extract.unit}; the source's conventions: {_num(src_a)} / "
-             f"{_num(src_b)} {extract.unit}"]
-    return Recomputed("×", Reading("physics", v_phys), readings, causes, notes,
-                      formula=f"{of}(numerator) / {of}(denominator)")
+    notes = [
+        f"physics: {_num(a)} / {_num(b)} {extract.unit}; the source's conventions: {_num(src_a)} / "
+        f"{_num(src_b)} {extract.unit}"
+    ]
+    return Recomputed(
+        "×", Reading("physics", v_phys), readings, causes, notes, formula=f"{of}(numerator) / {of}(denominator)"
+    )
 
 
 QUANTITIES["bounds_ratio"] = _bounds_ratio
@@ -341,14 +384,19 @@ def _physics() -> Conventions:
 
 
 def _formula(bounds: Bounds, name: str) -> str:
-    key = name if name in bounds.derivations else next(
-        (k for k in bounds.derivations if k.startswith(name.replace("_L", "_"))), "")
+    key = (
+        name
+        if name in bounds.derivations
+        else next((k for k in bounds.derivations if k.startswith(name.replace("_L", "_"))), "")
+    )
     return bounds.derivations[key].formula if key else ""
 
 
 def _slip_readings(
-    ctx: Context, name: str, deployments: Sequence[Deployment], evaluate: Callable[[Conventions, Sequence[Deployment]],
-                                                                                   float]
+    ctx: Context,
+    name: str,
+    deployments: Sequence[Deployment],
+    evaluate: Callable[[Conventions, Sequence[Deployment]], float],
 ) -> list[Reading]:
     """Readings for slips a write-up commonly makes: counting the runtime reserve twice in a
     KV budget."""
@@ -360,8 +408,13 @@ def _slip_readings(
         value = evaluate(twice, deployments)
     except UsageError:
         return []
-    return [Reading(f"the source's conventions with the {reserve / GB:g} GB runtime reserve subtracted twice", value,
-                    "capacity − resident bytes (which already include the reserve) − the reserve again")]
+    return [
+        Reading(
+            f"the source's conventions with the {reserve / GB:g} GB runtime reserve subtracted twice",
+            value,
+            "capacity − resident bytes (which already include the reserve) − the reserve again",
+        )
+    ]
 
 
 def _intensity_notes(ctx: Context, bounds: Bounds, name: str) -> list[str]:
@@ -372,13 +425,17 @@ def _intensity_notes(ctx: Context, bounds: Bounds, name: str) -> list[str]:
     n = next(i.value for i in derivation.inputs if i.symbol == "N_compute")
     w = next(i.value for i in derivation.inputs if i.symbol == "W_stream")
     per_param = w / n
-    notes = [f"2 FLOPs per multiplied parameter × {n / 1e9:.2f}e9 parameters / {w / GB:.2f} GB streamed = "
-             f"{2 * n / w:.2f} FLOP/byte ({per_param:.3f} bytes per parameter); 1 FLOP/byte would take 2 bytes per "
-             "parameter (BF16 weights)"]
+    notes = [
+        f"2 FLOPs per multiplied parameter × {n / 1e9:.2f}e9 parameters / {w / GB:.2f} GB streamed = "
+        f"{2 * n / w:.2f} FLOP/byte ({per_param:.3f} bytes per parameter); 1 FLOP/byte would take 2 bytes per "
+        "parameter (BF16 weights)"
+    ]
     assumed = ctx.source_conventions.decode_intensity
     if assumed is not None:
-        notes.append(f"the source's {assumed:g} FLOP/byte is an assumption it carries into its fraction-of-peak "
-                     "figures, not a result of its own byte counts")
+        notes.append(
+            f"the source's {assumed:g} FLOP/byte is an assumption it carries into its fraction-of-peak "
+            "figures, not a result of its own byte counts"
+        )
     return notes
 
 
@@ -390,8 +447,10 @@ def _floor_notes(ctx: Context, deployment: Deployment, name: str, gpus: float) -
     bw = bounds.deployment.accelerator.hbm_bandwidth * deployment.tp
     implied = ctx.claimed * 1e-3 * bw
     own = bounds.value("streamed_bytes")
-    return [f"the claimed {ctx.claimed:g} ms implies {implied / GB:.2f} GB streamed at {bw / 1e12:g} TB/s; "
-            f"the source's own convention streams {own / GB:.2f} GB ({own / bw * 1e3:.2f} ms)"]
+    return [
+        f"the claimed {ctx.claimed:g} ms implies {implied / GB:.2f} GB streamed at {bw / 1e12:g} TB/s; "
+        f"the source's own convention streams {own / GB:.2f} GB ({own / bw * 1e3:.2f} ms)"
+    ]
 
 
 # ---------------------------------------------------------------------------- throughput & prices
@@ -422,14 +481,20 @@ def _throughputs(ctx: Context) -> tuple[Throughput, Throughput | None, str, list
             source_reading = attrs.evolve(used, basis=TokenBasis.parse(ctx.scenario["throughput_basis"]))
         notes = []
         if record.basis_note is not None:
-            notes.append(f"{record.id} counts {record.basis_note.basis.value} tokens: {record.basis_note.how} "
-                         f"({'; '.join(record.basis_note.sources)})")
+            notes.append(
+                f"{record.id} counts {record.basis_note.basis.value} tokens: {record.basis_note.how} "
+                f"({'; '.join(record.basis_note.sources)})"
+            )
         basis = record.token_basis.value if record.token_basis else "?"
         return used, source_reading, f"{record.id}: {used.tok_s_per_gpu:,.0f} {basis} tok/s per GPU", notes
     value = float(ctx.need("throughput"))
     basis_ = TokenBasis.parse(ctx.get("throughput_basis", "output"))
-    return (Throughput(value, basis_, ctx.get("isl"), ctx.get("osl")), None,
-            f"{value:,.0f} {basis_.value} tok/s per GPU as given", [])
+    return (
+        Throughput(value, basis_, ctx.get("isl"), ctx.get("osl")),
+        None,
+        f"{value:,.0f} {basis_.value} tok/s per GPU as given",
+        [],
+    )
 
 
 @quantity("cost_per_million")
@@ -446,17 +511,31 @@ def _cost_per_million(ctx: Context) -> Recomputed:
     causes = []
     if source_reading is not None:
         as_read = float(cost_per_million(quote.usd_per_gpu_hour, source_reading.on_basis(basis).tok_s_per_gpu))
-        readings.append(Reading(f"the source's reading: {source_reading.tok_s_per_gpu:,.0f} counted as "
-                                f"{source_reading.basis.value} tokens", as_read))
+        readings.append(
+            Reading(
+                f"the source's reading: {source_reading.tok_s_per_gpu:,.0f} counted as "
+                f"{source_reading.basis.value} tokens",
+                as_read,
+            )
+        )
         if source_reading.basis is not used.basis:
             causes.append(
                 f"token basis: the evidence counts {used.basis.value} tokens; at {used.isl:g}/{used.osl:g} "
                 f"input/output tokens per request that is {on_basis.tok_s_per_gpu:,.0f} {basis.value} tok/s, not "
-                f"{source_reading.on_basis(basis).tok_s_per_gpu:,.0f}")
-    detail = (f"${quote.usd_per_gpu_hour:.2f}/GPU-h ({quote.provider} {quote.tier}, {quote.as_of.isoformat()}) / "
-              f"({on_basis.tok_s_per_gpu:,.0f} {basis.value} tok/s × 3600) × 1e6")
-    return Recomputed("USD/1M tokens", Reading(described, value, detail), readings, causes, notes,
-                      formula="cost_per_1M = price_per_gpu_hour / (X * 3600) * 1e6")
+                f"{source_reading.on_basis(basis).tok_s_per_gpu:,.0f}"
+            )
+    detail = (
+        f"${quote.usd_per_gpu_hour:.2f}/GPU-h ({quote.provider} {quote.tier}, {quote.as_of.isoformat()}) / "
+        f"({on_basis.tok_s_per_gpu:,.0f} {basis.value} tok/s × 3600) × 1e6"
+    )
+    return Recomputed(
+        "USD/1M tokens",
+        Reading(described, value, detail),
+        readings,
+        causes,
+        notes,
+        formula="cost_per_1M = price_per_gpu_hour / (X * 3600) * 1e6",
+    )
 
 
 @quantity("cost_ratio")
@@ -473,17 +552,23 @@ def _cost_ratio(ctx: Context) -> Recomputed:
         choice = choose_prices(ctx.catalog, key, provider=sub.get("provider"), as_of=sub.get("as_of"))
         tables.append(cost_table(key, used, choice.quotes, (basis,)))
     matrix = ratio_matrix(tables[0], tables[1], basis)
-    a_tier, b_tier = ctx.get("baseline_tier", "on-demand"), ctx.get("candidate_tier", ctx.get("baseline_tier",
-                                                                                              "on-demand"))
+    a_tier, b_tier = (
+        ctx.get("baseline_tier", "on-demand"),
+        ctx.get("candidate_tier", ctx.get("baseline_tier", "on-demand")),
+    )
     main = matrix.cell(a_tier, b_tier)
     readings = [
         Reading(c.label, c.ratio, f"${c.baseline_usd_per_million:.3f} / ${c.candidate_usd_per_million:.4f} per 1M")
-        for c in matrix.cells if c is not main
+        for c in matrix.cells
+        if c is not main
     ]
-    detail = (f"${main.baseline_usd_per_million:.3f} / ${main.candidate_usd_per_million:.4f} per 1M "
-              f"{basis.value} tokens")
-    return Recomputed("×", Reading(main.label, main.ratio, detail), readings,
-                      formula="ratio = cost_per_1M(baseline, tier_a) / cost_per_1M(candidate, tier_b)")
+    detail = f"${main.baseline_usd_per_million:.3f} / ${main.candidate_usd_per_million:.4f} per 1M {basis.value} tokens"
+    return Recomputed(
+        "×",
+        Reading(main.label, main.ratio, detail),
+        readings,
+        formula="ratio = cost_per_1M(baseline, tier_a) / cost_per_1M(candidate, tier_b)",
+    )
 
 
 @quantity("throughput")
@@ -495,8 +580,10 @@ def _throughput_on_basis(ctx: Context) -> Recomputed:
     readings, causes = [], []
     if used.basis is not basis:
         readings.append(Reading(f"the figure read as {basis.value} tokens", used.tok_s_per_gpu))
-        causes.append(f"token basis: the figure counts {used.basis.value} tokens; {basis.value} tokens are "
-                      f"{used.share(basis):.0%} of them at {used.isl:g}/{used.osl:g} input/output tokens per request")
+        causes.append(
+            f"token basis: the figure counts {used.basis.value} tokens; {basis.value} tokens are "
+            f"{used.share(basis):.0%} of them at {used.isl:g}/{used.osl:g} input/output tokens per request"
+        )
     return Recomputed("tok/s/GPU", Reading(f"{basis.value} tokens", value, described), readings, causes, notes)
 
 
@@ -514,21 +601,34 @@ def _extrapolated(ctx: Context) -> Recomputed:
         via, target = via.with_figures(figures), target.with_figures(figures)
     intermediate = anchor.value / ratio.value
     if via.key == target.key:
-        return Recomputed("tok/s/GPU", Reading(f"{via.name}", intermediate, f"{anchor.value:,.0f} / {ratio.value:g}"),
-                          formula="X_via = X_anchor / ratio_vs_via")
+        return Recomputed(
+            "tok/s/GPU",
+            Reading(f"{via.name}", intermediate, f"{anchor.value:,.0f} / {ratio.value:g}"),
+            formula="X_via = X_anchor / ratio_vs_via",
+        )
     scale = via.hbm_bandwidth / target.hbm_bandwidth
     value = intermediate / scale
     readings = [Reading(f"{via.name} itself", intermediate, f"{anchor.value:,.0f} / {ratio.value:g}")]
     notes = []
     if ctx.claimed:
         needed = intermediate / ctx.claimed
-        notes.append(f"the claimed {ctx.claimed:,.0f} would need {via.name}/{target.name} = {needed:.2f}×, not the "
-                     f"bandwidth ratio {scale:.2f}×")
-    detail = (f"{anchor.value:,.0f} / {ratio.value:g} = {intermediate:,.0f} for {via.name}; "
-              f"/ ({via.hbm_bandwidth / 1e12:g} / {target.hbm_bandwidth / 1e12:g} = {scale:.2f}) = {value:,.0f} "
-              f"for {target.name}")
-    return Recomputed("tok/s/GPU", Reading("bandwidth extrapolation", value, detail), readings, (), notes,
-                      formula="X_target = X_anchor / ratio_vs_via / (BW_via / BW_target)")
+        notes.append(
+            f"the claimed {ctx.claimed:,.0f} would need {via.name}/{target.name} = {needed:.2f}×, not the "
+            f"bandwidth ratio {scale:.2f}×"
+        )
+    detail = (
+        f"{anchor.value:,.0f} / {ratio.value:g} = {intermediate:,.0f} for {via.name}; "
+        f"/ ({via.hbm_bandwidth / 1e12:g} / {target.hbm_bandwidth / 1e12:g} = {scale:.2f}) = {value:,.0f} "
+        f"for {target.name}"
+    )
+    return Recomputed(
+        "tok/s/GPU",
+        Reading("bandwidth extrapolation", value, detail),
+        readings,
+        (),
+        notes,
+        formula="X_target = X_anchor / ratio_vs_via / (BW_via / BW_target)",
+    )
 
 
 # ---------------------------------------------------------------------------- fleet
@@ -536,8 +636,12 @@ def _fleet_plan(ctx: Context) -> Any:
     from blackwell_decide.economics import GpuCapacity, Traffic, size_fleet
     from blackwell_decide.economics.prices import choose_prices
 
-    traffic = Traffic(float(ctx.need("requests_per_s")), float(ctx.need("isl")), float(ctx.need("osl")),
-                      float(ctx.get("peak_to_average", 1.0)))
+    traffic = Traffic(
+        float(ctx.need("requests_per_s")),
+        float(ctx.need("isl")),
+        float(ctx.need("osl")),
+        float(ctx.get("peak_to_average", 1.0)),
+    )
     used, source_reading, _, _ = _throughputs(ctx)
     key = ctx.catalog.accelerators.resolve(ctx.need("gpu"))
     quotes = choose_prices(ctx.catalog, key, provider=ctx.get("provider"), as_of=ctx.get("as_of")).quotes
@@ -575,11 +679,18 @@ def _fleet(what: str) -> Calculator:
         }
         readings, causes = [], []
         if source_plan is not None and source_reading is not None:
-            readings.append(Reading(f"the source's reading: {source_reading.tok_s_per_gpu:,.0f} counted as "
-                                    f"{source_reading.basis.value} tokens", value_of(source_plan)))
+            readings.append(
+                Reading(
+                    f"the source's reading: {source_reading.tok_s_per_gpu:,.0f} counted as "
+                    f"{source_reading.basis.value} tokens",
+                    value_of(source_plan),
+                )
+            )
             if source_reading.basis is not used.basis:
-                causes.append(f"token basis: the evidence counts {used.basis.value} tokens, so {per_gpu:,.0f} output "
-                              f"tok/s per GPU, not {source_plan.capacity.output_tok_s_per_gpu:,.0f}")
+                causes.append(
+                    f"token basis: the evidence counts {used.basis.value} tokens, so {per_gpu:,.0f} output "
+                    f"tok/s per GPU, not {source_plan.capacity.output_tok_s_per_gpu:,.0f}"
+                )
         unit = {"gpus": "GPUs", "monthly_usd": "USD/month", "gpu_hours_per_peak_hour": "GPU-h"}.get(what, "tok/s")
         return Recomputed(unit, Reading("fleet sizing", value_of(plan), details[what]), readings, causes)
 
@@ -593,15 +704,21 @@ for _what in ("gpus", "monthly_usd", "gpu_hours_per_peak_hour", "output_tok_s", 
 @quantity("fleet_savings_usd")
 def _fleet_savings(ctx: Context) -> Recomputed:
     base, cand = ctx.sub("baseline"), ctx.sub("candidate")
-    a_tier, b_tier = ctx.get("baseline_tier", "on-demand"), ctx.get("candidate_tier", ctx.get("baseline_tier",
-                                                                                             "on-demand"))
+    a_tier, b_tier = (
+        ctx.get("baseline_tier", "on-demand"),
+        ctx.get("candidate_tier", ctx.get("baseline_tier", "on-demand")),
+    )
     _, a_plan, _, _, _ = _fleet_plan(base)
     _, b_plan, _, _, _ = _fleet_plan(cand)
     main = a_plan.monthly_cost(a_tier).usd_per_month - b_plan.monthly_cost(b_tier).usd_per_month
     readings = [
-        Reading(f"baseline {x.tier} − candidate {y.tier}" + (" (mixed tiers)" if x.tier != y.tier else ""),
-                x.usd_per_month - y.usd_per_month)
-        for x in a_plan.monthly for y in b_plan.monthly if (x.tier, y.tier) != (a_tier, b_tier)
+        Reading(
+            f"baseline {x.tier} − candidate {y.tier}" + (" (mixed tiers)" if x.tier != y.tier else ""),
+            x.usd_per_month - y.usd_per_month,
+        )
+        for x in a_plan.monthly
+        for y in b_plan.monthly
+        if (x.tier, y.tier) != (a_tier, b_tier)
     ]
     detail = f"${a_plan.monthly_cost(a_tier).usd_per_month:,.0f} − ${b_plan.monthly_cost(b_tier).usd_per_month:,.0f}"
     return Recomputed("USD/month", Reading(f"baseline {a_tier} − candidate {b_tier}", main, detail), readings)
@@ -631,8 +748,9 @@ def _power_ratio(ctx: Context) -> Recomputed:
     ratio = float(ctx.need("throughput_ratio"))
     value = ratio * base.tdp_watts / cand.tdp_watts
     detail = f"{ratio:g} × {base.tdp_watts:g} W / {cand.tdp_watts:g} W"
-    return Recomputed("×", Reading("throughput ratio over power ratio", value, detail),
-                      formula="ratio = (X_c / X_b) * (P_b / P_c)")
+    return Recomputed(
+        "×", Reading("throughput ratio over power ratio", value, detail), formula="ratio = (X_c / X_b) * (P_b / P_c)"
+    )
 
 
 @quantity("energy_share_of_tco")
@@ -641,10 +759,13 @@ def _energy_share(ctx: Context) -> Recomputed:
 
     impact = energy_share_of_tco(float(ctx.need("efficiency_gap")), float(ctx.need("energy_share")))
     gap, share = impact.efficiency_gap, impact.energy_share
-    exact = Reading("energy per token rises by 1/(1 − gap)", impact.exact.value * 100,
-                    f"{share:.0%} × (1/(1 − {gap:.0%}) − 1) = {share:.0%} × {1 / (1 - gap) - 1:.0%}")
+    exact = Reading(
+        "energy per token rises by 1/(1 − gap)",
+        impact.exact.value * 100,
+        f"{share:.0%} × (1/(1 − {gap:.0%}) − 1) = {share:.0%} × {1 / (1 - gap) - 1:.0%}",
+    )
     linear = Reading("first-order: gap × share", impact.linear.value * 100, f"{gap:.0%} × {share:.0%}")
-    cause = (f"{gap:.0%} fewer tokens per MW means {1 / (1 - gap) - 1:.0%} more energy per token, not {gap:.0%}")
+    cause = f"{gap:.0%} fewer tokens per MW means {1 / (1 - gap) - 1:.0%} more energy per token, not {gap:.0%}"
     return Recomputed("% of TCO", exact, (linear,), (cause,), formula=impact.exact.formula)
 
 
@@ -653,12 +774,24 @@ def _triangulation(ctx: Context) -> Recomputed:
     from blackwell_decide.evidence.triangulation import article_triangulation
 
     t = article_triangulation(ctx.catalog)
-    readings = [Reading(e.label, e.restated, f"{e.value:.2f}× vs {e.baseline}"
-                        + (f" × {e.restatement.factor:.2f} ({e.restatement.formula})" if e.restatement else ""))
-                for e in t.estimates]
+    readings = [
+        Reading(
+            e.label,
+            e.restated,
+            f"{e.value:.2f}× vs {e.baseline}"
+            + (f" × {e.restatement.factor:.2f} ({e.restatement.formula})" if e.restatement else ""),
+        )
+        for e in t.estimates
+    ]
     causes = [f"verdict: sources {t.verdict}; {t.explanation()}"]
-    return Recomputed("×", Reading("median of the restated estimates", t.median), readings, causes,
-                      band=(t.low, t.high), formula="each ratio restated on H100 through HBM bandwidth where needed")
+    return Recomputed(
+        "×",
+        Reading("median of the restated estimates", t.median),
+        readings,
+        causes,
+        band=(t.low, t.high),
+        formula="each ratio restated on H100 through HBM bandwidth where needed",
+    )
 
 
 @quantity("measured_tpot_ms")
@@ -673,8 +806,9 @@ def _measured_tpot(ctx: Context) -> Recomputed:
     notes = []
     readings = []
     try:
-        deployment = _deployment(ctx, {"gpu": record.gpu, "weights": record.weights, "kv": ctx.get("kv"),
-                                       "tp": record.tp or 1})
+        deployment = _deployment(
+            ctx, {"gpu": record.gpu, "weights": record.weights, "kv": ctx.get("kv"), "tp": record.tp or 1}
+        )
         bounds = _bounds(ctx, deployment, _physics())
         floor_ms = bounds.value("decode_floor_s") * 1e3
         batch = record.concurrency or 1
@@ -683,18 +817,29 @@ def _measured_tpot(ctx: Context) -> Recomputed:
         bw = bounds.deployment.accelerator.hbm_bandwidth * deployment.tp
         floor_at_batch = (bounds.value("streamed_bytes") + kv_step) / bw * 1e3
         readings.append(Reading("batch-1 floor (physics)", floor_ms))
-        readings.append(Reading(f"floor at concurrency {batch} (weights + {kv_step / GB:.2f} GB of KV per step)",
-                                floor_at_batch))
-        notes.append(f"measured {measured:.2f} ms is {measured / floor_at_batch:.1f}× the floor at that concurrency: a "
-                     "fixed per-step cost the bandwidth floor does not contain")
+        readings.append(
+            Reading(f"floor at concurrency {batch} (weights + {kv_step / GB:.2f} GB of KV per step)", floor_at_batch)
+        )
+        notes.append(
+            f"measured {measured:.2f} ms is {measured / floor_at_batch:.1f}× the floor at that concurrency: a "
+            "fixed per-step cost the bandwidth floor does not contain"
+        )
     except UsageError as exc:
         notes.append(f"floor not computed: {exc}")
     from blackwell_decide.evidence.records import measured_records
 
     for other in measured_records():
-        if (other.metric == "tpot_s" and other.id != record.id and other.gpu == record.gpu
-                and other.weights == record.weights and other.concurrency == record.concurrency):
-            readings.append(Reading(f"measured with {other.engine} TP{other.tp} at concurrency {other.concurrency}",
-                                    other.value * 1e3))
+        if (
+            other.metric == "tpot_s"
+            and other.id != record.id
+            and other.gpu == record.gpu
+            and other.weights == record.weights
+            and other.concurrency == record.concurrency
+        ):
+            readings.append(
+                Reading(
+                    f"measured with {other.engine} TP{other.tp} at concurrency {other.concurrency}", other.value * 1e3
+                )
+            )
     detail = f"{record.title} ({record.source.date})"
     return Recomputed("ms", Reading("measured", measured, detail), readings, (), notes)

@@ -103,8 +103,12 @@ class EvidenceRecord:
             "unit": self.unit,
             "token_basis": self.token_basis.value if self.token_basis else None,
             "token_basis_evidence": list(self.basis_note.sources) if self.basis_note else [],
-            "source": {"url": self.source.url, "date": self.source.date, "kind": self.source.kind.value,
-                       "title": self.source.title},
+            "source": {
+                "url": self.source.url,
+                "date": self.source.date,
+                "kind": self.source.kind.value,
+                "title": self.source.title,
+            },
             "notes": list(self.notes),
         }
         for key in ("isl", "osl", "tok_s_per_user", "concurrency", "tp", "baseline_gpu", "baseline_weights"):
@@ -319,15 +323,15 @@ def get_record(record_id: str, records: Iterable[EvidenceRecord] | None = None) 
         raise UnknownKeyError("evidence record", record_id, pool) from None
 
 
-def sweep_points(gpu: str | None = None, engine: str | None = None, weights: str | None = None) -> tuple[
-    Measurement, ...
-]:
+def sweep_points(
+    gpu: str | None = None, engine: str | None = None, weights: str | None = None
+) -> tuple[Measurement, ...]:
     """Shipped sweep points, optionally filtered."""
     _, points, _ = _sweep_source()
     return tuple(
         p
         for p in points
-        if (gpu is None or p.gpu == gpu) and (engine is None or p.engine == engine)
+        if (gpu is None or p.gpu == gpu)
+        and (engine is None or p.engine == engine)
         and (weights is None or p.weights == weights)
     )
-

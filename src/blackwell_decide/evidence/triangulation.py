@@ -60,10 +60,20 @@ def bandwidth_restatement(from_acc: Accelerator, to_acc: Accelerator) -> Restate
         factor=factor,
         formula=f"ratio_vs_{to_acc.key} = ratio_vs_{from_acc.key} * BW_{from_acc.key} / BW_{to_acc.key}",
         inputs=(
-            Input(f"BW_{from_acc.key}", f"{from_acc.name} HBM bandwidth", from_acc.hbm_bandwidth, "B/s",
-                  from_acc.source_of("hbm_bandwidth")),
-            Input(f"BW_{to_acc.key}", f"{to_acc.name} HBM bandwidth", to_acc.hbm_bandwidth, "B/s",
-                  to_acc.source_of("hbm_bandwidth")),
+            Input(
+                f"BW_{from_acc.key}",
+                f"{from_acc.name} HBM bandwidth",
+                from_acc.hbm_bandwidth,
+                "B/s",
+                from_acc.source_of("hbm_bandwidth"),
+            ),
+            Input(
+                f"BW_{to_acc.key}",
+                f"{to_acc.name} HBM bandwidth",
+                to_acc.hbm_bandwidth,
+                "B/s",
+                to_acc.source_of("hbm_bandwidth"),
+            ),
         ),
         caveat=f"assumes {from_acc.name} and {to_acc.name} throughput differ by bandwidth alone; at an "
         f"interactivity target the one with less memory also runs smaller batches, so the true gap is wider",
@@ -168,8 +178,18 @@ def triangulate(
     else:
         verdict = "disagree"
     outliers = tuple(label for label, d in deviations.items() if d > rough_within)
-    return Triangulation(candidate, baseline, tuple(estimates), median, min(values), max(values), verdict,
-                         outliers, agree_within, rough_within)
+    return Triangulation(
+        candidate,
+        baseline,
+        tuple(estimates),
+        median,
+        min(values),
+        max(values),
+        verdict,
+        outliers,
+        agree_within,
+        rough_within,
+    )
 
 
 # ---------------------------------------------------------------------------- the article's case
@@ -197,12 +217,16 @@ def b200_vs_h100_estimates(
     to_h100 = bandwidth_restatement(h200, h100)
     out: list[RatioEstimate] = []
 
-    for label, conv in (("first principles, decode floor", conventions or Conventions()),
-                        ("first principles, decode floor (article conventions)", Conventions.article())):
-        a = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", catalog=catalog),
-                           conv)
-        b = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", catalog=catalog),
-                           conv)
+    for label, conv in (
+        ("first principles, decode floor", conventions or Conventions()),
+        ("first principles, decode floor (article conventions)", Conventions.article()),
+    ):
+        a = compute_bounds(
+            resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", catalog=catalog), conv
+        )
+        b = compute_bounds(
+            resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", catalog=catalog), conv
+        )
         s = speedup(a, b)
         out.append(
             RatioEstimate(
@@ -230,8 +254,10 @@ def b200_vs_h100_estimates(
                 sources=(b200.source, h100_rec.source),
                 evidence_ids=(b200.id, h100_rec.id),
                 token_basis=TokenBasis.OUTPUT,
-                notes=(f"{b200.per_gpu_value:,.0f} / ({h100_rec.value:,.0f} / {h100_rec.num_gpus})",
-                       "Llama 2 70B: same layer shapes as Llama 3.3 70B, smaller vocabulary"),
+                notes=(
+                    f"{b200.per_gpu_value:,.0f} / ({h100_rec.value:,.0f} / {h100_rec.num_gpus})",
+                    "Llama 2 70B: same layer shapes as Llama 3.3 70B, smaller vocabulary",
+                ),
             )
         )
 
@@ -248,8 +274,10 @@ def b200_vs_h100_estimates(
                 evidence_ids=(b200_sweep.id, h200_sweep.id),
                 token_basis=TokenBasis.OUTPUT,
                 restatement=to_h100,
-                notes=(f"{b200_sweep.value:,.0f} / {h200_sweep.value:,.0f} output tok/s per GPU "
-                       f"({b200_sweep.notes[0]}; {h200_sweep.notes[0]})",),
+                notes=(
+                    f"{b200_sweep.value:,.0f} / {h200_sweep.value:,.0f} output tok/s per GPU "
+                    f"({b200_sweep.notes[0]}; {h200_sweep.notes[0]})",
+                ),
             )
         )
 

@@ -133,8 +133,12 @@ def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: 
             fixed = [q for q in members if q.concurrency is not None]
             if fixed:
                 curve = predict(
-                    deployment, workload, engine=engine, concurrency=np.array([q.concurrency for q in fixed]),
-                    terms=terms, catalog=catalog,
+                    deployment,
+                    workload,
+                    engine=engine,
+                    concurrency=np.array([q.concurrency for q in fixed]),
+                    terms=terms,
+                    catalog=catalog,
                 )
                 for i, q in enumerate(fixed):
                     answers[q.row] = _point(curve, i)

@@ -21,6 +21,7 @@ from blackwell_decide.perf.profile import CalibrationProfile, check_engine
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
+
 def base_profile(engine: str, family: str, catalog: Catalog | None = None) -> CalibrationProfile:
     """The registered profile for (engine, family), or a copy of the engine's profile on another
     family re-keyed for this one (engine settings are per engine)."""

@@ -172,9 +172,7 @@ def _evaluate_group(
         result = simulate(terms, profile, workload, grid, online=False)
         best = float(np.max(result.output_tok_s_per_gpu))
         for m in members:
-            out.append(
-                PointResult(m, profile.key, None, None, best, None, cache.ceiling(m))
-            )
+            out.append(PointResult(m, profile.key, None, None, best, None, cache.ceiling(m)))
         return out
     concurrency = np.array([float(m.concurrency or 1) for m in members])
     result = simulate(terms, profile, workload, concurrency)

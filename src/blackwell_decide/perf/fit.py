@@ -69,6 +69,7 @@ MIN_TTFT_BAND = 0.20
 #: gradient and can come back.
 LOGIT_LIMIT = 8.0
 
+
 def least_squares(
     residuals: Callable[[FloatArray], FloatArray],
     start: FloatArray,
@@ -372,6 +373,7 @@ def error_record(
 ) -> ErrorRecord:
     """MAPEs in-sample, held out and cross-validated; the bands come from the worst
     out-of-sample figure, or from the in-sample one when there is none."""
+
     def value(points: Sequence[PointResult], metric: str) -> float | None:
         result, _ = mape(points, metric)
         return None if result is None else round(result, 4)

@@ -24,7 +24,17 @@ from blackwell_decide.perf.workload import Workload
 from blackwell_decide.units import MS
 
 SWEEP_COLUMNS: tuple[str, ...] = (
-    "model", "gpu", "engine", "weights", "kv", "tp", "isl", "osl", "concurrency", "ttft_ms", "tpot_ms",
+    "model",
+    "gpu",
+    "engine",
+    "weights",
+    "kv",
+    "tp",
+    "isl",
+    "osl",
+    "concurrency",
+    "ttft_ms",
+    "tpot_ms",
 )
 
 
@@ -223,8 +233,18 @@ def read_published_csv(
     quoted in the notes is used, ``tokens_per_s_total`` is output tokens/s over ``num_gpus``.
     Rows with other metrics (bandwidth, GEMM, accuracy) are skipped."""
     records, columns = _open_csv(path)
-    needed = ("id", "gpu", "num_gpus", "precision_weights", "engine", "isl", "osl", "concurrency_or_scenario",
-              "metric", "value")
+    needed = (
+        "id",
+        "gpu",
+        "num_gpus",
+        "precision_weights",
+        "engine",
+        "isl",
+        "osl",
+        "concurrency_or_scenario",
+        "metric",
+        "value",
+    )
     missing = [c for c in needed if c not in columns]
     if missing:
         raise UsageError(f"{path}: missing column(s) {', '.join(missing)} of the published-figures layout")
@@ -333,8 +353,12 @@ def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
                 kind="bandwidth" if metric == "hbm_bandwidth_measured" else "gemm",
                 value=value,
                 compute_format=(record.get("precision_weights") or "").strip().lower(),
-                source=Source(url=record["source_url"].strip(), date=record["source_date"].strip() or "n.d.",
-                              kind="measured", title=(record.get("benchmark") or "").strip()),
+                source=Source(
+                    url=record["source_url"].strip(),
+                    date=record["source_date"].strip() or "n.d.",
+                    kind="measured",
+                    title=(record.get("benchmark") or "").strip(),
+                ),
             )
         )
     return tuple(out)

@@ -218,8 +218,19 @@ def _same_architecture(arch: ModelArch, fitted_key: str) -> bool:
     if fitted_key not in registry:
         return False
     other = registry.get(fitted_key)
-    shape = ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "intermediate_size",
-             "vocab_size", "moe", "mla", "sliding_window", "sliding_window_layers")
+    shape = (
+        "num_layers",
+        "hidden_size",
+        "num_attention_heads",
+        "num_kv_heads",
+        "head_dim",
+        "intermediate_size",
+        "vocab_size",
+        "moe",
+        "mla",
+        "sliding_window",
+        "sliding_window_layers",
+    )
     return all(getattr(arch, f) == getattr(other, f) for f in shape)
 
 
@@ -413,9 +424,7 @@ def frontier(
     """The throughput-against-interactivity frontier: the Pareto-optimal points (no other point
     has both more tokens/s per user and more output tokens/s per GPU) over a concurrency grid
     from 1 to the KV capacity."""
-    terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, online=online
-    )
+    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, online=online)
     throughput = result.output_tok_s_per_gpu
     # Walking from low to high concurrency interactivity falls; keep points that raise throughput.
     best = np.maximum.accumulate(throughput)

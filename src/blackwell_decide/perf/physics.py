@@ -211,8 +211,8 @@ def _decode_step(
     weight_time = terms.streamed_weight_bytes(batch) / (profile.eta_bw * bw_factor * terms.bandwidth)
     kv_time = batch * context * terms.kv_bytes_per_token(context) / (profile.eta_bw * terms.bandwidth)
     matmul_time = batch * terms.linear_flops_per_token / (profile.eta_compute * terms.peak_flops)
-    attention_time = batch * terms.attention_flops_per_token(context) / (
-        profile.eta_compute * terms.attention_peak_flops
+    attention_time = (
+        batch * terms.attention_flops_per_token(context) / (profile.eta_compute * terms.attention_peak_flops)
     )
     per_layer = profile.layer_overhead_s + (profile.low_bit_layer_overhead_s if terms.low_bit else 0.0)
     overhead = (
@@ -297,8 +297,11 @@ def simulate(
     # Queueing behind other prompts: M/D/1 wait at prefill utilisation `share`, plus the requests
     # that arrive in a wave (benchmarks start every client at once) queueing behind each other.
     queue = share / (2.0 * (1.0 - share)) * own_prefill
-    wave = profile.burst_share * np.maximum(running - 1.0, 0.0) / 2.0 * (
-        own_prefill + workload.isl / settings.chunk_tokens * decode
+    wave = (
+        profile.burst_share
+        * np.maximum(running - 1.0, 0.0)
+        / 2.0
+        * (own_prefill + workload.isl / settings.chunk_tokens * decode)
     )
     ttft = profile.ttft_overhead_s + prefill_latency + first_token_steps + queue + wave
     # Clients beyond the KV capacity wait for a slot: a full request service time per round.

@@ -164,8 +164,9 @@ class CalibrationProfile:
     low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
     ttft_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
     ttft_steps: float = attrs.field(default=1.0, validator=_non_negative)
-    burst_share: float = attrs.field(default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0),
-                                                                                   attrs.validators.le(1.0)))
+    burst_share: float = attrs.field(
+        default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
+    )
     fitted_on: FitRecord | None = None
     error: ErrorRecord = attrs.field(factory=ErrorRecord)
     borrowed_from: str | None = None
@@ -205,8 +206,9 @@ def engine_settings_from_dict(raw: Mapping[str, Any]) -> EngineSettings:
     )
 
 
-def profile_from_dict(raw: Mapping[str, Any], *, engines: Mapping[str, EngineSettings] | None = None,
-                      origin: str = "profile") -> CalibrationProfile:
+def profile_from_dict(
+    raw: Mapping[str, Any], *, engines: Mapping[str, EngineSettings] | None = None, origin: str = "profile"
+) -> CalibrationProfile:
     """A profile from its JSON form. ``engine_settings`` may be omitted when ``engines`` gives
     the settings of the profile's engine. Raises CatalogError naming ``origin`` on bad input."""
     try:

@@ -105,13 +105,14 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
         for split, keep in (("in-sample", True), ("held-out", False)):
             points = [r for r in results if _in_sample(r.measurement, _profile_of(r, chosen)) == keep]
             if points:
-                splits.append(
-                    SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points))
-                )
+                splits.append(SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points)))
         violations = tuple(f"{r.measurement.label}: {'; '.join(r.beats_bound)}" for r in results if r.beats_bound)
         scores.append(
             DatasetScore(
-                info, len(measurements), tuple(splits), violations,
+                info,
+                len(measurements),
+                tuple(splits),
+                violations,
                 tuple(f"{s.measurement.label}: {s.reason}" for s in skipped),
             )
         )
@@ -157,7 +158,10 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
     shape = max(shapes, key=lambda k: shapes[k])
     train = [m for m in fitting if (m.workload.isl, m.workload.osl) == shape]
     test = [
-        m for info in list_datasets() if info.role != "reference" for m in load_dataset(info.id)
+        m
+        for info in list_datasets()
+        if info.role != "reference"
+        for m in load_dataset(info.id)
         if (m.workload.isl, m.workload.osl) != shape
     ]
     groups: dict[str, dict[str, list[Measurement]]] = {}
@@ -272,7 +276,6 @@ def render(report: ValidationReport) -> str:
     else:
         total = sum(d.rows for d in report.datasets)
         lines.append(
-            f"bounds: none of the {total} measured points beats its physical bound "
-            "(decode floor, throughput ceiling)"
+            f"bounds: none of the {total} measured points beats its physical bound (decode floor, throughput ceiling)"
         )
     return "\n".join(lines)
