@@ -1,5 +1,15 @@
-"""blackwell_decide: should this LLM inference workload move to the new GPU, when, and what does
-it really get per token?"""
+"""blackwell_decide: should this LLM inference workload move to the new GPU, when, and what does it
+really get per token?
+
+The package root re-exports the public API. The value classes and errors load eagerly; everything
+else (bounds, performance model, economics, evidence, rules, memos) loads on first use, so
+``import blackwell_decide`` stays light and never imports sympy, jinja2 or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from blackwell_decide.errors import (
     BlackwellDecideError,
@@ -14,7 +24,10 @@ from blackwell_decide.model import (
     ARTICLE_SOURCE,
     Accelerator,
     Alternative,
+    CapacityBasis,
+    Conventions,
     Cooling,
+    Deployment,
     MLAConfig,
     ModelArch,
     MoEConfig,
@@ -29,27 +42,259 @@ from blackwell_decide.model import (
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from blackwell_decide.bounds import (
+        Bounds,
+        Derived,
+        Speedup,
+        compute_bounds,
+        speedup,
+    )
+    from blackwell_decide.catalog_files import (
+        load_accelerators,
+        load_number_formats,
+        load_price_file,
+        load_price_snapshots,
+    )
+    from blackwell_decide.economics import (
+        Throughput,
+        TokenBasis,
+        Traffic,
+        break_even_price,
+        cost_table,
+        energy_share_of_tco,
+        payback,
+        ratio_matrix,
+        size_fleet,
+        tokens_per_provisioned_mw,
+    )
+    from blackwell_decide.evidence import (
+        EvidenceRecord,
+        all_records,
+        article_triangulation,
+        audit_bench_result,
+        audit_file,
+        format_audit,
+        get_record,
+        triangulate,
+    )
+    from blackwell_decide.hookspecs import (
+        hookimpl,
+    )
+    from blackwell_decide.model_files import (
+        load_model_config,
+    )
+    from blackwell_decide.perf import (
+        CalibrationProfile,
+        Measurement,
+        Prediction,
+        Workload,
+        at_interactivity,
+        frontier,
+        load_dataset,
+        max_throughput,
+        predict,
+        read_sweep_csv,
+        read_vllm_bench_json,
+    )
+    from blackwell_decide.plugins import (
+        Catalog,
+        PluginWarning,
+        build_catalog,
+        get_catalog,
+        reset_catalog,
+    )
+    from blackwell_decide.registry import (
+        Registry,
+    )
+    from blackwell_decide.report import (
+        MemoSection,
+        render_memo,
+        write_memo,
+    )
+    from blackwell_decide.resolve import (
+        resolve_deployment,
+        resolve_scheme,
+    )
+    from blackwell_decide.rules import (
+        Decision,
+        Finding,
+        FlipPoint,
+        Reason,
+        Recommendation,
+        Rule,
+        Verdict,
+        decide_scenario,
+    )
+    from blackwell_decide.scenario import (
+        Scenario,
+        load_scenario,
+    )
+
+#: Where each lazily loaded name lives.
+_LAZY: dict[str, str] = {
+    "Catalog": "blackwell_decide.plugins",
+    "PluginWarning": "blackwell_decide.plugins",
+    "build_catalog": "blackwell_decide.plugins",
+    "get_catalog": "blackwell_decide.plugins",
+    "reset_catalog": "blackwell_decide.plugins",
+    "hookimpl": "blackwell_decide.hookspecs",
+    "Registry": "blackwell_decide.registry",
+    "resolve_deployment": "blackwell_decide.resolve",
+    "resolve_scheme": "blackwell_decide.resolve",
+    "load_model_config": "blackwell_decide.model_files",
+    "load_accelerators": "blackwell_decide.catalog_files",
+    "load_number_formats": "blackwell_decide.catalog_files",
+    "load_price_file": "blackwell_decide.catalog_files",
+    "load_price_snapshots": "blackwell_decide.catalog_files",
+    "Bounds": "blackwell_decide.bounds",
+    "Derived": "blackwell_decide.bounds",
+    "Speedup": "blackwell_decide.bounds",
+    "compute_bounds": "blackwell_decide.bounds",
+    "speedup": "blackwell_decide.bounds",
+    "CalibrationProfile": "blackwell_decide.perf",
+    "Measurement": "blackwell_decide.perf",
+    "Prediction": "blackwell_decide.perf",
+    "Workload": "blackwell_decide.perf",
+    "at_interactivity": "blackwell_decide.perf",
+    "frontier": "blackwell_decide.perf",
+    "load_dataset": "blackwell_decide.perf",
+    "max_throughput": "blackwell_decide.perf",
+    "predict": "blackwell_decide.perf",
+    "read_sweep_csv": "blackwell_decide.perf",
+    "read_vllm_bench_json": "blackwell_decide.perf",
+    "Throughput": "blackwell_decide.economics",
+    "TokenBasis": "blackwell_decide.economics",
+    "Traffic": "blackwell_decide.economics",
+    "break_even_price": "blackwell_decide.economics",
+    "cost_table": "blackwell_decide.economics",
+    "energy_share_of_tco": "blackwell_decide.economics",
+    "payback": "blackwell_decide.economics",
+    "ratio_matrix": "blackwell_decide.economics",
+    "size_fleet": "blackwell_decide.economics",
+    "tokens_per_provisioned_mw": "blackwell_decide.economics",
+    "EvidenceRecord": "blackwell_decide.evidence",
+    "all_records": "blackwell_decide.evidence",
+    "article_triangulation": "blackwell_decide.evidence",
+    "audit_bench_result": "blackwell_decide.evidence",
+    "audit_file": "blackwell_decide.evidence",
+    "format_audit": "blackwell_decide.evidence",
+    "get_record": "blackwell_decide.evidence",
+    "triangulate": "blackwell_decide.evidence",
+    "Decision": "blackwell_decide.rules",
+    "Finding": "blackwell_decide.rules",
+    "FlipPoint": "blackwell_decide.rules",
+    "Reason": "blackwell_decide.rules",
+    "Recommendation": "blackwell_decide.rules",
+    "Rule": "blackwell_decide.rules",
+    "Verdict": "blackwell_decide.rules",
+    "decide_scenario": "blackwell_decide.rules",
+    "Scenario": "blackwell_decide.scenario",
+    "load_scenario": "blackwell_decide.scenario",
+    "MemoSection": "blackwell_decide.report",
+    "render_memo": "blackwell_decide.report",
+    "write_memo": "blackwell_decide.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "ARTICLE_SOURCE",
     "Accelerator",
     "Alternative",
     "BlackwellDecideError",
+    "Bounds",
+    "CalibrationProfile",
+    "CapacityBasis",
+    "Catalog",
     "CatalogError",
+    "Conventions",
     "Cooling",
+    "Decision",
+    "Deployment",
+    "Derived",
     "DoesNotFitError",
+    "EvidenceRecord",
+    "Finding",
+    "FlipPoint",
     "MLAConfig",
+    "Measurement",
+    "MemoSection",
     "MoEConfig",
     "ModelArch",
     "NumberFormat",
     "ParamCounts",
     "PluginError",
+    "PluginWarning",
+    "Prediction",
     "PriceQuote",
     "PriceSnapshot",
     "QuantScheme",
+    "Reason",
+    "Recommendation",
+    "Registry",
+    "Rule",
+    "Scenario",
     "ScenarioError",
     "Source",
     "SourceKind",
+    "Speedup",
+    "Throughput",
+    "TokenBasis",
+    "Traffic",
     "UnknownKeyError",
     "UsageError",
+    "Verdict",
+    "Workload",
     "__version__",
+    "all_records",
+    "article_triangulation",
+    "at_interactivity",
+    "audit_bench_result",
+    "audit_file",
+    "break_even_price",
+    "build_catalog",
+    "compute_bounds",
+    "cost_table",
+    "decide_scenario",
+    "energy_share_of_tco",
+    "format_audit",
+    "frontier",
+    "get_catalog",
+    "get_record",
+    "hookimpl",
+    "load_accelerators",
+    "load_dataset",
+    "load_model_config",
+    "load_number_formats",
+    "load_price_file",
+    "load_price_snapshots",
+    "load_scenario",
+    "max_throughput",
+    "payback",
+    "predict",
+    "ratio_matrix",
+    "read_sweep_csv",
+    "read_vllm_bench_json",
+    "render_memo",
+    "reset_catalog",
+    "resolve_deployment",
+    "resolve_scheme",
+    "size_fleet",
+    "speedup",
+    "tokens_per_provisioned_mw",
+    "triangulate",
+    "write_memo",
 ]
