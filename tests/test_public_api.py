@@ -18,7 +18,7 @@ def test_every_exported_name_resolves() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
-        _ = blackwell_decide.no_such_name  # type: ignore[attr-defined]
+        _ = blackwell_decide.no_such_name
 
 
 def test_import_does_not_load_sympy_jinja2_or_matplotlib() -> None:
