@@ -24,6 +24,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
+from blackwell_decide.dates import as_date
 from blackwell_decide.errors import CatalogError, UnknownKeyError, UsageError
 from blackwell_decide.model import (
     Accelerator,
@@ -225,15 +226,9 @@ class _Table:
         if value is None:
             self.fail(key, f"missing; add {key} = {example} (the day the prices were published or fetched)")
             return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
+        day = as_date(value)
+        if day is not None:
+            return day
         self.fail(key, f"expected a calendar date, got {value!r}; write {key} = {example}")
         return None
 

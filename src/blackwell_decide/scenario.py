@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide.dates import as_date
 from blackwell_decide.errors import ScenarioError, UsageError, nearest_match
 from blackwell_decide.units import MS
 
@@ -516,15 +517,9 @@ def _check_fraction(r: _Reader, path: str, key: str, spec: Key, value: Any) -> f
 
 
 def _check_date(r: _Reader, path: str, key: str, spec: Key, value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+    day = as_date(value)
+    if day is not None:
+        return day
     r.problem(path, f"expected a date (YYYY-MM-DD), got {_describe(value)}; {_fix(key, spec)}")
     return None
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from blackwell_decide.dates import as_date
 from blackwell_decide.errors import UnknownKeyError, UsageError
 from blackwell_decide.model import PriceQuote, PriceSnapshot
 
@@ -33,10 +34,10 @@ class PriceChoice:
 
 
 def parse_date(text: str, option: str = "--as-of") -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"{option} {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-05-22") from None
+    day = as_date(text)
+    if day is None:
+        raise UsageError(f"{option} {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-05-22")
+    return day
 
 
 def choose_prices(
