@@ -136,5 +136,6 @@ def test_a_named_but_missing_file_is_an_error_not_silence(tmp_path: Path) -> Non
 
 def test_installed_plugin_registers_the_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(private_rates.RATES_ENV, str(write(tmp_path, VALID)))
-    catalog = build_catalog(builtins=(), strict=True, entry_points=True)
+    # The quotes name built-in GPUs, so the built-in accelerators load beside the plugin.
+    catalog = build_catalog(builtins=("blackwell_decide.builtin.accelerators",), strict=True, entry_points=True)
     assert catalog.prices.owner("acme gpu cloud@2026-03-15") == "private-rates"
