@@ -4,11 +4,13 @@ today (regenerate them with the loop in examples/README.md when a change is inte
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from blackwell_decide.datasets import dataset_path
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import write_memo
 from blackwell_decide.rules import Decision, Verdict, decide_scenario
@@ -42,6 +44,15 @@ def applying(decision: Decision) -> dict[str, Verdict | None]:
 
 def term(decision: Decision, option: str, name: str) -> float:
     return decision.facts.comparisons[option].floor_speedup.term(name).value
+
+
+def monthly(gpus: int, usd_per_gpu_hour: float) -> float:
+    return gpus * usd_per_gpu_hour * 730  # the 730-hour month of DESIGN §3
+
+
+def reason_texts(decision: Decision, rule_id: str | None = None) -> list[str]:
+    reasons = decision.finding(rule_id).reasons if rule_id else decision.recommendation.reasons
+    return [r.text for r in reasons]
 
 
 # --------------------------------------------------------------------------- the memos
@@ -92,8 +103,91 @@ def test_h100_chat_fleet_migrates_with_its_cost_ratio(decisions: dict[str, Decis
     # The article puts the on-demand ratio at ~2.9x from 1,500 TPS per H100 at 50 tok/s per user
     # (Part 3.1); at that interactivity the model gives an H100 pair far less, so the ratio is larger.
     assert c.cost_ratio > 2.9
-    assert c.monthly_savings_usd > 0 and c.payback.months < 1
+    assert c.cost_ratio == pytest.approx(4.78, abs=0.01)
+    # GPUs at peak (the performance model): 74 H100s at TP=2 today, 32 re-tuned to TP=4, 7 B200s
+    assert (cur.gpus, b200.gpus) == (74, 7)
+    assert c.current_monthly_usd == pytest.approx(monthly(74, 2.64))  # $142,613
+    assert c.option_monthly_usd == pytest.approx(monthly(7, 6.03))  # $30,813
+    # Decided against the re-tuned H100s, the cheaper of the two baselines: $61,670/month
+    assert facts.baseline.id == "current-retuned" == d.recommendation.baseline
+    base = facts.against_baseline("b200-nvfp4")
+    assert base.current_monthly_usd == pytest.approx(monthly(32, 2.64))
+    assert base.cost_ratio == pytest.approx(1.99, abs=0.01)
+    assert base.savings_fraction == pytest.approx(0.50, abs=0.005)  # above the 15 % threshold: still migrate
+    # the example's $55,000 one-time cost, out of the $30,857/month saved over the re-tuned fleet
+    assert base.payback.months == pytest.approx(55_000 / (monthly(32, 2.64) - monthly(7, 6.03)))
+    assert base.payback.months == pytest.approx(1.78, abs=0.01)
     assert d.recommendation.timing.start == dt.date(2026, 5, 22)  # no contract: now
+    assert "(2.0× against today's GPUs re-tuned to TP=4), saving $30,857/month over the re-tuned fleet" in (
+        d.recommendation.headline
+    )
+
+
+def _measured_h100_tok_s_per_gpu(tp: int, concurrency: int) -> tuple[float, float]:
+    """(output tok/s per GPU, tok/s per user) of one row of the shipped InferenceMAX sweep
+    (2025-10-29, Llama 70B, vLLM, H100 FP8, 1k/1k; datasets/serving_sweep_llama70b_1k1k.csv)."""
+    with dataset_path("inferencemax-llama70b-1k1k").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if (row["gpu"], row["engine"], row["weights"], int(row["tp"]), int(row["concurrency"])) == (
+                "h100-sxm",
+                "vllm",
+                "fp8",
+                tp,
+                concurrency,
+            ):
+                tpot = float(row["tpot_ms"])
+                return concurrency * 1000 / tpot / tp, 1000 / tpot  # the data README's formulas
+    raise AssertionError(f"no H100 vLLM FP8 TP={tp} row at concurrency {concurrency}")
+
+
+def test_h100_chat_fleet_re_tuned_to_tp4_takes_part_of_the_b200_gain(decisions: dict[str, Decision]) -> None:
+    d = decisions["s1-h100-chat-fleet"]
+    facts = d.facts
+    cur, retuned = facts.current, facts.retuned
+    assert retuned is not None and retuned.id == "current-retuned"
+    assert (retuned.role, retuned.parent) == ("retuned", "current")
+    # the same GPUs, weights, KV, engine, ownership and price; only the tensor-parallel size moves
+    assert (retuned.accelerator, retuned.weights, retuned.engine, retuned.ownership) == (
+        cur.accelerator,
+        cur.weights,
+        cur.engine,
+        cur.ownership,
+    )
+    assert retuned.deployment.scheme.kv_cache.key == cur.deployment.scheme.kv_cache.key
+    assert retuned.price == cur.price
+    assert (cur.tp, retuned.tp) == (2, 4)
+    assert cur.service is not None and retuned.service is not None
+    gain = retuned.service.output_tok_s_per_gpu / cur.service.output_tok_s_per_gpu
+    # the model: 275 → 659 output tok/s per GPU at 50 tok/s per user, 800/400 tokens
+    assert cur.service.output_tok_s_per_gpu == pytest.approx(275, abs=1)
+    assert retuned.service.output_tok_s_per_gpu == pytest.approx(659, abs=1)
+    assert gain >= 2.0
+    # Measured at ~50 tok/s per user (InferenceMAX, 1k/1k): TP=2 at concurrency 16 gives ~405 tok/s per
+    # GPU at 50.7 tok/s per user, TP=4 at concurrency 64 ~820 at 51.2: the same doubling, 2.02×.
+    tp2, tp2_user = _measured_h100_tok_s_per_gpu(2, 16)
+    tp4, tp4_user = _measured_h100_tok_s_per_gpu(4, 64)
+    assert tp2 == pytest.approx(405, abs=1) and tp4 == pytest.approx(820, abs=1)
+    assert min(tp2_user, tp4_user) >= 50
+    assert tp4 / tp2 >= 2.0
+    assert gain == pytest.approx(tp4 / tp2, rel=0.3)  # within the model's ±30 % band on H100 (vllm-hopper)
+    # The candidate's advantage shrinks against the re-tuned fleet, by exactly the per-GPU gain (same price)
+    today = facts.comparisons["b200-nvfp4"]
+    vs_retuned = facts.retuned_comparisons["b200-nvfp4"]
+    assert vs_retuned.cost_ratio < today.cost_ratio
+    assert vs_retuned.cost_ratio == pytest.approx(today.cost_ratio / gain, rel=1e-9)
+    # re-tuning alone is compared with today's fleet at no one-time cost (an assumption: no new hardware)
+    retune = facts.retune
+    assert retune is not None and retune.comparison is not None
+    assert retune.comparison.payback.one_time_usd == 0
+    assert retune.comparison.monthly_savings_usd == pytest.approx(monthly(74, 2.64) - monthly(32, 2.64))
+    # the reasons carry both ratios and the re-tune, with their numbers
+    texts = reason_texts(d, "s1-decode-bound-rented")
+    assert "re-tuning alone (TP=2 → TP=4) changes the monthly cost from $142,613 to $61,670" in " ".join(texts)
+    assert any("against $142,613 today" in t and "4.78× cheaper" in t for t in texts)
+    assert any("against $61,670 for today's GPUs re-tuned to TP=4" in t and "1.99× cheaper" in t for t in texts)
+    # the flip points are against the same baseline: the break-even price is re-tuned monthly / (7 × 730)
+    flips = {f.name: f for f in d.finding("s1-decode-bound-rented").flip_points}
+    assert flips["break-even price"].value == pytest.approx(monthly(32, 2.64) / (7 * 730))
 
 
 # --------------------------------------------------------------------------- 2. long context, KV wall
@@ -119,6 +213,18 @@ def test_long_context_fleet_migrates_and_consolidates(decisions: dict[str, Decis
     assert flip.value < flip.current  # shorter contexts would fit the current fleet at TP=1
     # the H100 contract runs to 2026-08-31: savings start then
     assert d.recommendation.timing.start == dt.date(2026, 8, 31)
+    # TP=4 is already the H100's best size here (the model: TP=2 87, TP=4 97, TP=8 86 output tok/s per
+    # GPU; TP=1 holds no 31,000-token request): no re-tuned option, today's fleet is the baseline
+    retune = d.facts.retune
+    assert retune is not None and not retune.improves and retune.best_tp == 4
+    assert d.facts.baseline is cur and d.facts.retuned is None
+    assert [tp for tp, _ in retune.throughput] == [2, 4, 8]
+    assert any(t.startswith("TP=4 is already the best tensor-parallel size") for t in reason_texts(d, "s2-kv-wall"))
+    c = d.facts.comparisons["b200-nvfp4"]
+    assert (cur.gpus, b200.gpus) == (24, 5)
+    assert c.current_monthly_usd == pytest.approx(monthly(24, 2.64))  # $46,253
+    assert c.option_monthly_usd == pytest.approx(monthly(5, 6.03))  # $22,010
+    assert c.cost_ratio == pytest.approx(1.90, abs=0.01)
 
 
 # --------------------------------------------------------------------------- 3. prefill-heavy RAG
@@ -139,6 +245,16 @@ def test_prefill_heavy_fleet_migrates(decisions: dict[str, Decision]) -> None:
     assert b200.cost_per_million_input.value < cur.cost_per_million_input.value
     for option in (cur, b200):
         assert option.service is not None and option.service.ttft_s <= 2.0  # the scenario's max_ttft_ms
+    # TP=2 already serves the most per GPU under the 2 s TTFT (the model: TP=1 31, TP=2 206, TP=4 201,
+    # TP=8 164 output tok/s per GPU): no re-tune, today's fleet is the baseline
+    assert facts.retune is not None and facts.retune.best_tp == 2 and facts.retuned is None
+    assert facts.baseline is cur
+    c = facts.comparisons["b200-nvfp4"]
+    assert (cur.gpus, b200.gpus) == (30, 6)
+    assert c.current_monthly_usd == pytest.approx(monthly(30, 2.64))  # $57,816
+    assert c.option_monthly_usd == pytest.approx(monthly(6, 6.03))  # $26,411
+    assert c.cost_ratio == pytest.approx(2.49, abs=0.01)
+    assert any(t.startswith("TP=2 is already the best") for t in reason_texts(d))
 
 
 # --------------------------------------------------------------------------- 4. existing H200 fleet
@@ -163,6 +279,18 @@ def test_h200_fleet_is_the_weaker_case(decisions: dict[str, Decision]) -> None:
     # cheaper per token and per month, but the one-time cost of moving takes over a year to repay
     assert c.monthly_savings_usd > 0
     assert c.payback.months > facts.scenario.thresholds.max_payback_months
+    # Re-tuned to TP=2 an H200 serves more per GPU (the model: 982 → 1,230 output tok/s), but the
+    # 5,000 output tok/s peak needs 6 GPUs either way: the monthly cost does not move, so today's
+    # fleet stays the baseline and the verdict is unchanged; only the per-token ratio shrinks.
+    retuned = facts.retuned
+    assert retuned is not None and retuned.tp == 2 and retuned.gpus == cur.gpus == 6
+    assert facts.baseline is cur and d.recommendation.baseline == "current"
+    assert c.current_monthly_usd == pytest.approx(monthly(6, 1.92))  # $8,410
+    assert c.option_monthly_usd == pytest.approx(monthly(2, 2.12))  # $3,095
+    assert c.cost_ratio == pytest.approx(3.79, abs=0.01)
+    assert facts.retuned_comparisons["b200-nvfp4"].cost_ratio == pytest.approx(3.03, abs=0.01)
+    assert c.payback.months == pytest.approx(85_000 / (monthly(6, 1.92) - monthly(2, 2.12)))  # 16.0 months
+    assert "changes the monthly cost from $8,410 to $8,410" in " ".join(reason_texts(d, "s4-newer-current-fleet"))
 
 
 # --------------------------------------------------------------------------- 5. air-cooled site
@@ -192,6 +320,16 @@ def test_air_cooled_site_is_not_for_blackwell(decisions: dict[str, Decision]) ->
     rec = d.recommendation
     assert rec.option not in excluded  # never on the premises
     assert rec.verdict is Verdict.DO_NOT_MIGRATE  # rented B200 does not beat owned H100s' running cost
+    # Re-tuned to TP=2 the owned H100s carry the peak on 6 GPUs instead of 26 (the model: 191 → 871
+    # output tok/s per GPU), at the same marginal cost: the rented B200s lose by more still.
+    retuned = d.facts.retuned
+    assert retuned is not None and (cur.tp, retuned.tp) == (1, 2) and (cur.gpus, retuned.gpus) == (26, 6)
+    assert retuned.price == cur.price
+    assert d.facts.baseline is retuned and rec.baseline == "current-retuned"
+    base = d.facts.against_baseline(rec.option or "")
+    assert base.current_monthly_usd == pytest.approx(6 * cur.price.usd_per_gpu_hour * 730)  # $1,647
+    assert base.option_monthly_usd == pytest.approx(monthly(2, 6.03))  # $8,804, Spheron on-demand B200
+    assert rec.timing.text.startswith("re-tune today's GPUs to TP=2 now")
 
 
 # --------------------------------------------------------------------------- 6. s6-accuracy-bound
@@ -211,7 +349,24 @@ def test_accuracy_bound_fleet_is_decided_at_fp8_on_cost(decisions: dict[str, Dec
     # ~1x and recover only the 2.3x bandwidth improvement")
     assert term(d, "b200-nvfp4-at-fp8", "footprint") == pytest.approx(1.0)
     assert term(d, "b200-nvfp4-at-fp8", "bandwidth") == pytest.approx(7.7 / 3.35, rel=1e-3)
-    # decided on cost: the verdict is the cost verdict of the FP8 option
-    comparison = d.facts.comparisons["b200-nvfp4-at-fp8"]
-    assert rec.verdict is cost_verdict(comparison, d.facts.scenario.thresholds)[0]
-    assert s6.verdict is rec.verdict
+    # Decided on cost, against the better baseline: the H100s re-tuned from TP=1 to TP=2 (the model:
+    # 191 → 871 output tok/s per GPU) need 10 GPUs instead of 42, $19,272 instead of $80,942 a month.
+    facts = d.facts
+    today = facts.comparisons["b200-nvfp4-at-fp8"]
+    assert today.current_monthly_usd == pytest.approx(monthly(42, 2.64))
+    assert today.option_monthly_usd == pytest.approx(monthly(4, 6.03))  # $17,608
+    assert today.cost_ratio == pytest.approx(5.78, abs=0.01)
+    retuned = facts.retuned
+    assert retuned is not None and (retuned.tp, retuned.gpus) == (2, 10)
+    assert facts.baseline is retuned
+    base = facts.against_baseline("b200-nvfp4-at-fp8")
+    assert base.current_monthly_usd == pytest.approx(monthly(10, 2.64))
+    assert base.cost_ratio == pytest.approx(1.27, abs=0.01)
+    # 9 % over the re-tuned fleet is under the 15 % threshold: against the re-tuned fleet the money says
+    # hold, while against today's fleet as configured it said migrate
+    assert base.savings_fraction == pytest.approx((monthly(10, 2.64) - monthly(4, 6.03)) / monthly(10, 2.64))
+    assert base.savings_fraction == pytest.approx(0.086, abs=0.001)
+    assert cost_verdict(base, facts.scenario.thresholds)[0] is Verdict.HOLD
+    assert cost_verdict(today, facts.scenario.thresholds)[0] is Verdict.MIGRATE
+    assert rec.verdict is Verdict.HOLD and s6.verdict is rec.verdict
+    assert rec.headline.startswith("Hold: re-tune today's GPUs to TP=2 ($80,942 → $19,272/month, no new hardware)")

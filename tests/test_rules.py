@@ -74,6 +74,20 @@ def test_decide_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]
         assert {"id", "applies", "verdict", "reasons", "flip_points"} <= set(situation)
         for reason in situation["reasons"]:
             assert set(reason) == {"text", "sources"}
+    # every option, the derived ones included, with its role, its parent and both comparisons
+    options = {o["id"]: o for o in doc["options"]}
+    assert {o: options[o]["role"] for o in options} == {
+        "current": "current",
+        "b200-nvfp4": "candidate",
+        "b200-nvfp4-at-fp8": "fp8-fallback",
+        "current-retuned": "retuned",
+    }
+    retuned = options["current-retuned"]
+    assert (retuned["parent"], retuned["tp"], retuned["gpus"]) == ("current", 4, 32)
+    assert retuned["against_today"]["payback"]["one_time_usd"] == 0  # re-tuning buys nothing
+    assert options["b200-nvfp4"]["against_retuned"]["baseline"] == "current-retuned"
+    assert doc["baseline"] == doc["recommendation"]["baseline"] == "current-retuned"
+    assert (doc["retune"]["configured_tp"], doc["retune"]["best_tp"], doc["retune"]["improves"]) == (2, 4, True)
 
 
 def test_decide_prints_the_verdict_and_flip_points(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,7 +123,7 @@ def _decide_with(facts: Facts, hermetic: Catalog, **thresholds: float) -> Decisi
 
 
 def test_the_verdict_follows_the_thresholds(chat: Decision, hermetic: Catalog) -> None:
-    c = chat.facts.comparisons["b200-nvfp4"]
+    c = chat.facts.against_baseline("b200-nvfp4")  # the re-tuned H100s: what the verdict is decided on
     assert chat.recommendation.verdict is Verdict.MIGRATE
     # demand more saving than there is: the same facts now give a hold
     hold = _decide_with(chat.facts, hermetic, min_savings_fraction=min(1.0, c.savings_fraction + 0.05))
@@ -138,7 +152,50 @@ def test_the_price_flip_points_flip_the_verdict(chat: Decision, hermetic: Catalo
 
     assert verdict_at(hold_above * 0.99) is Verdict.MIGRATE
     assert verdict_at((hold_above + break_even) / 2) is Verdict.HOLD
-    assert verdict_at(break_even * 1.01) is Verdict.DO_NOT_MIGRATE
+    # The flip points are against the re-tuned H100s (TP=4, 32 GPUs): above their break-even the B200s
+    # still beat today's TP=2 fleet, but re-tuning alone beats them: hold, not migrate.
+    retuned_monthly = 32 * 2.64 * 730  # Spheron on-demand H100, article Part 3.1; 730-hour month, DESIGN §3
+    assert break_even == pytest.approx(retuned_monthly / (7 * 730))
+    assert verdict_at(break_even * 1.01) is Verdict.HOLD
+    today_break_even = chat.facts.comparisons["b200-nvfp4"].break_even.value
+    assert today_break_even == pytest.approx(74 * 2.64 / 7)
+    assert verdict_at(today_break_even * 1.01) is Verdict.DO_NOT_MIGRATE
+
+
+def test_re_tuning_alone_beating_the_candidate_is_a_hold_with_its_reason(hermetic: Catalog, tmp_path: Path) -> None:
+    # B200 at $13/GPU-hour: 7 × $13 × 730 = $66,430/month, under today's $142,613 (74 H100s at TP=2)
+    # but above the $61,670 of the same H100s re-tuned to TP=4 (32 of them)
+    path = variant(tmp_path, CHAT, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
+    decision = decide_scenario(path, hermetic)
+    rec = decision.recommendation
+    assert rec.verdict is Verdict.HOLD
+    today = decision.facts.comparisons["b200-nvfp4"]
+    base = decision.facts.against_baseline("b200-nvfp4")
+    assert today.monthly_savings_usd > 0 > base.monthly_savings_usd
+    assert any(r.text.startswith("re-tuning alone beats the move") for r in rec.reasons)
+    assert rec.headline.startswith("Hold: re-tune today's GPUs to TP=4 ($142,613 → $61,670/month, no new hardware)")
+    assert rec.timing.start is None and rec.timing.text.startswith("re-tune today's GPUs to TP=4 now")
+    assert decision.finding("s1-decode-bound-rented").verdict is Verdict.HOLD
+
+
+def test_a_fleet_already_at_its_best_tp_has_no_re_tuned_option(
+    chat: Decision, hermetic: Catalog, tmp_path: Path
+) -> None:
+    path = variant(tmp_path, CHAT, "count = 14", "count = 16")
+    path = variant(tmp_path, path, "tp = 2 ", "tp = 4 ")
+    decision = decide_scenario(path, hermetic)
+    facts = decision.facts
+    assert facts.retune is not None and facts.retune.best_tp == 4 and not facts.retune.improves
+    assert facts.retuned is None and facts.baseline is facts.current
+    assert "current-retuned" not in {o.id for o in facts.options}
+    reason = next(r.text for r in decision.finding("s1-decode-bound-rented").reasons if "already the best" in r.text)
+    assert reason.startswith("TP=4 is already the best tensor-parallel size for today's GPUs")
+    # configured at TP=4, today's fleet is exactly what the TP=2 fleet re-tunes to: the same comparison
+    configured = facts.comparisons["b200-nvfp4"]
+    retuned = chat.facts.retuned_comparisons["b200-nvfp4"]
+    assert configured.cost_ratio == pytest.approx(retuned.cost_ratio, rel=1e-12)
+    assert configured.current_monthly_usd == pytest.approx(retuned.current_monthly_usd)
+    assert decision.recommendation.verdict is chat.recommendation.verdict
 
 
 def test_a_contract_decides_when(hermetic: Catalog, tmp_path: Path) -> None:
@@ -147,7 +204,7 @@ def test_a_contract_decides_when(hermetic: Catalog, tmp_path: Path) -> None:
     timing = decision.recommendation.timing
     assert timing.start is not None and timing.start.isoformat() == "2026-11-30"
     assert "end of the current contract" in timing.text
-    months = decision.facts.comparisons["b200-nvfp4"].payback.months
+    months = decision.facts.against_baseline("b200-nvfp4").payback.months  # out of the saving the verdict weighed
     assert timing.paid_back_by is not None
     assert (timing.paid_back_by - timing.start).days == round(months * 365 / 12)
 
@@ -297,5 +354,5 @@ def test_facts_can_be_computed_without_the_cli(hermetic: Catalog) -> None:
     scenario = load_scenario(CHAT, hermetic)
     facts = compute_facts(scenario, hermetic)
     assert facts.current.id == "current"
-    assert [o.role for o in facts.options] == ["candidate", "fp8-fallback"]
+    assert [o.role for o in facts.options] == ["candidate", "fp8-fallback", "retuned"]
     assert facts.as_of.isoformat() == "2026-05-22"  # the snapshot's date: nothing reads the clock

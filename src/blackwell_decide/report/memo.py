@@ -552,6 +552,15 @@ def build_view(decision: Decision) -> dict[str, Any]:
             ),
             ("monthly cost (730 h)", usd(cmp_.current_monthly_usd), usd(cmp_.option_monthly_usd)),
         ]
+        retuned = facts.retuned
+        if retuned is not None:
+            key_numbers.append(
+                (
+                    f"monthly cost, today's GPUs re-tuned to TP={retuned.tp} ({retuned.gpus} GPUs, no new hardware)",
+                    usd(retuned.monthly_usd),
+                    usd(cmp_.option_monthly_usd),
+                )
+            )
     w = s.workload
     workload = {
         "peak": num(w.peak_requests_per_s, 1),
@@ -567,13 +576,21 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "mix": [(pct(c.share), num(c.input_tokens), num(c.output_tokens)) for c in w.mix] if len(w.mix) > 1 else [],
     }
     m = s.migration
+    # Savings and payback as the verdict weighed them: against the re-tuned fleet where that is the baseline.
+    against_retuned = facts.baseline is not facts.current
+    base_cmp = facts.retuned_comparisons.get(rec.option or "") if against_retuned else cmp_
     migration = {
         "engineering": usd(m.engineering_usd),
         "requalification": usd(m.requalification_usd),
         "infrastructure": usd(m.infrastructure_usd),
         "total": usd(m.total_usd),
-        "savings": usd(cmp_.monthly_savings_usd) if cmp_ else "–",
-        "payback": _months(cmp_.payback.months) if cmp_ else "–",
+        "savings": usd(base_cmp.monthly_savings_usd) if base_cmp else "–",
+        "payback": _months(base_cmp.payback.months) if base_cmp else "–",
+        "against": (
+            f" over today's GPUs re-tuned to TP={facts.baseline.tp} (re-tuning is assumed to need no new hardware)"
+            if against_retuned
+            else ""
+        ),
         "when": rec.timing.text,
         "contract_end": s.current.contract_end.isoformat() if s.current.contract_end else "none given",
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blackwell_decide.rules.engine import (
+    CostCase,
     Decision,
     Exclusion,
     Finding,
@@ -25,12 +26,13 @@ from blackwell_decide.rules.engine import (
     Verdict,
     active_rules,
     cite,
+    cost_case,
     cost_verdict,
     decide,
     evaluate,
     recommend,
 )
-from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts, compute_facts
+from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts, Retune, compute_facts
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
@@ -46,6 +48,7 @@ def decide_scenario(path: str | Path, catalog: Catalog | None = None) -> Decisio
 
 __all__ = [
     "Comparison",
+    "CostCase",
     "Decision",
     "Exclusion",
     "Facts",
@@ -54,6 +57,7 @@ __all__ = [
     "OptionFacts",
     "Reason",
     "Recommendation",
+    "Retune",
     "Rule",
     "RuleWarning",
     "Timing",
@@ -61,6 +65,7 @@ __all__ = [
     "active_rules",
     "cite",
     "compute_facts",
+    "cost_case",
     "cost_verdict",
     "decide",
     "decide_scenario",

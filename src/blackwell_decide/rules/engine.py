@@ -10,8 +10,10 @@ reading of the facts without touching the others.
 Combining: every finding may exclude options (a facility that cannot host a GPU, a precision
 the constraints rule out) and propose alternatives (the same GPU rented, the candidate at FP8).
 Among the options left, the lowest monthly cost at the scenario's price tier wins, and the
-verdict for it follows from the same cost comparison every rule reads (:func:`cost_verdict`).
-"When" comes from the end of the current contract and the payback of the one-time costs.
+verdict for it follows from the same cost reading every rule uses (:func:`cost_case`): against
+the better of today's fleet and today's GPUs re-tuned (a migration has to beat what re-tuning
+gets without buying anything). "When" comes from the end of the current contract and the
+payback of the one-time costs.
 """
 
 from __future__ import annotations
@@ -233,38 +235,50 @@ def active_rules(catalog: Catalog | None = None, extra: Iterable[Any] = ()) -> l
 
 
 def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdict, tuple[Reason, ...]]:
-    """The verdict the money gives for one option: enough saving, paid back soon enough."""
-    c = comparison
-    saving = Reason(
-        f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month against ${c.current_monthly_usd:,.0f} "
-        f"today at {c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction)}; per output token "
+    """The verdict the money gives for one option against the comparison's baseline: enough
+    saving, paid back soon enough. The first reason is the saving itself."""
+    verdict, rest = _money_verdict(comparison, thresholds)
+    return verdict, (saving_reason(comparison), *rest)
+
+
+def saving_reason(c: Comparison) -> Reason:
+    """What the option costs per month and per token against the comparison's baseline."""
+    if c.against_retuned:
+        against = f"against ${c.current_monthly_usd:,.0f} for today's GPUs re-tuned to TP={c.baseline_tp}"
+        whose = "the re-tuned fleet's cost"
+    else:
+        against = f"against ${c.current_monthly_usd:,.0f} today"
+        whose = "today's cost"
+    return Reason(
+        f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month {against} at {c.tier} prices: "
+        f"{_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; per output token "
         f"{_per_token(c.cost_ratio)}",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
     )
+
+
+def _money_verdict(c: Comparison, thresholds: Thresholds) -> tuple[Verdict, tuple[Reason, ...]]:
     threshold = f"{thresholds.min_savings_fraction:.0%}"
     if c.savings_fraction >= thresholds.min_savings_fraction:
         months = c.payback.months
         if months <= thresholds.max_payback_months:
             return Verdict.MIGRATE, (
-                saving,
                 Reason(
-                    f"the one-time cost of ${c.payback.one_time_usd:,.0f} pays back in {_months(months)}, within the "
-                    f"{thresholds.max_payback_months:g}-month limit",
+                    f"the one-time cost of ${c.payback.one_time_usd:,.0f} pays back in {_months(months)}"
+                    f"{_out_of(c)}, within the {thresholds.max_payback_months:g}-month limit",
                     cite(c.payback.derivation),
                 ),
             )
         return Verdict.MIGRATE_IF, (
-            saving,
             Reason(
-                f"but the one-time cost of ${c.payback.one_time_usd:,.0f} takes {_months(months)} to pay back, "
-                f"beyond the {thresholds.max_payback_months:g}-month limit: migrate if it can be brought under "
-                f"${c.monthly_savings_usd * thresholds.max_payback_months:,.0f}",
+                f"but the one-time cost of ${c.payback.one_time_usd:,.0f} takes {_months(months)} to pay back"
+                f"{_out_of(c)}, beyond the {thresholds.max_payback_months:g}-month limit: migrate if it can be "
+                f"brought under ${c.monthly_savings_usd * thresholds.max_payback_months:,.0f}",
                 cite(c.payback.derivation),
             ),
         )
     if c.monthly_savings_usd <= 0 and c.cost_ratio > 1 and c.option_gpus_exact is not None:
         return Verdict.DO_NOT_MIGRATE, (
-            saving,
             Reason(
                 f"per token it is cheaper, but the peak needs {c.option_gpus_exact:.2f} of its GPUs, rounded up to "
                 f"{c.option_gpus}: at this scale whole-GPU granularity costs more than the cheaper tokens save",
@@ -273,16 +287,131 @@ def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdic
         )
     if c.monthly_savings_usd > 0:
         return Verdict.HOLD, (
-            saving,
             Reason(f"a saving of {c.savings_fraction:.0%} is below the {threshold} that justifies a migration's risk"),
         )
-    return Verdict.DO_NOT_MIGRATE, (saving,)
+    return Verdict.DO_NOT_MIGRATE, ()
 
 
-def _signed_money(value: float, fraction: float) -> str:
+@attrs.frozen
+class CostCase:
+    """The cost reading of one option: the verdict, decided against ``comparison`` (the better
+    of today's fleet and its re-tuned self), with both comparisons and every reason."""
+
+    verdict: Verdict
+    comparison: Comparison
+    today: Comparison
+    retuned: Comparison | None
+    reasons: tuple[Reason, ...]
+
+    def ratio_text(self) -> str:
+        """Both cost ratios per output token, for a summary line."""
+        text = f"{_per_token(self.today.cost_ratio)} per output token"
+        if self.retuned is None:
+            return text
+        return (
+            f"{text} than today's fleet, {_per_token(self.retuned.cost_ratio)} than its GPUs re-tuned to "
+            f"TP={self.retuned.baseline_tp}"
+        )
+
+
+def cost_case(facts: Facts, option_id: str) -> CostCase:
+    """The verdict for ``option_id`` on cost, decided against the better of today's fleet and
+    today's GPUs re-tuned: a migration has to beat what re-tuning gets without buying anything.
+
+    When the option beats today's fleet as configured but not (by enough) the re-tuned one, the
+    verdict is hold: re-tune first. One-time migration costs are weighed against the saving over
+    that same baseline.
+    """
+    today = facts.comparisons[option_id]
+    retuned = facts.retuned_comparisons.get(option_id)
+    base = facts.against_baseline(option_id)
+    verdict, rest = _money_verdict(base, facts.scenario.thresholds)
+    reasons = [saving_reason(today)]
+    if retuned is not None:
+        reasons.append(saving_reason(retuned))
+    reasons.extend(retune_reasons(facts))
+    if base.against_retuned and verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE) and today.monthly_savings_usd > 0:
+        retune = facts.retune
+        assert retune is not None and retune.comparison is not None
+        if verdict is Verdict.DO_NOT_MIGRATE:
+            rest = (
+                *rest,
+                Reason(
+                    f"re-tuning alone beats the move: today's GPUs at TP={base.baseline_tp} cost "
+                    + (
+                        f"${-base.monthly_savings_usd:,.0f}/month less than"
+                        if base.monthly_savings_usd < 0
+                        else "as much as"
+                    )
+                    + f" {base.option_label}; re-tune first",
+                    cite(base.current_monthly, base.option_monthly),
+                ),
+            )
+        else:
+            rest = (
+                *rest,
+                Reason(
+                    f"re-tune first: that alone saves ${retune.comparison.monthly_savings_usd:,.0f}/month without new "
+                    f"hardware; the move would add ${base.monthly_savings_usd:,.0f}/month on top",
+                    cite(retune.comparison.option_monthly, retune.comparison.current_monthly),
+                ),
+            )
+        verdict = Verdict.HOLD
+    reasons.extend(rest)
+    return CostCase(verdict, base, today, retuned, tuple(reasons))
+
+
+def retune_reasons(facts: Facts) -> tuple[Reason, ...]:
+    """What re-tuning today's GPUs alone does to the monthly cost, or why it does nothing."""
+    retune = facts.retune
+    if retune is None:
+        return ()
+    cur = facts.current
+    option, c = retune.option, retune.comparison
+    if option is not None and c is not None:
+        rates = ""
+        if option.service is not None:
+            before = (
+                f"{cur.service.output_tok_s_per_gpu:,.0f}"
+                if cur.service is not None
+                else f"{facts.traffic.output_tok_s / cur.gpus:,.0f} (the GPUs in service)"
+            )
+            rates = f", {before} → {option.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"
+        absorbed = (
+            f"; at this peak whole TP={option.tp} replicas leave the fleet no smaller"
+            if c.monthly_savings_usd <= 0
+            else ""
+        )
+        return (
+            Reason(
+                f"re-tuning alone (TP={cur.tp} → TP={option.tp}) changes the monthly cost from "
+                f"${c.current_monthly_usd:,.0f} to ${c.option_monthly_usd:,.0f}: {cur.gpus} → {option.gpus} × "
+                f"{cur.accelerator}{rates}, same GPUs, weights, engine and price{absorbed}; it is assumed to need "
+                "no new hardware and no one-time cost",
+                cite(c.option_monthly, c.current_monthly, *(o.service.source for o in (cur, option) if o.service)),
+            ),
+        )
+    tried = ", ".join(f"TP={tp} {rate:,.0f}" for tp, rate in retune.throughput)
+    if cur.service is not None and tried:
+        return (
+            Reason(
+                f"TP={cur.tp} is already the best tensor-parallel size for today's GPUs at this service level "
+                f"(output tok/s per GPU: {tried}): re-tuning alone gains nothing",
+                cite(cur.service.source),
+            ),
+        )
+    sizes = f" ({', '.join(f'TP={tp}' for tp, _ in retune.tried)})" if retune.tried else ""
+    return (Reason(f"re-tuning today's GPUs finds no tensor-parallel size{sizes} that meets the service level"),)
+
+
+def _out_of(c: Comparison) -> str:
+    return " out of the saving over the re-tuned fleet" if c.against_retuned else ""
+
+
+def _signed_money(value: float, fraction: float, whose: str = "today's cost") -> str:
     if value >= 0:
-        return f"saves ${value:,.0f}/month ({fraction:.0%} of today's cost)"
-    return f"costs ${-value:,.0f}/month more ({-fraction:.0%} above today's cost)"
+        return f"saves ${value:,.0f}/month ({fraction:.0%} of {whose})"
+    return f"costs ${-value:,.0f}/month more ({-fraction:.0%} above {whose})"
 
 
 def _per_token(ratio: float) -> str:
@@ -334,12 +463,14 @@ class Recommendation:
     timing: Timing
     excluded: tuple[Exclusion, ...]
     ranking: tuple[tuple[str, str, float], ...]  # id, label, USD/month
+    baseline: str = "current"  # the option id the verdict is decided against
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
             "option": self.option,
             "option_label": self.option_label,
+            "baseline": self.baseline,
             "headline": self.headline,
             "reasons": [r.to_dict() for r in self.reasons],
             "when": self.timing.to_dict(),
@@ -361,10 +492,25 @@ class Decision:
         raise KeyError(rule_id)
 
     def to_dict(self) -> dict[str, Any]:
-        s = self.facts.scenario
+        facts = self.facts
+        s = facts.scenario
+        options = []
+        for o in (facts.current, *facts.options):
+            today = facts.comparisons.get(o.id)
+            retuned = facts.retuned_comparisons.get(o.id)
+            options.append(
+                {
+                    **o.to_dict(),
+                    "against_today": today.to_dict() if today else None,
+                    "against_retuned": retuned.to_dict() if retuned else None,
+                }
+            )
         return {
             "scenario": {"name": s.name, "file": s.path.name, "sha256": s.sha256},
             "recommendation": self.recommendation.to_dict(),
+            "baseline": facts.baseline.id,
+            "retune": facts.retune.to_dict() if facts.retune else None,
+            "options": options,
             "situations": [f.to_dict() for f in self.findings],
         }
 
@@ -401,7 +547,12 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
         for e in f.excludes:
             excluded.setdefault(e.option, e)
     proposed = {oid for f in applying for oid in f.adds}
-    eligible = [o for o in facts.options if o.id not in excluded and (o.role == "candidate" or o.id in proposed)]
+    # The re-tuned fleet is the baseline the options must beat, never an option of its own.
+    eligible = [
+        o
+        for o in facts.options
+        if o.id not in excluded and o.role != "retuned" and (o.role == "candidate" or o.id in proposed)
+    ]
     priced = [o for o in eligible if o.id in facts.comparisons]
     ranking = sorted(priced, key=lambda o: (facts.comparisons[o.id].option_monthly_usd, o.id))
     exclusions = tuple(excluded[k] for k in sorted(excluded))
@@ -416,25 +567,28 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
             option_label=None,
             headline="Do not migrate: no candidate is left once the constraints are applied",
             reasons=none_left,
-            timing=Timing(None, "keep the current fleet", None, facts.scenario.current.contract_end, None),
+            timing=Timing(
+                None, _retune_now(facts) + "keep the current fleet", None, facts.scenario.current.contract_end, None
+            ),
             excluded=exclusions,
             ranking=table,
+            baseline=facts.baseline.id,
         )
     best = ranking[0]
-    comparison = facts.comparisons[best.id]
-    verdict, reasons = cost_verdict(comparison, facts.scenario.thresholds)
-    timing = _timing(facts, comparison, verdict)
-    headline = _headline(verdict, best, comparison, timing)
+    case = cost_case(facts, best.id)
+    timing = _timing(facts, case.comparison, case.verdict)
+    headline = _headline(facts, best, case, timing)
     extra = tuple(Reason(f"left out: {_label(facts, e.option)} ({e.reason})") for e in exclusions)
     return Recommendation(
-        verdict=verdict,
+        verdict=case.verdict,
         option=best.id,
         option_label=best.label,
         headline=headline,
-        reasons=(*reasons, *extra),
+        reasons=(*case.reasons, *extra),
         timing=timing,
         excluded=exclusions,
         ranking=table,
+        baseline=facts.baseline.id,
     )
 
 
@@ -460,7 +614,7 @@ def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
     payback = months if math.isfinite(months) else None
     if verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE):
         when = f"re-evaluate before {commitment} ends ({end.isoformat()})" if end else "re-evaluate when prices move"
-        return Timing(None, when, payback, end, None)
+        return Timing(None, _retune_now(facts) + when, payback, end, None)
     if not owned and end is not None and end > facts.as_of:
         start = end
         text = (
@@ -481,31 +635,67 @@ def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
     return Timing(start, text, payback, end, paid_back)
 
 
-def _headline(verdict: Verdict, best: OptionFacts, c: Comparison, timing: Timing) -> str:
-    if verdict is Verdict.MIGRATE:
+def _retune_now(facts: Facts) -> str:
+    """The first step of a hold: re-tune, where that is what the verdict was decided against."""
+    baseline = facts.baseline
+    if baseline is facts.current:
+        return ""
+    return f"re-tune today's GPUs to TP={baseline.tp} now (TP={facts.current.tp} today; no new hardware), then "
+
+
+def _headline(facts: Facts, best: OptionFacts, case: CostCase, timing: Timing) -> str:
+    c, today, retuned = case.comparison, case.today, case.retuned
+    against_retuned = (
+        f"{retuned.cost_ratio:.1f}× against today's GPUs re-tuned to TP={retuned.baseline_tp}" if retuned else ""
+    )
+    over = " over the re-tuned fleet" if c.against_retuned else ""
+    if case.verdict is Verdict.MIGRATE:
         return (
-            f"Migrate to {best.label}: {c.cost_ratio:.1f}× cheaper per output token at {c.tier} prices, "
-            f"saving ${c.monthly_savings_usd:,.0f}/month, starting "
+            f"Migrate to {best.label}: {today.cost_ratio:.1f}× cheaper per output token at {c.tier} prices"
+            f"{f' ({against_retuned})' if against_retuned else ''}, "
+            f"saving ${c.monthly_savings_usd:,.0f}/month{over}, starting "
             f"{timing.start.isoformat() if timing.start else 'now'}"
         )
-    if verdict is Verdict.MIGRATE_IF:
+    if case.verdict is Verdict.MIGRATE_IF:
         return (
-            f"Migrate to {best.label} if the one-time cost can be cut: it saves ${c.monthly_savings_usd:,.0f}/month "
-            f"({c.cost_ratio:.1f}× per token) but takes {_months(c.payback.months)} to pay back"
+            f"Migrate to {best.label} if the one-time cost can be cut: it saves ${c.monthly_savings_usd:,.0f}/month"
+            f"{over} ({today.cost_ratio:.1f}× per token{f'; {against_retuned}' if against_retuned else ''}) but takes "
+            f"{_months(c.payback.months)} to pay back"
         )
-    if verdict is Verdict.HOLD:
+    retune = facts.retune
+    if c.against_retuned and retune is not None and retune.comparison is not None:
+        r = retune.comparison
+        first = (
+            f"re-tune today's GPUs to TP={c.baseline_tp} (${r.current_monthly_usd:,.0f} → "
+            f"${r.option_monthly_usd:,.0f}/month, no new hardware)"
+        )
+        if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0:
+            return (
+                f"Hold: {first} first; {best.label} would then save only {c.savings_fraction:.0%} "
+                f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
+            )
+        if case.verdict is Verdict.HOLD:
+            return f"Hold: {first}; that beats {best.label} (${c.option_monthly_usd:,.0f}/month at {c.tier} prices)"
+        price = "" if c.current_tier == c.tier else f" at their {c.current_tier} price"
+        multiple = c.option_monthly_usd / c.current_monthly_usd
+        return (
+            f"Do not migrate: the cheapest option, {best.label}, costs {multiple:.1f}× "
+            f"the ${c.current_monthly_usd:,.0f}/month today's GPUs cost re-tuned to TP={c.baseline_tp}{price} "
+            f"({c.tier} prices); {first}"
+        )
+    if case.verdict is Verdict.HOLD:
         return (
             f"Hold: {best.label} would save only {c.savings_fraction:.0%} "
             f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
         )
-    today = (
+    today_cost = (
         f"today's ${c.current_monthly_usd:,.0f}/month"
         if c.current_tier == c.tier
         else f"the ${c.current_monthly_usd:,.0f}/month today's fleet costs at its {c.current_tier} price"
     )
     return (
         f"Do not migrate: the cheapest option, {best.label}, costs {c.option_monthly_usd / c.current_monthly_usd:.1f}× "
-        f"{today} ({c.tier} prices)"
+        f"{today_cost} ({c.tier} prices)"
     )
 
 

@@ -5,8 +5,12 @@ point at the workload's service level (the calibrated performance model), the fl
 peak with the prefill and KV checks, the price it pays, cost per million tokens at every quoted
 tier, monthly cost, power, and whether the facility can host it. Around a candidate that stores
 4-bit weights it adds the same GPU at FP8 (what situation 6 falls back to); around an owned
-candidate, the same GPU rented (the cloud alternative of situation 5). Every option is then
-compared with the current fleet: savings, cost ratio, payback and break-even price.
+candidate, the same GPU rented (the cloud alternative of situation 5). The current fleet's own
+GPUs are also tried at the tensor-parallel size the automatic search picks: when that serves
+more output per GPU than the configured TP, "the current fleet re-tuned" is an option too, and
+the baseline every migration must beat is whichever of the two costs less per month (re-tuning
+buys no hardware). Every option is then compared with the current fleet, and with the re-tuned
+one where there is one: savings, cost ratio, payback and break-even price.
 
 Nothing here concludes anything; the rules in :mod:`blackwell_decide.rules.situations` do.
 """
@@ -63,8 +67,13 @@ if TYPE_CHECKING:
     from blackwell_decide.perf import Prediction
     from blackwell_decide.plugins import Catalog
 
-#: Tensor-parallel sizes tried for a candidate whose scenario leaves ``tp`` open.
+#: Tensor-parallel sizes tried for a candidate whose scenario leaves ``tp`` open (and for the
+#: current fleet's GPUs re-tuned).
 AUTO_TP: tuple[int, ...] = (1, 2, 4, 8)
+RETUNED_ID = "current-retuned"
+RETUNED_ROLE = "retuned"
+#: Roles priced like the fleet in service: the same quote, or for owned GPUs the same marginal cost.
+_PRICED_AS_CURRENT = frozenset({"current", RETUNED_ROLE})
 #: Weight formats whose element is this narrow count as "4-bit" for the precision fallback.
 LOW_BIT_ELEMENT_BITS = 4
 FALLBACK_WEIGHTS = "fp8"
@@ -121,10 +130,13 @@ class RackFit:
 class OptionFacts:
     """One deployment: the current fleet, a candidate, or an alternative derived from one.
 
-    ``role`` is ``current``, ``candidate``, ``fp8-fallback`` (a 4-bit candidate at FP8) or
-    ``cloud`` (an owned candidate rented instead); ``parent`` names the candidate it derives from.
-    ``gpus`` is the fleet the model sizes for the peak (for the current fleet, the count in
+    ``role`` is ``current``, ``candidate``, ``fp8-fallback`` (a 4-bit candidate at FP8),
+    ``cloud`` (an owned candidate rented instead) or ``retuned`` (the current fleet's GPUs at
+    the tensor-parallel size the automatic search picks); ``parent`` names the option it derives
+    from. ``gpus`` is the fleet the model sizes for the peak (for the current fleet, the count in
     service when the model finds no operating point that meets the service level).
+    ``tp_throughput`` lists, for an automatic TP choice, the output tokens/s per GPU of every
+    tensor-parallel size that met the service level.
     """
 
     id: str
@@ -150,6 +162,7 @@ class OptionFacts:
     power: PowerFacts
     rack: RackFit | None
     notes: tuple[str, ...] = ()
+    tp_throughput: tuple[tuple[int, float], ...] = ()
 
     @property
     def tp(self) -> int:
@@ -179,10 +192,38 @@ class OptionFacts:
     def monthly_usd(self) -> float | None:
         return self.monthly.value if self.monthly else None
 
+    @property
+    def output_tok_s_per_gpu(self) -> float | None:
+        """Output tokens/s per GPU at the service level (None without a modelled operating point)."""
+        return self.service.output_tok_s_per_gpu if self.service is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "role": self.role,
+            "parent": self.parent,
+            "gpu": self.accelerator,
+            "weights": self.weights,
+            "kv": self.deployment.scheme.kv_cache.key,
+            "tp": self.tp,
+            "engine": self.engine,
+            "ownership": self.ownership.value,
+            "gpus": self.gpus,
+            "output_tok_s_per_gpu": self.output_tok_s_per_gpu,
+            "usd_per_gpu_hour": self.price.usd_per_gpu_hour if self.price else None,
+            "tier": self.price.tier if self.price else None,
+            "usd_per_million_output": self.cost_per_million_output.value if self.cost_per_million_output else None,
+            "usd_per_month": self.monthly_usd,
+            "tp_tried": [{"tp": tp, "outcome": outcome} for tp, outcome in self.tp_tried],
+        }
+
 
 @attrs.frozen
 class Comparison:
-    """One option against the current fleet, at the prices each pays."""
+    """One option against a baseline, at the prices each pays: the current fleet as configured
+    (``baseline == "current"``), or the current fleet re-tuned (``baseline == RETUNED_ID``). The
+    ``current_*`` fields describe that baseline."""
 
     option: str
     option_label: str
@@ -199,6 +240,12 @@ class Comparison:
     current_gpus: int
     option_gpus: int
     option_gpus_exact: float | None  # peak output tokens/s over one GPU's, before rounding up
+    baseline: str = "current"
+    baseline_tp: int | None = None
+
+    @property
+    def against_retuned(self) -> bool:
+        return self.baseline == RETUNED_ID
 
     @property
     def current_monthly_usd(self) -> float:
@@ -220,6 +267,53 @@ class Comparison:
     def cost_ratio(self) -> float:
         """Current cost per output token ÷ the option's (above 1: the option is cheaper)."""
         return self.cost_per_million_current.value / self.cost_per_million_option.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "option": self.option,
+            "baseline": self.baseline,
+            "tier": self.tier,
+            "baseline_tier": self.current_tier,
+            "baseline_usd_per_month": self.current_monthly_usd,
+            "option_usd_per_month": self.option_monthly_usd,
+            "monthly_savings_usd": self.monthly_savings_usd,
+            "savings_fraction": self.savings_fraction,
+            "cost_ratio": self.cost_ratio,
+            "payback": self.payback.to_dict(),
+            "break_even_usd_per_gpu_hour": self.break_even.value,
+        }
+
+
+@attrs.frozen
+class Retune:
+    """The current fleet's GPUs at the tensor-parallel size the automatic search picks.
+
+    ``option`` (role ``retuned``) is there only when that TP serves strictly more output per GPU
+    than the configured one; ``comparison`` is it against today's fleet, with no one-time cost:
+    re-tuning keeps the GPUs, the price and the contract (an assumption; the engineering of a
+    re-deployment is not counted).
+    """
+
+    configured_tp: int
+    best_tp: int | None  # None when no size meets the service level
+    tried: tuple[tuple[int, str], ...]
+    throughput: tuple[tuple[int, float], ...]  # (tp, output tok/s per GPU) for every size that meets it
+    option: OptionFacts | None
+    comparison: Comparison | None
+
+    @property
+    def improves(self) -> bool:
+        return self.option is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "configured_tp": self.configured_tp,
+            "best_tp": self.best_tp,
+            "improves": self.improves,
+            "option": self.option.id if self.option else None,
+            "throughput": [{"tp": tp, "output_tok_s_per_gpu": rate} for tp, rate in self.throughput],
+            "against_today": self.comparison.to_dict() if self.comparison else None,
+        }
 
 
 @attrs.frozen
@@ -255,8 +349,8 @@ class Facts:
     tok_s_per_user: float
     current: OptionFacts
     current_min_tp_bounds: Bounds | None  # the current GPU at the smallest TP its weights fit, when it runs more
-    options: tuple[OptionFacts, ...]  # candidates first, then their alternatives
-    comparisons: Mapping[str, Comparison]
+    options: tuple[OptionFacts, ...]  # candidates first, then their alternatives, then the re-tuned fleet
+    comparisons: Mapping[str, Comparison]  # every option against today's fleet as configured
     precision: Mapping[str, PrecisionFacts]  # by candidate id, for 4-bit candidates
     triangulation: Triangulation | None
     price_snapshots: tuple[PriceSnapshot, ...]
@@ -264,6 +358,27 @@ class Facts:
     months_to_contract_end: float | None
     conventions: Conventions
     notes: tuple[str, ...] = ()
+    retune: Retune | None = None
+    retuned_comparisons: Mapping[str, Comparison] = attrs.field(factory=dict)  # against the re-tuned fleet
+
+    @property
+    def retuned(self) -> OptionFacts | None:
+        return self.retune.option if self.retune is not None else None
+
+    @property
+    def baseline(self) -> OptionFacts:
+        """What a migration has to beat: today's fleet, or its own GPUs re-tuned where that costs
+        less per month (a tie keeps today's: there is nothing to change)."""
+        retune = self.retune
+        if retune is None or retune.option is None or retune.comparison is None:
+            return self.current
+        return retune.option if retune.comparison.monthly_savings_usd > 0 else self.current
+
+    def against_baseline(self, option_id: str) -> Comparison:
+        """``option_id`` against :attr:`baseline` (KeyError when it could not be priced)."""
+        if self.baseline is not self.current:
+            return self.retuned_comparisons[option_id]
+        return self.comparisons[option_id]
 
     @property
     def input_output_ratio(self) -> float:
@@ -418,7 +533,7 @@ def _price(
 ) -> PriceQuote | None:
     tier = tier or ctx.scenario.prices.tier
     if ownership is Ownership.OWNED:
-        if role == "current":
+        if role in _PRICED_AS_CURRENT:
             return _marginal_quote(ctx, gpu, watts, ctx.scenario.current.marginal_usd_per_gpu_hour)
         return _owned_candidate_quote(ctx, gpu, watts, spec)
     if explicit is not None:
@@ -531,6 +646,7 @@ def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
     probe = _deployment(ctx, spec.gpu, spec.weights, spec.kv, 1)
     min_tp = smallest_fitting_tp(probe, ctx.conventions) or AUTO_TP[-1]
     tried: list[tuple[int, str]] = []
+    rates: list[tuple[int, float]] = []
     notes: list[str] = []
     if spec.tp is not None:
         deployment = _deployment(ctx, spec.gpu, spec.weights, spec.kv, spec.tp)
@@ -566,6 +682,7 @@ def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
                 tried.append((tp, why))
                 continue
             tried.append((tp, f"{service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"))
+            rates.append((tp, service.output_tok_s_per_gpu))
             # Ties go to the smaller replica (fewer GPUs to coordinate).
             if best is None or service.output_tok_s_per_gpu > best[0] * (1 + 1e-9):
                 best = (service.output_tok_s_per_gpu, tp, deployment, bounds, service)
@@ -584,7 +701,8 @@ def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
                     f"{AUTO_TP[-1]} × {spec.gpu}; choose a smaller weight format"
                 ],
             )
-    return _finish_option(ctx, spec, deployment, bounds, min_tp, tuple(tried), service, notes)
+    option = _finish_option(ctx, spec, deployment, bounds, min_tp, tuple(tried), service, notes)
+    return attrs.evolve(option, tp_throughput=tuple(rates)) if rates else option
 
 
 def _capacity(spec: _Spec, deployment: Deployment, bounds: Bounds, service: ServicePoint) -> GpuCapacity:
@@ -750,9 +868,7 @@ def _specs(ctx: _Context) -> list[_Spec]:
     specs = [
         _Spec(
             id="current",
-            label=f"{_gpu_name(ctx, cur.gpu)} {cur.weights.upper()}"
-            + (f" TP={cur.tp}" if cur.tp > 1 else "")
-            + f" ({cur.ownership.value})",
+            label=_fleet_label(ctx, cur.gpu, cur.weights, cur.tp, cur.ownership.value),
             role="current",
             parent=None,
             gpu=cur.gpu,
@@ -831,7 +947,68 @@ def _gpu_name(ctx: _Context, gpu: str) -> str:
     return name.replace("NVIDIA ", "")
 
 
-def _compare(ctx: _Context, current: OptionFacts, option: OptionFacts) -> Comparison | None:
+def _fleet_label(ctx: _Context, gpu: str, weights: str, tp: int, how: str) -> str:
+    return f"{_gpu_name(ctx, gpu)} {weights.upper()}" + (f" TP={tp}" if tp > 1 else "") + f" ({how})"
+
+
+def _tok_s_per_gpu(ctx: _Context, option: OptionFacts) -> float | None:
+    """Output per GPU at the service level; for a fleet with no modelled operating point, the
+    peak spread over the GPUs in service (what its cost is computed from)."""
+    if option.service is not None:
+        return option.service.output_tok_s_per_gpu
+    if option.gpus_in_service:
+        return ctx.traffic.output_tok_s / option.gpus_in_service
+    return None
+
+
+def _retune(ctx: _Context, spec: _Spec, current: OptionFacts) -> Retune:
+    """The current fleet's GPUs, weights, KV format, engine and price at the TP the automatic
+    search picks; an option only when it serves strictly more output per GPU than today's TP."""
+    try:
+        searched = _build_option(
+            ctx,
+            attrs.evolve(
+                spec,
+                id=RETUNED_ID,
+                label=_fleet_label(ctx, spec.gpu, spec.weights, 1, f"{spec.ownership.value}, re-tuned"),
+                role=RETUNED_ROLE,
+                parent=current.id,
+                tp=None,
+            ),
+        )
+    except ScenarioError:
+        # The weights fit none of the sizes searched (only a larger configured TP holds them).
+        return Retune(current.tp, None, (), (), None, None)
+    best_tp = searched.tp if searched.service is not None else None
+    today = _tok_s_per_gpu(ctx, current)
+    better = (
+        searched.service is not None
+        and searched.tp != current.tp
+        and (today is None or searched.service.output_tok_s_per_gpu > today * (1 + 1e-9))
+    )
+    option = comparison = None
+    if better:
+        option = attrs.evolve(
+            searched,
+            label=_fleet_label(ctx, spec.gpu, spec.weights, searched.tp, f"{spec.ownership.value}, re-tuned"),
+        )
+        # Re-tuning keeps the GPUs and the contract: no one-time cost is counted (an assumption).
+        comparison = _compare(ctx, current, option, one_time=0.0)
+    return Retune(
+        configured_tp=current.tp,
+        best_tp=best_tp,
+        tried=searched.tp_tried,
+        throughput=searched.tp_throughput,
+        option=option,
+        comparison=comparison,
+    )
+
+
+def _compare(
+    ctx: _Context, current: OptionFacts, option: OptionFacts, *, one_time: float | None = None
+) -> Comparison | None:
+    """``option`` against ``current`` (today's fleet, or the re-tuned one); ``one_time`` defaults
+    to the scenario's migration costs."""
     if (
         option.monthly is None
         or current.monthly is None
@@ -841,7 +1018,8 @@ def _compare(ctx: _Context, current: OptionFacts, option: OptionFacts) -> Compar
         or current.price is None
     ):
         return None
-    one_time = ctx.scenario.migration.total_usd
+    if one_time is None:
+        one_time = ctx.scenario.migration.total_usd
     if option.rack is not None and not option.rack.fits:
         pass  # the facility rule excludes it; the numbers are still reported
     matrix = None
@@ -865,6 +1043,8 @@ def _compare(ctx: _Context, current: OptionFacts, option: OptionFacts) -> Compar
         option_gpus_exact=(
             ctx.traffic.output_tok_s / option.service.output_tok_s_per_gpu if option.service is not None else None
         ),
+        baseline=current.id,
+        baseline_tp=current.tp,
     )
 
 
@@ -967,8 +1147,20 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
     for spec in specs[1:]:
         options.append(_build_option(ctx, spec))
         derived_options.extend(_build_option(ctx, alt) for alt in _alternatives(ctx, spec))
+    retune = _retune(ctx, specs[0], current)
+    retuned_comparisons: dict[str, Comparison] = {}
+    if retune.option is not None:
+        retuned = retune.option
+        retuned_comparisons = {
+            o.id: c for o in (*options, *derived_options) if (c := _compare(ctx, retuned, o)) is not None
+        }
+        derived_options.append(retuned)
     all_options = (*options, *derived_options)
-    comparisons = {o.id: c for o in all_options if (c := _compare(ctx, current, o)) is not None}
+    comparisons = {
+        o.id: c
+        for o in all_options
+        if (c := (retune.comparison if o is retune.option else _compare(ctx, current, o))) is not None
+    }
     precision = {o.id: _precision(ctx, o) for o in options if o.low_bit}
     end = scenario.current.contract_end
     notes = []
@@ -994,6 +1186,8 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
         months_to_contract_end=months_between(as_of, end) if end and end > as_of else None,
         conventions=conventions,
         notes=tuple(notes),
+        retune=retune,
+        retuned_comparisons=retuned_comparisons,
     )
 
 

@@ -1,7 +1,8 @@
 """The six built-in migration situations (DESIGN §4), each a rule over computed facts.
 
 Every rule decides *whether it applies* from the facts and the scenario's thresholds, and its
-verdict from the same cost comparison (:func:`~blackwell_decide.rules.engine.cost_verdict`);
+verdict from the same cost reading (:func:`~blackwell_decide.rules.engine.cost_case`: against the
+better of today's fleet and today's GPUs re-tuned);
 what differs is which facts it brings forward as reasons and which values it reports as flip
 points. None of them holds a conclusion of its own: change a price, a length or a threshold in
 the scenario and the verdicts follow.
@@ -24,7 +25,7 @@ from blackwell_decide.rules.engine import (
     Rule,
     Verdict,
     cite,
-    cost_verdict,
+    cost_case,
 )
 from blackwell_decide.scenario import Ownership
 from blackwell_decide.units import GB, HOURS_PER_MONTH
@@ -54,15 +55,17 @@ def prefill_share(facts: Facts, option: OptionFacts) -> float | None:
 
 
 def _price_flips(c: Comparison, option: OptionFacts, facts: Facts) -> tuple[FlipPoint, ...]:
-    """The candidate prices at which the cost verdict changes."""
+    """The candidate prices at which the cost verdict changes, against the baseline of ``c`` (the
+    one the verdict is decided on)."""
     t = facts.scenario.thresholds
     price = option.price.usd_per_gpu_hour if option.price else None
     hold_above = (1.0 - t.min_savings_fraction) * c.current_monthly_usd / (option.gpus * HOURS_PER_MONTH)
+    baseline = f"today's GPUs re-tuned to TP={c.baseline_tp}" if c.against_retuned else "today's fleet"
     return (
         FlipPoint(
             "break-even price",
-            f"above ${c.break_even.value:.2f}/GPU-hour ({c.tier}) {option.label} costs more per month than today's "
-            f"fleet ({option.gpus} GPUs against ${c.current_monthly_usd:,.0f}/month)",
+            f"above ${c.break_even.value:.2f}/GPU-hour ({c.tier}) {option.label} costs more per month than "
+            f"{baseline} ({option.gpus} GPUs against ${c.current_monthly_usd:,.0f}/month)",
             c.break_even.value,
             "USD/GPU-h",
             price,
@@ -80,10 +83,16 @@ def _price_flips(c: Comparison, option: OptionFacts, facts: Facts) -> tuple[Flip
     )
 
 
+def _compared(facts: Facts, option: OptionFacts) -> tuple[OptionFacts, ...]:
+    """Today's fleet, its re-tuned self where there is one, and the option."""
+    retuned = facts.retuned
+    return (facts.current, option) if retuned is None else (facts.current, retuned, option)
+
+
 def _throughput_reason(facts: Facts, option: OptionFacts) -> Reason:
-    cur = facts.current
     parts = []
-    for o in (cur, option):
+    compared = _compared(facts, option)
+    for o in compared:
         if o.service is not None:
             band = f" (±{max(abs(o.service.band[0]), abs(o.service.band[1])):.0%})"
             extra = ", extrapolated" if o.service.extrapolated else ""
@@ -96,18 +105,20 @@ def _throughput_reason(facts: Facts, option: OptionFacts) -> Reason:
                 f"{o.label}: no modelled operating point at the service level; its {o.gpus_in_service} GPUs "
                 "in service are taken to carry the peak"
             )
-    sources = [o.service.source for o in (cur, option) if o.service is not None]
+    sources = [o.service.source for o in compared if o.service is not None]
     return Reason("; ".join(parts), cite(*sources))
 
 
 def _fleet_reason(facts: Facts, option: OptionFacts) -> Reason:
     cur = facts.current
     traffic = facts.traffic
+    retuned = facts.retuned
+    also = f" ({retuned.gpus} re-tuned to TP={retuned.tp})" if retuned is not None else ""
     return Reason(
         f"the peak of {traffic.requests_per_s:g} requests/s × {traffic.osl:,.0f} output tokens = "
-        f"{traffic.output_tok_s:,.0f} output tok/s needs {cur.gpus} × {cur.accelerator} today and {option.gpus} × "
-        f"{option.accelerator} (TP={option.tp}) after the move",
-        cite(*(o.fleet.decode for o in (cur, option) if o.fleet is not None)),
+        f"{traffic.output_tok_s:,.0f} output tok/s needs {cur.gpus} × {cur.accelerator} today{also} and "
+        f"{option.gpus} × {option.accelerator} (TP={option.tp}) after the move",
+        cite(*(o.fleet.decode for o in _compared(facts, option) if o.fleet is not None)),
     )
 
 
@@ -187,8 +198,9 @@ class DecodeBoundRentedFleet:
         found = cheapest(facts, facts.candidates)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
-        option, c = found
-        verdict, money = cost_verdict(c, t)
+        option, _ = found
+        case = cost_case(facts, option.id)
+        verdict, c = case.verdict, case.comparison
         reasons = (
             Reason(
                 f"decode-bound: {ratio:.1f} input tokens per output token, prefill takes {share or 0:.0%} of the "
@@ -197,16 +209,16 @@ class DecodeBoundRentedFleet:
             ),
             _throughput_reason(facts, option),
             _fleet_reason(facts, option),
-            *money,
-            *_tier_reasons(c),
-            _speedup_reason(c),
+            *case.reasons,
+            *_tier_reasons(case.today),
+            _speedup_reason(case.today),
         )
         return Finding(
             self.id,
             self.title,
             True,
             verdict,
-            f"{verdict.words}: {option.label} is {c.cost_ratio:.2f}× cheaper per output token at {c.tier} prices",
+            f"{verdict.words}: {option.label} is {case.ratio_text()} at {c.tier} prices",
             reasons,
             _price_flips(c, option, facts),
             option=option.id,
@@ -273,8 +285,9 @@ class KvWall:
         found = cheapest(facts, facts.candidates)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
-        option, c = found
-        verdict, money = cost_verdict(c, facts.scenario.thresholds)
+        option, _ = found
+        case = cost_case(facts, option.id)
+        verdict, c = case.verdict, case.comparison
         consolidates = option.tp < cur.tp or option.gpus < cur.gpus
         in_flight = (
             f"; requests in flight per GPU {cur.service.concurrency / cur.tp:.1f} → "
@@ -324,7 +337,7 @@ class KvWall:
             verdict,
             f"{verdict.words}{action}: {option.label} holds the context on TP={option.tp}; {cur.gpus} → "
             f"{option.gpus} GPUs",
-            (*wall, consolidation, _throughput_reason(facts, option), *money),
+            (*wall, consolidation, _throughput_reason(facts, option), *case.reasons),
             tuple(flips),
             option=option.id,
         )
@@ -355,8 +368,9 @@ class PrefillHeavy:
         found = cheapest(facts, facts.candidates)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
-        option, c = found
-        verdict, money = cost_verdict(c, t)
+        option, _ = found
+        case = cost_case(facts, option.id)
+        verdict, c = case.verdict, case.comparison
         reasons = [
             Reason(
                 f"prefill-heavy: {ratio:.1f} input tokens per output token; the peak's "
@@ -388,7 +402,7 @@ class PrefillHeavy:
                     cite(*(o.service.source for o in (cur, option) if o.service)),
                 )
             )
-        reasons.extend(money)
+        reasons.extend(case.reasons)
         flips = []
         for o in (cur, option):
             if o.service is None:
@@ -413,7 +427,7 @@ class PrefillHeavy:
             True,
             verdict,
             f"{verdict.words}: {option.label} has {option.prefill_ceiling_per_gpu / cur.prefill_ceiling_per_gpu:.1f}× "
-            f"the prefill ceiling per GPU; {c.cost_ratio:.2f}× cheaper per output token",
+            f"the prefill ceiling per GPU; {case.ratio_text()} at {c.tier} prices",
             tuple(reasons),
             tuple(flips),
             option=option.id,
@@ -438,7 +452,9 @@ class NewerCurrentFleet:
         found = cheapest(facts, facts.candidates)
         if found is None:
             return Finding.not_applicable(self, "no candidate can be priced to compare with")
-        option, c = found
+        option, _ = found
+        case = cost_case(facts, option.id)
+        verdict, c = case.verdict, case.comparison
         share = cur.kv_room_min_tp.value / option.kv_room_min_tp.value
         kv_reason = Reason(
             f"KV room per GPU once the weights are loaded (at the smallest TP they fit): "
@@ -455,7 +471,6 @@ class NewerCurrentFleet:
                 f"(threshold {t.newer_fleet_kv_share:.0%})",
                 reasons=(kv_reason,),
             )
-        verdict, money = cost_verdict(c, t)
         owned = cur.ownership is Ownership.OWNED
         price_basis = (
             Reason(
@@ -474,11 +489,11 @@ class NewerCurrentFleet:
         )
         reasons = (
             kv_reason,
-            _speedup_reason(c),
+            _speedup_reason(case.today),
             _throughput_reason(facts, option),
             price_basis,
-            *money,
-            *_tier_reasons(c),
+            *case.reasons,
+            *_tier_reasons(case.today),
         )
         flips = list(_price_flips(c, option, facts))
         end = facts.scenario.current.contract_end
@@ -501,8 +516,8 @@ class NewerCurrentFleet:
             True,
             verdict,
             f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}×, "
-            f"{c.cost_ratio:.2f}× per token against {'the marginal cost of owned' if owned else 'rented'} "
-            f"{cur.accelerator}",
+            f"{case.ratio_text()} (today: {'owned' if owned else 'rented'} {cur.accelerator}"
+            f"{' at its marginal cost' if owned else ''})",
             reasons,
             tuple(flips),
             option=option.id,
@@ -696,8 +711,9 @@ class PrecisionOrStack:
                 tuple(flips),
                 excludes=excludes,
             )
-        option, c = found
-        verdict, money = cost_verdict(c, facts.scenario.thresholds)
+        option, _ = found
+        case = cost_case(facts, option.id)
+        verdict, c = case.verdict, case.today
         parent = facts.comparisons.get(option.parent or "")
         lost = (
             Reason(
@@ -710,7 +726,7 @@ class PrecisionOrStack:
             if parent is not None
             else _speedup_reason(c)
         )
-        flips.extend(_price_flips(c, option, facts))
+        flips.extend(_price_flips(case.comparison, option, facts))
         fp8 = blocked[option.parent or ""].fp8_evidence if option.parent in blocked else ()
         evidence = (
             (
@@ -728,8 +744,8 @@ class PrecisionOrStack:
             True,
             verdict,
             f"{verdict.words} at FP8: {option.label} keeps only the bandwidth term ({_term(c, 'bandwidth'):.2f}× at "
-            f"the floor), {c.cost_ratio:.2f}× per token — decided on cost",
-            (*checks, *evidence, lost, _throughput_reason(facts, option), *money),
+            f"the floor), {case.ratio_text()} — decided on cost",
+            (*checks, *evidence, lost, _throughput_reason(facts, option), *case.reasons),
             tuple(flips),
             option=option.id,
             excludes=excludes,
