@@ -93,6 +93,23 @@ def test_compare_prints_the_factorised_speedup(capsys: pytest.CaptureFixture[str
         (["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp5"], "Did you mean 'nvfp4'"),
         (["compare", "--model", "llama-3.3-70b", "--baseline", "h100", "--candidate", "b200:nvfp4"], "GPU:WEIGHTS"),
         (["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--figures", "nope"], "tags"),
+        # 64 attention heads split evenly: TP=3 is no engine's configuration
+        (
+            ["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--tp", "3"],
+            "use one of 1, 2, 4",
+        ),
+        (
+            ["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--kv", "int4-awq"],
+            "weight-only",
+        ),
+        (
+            [
+                *("bounds", "--model", "llama-3.3-70b"),
+                *("--model-config", "tests/fixtures/hf_configs/llama-3.3-70b.json"),
+                *("--gpu", "b200", "--weights", "nvfp4"),
+            ],
+            "pass one of them",
+        ),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> None:

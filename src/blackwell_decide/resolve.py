@@ -14,6 +14,8 @@ DEFAULT_EMBEDDINGS_FORMAT = "bf16"
 def resolve_model(catalog: Catalog, model: str | None, model_config: str | Path | None = None) -> ModelArch:
     """A built-in or plugin model by key, or any Hugging Face ``config.json`` by path."""
     if model_config is not None:
+        if model:
+            raise UsageError(f"both --model {model!r} and --model-config {str(model_config)!r} given: pass one of them")
         from blackwell_decide.model_files import load_model_config
 
         return load_model_config(Path(model_config))
@@ -40,11 +42,18 @@ def resolve_scheme(
         kv_format = w if w.element_bits >= 8 else catalog.formats.get("fp8")
     else:
         kv_format = catalog.formats.get(kv)
+        if kv_format.zero_point_bits:
+            usable = ", ".join(f.key for f in catalog.formats if not f.zero_point_bits)
+            raise UsageError(
+                f"--kv {kv_format.key}: {kv_format.name} is a weight-only format (per-group zero points); "
+                f"a KV cache is stored in one of {usable}"
+            )
     if activations is None:
-        native = True
         if accelerator_key is not None:
             native = catalog.accelerators.get(accelerator_key).runs_natively(w.key)
-        act = w if native and w.key not in {"int4-awq"} else catalog.formats.get("bf16")
+        else:
+            native = w.element_bits >= 8
+        act = w if native else catalog.formats.get("bf16")
     else:
         act = catalog.formats.get(activations)
     return QuantScheme(weights=w, embeddings=catalog.formats.get(embeddings), kv_cache=kv_format, activations=act)
@@ -66,6 +75,18 @@ def resolve_deployment(
     if tp < 1:
         raise UsageError(f"--tp must be a positive integer, got {tp}")
     arch = resolve_model(catalog, model, model_config)
+    check_tensor_parallel(arch, tp)
     accelerator = catalog.accelerators.get(gpu)
     scheme = resolve_scheme(catalog, weights, kv, embeddings, activations, accelerator.key)
     return Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp)
+
+
+def check_tensor_parallel(arch: ModelArch, tp: int) -> None:
+    """Tensor parallelism splits attention heads evenly across GPUs; engines refuse other sizes."""
+    heads = arch.num_attention_heads
+    if heads % tp:
+        valid = [n for n in range(1, heads + 1) if heads % n == 0 and n <= 128]
+        raise UsageError(
+            f"--tp {tp}: {arch.name} has {heads} attention heads, which tensor parallelism splits evenly "
+            f"across GPUs; use one of {', '.join(map(str, valid))}"
+        )

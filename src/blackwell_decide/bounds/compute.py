@@ -296,7 +296,7 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
     lines = list(conventions.describe())
     if d.weight_only:
         lines.append(
-            f"{d.accelerator.name} has no tensor cores for {d.scheme.weights.key}: weights are stored at "
+            f"{d.accelerator.name} has no tensor (matrix) cores for {d.scheme.weights.key}: weights are stored at "
             f"{d.scheme.weights.bytes_per_param:g} B/param but dequantised, and matmuls run at {compute_format} "
             "(weight-only quantisation; memory and bandwidth gain, no compute gain)"
         )

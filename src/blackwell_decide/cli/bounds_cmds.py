@@ -216,7 +216,7 @@ def _rows(bounds: Bounds) -> list[tuple[str, str, str]]:
         ("resident per GPU", f"{v('resident_bytes') / GB:.2f}", "GB"),
         ("decode floor (batch 1)", f"{v('decode_floor_s') * 1e3:.2f}", "ms/token"),
         ("per-user ceiling", f"{v('per_user_ceiling_tok_s'):.1f}", "tok/s/user"),
-        (f"KV per token ({d.scheme.kv_cache.key})", f"{v('kv_bytes_per_token') / KB:.1f}", "KB"),
+        (f"KV per token ({d.scheme.kv_cache.key})", f"{v('kv_bytes_per_token') / KB:.1f}", "kB"),
         ("KV budget per GPU", f"{v('kv_budget_bytes') / GB:.1f}", "GB"),
         ("KV tokens", f"{v('kv_tokens'):,.0f}", "tokens"),
     ]

@@ -70,6 +70,7 @@ def choose_prices(
             f"it prices: {', '.join(priced) or '(nothing)'}"
         )
     if tiers:
+        tiers = [t.strip().lower() for t in tiers]
         known = tuple(dict.fromkeys(q.tier for q in choice.quotes))
         unknown = [t for t in tiers if t not in known]
         if unknown:

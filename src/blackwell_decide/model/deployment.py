@@ -94,7 +94,7 @@ class Deployment:
 
     @property
     def weight_only(self) -> bool:
-        """True when the accelerator has no tensor cores for the weight format, so weights are
+        """True when the accelerator has no tensor (matrix) cores for the weight format, so weights are
         dequantised and the matmuls run at a higher precision (FP4 on Hopper, for instance)."""
         return not self.accelerator.runs_natively(self.scheme.weights.key)
 
