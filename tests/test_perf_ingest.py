@@ -14,7 +14,7 @@ import pytest
 from blackwell_decide.datasets import get_dataset, list_datasets
 from blackwell_decide.errors import UnknownKeyError, UsageError
 from blackwell_decide.perf import load_dataset, read_sweep_csv, read_vllm_bench_json
-from blackwell_decide.perf.ingest import read_measurements, read_microbenchmarks
+from blackwell_decide.perf.ingest import catalog_model_for, read_measurements, read_microbenchmarks
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vllm_bench"
 HEADER = "model,gpu,engine,weights,kv,tp,isl,osl,concurrency,ttft_ms,tpot_ms"
@@ -110,7 +110,8 @@ def test_vllm_result_json_without_the_deployment_asks_for_the_flag(tmp_path: Pat
     with pytest.raises(UsageError, match="--gpu"):
         read_vllm_bench_json(path)
     m = read_vllm_bench_json(path, gpu="h100", weights="fp8", kv="fp8", tp=2)
-    assert m.tp == 2 and m.model == data["model_id"]
+    # model_id nvidia/Llama-3.3-70B-Instruct-FP8 is a checkpoint of the catalog's llama-3.3-70b
+    assert m.tp == 2 and m.model == "llama-3.3-70b"
 
 
 @pytest.mark.parametrize(
@@ -163,3 +164,32 @@ def test_sweep_csv_needs_its_columns_and_ignores_extra_ones(tmp_path: Path) -> N
     path.write_text(f"{HEADER},notes\nllama-3.3-70b,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,13,anything\n")
     [m] = read_measurements([path])
     assert m.tpot_s == pytest.approx(0.013)
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "model"),
+    [
+        # Hugging Face checkpoint ids as published by NVIDIA, Red Hat, Qwen and Meta
+        ("nvidia/Llama-3.3-70B-Instruct-FP4", "llama-3.3-70b"),
+        ("nvidia/Llama-3.1-70B-Instruct-FP8", "llama-3.1-70b"),
+        ("RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8-dynamic", "llama-3.1-70b"),
+        ("Qwen/Qwen3-235B-A22B-FP8", "qwen3-235b-a22b"),
+        ("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ("llama-3.3-70b", "llama-3.3-70b"),
+    ],
+)
+def test_checkpoint_ids_map_to_the_catalog_model_they_quantise(checkpoint: str, model: str) -> None:
+    assert catalog_model_for(checkpoint) == model
+
+
+def test_an_unknown_checkpoint_asks_for_model(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="pass --model KEY"):
+        catalog_model_for("someorg/Mystery-13B-Instruct-FP8")
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data["model_id"] = "someorg/Mystery-13B"
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match=r"model_id 'someorg/Mystery-13B' matches no catalog model; pass --model"):
+        read_vllm_bench_json(path)
+    # --model wins over model_id
+    assert read_vllm_bench_json(path, model="llama-3.3-70b").model == "llama-3.3-70b"

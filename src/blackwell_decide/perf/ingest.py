@@ -405,8 +405,9 @@ def read_vllm_bench_json(
 
     explicit = {"model": model, "gpu": gpu, "weights": weights, "kv": kv, "tp": tp}
     recorded = {name: data.get(name) for name in explicit}
-    if recorded["model"] is None:
-        recorded["model"] = data.get("model_id")
+    from_checkpoint = model is None and recorded["model"] is None and bool(data.get("model_id"))
+    if from_checkpoint:
+        recorded["model"] = data["model_id"]
     deployment = {
         name: str(explicit[name] if explicit[name] is not None else recorded[name] or "").strip() for name in explicit
     }
@@ -418,6 +419,8 @@ def read_vllm_bench_json(
             f"{path}: the result does not record {', '.join(absent)}; pass {flags} "
             f"(or record them when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
         )
+    if from_checkpoint:
+        deployment["model"] = catalog_model_for(deployment["model"], where=f"{path}: model_id")
 
     def number(name: str) -> float:
         value = data.get(name)
@@ -464,6 +467,46 @@ def read_vllm_bench_json(
         ttft_s=float(ttft) * MS if isinstance(ttft, int | float) and ttft > 0 else None,
         output_tok_s=number("output_throughput"),
         source=Source(url=str(file), date=str(data.get("date") or "n.d."), kind="user", title="vllm bench serve"),
+    )
+
+
+# ---------------------------------------------------------------------------- checkpoint ids
+#: Trailing parts of a checkpoint name that say how it was quantised or tuned, not which model
+#: it is (``nvidia/Llama-3.3-70B-Instruct-FP4`` is Llama 3.3 70B).
+_CHECKPOINT_SUFFIXES = re.compile(
+    r"(?:[-_.](?:instruct|chat|hf|fp8|fp4|nvfp4|mxfp4|int4|int8|awq|gptq|w4a16|w8a8|w4a8|dynamic|quantized|it))+$"
+)
+
+
+def _checkpoint_stem(name: str) -> str:
+    """A checkpoint or Hugging Face id without its organisation, its quantisation and tuning
+    suffixes, and a leading ``meta-`` (``meta-llama/Meta-Llama-3.1-70B-Instruct`` ->
+    ``llama-3.1-70b``)."""
+    stem = name.strip().lower().rsplit("/", 1)[-1]
+    stem = _CHECKPOINT_SUFFIXES.sub("", stem)
+    return stem.removeprefix("meta-")
+
+
+def catalog_model_for(checkpoint: str, *, where: str = "model") -> str:
+    """The catalog model key a checkpoint id names: a catalog key itself, or the one model whose
+    Hugging Face id or key has the same stem (organisation and quantisation or tuning suffixes
+    stripped). UsageError saying to pass ``--model KEY`` when none, or several, match."""
+    from blackwell_decide.plugins import get_catalog
+
+    models = get_catalog().models
+    if checkpoint in models:
+        return models.get(checkpoint).key
+    stem = _checkpoint_stem(checkpoint)
+    matches = sorted(
+        {m.key for m in models.values() if stem and stem in (_checkpoint_stem(m.hf_id), _checkpoint_stem(m.key))}
+    )
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(sorted(m.key for m in models.values()))
+    which = f"matches several catalog models ({', '.join(matches)})" if matches else "matches no catalog model"
+    raise UsageError(
+        f"{where} {checkpoint!r} {which}; pass --model KEY with the catalog model it is a checkpoint of "
+        f"(one of {known})"
     )
 
 
