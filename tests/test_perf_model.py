@@ -221,6 +221,17 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
     assert long_prompts.extrapolated and any("8192/1024" in n for n in long_prompts.notes)
 
 
+def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
+    # trtllm-blackwell's TTFT band is -54.55 % / +120 % (its own TP cross-validation); doubled
+    # for an extrapolated shape, the high side is +240 % and the low side the mirror 1/3.4 - 1,
+    # not -109 % (a negative TTFT).
+    p = predict(b200_nvfp4, Workload(8192, 1024), engine="trtllm", concurrency=4)
+    assert p.extrapolated
+    assert p.ttft_band == pytest.approx((1 / 3.4 - 1, 2.4), abs=1e-9)
+    # the TPOT band (-20 % / +25 %) doubles as before: -40 % / +50 %
+    assert p.band == pytest.approx((-0.4, 0.5), abs=1e-9)
+
+
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:
     # The profiles were fitted on Llama 3.1 70B rows; Llama 3.3 70B has the same architecture.
     p = predict(b200_nvfp4, SWEEP_SHAPE, concurrency=4)

@@ -9,8 +9,10 @@ never beats the physical decode floor, and says which limit binds.
     >>> predict(deployment, Workload(1024, 1024), engine="vllm", concurrency=4).tpot_s
 """
 
+from blackwell_decide.perf.feasibility import RequestDoesNotFitError, check_servable
 from blackwell_decide.perf.ingest import (
     Measurement,
+    catalog_model_for,
     load_dataset,
     read_measurements,
     read_sweep_csv,
@@ -47,8 +49,11 @@ __all__ = [
     "FitRecord",
     "Measurement",
     "Prediction",
+    "RequestDoesNotFitError",
     "Workload",
     "at_interactivity",
+    "catalog_model_for",
+    "check_servable",
     "choose_profile",
     "deployment_terms",
     "frontier",

@@ -1,5 +1,6 @@
 """Many predictions in one go: deployments resolved once, queries of one deployment, engine and
-workload answered with one vectorised simulation."""
+workload answered with one vectorised simulation. All or nothing: a batch with a bad row is
+answered with the list of every bad row (row, column, problem), never with part of the answers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from blackwell_decide.errors import BlackwellDecideError, UsageError
 from blackwell_decide.perf.evaluate import DeploymentCache
+from blackwell_decide.perf.feasibility import RequestDoesNotFitError
 from blackwell_decide.perf.model import Prediction, max_throughput, predict
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.workload import Workload
@@ -43,26 +45,52 @@ class Query:
         return (self.model, self.gpu, self.weights, self.kv or "", self.tp)
 
 
-def _int(value: str, row: int, column: str, *, allow_max: bool = False) -> int | None:
+@attrs.frozen
+class RowProblem:
+    """What is wrong with one query row: its number (from 1 after the header), the column and
+    the problem."""
+
+    row: int
+    column: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column!r}: {self.problem}"
+
+
+class BatchError(UsageError):
+    """Queries with bad rows: ``problems`` lists every one, in row order."""
+
+    def __init__(self, source: str, problems: Sequence[RowProblem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: p.row))
+        rows = len({p.row for p in self.problems})
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        where = f"{source}: " if source else ""
+        super().__init__(
+            f"{where}{rows} bad row(s), nothing was predicted; fix every row below and run again:\n{lines}"
+        )
+
+
+def _whole(value: str, *, allow_max: bool = False) -> int | None:
+    """A positive whole number (``max`` gives None where allowed); ValueError says what was expected."""
     text = value.strip()
     if allow_max and text.lower() == "max":
         return None
+    expected = "a positive whole number" + (" or 'max'" if allow_max else "")
     try:
         number = float(text)
     except ValueError:
-        hint = " or 'max'" if allow_max else ""
-        raise UsageError(
-            f"row {row}, column {column!r}: expected a positive whole number{hint}, got {value!r}"
-        ) from None
+        raise ValueError(f"expected {expected}, got {value!r}") from None
     if not (math.isfinite(number) and number >= 1 and number.is_integer()):
-        raise UsageError(f"row {row}, column {column!r}: expected a positive whole number, got {value!r}")
+        raise ValueError(f"expected {expected}, got {value!r}")
     return int(number)
 
 
-def read_queries(path: Path | str) -> list[Query]:
+def parse_queries(path: Path | str) -> tuple[list[Query], list[RowProblem]]:
     """Queries from a CSV with columns model, gpu, weights, kv, tp, engine, isl, osl,
-    concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored).
-    Rows are numbered from 1 after the header."""
+    concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored),
+    and the problems of every row that is not a valid query. Rows are numbered from 1 after the
+    header. A missing file or missing columns raise UsageError at once."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--from-csv {path}: no such file; check the path")
@@ -76,25 +104,31 @@ def read_queries(path: Path | str) -> list[Query]:
     missing = [c for c in QUERY_COLUMNS if c not in columns]
     if missing:
         raise UsageError(f"--from-csv {path}: missing column(s) {', '.join(missing)}; needs {', '.join(QUERY_COLUMNS)}")
-    queries = []
+    queries: list[Query] = []
+    problems: list[RowProblem] = []
     for row, record in enumerate(records, start=1):
+        mine: list[RowProblem] = []
         for column in ("model", "gpu", "weights", "engine"):
             if not record[column].strip():
-                raise UsageError(f"--from-csv {path}: row {row}, column {column!r}: missing value")
-        try:
-            engine = check_engine(record["engine"])
-        except UsageError:
-            raise UsageError(
-                f"--from-csv {path}: row {row}, column 'engine': unknown engine {record['engine']!r} "
-                "(vllm, trtllm or sglang)"
-            ) from None
-        try:
-            isl = _int(record["isl"], row, "isl")
-            osl = _int(record["osl"], row, "osl")
-            tp = _int(record["tp"], row, "tp") if record["tp"].strip() else 1
-            concurrency = _int(record["concurrency"], row, "concurrency", allow_max=True)
-        except UsageError as exc:
-            raise UsageError(f"--from-csv {path}: {exc}") from None
+                mine.append(RowProblem(row, column, "missing value"))
+        engine = ""
+        if record["engine"].strip():
+            try:
+                engine = check_engine(record["engine"])
+            except UsageError:
+                mine.append(RowProblem(row, "engine", f"unknown engine {record['engine']!r} (vllm, trtllm or sglang)"))
+        numbers: dict[str, int | None] = {"tp": 1}
+        for column in ("isl", "osl", "tp", "concurrency"):
+            if column == "tp" and not record["tp"].strip():
+                continue
+            try:
+                numbers[column] = _whole(record[column], allow_max=column == "concurrency")
+            except ValueError as exc:
+                mine.append(RowProblem(row, column, str(exc)))
+        if mine:
+            problems.extend(mine)
+            continue
+        isl, osl, tp = numbers["isl"], numbers["osl"], numbers["tp"]
         assert isl is not None and osl is not None and tp is not None
         queries.append(
             Query(
@@ -106,24 +140,36 @@ def read_queries(path: Path | str) -> list[Query]:
                 tp=tp,
                 engine=engine,
                 workload=Workload(isl, osl),
-                concurrency=concurrency,
+                concurrency=numbers["concurrency"],
             )
         )
+    return queries, problems
+
+
+def read_queries(path: Path | str) -> list[Query]:
+    """The queries of a CSV (see :func:`parse_queries`); :class:`BatchError` listing every bad
+    row when there is one."""
+    queries, problems = parse_queries(path)
+    if problems:
+        raise BatchError(f"--from-csv {path}", problems)
     return queries
 
 
-def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: str = "") -> list[Prediction]:
-    """Predictions for ``queries``, in their order. A query that cannot be answered (an unknown
-    GPU, weights that do not fit) raises UsageError naming its row and the offending column."""
+def predict_queries(
+    queries: Sequence[Query], *, catalog: Catalog | None = None
+) -> tuple[dict[int, Prediction], list[RowProblem]]:
+    """Predictions by row number for the queries that can be answered, and the problem of
+    every one that cannot (an unknown GPU, weights that do not fit, a request longer than the
+    model's context or larger than the KV cache)."""
     cache = DeploymentCache(catalog)
-    where = f"{source}: " if source else ""
+    problems: list[RowProblem] = []
     groups: dict[tuple[Any, ...], list[Query]] = {}
     for q in queries:
         try:
             cache.terms(q.deployment_key)
         except BlackwellDecideError as exc:
-            column = _column_of(exc, q)
-            raise UsageError(f"{where}row {q.row}, column {column!r}: {exc}") from None
+            problems.append(RowProblem(q.row, _column_of(exc, q), str(exc)))
+            continue
         groups.setdefault((q.deployment_key, q.engine, q.workload), []).append(q)
     answers: dict[int, Prediction] = {}
     for (key, engine, workload), members in groups.items():
@@ -148,8 +194,28 @@ def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: 
                     if q.concurrency is None:
                         answers[q.row] = best
         except BlackwellDecideError as exc:
-            raise UsageError(f"{where}row {members[0].row}: {exc}") from None
+            column = "isl/osl" if isinstance(exc, RequestDoesNotFitError) else _column_of(exc, members[0])
+            problems.extend(RowProblem(q.row, column, str(exc)) for q in members)
+    return answers, problems
+
+
+def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: str = "") -> list[Prediction]:
+    """Predictions for ``queries``, in their order; all or nothing: :class:`BatchError` naming
+    the row, the column and the problem of every query that cannot be answered."""
+    answers, problems = predict_queries(queries, catalog=catalog)
+    if problems:
+        raise BatchError(source, problems)
     return [answers[q.row] for q in queries]
+
+
+def answer_csv(path: Path | str, *, catalog: Catalog | None = None) -> tuple[list[Query], list[Prediction]]:
+    """Every query of a CSV file and its prediction, all or nothing: :class:`BatchError` lists
+    every bad row (unreadable values and unanswerable queries alike) at once."""
+    queries, problems = parse_queries(path)
+    answers, unanswerable = predict_queries(queries, catalog=catalog)
+    if problems or unanswerable:
+        raise BatchError(f"--from-csv {path}", [*problems, *unanswerable])
+    return queries, [answers[q.row] for q in queries]
 
 
 def _point(curve: Prediction, index: int) -> Prediction:

@@ -11,7 +11,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from blackwell_decide.errors import CatalogError, UsageError
-from blackwell_decide.perf.physics import DeploymentTerms, StepResult, deployment_terms, simulate
+from blackwell_decide.perf.feasibility import check_servable
+from blackwell_decide.perf.physics import (
+    DeploymentTerms,
+    StepResult,
+    deployment_terms,
+    kv_request_capacity,
+    simulate,
+)
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine
 from blackwell_decide.perf.workload import Workload
 
@@ -312,8 +319,8 @@ def _prediction(
         binding = tuple(result.binding[i] for i in index)
     err = choice.profile.error
     widen = EXTRAPOLATION_BAND_FACTOR if choice.extrapolated else 1.0
-    band = (err.band[0] * widen, err.band[1] * widen)
-    ttft_band = (err.ttft_band[0] * widen, err.ttft_band[1] * widen)
+    band = _widened(err.band, widen)
+    ttft_band = _widened(err.ttft_band, widen)
     all_notes = [*(f"extrapolated: {r}" for r in choice.reasons), *notes]
     return Prediction(
         deployment=terms.label,
@@ -336,6 +343,15 @@ def _prediction(
     )
 
 
+def _widened(band: tuple[float, float], factor: float) -> tuple[float, float]:
+    """A band ``factor`` times as wide. Below -100 % a widened low side would allow negative
+    times and rates: there it becomes the multiplicative mirror of the widened high side."""
+    low, high = band[0] * factor, band[1] * factor
+    if low <= -1.0:
+        low = 1.0 / (1.0 + high) - 1.0
+    return (low, high)
+
+
 def _setup(
     deployment: Deployment,
     workload: Workload,
@@ -347,7 +363,9 @@ def _setup(
     workload = _check_workload(workload)
     engine = check_engine(engine)
     terms = terms or deployment_terms(deployment)
-    return terms, engine, _resolve_profile(profile, terms, workload, engine, deployment, catalog)
+    choice = _resolve_profile(profile, terms, workload, engine, deployment, catalog)
+    check_servable(deployment, terms, choice.profile.engine_settings, workload, engine, catalog=catalog)
+    return terms, engine, choice
 
 
 def predict(
@@ -400,13 +418,7 @@ def _full_curve(
     online: bool = True,
 ) -> tuple[DeploymentTerms, str, ProfileChoice, StepResult]:
     terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
-    probe = simulate(terms, choice.profile, workload, np.array([1.0]), online=online)
-    capacity = probe.kv_capacity
-    if capacity < 1:
-        raise UsageError(
-            f"{terms.label}: the KV cache under {engine}'s memory settings holds no request of "
-            f"{workload.label} tokens; use more GPUs (--tp) or a smaller weight or KV format"
-        )
+    capacity, _ = kv_request_capacity(terms, choice.profile.engine_settings, workload)
     grid = np.arange(1.0, capacity + 1.0) if every else concurrency_grid(capacity)
     return terms, engine, choice, simulate(terms, choice.profile, workload, grid, online=online)
 

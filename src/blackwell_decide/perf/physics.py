@@ -166,8 +166,8 @@ class StepResult:
     kv_tokens: float
 
 
-def kv_token_capacity(terms: DeploymentTerms, settings: EngineSettings, context: float) -> float:
-    """Tokens the engine's KV cache holds (each GPU holds its shard of every token)."""
+def kv_budget_bytes(terms: DeploymentTerms, settings: EngineSettings) -> float:
+    """Bytes per GPU the engine's memory settings leave for the KV cache (never negative)."""
     if settings.memory_basis == "total":
         budget = settings.memory_fraction * terms.memory_bytes - terms.resident_weight_bytes
         budget -= settings.runtime_reserve_bytes
@@ -175,7 +175,12 @@ def kv_token_capacity(terms: DeploymentTerms, settings: EngineSettings, context:
         budget = settings.memory_fraction * (
             terms.memory_bytes - terms.resident_weight_bytes - settings.runtime_reserve_bytes
         )
-    return max(budget, 0.0) / terms.kv_bytes_per_token(context)
+    return max(budget, 0.0)
+
+
+def kv_token_capacity(terms: DeploymentTerms, settings: EngineSettings, context: float) -> float:
+    """Tokens the engine's KV cache holds (each GPU holds its shard of every token)."""
+    return kv_budget_bytes(terms, settings) / terms.kv_bytes_per_token(context)
 
 
 def kv_request_capacity(terms: DeploymentTerms, settings: EngineSettings, workload: Workload) -> tuple[float, float]:
