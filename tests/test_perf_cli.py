@@ -7,6 +7,7 @@ TensorRT-LLM perf-overview (commit 00f37686, ~2025-09).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,79 @@ def test_bad_input_exits_2_with_a_message(args: list[str], message: str) -> None
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_calibrate_refuses_to_overwrite_a_file_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "p.json"
+    target.write_text('{"mine": true}\n')
+    args = ["calibrate", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--no-cross-validation", "-o", str(target)]
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert target.read_text() == '{"mine": true}\n'
+    assert main([*args, "--force"]) == 0
+    assert profile_from_dict(json.loads(target.read_text())).key == "vllm-blackwell"
+
+
+def test_calibrate_into_a_directory_refuses_to_replace_a_profile_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "vllm-blackwell.json").write_text("{}\n")
+    args = ["calibrate", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--no-cross-validation", "-o", str(tmp_path)]
+    assert main(args) == 2
+    assert "vllm-blackwell.json" in capsys.readouterr().err
+    assert (tmp_path / "vllm-blackwell.json").read_text() == "{}\n"
+
+
+def test_one_point_calibration_says_what_it_fitted_and_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    # No --model: model_id nvidia/Llama-3.3-70B-Instruct-FP4 is a checkpoint of llama-3.3-70b.
+    assert main(["calibrate", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--no-cross-validation"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: vllm on blackwell: only 1 point(s)" in out
+    assert re.search(r"layer_overhead_s\s+\S+ µs\s+fitted", out)
+    assert re.search(r"eta_prefill\s+\S+\s+kept \(vllm-blackwell\)", out)
+    assert re.search(r"eta_bw\s+\S+\s+microbenchmark", out)
+    assert main(["calibrate", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--no-cross-validation", "--json"]) == 0
+    captured = capsys.readouterr()
+    fit = json.loads(captured.out)["fit"][0]
+    assert fit["free"] == ["layer_overhead_s", "ttft_overhead_s"] and "eta_prefill" in fit["kept"]
+    assert fit["warnings"] and "warning:" in captured.err
+
+
+def test_calibrate_asks_for_model_when_the_checkpoint_is_not_in_the_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data["model_id"] = "someorg/Mystery-13B-Instruct-FP8"
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    assert main(["calibrate", str(path), "--no-cross-validation"]) == 2
+    err = capsys.readouterr().err
+    assert "Mystery-13B-Instruct-FP8" in err and "pass --model KEY" in err and "llama-3.3-70b" in err
+
+
+def test_from_csv_lists_every_bad_row_and_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "model,gpu,weights,kv,tp,engine,isl,osl,concurrency\n"
+        "llama-3.3-70b,b200,nvfp4,fp8,1,vllm,1024,1024,4\n"
+        "llama-3.3-70b,b200,nvfp4,fp8,1,vllm,1024,1024,-3\n"
+        "llama-3.3-70b,b200,nvfp4,fp8,1,tgi,abc,1024,4\n"
+        "llama-3.3-70b,b300x,nvfp4,fp8,1,vllm,1024,1024,4\n"
+        "llama-3.3-70b,b200,nvfp4,fp8,1,vllm,1024,1024,8\n"
+        "llama-3.3-70b,h100-sxm,bf16,,1,vllm,1024,1024,4\n"
+    )
+    assert main(["predict", "--from-csv", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    for expected in (
+        "4 bad row(s)",
+        "row 2, column 'concurrency'",
+        "row 3, column 'engine'",
+        "row 3, column 'isl'",
+        "row 4, column 'gpu'",
+        "row 6, column 'tp'",  # BF16 70B does not fit one H100; the fix is a larger --tp
+    ):
+        assert expected in captured.err, expected
+    assert "row 1," not in captured.err and "row 5," not in captured.err

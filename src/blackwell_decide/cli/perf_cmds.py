@@ -34,7 +34,9 @@ def register(subparsers: Any) -> None:
         description="Predict serving performance from physics and a calibrated profile of the engine on the "
         "accelerator family. Give exactly one of --concurrency, --interactivity, --max-throughput or --curve; "
         "or answer many queries with --from-csv (columns model,gpu,weights,kv,tp,engine,isl,osl,concurrency; "
-        "concurrency may be 'max'; one JSON object per line).",
+        "concurrency may be 'max'; one JSON object per line). --from-csv is all or nothing: when any row is bad "
+        "(an unreadable value, an unknown GPU, a request that does not fit) nothing is printed on stdout and every "
+        "bad row is listed on stderr with its column and problem (exit 2).",
     )
     add_deployment_flags(p, required=False)
     p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="serving engine (default vllm)")
@@ -50,7 +52,12 @@ def register(subparsers: Any) -> None:
     )
     mode.add_argument("--max-throughput", action="store_true", help="the highest output tokens/s per GPU")
     mode.add_argument("--curve", action="store_true", help="the whole throughput-vs-interactivity frontier")
-    mode.add_argument("--from-csv", metavar="FILE", help="answer every query of a CSV, one JSON line each")
+    mode.add_argument(
+        "--from-csv",
+        metavar="FILE",
+        help="answer every query of a CSV, one JSON line each; all or nothing: any bad row lists every bad row "
+        "on stderr and prints no answers",
+    )
     p.add_argument(
         "--profile", metavar="KEY_OR_FILE", help="a calibration profile key or a JSON file from `calibrate -o`"
     )
@@ -83,8 +90,13 @@ def register(subparsers: Any) -> None:
     c.set_defaults(tp=None)  # JSON results may record tp themselves (--metadata tp=…)
     c.add_argument("--no-cross-validation", action="store_true", help="skip tensor-parallel cross-validation")
     c.add_argument(
-        "-o", "--output", metavar="PATH", help="write the fitted profile(s) as JSON (a directory: one KEY.json each)"
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="write the fitted profile(s) as JSON (a directory: one KEY.json each); an existing file is "
+        "only replaced with --force",
     )
+    c.add_argument("--force", action="store_true", help="replace existing profile files written by -o")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(c, _run_calibrate)
 
@@ -197,10 +209,9 @@ def format_prediction(prediction: Prediction) -> str:
 
 
 def _run_from_csv(args: argparse.Namespace) -> int:
-    from blackwell_decide.perf.batch import answer, read_queries
+    from blackwell_decide.perf.batch import answer_csv
 
-    queries = read_queries(args.from_csv)
-    predictions = answer(queries, source=f"--from-csv {args.from_csv}")
+    queries, predictions = answer_csv(args.from_csv)
     out = sys.stdout
     for query, prediction in zip(queries, predictions, strict=True):
         record = prediction.records()[0]
@@ -239,6 +250,8 @@ def _run_calibrate(args: argparse.Namespace) -> int:
 
     if not args.files and not args.dataset:
         raise UsageError("calibrate needs measurement files (FILE ...) or --dataset ID")
+    if args.output and not args.force:
+        _refuse_overwrite([Path(args.output)])  # before the fit, so nobody waits for a refusal
     measurements = _read_files(args.files, args)
     for dataset_id in args.dataset:
         measurements.extend(load_dataset(dataset_id))
@@ -254,8 +267,11 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     )
     documents = [profile_to_dict(r.profile) for r in results]
     if args.output:
-        _write_profiles(Path(args.output), documents)
+        _write_profiles(Path(args.output), documents, force=args.force)
     if args.json:
+        # The text report carries its warnings; beside JSON they go to stderr so nobody misses them.
+        for warning in (w for r in results for w in r.warnings):
+            print(f"warning: {warning}", file=sys.stderr)
         print_json({"profiles": documents, "fit": [_fit_summary(r) for r in results]})
     else:
         print("\n\n".join(format_fit(r) for r in results))
@@ -264,9 +280,20 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_profiles(target: Path, documents: list[dict[str, Any]]) -> None:
+def _refuse_overwrite(paths: list[Path]) -> None:
+    existing = [p for p in paths if p.is_file()]
+    if existing:
+        raise UsageError(
+            f"-o {', '.join(map(str, existing))}: already exists and calibrate does not replace profile files "
+            "unless told to; pass --force to replace it, or -o a new path"
+        )
+
+
+def _write_profiles(target: Path, documents: list[dict[str, Any]], *, force: bool = False) -> None:
     """One file (a single profile, or ``{"profiles": [...]}``), or ``KEY.json`` files in a
-    directory."""
+    directory; existing files are replaced only with ``force``."""
+    if target.is_dir() and not force:
+        _refuse_overwrite([target / f"{document['key']}.json" for document in documents])
     try:
         if target.is_dir():
             for document in documents:
@@ -282,6 +309,10 @@ def _fit_summary(result: FitResult) -> dict[str, Any]:
     return {
         "profile": result.profile.key,
         "free": list(result.free),
+        "measured": list(result.measured),
+        "kept": list(result.kept),
+        "prior": result.prior,
+        "warnings": list(result.warnings),
         "mape": {k: {"value": v[0], "points": v[1]} for k, v in result.summary().items()},
         "skipped": list(result.skipped),
     }
@@ -295,8 +326,8 @@ def format_fit(result: FitResult) -> str:
     lines = [f"profile {p.key} ({p.engine} on {p.family})"]
     if fit is not None:
         lines.append(
-            f"fitted on {fit.rows} points of {', '.join(fit.datasets)} (measured {fit.measured}) "
-            f"on {', '.join(fit.accelerators)}"
+            f"fitted on {fit.rows} point{'s' if fit.rows != 1 else ''} of {', '.join(fit.datasets)} "
+            f"(measured {fit.measured}) on {', '.join(fit.accelerators)}"
         )
     rows = []
     for name, value in p.parameters().items():
@@ -305,7 +336,13 @@ def format_fit(result: FitResult) -> str:
             if name.endswith("_s") and name != "ttft_overhead_s"
             else (f"{value * 1e3:.1f} ms" if name == "ttft_overhead_s" else f"{value:.3f}")
         )
-        rows.append([name, shown, "fitted" if name in result.free else "fixed", PARAMETER_MEANINGS.get(name, "")])
+        if name in result.free:
+            status = "fitted"
+        elif name in result.measured:
+            status = "microbenchmark"
+        else:
+            status = f"kept ({result.prior})" if result.prior else "kept"
+        rows.append([name, shown, status, PARAMETER_MEANINGS.get(name, "")])
     lines += ["", render_table(["parameter", "value", "", "meaning"], rows), ""]
     summary = result.summary()
     err_rows = []
@@ -323,6 +360,7 @@ def format_fit(result: FitResult) -> str:
     )
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)} point(s): " + "; ".join(result.skipped[:5]))
+    lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
 
@@ -361,6 +399,16 @@ def _run_validate(args: argparse.Namespace) -> int:
                         "mape": {k: {"value": v[0], "points": v[1]} for k, v in c.scores.items()},
                     }
                     for c in report.cross_validation
+                ],
+                "shape_holdout": [
+                    {
+                        "dataset": h.dataset,
+                        "fitted_on": h.fitted_on,
+                        "profiles": list(h.profiles),
+                        "mape": {k: {"value": v[0], "points": v[1]} for k, v in h.scores.items()},
+                        "left_at_start": list(h.left_at_start),
+                    }
+                    for h in report.shape_holdout
                 ],
                 "ok": report.ok,
             }

@@ -10,7 +10,10 @@ the engines of a family; the streaming host cost needs online runs; the 4-bit pa
 and other rows; the all-reduce latency several tensor-parallel sizes; the TTFT terms TTFT
 data. Free parameters start from :data:`START`, so refitting the same data gives the same
 profile; the others keep the starting profile's values. The fixed per-step time cannot be told
-apart from the per-layer latency with one model and is never freed.
+apart from the per-layer latency with one model and is never freed. Sparse data (a few points,
+or one or two operating points) cannot tell even those apart: such a fit frees only the
+per-layer latency (and the fixed TTFT overhead), keeps every other figure at the starting
+profile's value as a prior, warns, and widens the prior's band for the few points.
 
 The error of a fit is measured three ways: in-sample; on held-out data (other workload shapes,
 models and benchmarks), never used for fitting; and by tensor-parallel cross-validation (refit
@@ -60,6 +63,17 @@ MEASURED_NOT_FITTED = ("eta_bw",)
 SHARED = ("eta_compute",)
 #: A band's half-width is this multiple of the out-of-sample MAPE, rounded up to 5 %.
 BAND_PER_MAPE = 2.0
+#: Fewer points than this, or fewer distinct operating points (concurrency and workload shape),
+#: and the data cannot tell the figures apart: a sparse fit frees only :data:`SPARSE_FREE` (and
+#: :data:`SPARSE_TTFT_FREE` where TTFT is measured) and keeps every other figure at the starting
+#: profile's value (the shipped profile of the engine and family, used as a prior).
+MIN_POINTS_FOR_FULL_FIT = 8
+MIN_OPERATING_POINTS_FOR_FULL_FIT = 3
+#: One point pins one decode figure: the per-layer latency, the time every step pays whatever
+#: the batch, scales the predicted TPOT without bending its shape against concurrency.
+SPARSE_FREE = ("layer_overhead_s",)
+#: And one TTFT figure: the fixed time outside the GPU, which shifts TTFT at every load alike.
+SPARSE_TTFT_FREE = ("ttft_overhead_s",)
 MIN_BAND = 0.10
 MIN_TTFT_BAND = 0.20
 
@@ -134,6 +148,16 @@ class FitResult:
     held_out: tuple[PointResult, ...]
     cross_validated: tuple[PointResult, ...]
     skipped: tuple[str, ...]
+    #: parameters set from microbenchmarks of the family rather than fitted
+    measured: tuple[str, ...] = ()
+    #: the profile whose values the parameters neither fitted nor measured keep
+    prior: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Parameters held at :attr:`prior`'s values."""
+        return tuple(n for n in self.profile.parameters() if n not in self.free and n not in self.measured)
 
     def summary(self) -> dict[str, tuple[float | None, int]]:
         """MAPE and number of points per metric and split (``tpot_in_sample``, …)."""
@@ -166,6 +190,30 @@ def identifiable(measurements: Sequence[Measurement], terms_of: Callable[[Measur
         if any((m.concurrency or 0) > 1 for m in with_ttft):
             free.append("burst_share")
     return free
+
+
+def sparse_reason(measurements: Sequence[Measurement]) -> str | None:
+    """Why these measurements are too few for a full fit (None when they are enough)."""
+    points = len(measurements)
+    operating = len({(m.concurrency, m.workload.isl, m.workload.osl) for m in measurements})
+    if points >= MIN_POINTS_FOR_FULL_FIT and operating >= MIN_OPERATING_POINTS_FOR_FULL_FIT:
+        return None
+    return (
+        f"only {points} point(s) at {operating} operating point(s) (concurrency and workload shape); "
+        f"a full fit needs at least {MIN_POINTS_FOR_FULL_FIT} points at {MIN_OPERATING_POINTS_FOR_FULL_FIT} "
+        "operating points"
+    )
+
+
+def free_parameters(
+    measurements: Sequence[Measurement], terms_of: Callable[[Measurement], DeploymentTerms]
+) -> list[str]:
+    """The parameters a fit frees: every :func:`identifiable` one, or for sparse data (see
+    :func:`sparse_reason`) only :data:`SPARSE_FREE` and, with TTFT data, :data:`SPARSE_TTFT_FREE`."""
+    if sparse_reason(measurements) is None:
+        return identifiable(measurements, terms_of)
+    with_ttft = any(m.ttft_s is not None for m in measurements)
+    return [*SPARSE_FREE, *(SPARSE_TTFT_FREE if with_ttft else ())]
 
 
 def _residuals(points: Sequence[PointResult]) -> FloatArray:
@@ -210,16 +258,19 @@ def _solve(
     measured = {k: v for k, v in caps.items() if k in MEASURED_NOT_FITTED}
     terms_of: Callable[[Measurement], DeploymentTerms] = lambda m: cache.terms(m.deployment_key)  # noqa: E731
     own = [
-        [n for n in identifiable(rows, terms_of) if n not in measured and n not in keep and n not in SHARED]
+        [n for n in free_parameters(rows, terms_of) if n not in measured and n not in keep and n not in SHARED]
         for rows, _ in groups
     ]
-    everything = [m for rows, _ in groups for m in rows]
-    shared = [n for n in identifiable(everything, terms_of) if n in SHARED and n not in keep and n not in measured]
+    # Sparse groups keep the shared figures too: only the rows of full fits may move them.
+    rich = [m for rows, _ in groups if sparse_reason(rows) is None for m in rows]
+    shared = [n for n in identifiable(rich, terms_of) if n in SHARED and n not in keep and n not in measured]
     names = shared + [n for group_names in own for n in group_names]
     bounds = []
     for n in names:
         low, high = PARAMETER_BOUNDS[n]
-        bounds.append((low, max(min(high, caps.get(n, high)), low + 1e-3)))
+        # A measured cap below the physical lower bound still leaves the solver a sliver of room
+        # (relative to the parameter's range: microsecond figures need microsecond slivers).
+        bounds.append((low, max(min(high, caps.get(n, high)), low + 1e-3 * (high - low))))
     lower = np.array([b[0] for b in bounds])
     upper = np.array([b[1] for b in bounds])
     initial = np.clip(np.array([START[n] for n in names]), lower, upper)
@@ -308,12 +359,23 @@ def fit_profiles(
     if not prepared:
         raise UsageError("none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3]))
     results = []
-    for (usable, _), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
+    measured = tuple(n for n in caps if n in MEASURED_NOT_FITTED)
+    for (usable, base), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
         mine = [m for m in held_out if m.engine == fitted.engine]
         in_sample, _ = evaluate(usable, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
         held, held_skipped = evaluate(mine, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
         lost = skipped + [f"{s.measurement.label}: {s.reason}" for s in held_skipped]
         crossed = cross_validate_tp(usable, fitted, caps=caps, cache=cache) if cross_validate else ()
+        sparse = sparse_reason(usable)
+        kept = [n for n in fitted.parameters() if n not in names and n not in measured]
+        warnings = []
+        if sparse is not None:
+            warnings.append(
+                f"{fitted.engine} on {fitted.family}: {sparse}. Fitted only {', '.join(names)}; kept "
+                f"{', '.join(kept)} at {base.key}'s values; the band is widened "
+                f"x{sparse_band_factor(len(usable)):.1f} for the few points. Measure more concurrencies "
+                "(e.g. 1, 4, 16, 64) for a full fit."
+            )
         record = FitRecord(
             datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
             rows=len(usable),
@@ -324,13 +386,32 @@ def fit_profiles(
             models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
             shapes=tuple(sorted({(m.workload.isl, m.workload.osl) for m in usable})),
             method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.5, measured throughput 1), "
-            f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}",
+            f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}"
+            + (f"; sparse data, kept at {base.key}'s values: {', '.join(kept)}" if sparse is not None else ""),
             selection=f"{fitted.engine} rows on {fitted.family} accelerators",
         )
-        profile = attrs.evolve(
-            fitted, fitted_on=record, error=error_record(in_sample, held, crossed), borrowed_from=None
+        error = error_record(
+            in_sample,
+            held,
+            crossed,
+            free=len(names),
+            prior=base.error if sparse is not None else None,
+            points=len(usable),
         )
-        results.append(FitResult(profile, tuple(names), tuple(in_sample), tuple(held), crossed, tuple(lost)))
+        profile = attrs.evolve(fitted, fitted_on=record, error=error, borrowed_from=None)
+        results.append(
+            FitResult(
+                profile,
+                tuple(names),
+                tuple(in_sample),
+                tuple(held),
+                crossed,
+                tuple(lost),
+                measured=measured,
+                prior=base.key,
+                warnings=tuple(warnings),
+            )
+        )
     return results
 
 
@@ -366,13 +447,33 @@ def band_for(value: float | None, minimum: float) -> tuple[float, float]:
     return (round(1.0 / (1.0 + half) - 1.0, 4), round(half, 4))
 
 
+def sparse_band_factor(points: int) -> float:
+    """How much wider than its prior's band a sparse fit's band is: the error of a mean falls as
+    one over the square root of the points, so sqrt(MIN_POINTS_FOR_FULL_FIT / points), at least 1."""
+    return max(1.0, math.sqrt(MIN_POINTS_FOR_FULL_FIT / max(points, 1)))
+
+
+def _widened_band(band: tuple[float, float], factor: float) -> tuple[float, float]:
+    """``band`` with its high side ``factor`` times as wide, rounded up to 5 %, and the low side
+    its multiplicative mirror."""
+    half = math.ceil(band[1] * factor * 20.0 - 1e-9) / 20.0
+    return (round(1.0 / (1.0 + half) - 1.0, 4), round(half, 4))
+
+
 def error_record(
     in_sample: Sequence[PointResult],
     held_out: Sequence[PointResult] = (),
     cross_validated: Sequence[PointResult] = (),
+    *,
+    free: int = 0,
+    prior: ErrorRecord | None = None,
+    points: int | None = None,
 ) -> ErrorRecord:
     """MAPEs in-sample, held out and cross-validated; the bands come from the worst
-    out-of-sample figure, or from the in-sample one when there is none."""
+    out-of-sample figure, or, when there is none, from the in-sample one corrected for the
+    ``free`` fitted parameters (sqrt(n / (n - free)) over n fitted residuals; unknown when
+    n <= free). A sparse fit (``prior`` given: the error of the profile whose values it keeps)
+    has at least the prior's bands widened by :func:`sparse_band_factor` of its ``points``."""
 
     def value(points: Sequence[PointResult], metric: str) -> float | None:
         result, _ = mape(points, metric)
@@ -383,12 +484,24 @@ def error_record(
         for split, points in (("in", in_sample), ("out", held_out), ("cv", cross_validated))
         for metric in ("tpot", "ttft", "throughput")
     }
+    residuals = sum(mape(in_sample, metric)[1] for metric in ("tpot", "ttft", "throughput"))
+    dof_factor = math.sqrt(residuals / (residuals - free)) if residuals > free else None
 
     def worst(metrics: Sequence[str]) -> float | None:
         outside = [figures[(s, m)] for s in ("out", "cv") for m in metrics if figures[(s, m)] is not None]
+        if outside:
+            return max(v for v in outside if v is not None)
         inside = [figures[("in", m)] for m in metrics if figures[("in", m)] is not None]
-        chosen = outside or inside
-        return max(v for v in chosen if v is not None) if chosen else None
+        if not inside or dof_factor is None:
+            return None
+        return max(v for v in inside if v is not None) * dof_factor
+
+    band = band_for(worst(("tpot", "throughput")), MIN_BAND)
+    ttft_band = band_for(worst(("ttft",)), MIN_TTFT_BAND)
+    if prior is not None:
+        factor = sparse_band_factor(points if points is not None else len(in_sample))
+        band = max(band, _widened_band(prior.band, factor), key=lambda b: b[1])
+        ttft_band = max(ttft_band, _widened_band(prior.ttft_band, factor), key=lambda b: b[1])
 
     return ErrorRecord(
         tpot_mape_in_sample=figures[("in", "tpot")],
@@ -400,6 +513,6 @@ def error_record(
         tpot_mape_cross_validated=figures[("cv", "tpot")],
         ttft_mape_cross_validated=figures[("cv", "ttft")],
         throughput_mape_cross_validated=figures[("cv", "throughput")],
-        band=band_for(worst(("tpot", "throughput")), MIN_BAND),
-        ttft_band=band_for(worst(("ttft",)), MIN_TTFT_BAND),
+        band=band,
+        ttft_band=ttft_band,
     )

@@ -12,7 +12,7 @@ import attrs
 
 from blackwell_decide.perf.ceilings import efficiency_caps
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
-from blackwell_decide.perf.fit import cross_validate_tp
+from blackwell_decide.perf.fit import START, cross_validate_tp
 from blackwell_decide.perf.ingest import Measurement, load_dataset
 from blackwell_decide.perf.model import choose_profile
 from blackwell_decide.perf.physics import DeploymentTerms
@@ -60,6 +60,8 @@ class ShapeHoldout:
     fitted_on: str  # the shape, e.g. "922/922"
     profiles: tuple[str, ...]
     scores: dict[str, Score]
+    #: parameters that shape's rows cannot identify, left at the fit's start values
+    left_at_start: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -149,7 +151,7 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
     from blackwell_decide.datasets import list_datasets
     from blackwell_decide.perf.calibrate import base_profile
     from blackwell_decide.perf.ceilings import shipped_microbenchmarks
-    from blackwell_decide.perf.fit import START, fit_profiles
+    from blackwell_decide.perf.fit import fit_profiles
 
     fitting = [m for info in list_datasets("fit") for m in load_dataset(info.id)]
     shapes: dict[tuple[int, int], int] = {}
@@ -173,12 +175,14 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         groups.setdefault(family, {}).setdefault(m.engine, []).append(m)
     micro = shipped_microbenchmarks()
     refits: list[CalibrationProfile] = []
+    left_at_start: dict[str, tuple[str, ...]] = {}
     for family, by_engine in sorted(groups.items()):
         bases = [
             (rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())
         ]
         fits = fit_profiles(bases, caps=efficiency_caps(family, micro, catalog), cross_validate=False, cache=cache)
         refits += [r.profile for r in fits]
+        left_at_start.update({r.profile.key: r.kept for r in fits})
     by_pair = {(p.engine, p.family.lower()): p for p in refits}
     scored: dict[str, list[PointResult]] = {}
     for m in test:
@@ -191,10 +195,12 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         points, _ = evaluate([m], lambda _m, _t, p=profile: p, cache=cache)  # type: ignore[misc]
         scored.setdefault(m.dataset, []).extend(points)
     label = f"{shape[0]}/{shape[1]}"
-    return tuple(
-        ShapeHoldout(dataset, label, tuple(sorted({p.profile for p in points})), _score(points))
-        for dataset, points in scored.items()
-    )
+    out = []
+    for dataset, points in scored.items():
+        profiles = tuple(sorted({p.profile for p in points}))
+        kept = tuple(n for n in START if any(n in left_at_start.get(p, ()) for p in profiles))
+        out.append(ShapeHoldout(dataset, label, profiles, _score(points), kept))
+    return tuple(out)
 
 
 def _profile_of(result: PointResult, chosen: dict[tuple[object, ...], CalibrationProfile]) -> CalibrationProfile:
@@ -265,6 +271,13 @@ def render(report: ValidationReport) -> str:
                 f"{h.dataset:34} {_pct(h.scores['tpot']):>13} {_pct(h.scores['ttft']):>13} "
                 f"{_pct(h.scores['throughput']):>13}  {', '.join(h.profiles)}"
             )
+        kept = [n for n in START if any(n in h.left_at_start for h in report.shape_holdout)]
+        if kept:
+            lines += [
+                "",
+                f"The {shape} rows cannot identify {', '.join(f'{n} ({START[n]:g})' for n in kept)}: "
+                "the refits keep the fit's start values for them.",
+            ]
     lines.append("")
     skipped = [s for d in report.datasets for s in d.skipped]
     if skipped:
