@@ -60,6 +60,21 @@ def variant(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     return path
 
 
+def monthly(gpus: int, usd_per_gpu_hour: float) -> float:
+    return gpus * usd_per_gpu_hour * 730  # the 730-hour month of DESIGN §3
+
+
+#: Spheron on-demand as quoted in the article, Part 3.1: H100 $2.64, B200 $6.03 per GPU-hour.
+H100, B200 = 2.64, 6.03
+
+
+@pytest.fixture(scope="module")
+def held(hermetic: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Decision:
+    """The chat fleet declared at the 74 H100s the model sizes for its peak: the declared fleet
+    holds the service level, so every verdict is a plain reading of the money."""
+    return decide_scenario(variant(tmp_path_factory.mktemp("held"), CHAT, "count = 14", "count = 74"), hermetic)
+
+
 def test_the_six_situations_are_registered_in_order(hermetic: Catalog) -> None:
     assert [r.id for r in active_rules(hermetic)] == BUILTIN_IDS
 
@@ -80,14 +95,22 @@ def test_decide_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]
         "current": "current",
         "b200-nvfp4": "candidate",
         "b200-nvfp4-at-fp8": "fp8-fallback",
+        "current-rightsized": "rightsized",
         "current-retuned": "retuned",
     }
+    # today's fleet is the 14 GPUs the scenario declares (the article, Part 3.3); the model's 74 beside it
+    assert (options["current"]["gpus"], options["current"]["modelled_gpus"]) == (14, 74)
+    assert options["current"]["usd_per_month"] == pytest.approx(monthly(14, H100))  # $26,981
     retuned = options["current-retuned"]
     assert (retuned["parent"], retuned["tp"], retuned["gpus"]) == ("current", 4, 32)
     assert retuned["against_today"]["payback"]["one_time_usd"] == 0  # re-tuning buys nothing
     assert options["b200-nvfp4"]["against_retuned"]["baseline"] == "current-retuned"
+    assert options["b200-nvfp4"]["against_rightsized"]["baseline"] == "current-rightsized"
     assert doc["baseline"] == doc["recommendation"]["baseline"] == "current-retuned"
     assert (doc["retune"]["configured_tp"], doc["retune"]["best_tp"], doc["retune"]["improves"]) == (2, 4, True)
+    check = doc["fleet_check"]
+    assert (check["declared_gpus"], check["modelled_gpus"], check["short"], check["over"]) == (14, 74, True, False)
+    assert check["difference"] == pytest.approx((14 - 74) / 74)
 
 
 def test_decide_prints_the_verdict_and_flip_points(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +137,13 @@ def test_the_cost_ratio_is_the_quotient_of_the_two_costs_per_token(chat: Decisio
     assert c.cost_ratio == pytest.approx(expected, rel=1e-12)
     # the month is 730 hours (DESIGN §3)
     assert c.option_monthly_usd == pytest.approx(option.gpus * option.price.usd_per_gpu_hour * 730)
-    assert c.payback.months == pytest.approx(55_000 / c.monthly_savings_usd)  # the example's one-time costs
+    # the example's one-time costs are repaid out of the saving over the baseline (the re-tuned H100s)
+    base = facts.against_baseline("b200-nvfp4")
+    assert base.payback.months == pytest.approx(55_000 / base.monthly_savings_usd)
+    retuned = facts.retuned
+    assert retuned is not None and retuned.service is not None
+    gain = retuned.service.output_tok_s_per_gpu / cur.service.output_tok_s_per_gpu
+    assert base.cost_ratio == pytest.approx(c.cost_ratio / gain, rel=1e-12)  # same price: only the per-GPU gain
 
 
 def _decide_with(facts: Facts, hermetic: Catalog, **thresholds: float) -> Decision:
@@ -122,66 +151,103 @@ def _decide_with(facts: Facts, hermetic: Catalog, **thresholds: float) -> Decisi
     return decide(attrs.evolve(facts, scenario=scenario), catalog=hermetic)
 
 
-def test_the_verdict_follows_the_thresholds(chat: Decision, hermetic: Catalog) -> None:
-    c = chat.facts.against_baseline("b200-nvfp4")  # the re-tuned H100s: what the verdict is decided on
-    assert chat.recommendation.verdict is Verdict.MIGRATE
+def test_the_verdict_follows_the_thresholds(held: Decision, hermetic: Catalog) -> None:
+    c = held.facts.against_baseline("b200-nvfp4")  # the re-tuned H100s: what the verdict is decided on
+    assert held.recommendation.verdict is Verdict.MIGRATE
     # demand more saving than there is: the same facts now give a hold
-    hold = _decide_with(chat.facts, hermetic, min_savings_fraction=min(1.0, c.savings_fraction + 0.05))
+    hold = _decide_with(held.facts, hermetic, min_savings_fraction=min(1.0, c.savings_fraction + 0.05))
     assert hold.recommendation.verdict is Verdict.HOLD
     assert hold.finding("s1-decode-bound-rented").verdict is Verdict.HOLD
     # demand a payback shorter than the facts give: migrate if the one-time cost comes down
-    slow = _decide_with(chat.facts, hermetic, max_payback_months=c.payback.months / 2)
+    slow = _decide_with(held.facts, hermetic, max_payback_months=c.payback.months / 2)
     assert slow.recommendation.verdict is Verdict.MIGRATE_IF
     # call the traffic prefill-heavy: situation 3 applies instead of situation 1
-    prefill = _decide_with(chat.facts, hermetic, prefill_heavy_ratio=1.5)
+    prefill = _decide_with(held.facts, hermetic, prefill_heavy_ratio=1.5)
     assert not prefill.finding("s1-decode-bound-rented").applies
     assert prefill.finding("s3-prefill-heavy").applies
 
 
-def test_the_price_flip_points_flip_the_verdict(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
-    flips = {f.name: f for f in chat.finding("s1-decode-bound-rented").flip_points}
+def test_the_price_flip_points_flip_the_verdict(held: Decision, hermetic: Catalog, tmp_path: Path) -> None:
+    flips = {f.name: f for f in held.finding("s1-decode-bound-rented").flip_points}
     break_even = flips["break-even price"].value
     hold_above = flips["savings threshold price"].value
     assert break_even is not None and hold_above is not None
-    assert flips["break-even price"].current == pytest.approx(6.03)  # B200 on-demand, article Part 3.1
+    assert flips["break-even price"].current == pytest.approx(B200)
     assert hold_above < break_even
+    source = held.facts.scenario.path
 
     def verdict_at(price: float) -> Verdict:
-        path = variant(tmp_path, CHAT, 'name = "B200 NVFP4"', f'name = "B200 NVFP4"\nusd_per_gpu_hour = {price:.4f}')
+        path = variant(tmp_path, source, 'name = "B200 NVFP4"', f'name = "B200 NVFP4"\nusd_per_gpu_hour = {price:.4f}')
         return decide_scenario(path, hermetic).recommendation.verdict
 
     assert verdict_at(hold_above * 0.99) is Verdict.MIGRATE
     assert verdict_at((hold_above + break_even) / 2) is Verdict.HOLD
     # The flip points are against the re-tuned H100s (TP=4, 32 GPUs): above their break-even the B200s
-    # still beat today's TP=2 fleet, but re-tuning alone beats them: hold, not migrate.
-    retuned_monthly = 32 * 2.64 * 730  # Spheron on-demand H100, article Part 3.1; 730-hour month, DESIGN §3
-    assert break_even == pytest.approx(retuned_monthly / (7 * 730))
+    # still beat today's 74 GPUs at TP=2, but re-tuning alone beats them: hold, not migrate.
+    assert break_even == pytest.approx(monthly(32, H100) / (7 * 730))
     assert verdict_at(break_even * 1.01) is Verdict.HOLD
-    today_break_even = chat.facts.comparisons["b200-nvfp4"].break_even.value
-    assert today_break_even == pytest.approx(74 * 2.64 / 7)
+    today_break_even = held.facts.comparisons["b200-nvfp4"].break_even.value
+    assert today_break_even == pytest.approx(74 * H100 / 7)
     assert verdict_at(today_break_even * 1.01) is Verdict.DO_NOT_MIGRATE
 
 
-def test_re_tuning_alone_beating_the_candidate_is_a_hold_with_its_reason(hermetic: Catalog, tmp_path: Path) -> None:
+def test_re_tuning_alone_beating_the_candidate_is_a_hold_with_its_reason(
+    held: Decision, hermetic: Catalog, tmp_path: Path
+) -> None:
     # B200 at $13/GPU-hour: 7 × $13 × 730 = $66,430/month, under today's $142,613 (74 H100s at TP=2)
     # but above the $61,670 of the same H100s re-tuned to TP=4 (32 of them)
-    path = variant(tmp_path, CHAT, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
+    source = held.facts.scenario.path
+    path = variant(tmp_path, source, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
     decision = decide_scenario(path, hermetic)
     rec = decision.recommendation
     assert rec.verdict is Verdict.HOLD
     today = decision.facts.comparisons["b200-nvfp4"]
     base = decision.facts.against_baseline("b200-nvfp4")
-    assert today.monthly_savings_usd > 0 > base.monthly_savings_usd
-    assert any(r.text.startswith("re-tuning alone beats the move") for r in rec.reasons)
-    assert rec.headline.startswith("Hold: re-tune today's GPUs to TP=4 ($142,613 → $61,670/month, no new hardware)")
-    assert rec.timing.start is None and rec.timing.text.startswith("re-tune today's GPUs to TP=4 now")
+    assert today.monthly_savings_usd == pytest.approx(monthly(74, H100) - monthly(7, 13.0))  # $76,183
+    assert base.monthly_savings_usd == pytest.approx(monthly(32, H100) - monthly(7, 13.0))  # −$4,760
+    assert any(r.text.startswith("re-tune today's GPUs to TP=4 alone beats the move") for r in rec.reasons)
+    assert rec.headline.startswith(
+        "Hold: re-tune today's GPUs to TP=4 (74 → 32 GPUs, $142,613 → $61,670/month, no new hardware)"
+    )
+    assert rec.timing.start is None and rec.timing.text.startswith("re-tune today's GPUs to TP=4 now (74 → 32 GPUs")
     assert decision.finding("s1-decode-bound-rented").verdict is Verdict.HOLD
+
+
+def test_a_short_fleet_whose_cheapest_fix_loses_to_its_bill_is_not_a_migration(
+    chat: Decision, hermetic: Catalog, tmp_path: Path
+) -> None:
+    # The declared 14 H100s: B200 at $13/GPU-hour ($66,430/month for 7) costs more than today's
+    # $26,981 and more than the $61,670 the model says holding the service level takes (32 re-tuned)
+    path = variant(tmp_path, CHAT, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
+    rec = decide_scenario(path, hermetic).recommendation
+    assert rec.verdict is Verdict.DO_NOT_MIGRATE
+    assert "costs more than today's GPUs re-tuned to TP=4 (32 GPUs) ($61,670)" in rec.headline
+    assert "today's 14 GPUs ($26,981/month) fall short of it by the model: check with `check-bench`" in rec.headline
+    assert rec.timing.text.startswith("if `check-bench` confirms the shortfall, re-tune today's GPUs to TP=4 (14 → 32")
+
+
+def test_the_fleet_mismatch_tolerance_decides_whether_the_declared_fleet_holds_the_service_level(
+    chat: Decision, hermetic: Catalog, tmp_path: Path
+) -> None:
+    # 14 declared against 74 modelled is 81 % short. Within a 90 % tolerance the declared fleet is taken
+    # to hold the service level and is the cheapest baseline: 7 B200s ($30,813) cost more than its $26,981.
+    assert chat.recommendation.verdict is Verdict.MIGRATE_IF
+    path = variant(tmp_path, CHAT, "[migration]", "[thresholds]\nfleet_mismatch_fraction = 0.9\n\n[migration]")
+    decision = decide_scenario(path, hermetic)
+    facts = decision.facts
+    assert facts.fleet_check is not None and not facts.fleet_check.short and facts.rightsized is None
+    assert facts.baseline is facts.current and facts.holds_service_level(facts.current)
+    assert decision.recommendation.verdict is Verdict.DO_NOT_MIGRATE
+    assert decision.recommendation.headline == (
+        "Do not migrate: the cheapest option, B200 NVFP4 (rented), costs 1.1× today's $26,981/month (on-demand prices)"
+    )
 
 
 def test_a_fleet_already_at_its_best_tp_has_no_re_tuned_option(
     chat: Decision, hermetic: Catalog, tmp_path: Path
 ) -> None:
-    path = variant(tmp_path, CHAT, "count = 14", "count = 16")
+    # 32 GPUs at TP=4: what the model sizes the peak at, so the declared fleet is the baseline
+    path = variant(tmp_path, CHAT, "count = 14", "count = 32")
     path = variant(tmp_path, path, "tp = 2 ", "tp = 4 ")
     decision = decide_scenario(path, hermetic)
     facts = decision.facts
@@ -195,7 +261,7 @@ def test_a_fleet_already_at_its_best_tp_has_no_re_tuned_option(
     retuned = chat.facts.retuned_comparisons["b200-nvfp4"]
     assert configured.cost_ratio == pytest.approx(retuned.cost_ratio, rel=1e-12)
     assert configured.current_monthly_usd == pytest.approx(retuned.current_monthly_usd)
-    assert decision.recommendation.verdict is chat.recommendation.verdict
+    assert decision.recommendation.verdict is Verdict.MIGRATE
 
 
 def test_a_contract_decides_when(hermetic: Catalog, tmp_path: Path) -> None:
@@ -216,6 +282,13 @@ def test_a_stack_release_without_nvfp4_falls_back_to_fp8(hermetic: Catalog, tmp_
     assert s6.applies
     assert [e.option for e in s6.excludes] == ["b200-nvfp4"]
     assert decision.recommendation.option == "b200-nvfp4-at-fp8"
+    # situation 1 decides on cost among what situation 6 leaves: the B200 at FP8, never the NVFP4 it excludes
+    s1 = decision.finding("s1-decode-bound-rented")
+    assert s1.option == "b200-nvfp4-at-fp8" and "NVFP4" not in s1.summary
+    assert any(
+        r.text == "left out: B200 NVFP4 (rented) (the serving stack lacks it; s6-precision-or-stack)"
+        for r in s1.reasons
+    )
     release = next(f for f in s6.flip_points if f.name == "serving-stack release")
     # vLLM served the NVFP4 checkpoint in the InferenceMAX runs with its v0.10.2 image (data/README)
     assert "vllm 0.10.2 or later" in release.text
@@ -354,5 +427,5 @@ def test_facts_can_be_computed_without_the_cli(hermetic: Catalog) -> None:
     scenario = load_scenario(CHAT, hermetic)
     facts = compute_facts(scenario, hermetic)
     assert facts.current.id == "current"
-    assert [o.role for o in facts.options] == ["candidate", "fp8-fallback", "retuned"]
+    assert [o.role for o in facts.options] == ["candidate", "fp8-fallback", "rightsized", "retuned"]
     assert facts.as_of.isoformat() == "2026-05-22"  # the snapshot's date: nothing reads the clock

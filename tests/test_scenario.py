@@ -97,6 +97,7 @@ def test_a_valid_scenario_loads_with_its_defaults(tmp_path: Path, catalog: Catal
     assert scenario.workload.average_requests_per_s == 50  # defaults to the peak
     assert scenario.prices.tier == "on-demand"
     assert scenario.thresholds.max_payback_months == 12
+    assert scenario.thresholds.fleet_mismatch_fraction == 0.25  # the declared fleet may differ from the model's by 25 %
     assert scenario.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -198,6 +199,13 @@ def test_a_percentage_written_as_a_fraction_is_caught(tmp_path: Path, catalog: C
     assert (
         problem == "constraints.min_accuracy_recovery: must be a fraction between 0 and 1, got 99; write 0.99 for 99 %"
     )
+
+
+def test_the_fleet_mismatch_tolerance_is_a_fraction(tmp_path: Path, catalog: Catalog) -> None:
+    path = write(tmp_path, VALID + "\n[thresholds]\nfleet_mismatch_fraction = 0.4\n")
+    assert load_scenario(path, catalog).thresholds.fleet_mismatch_fraction == 0.4
+    (problem,) = problems_of(tmp_path, VALID + "\n[thresholds]\nfleet_mismatch_fraction = 25\n", catalog)
+    assert problem.startswith("thresholds.fleet_mismatch_fraction: must be a fraction between 0 and 1, got 25")
 
 
 def test_an_owned_fleet_needs_a_facility(tmp_path: Path, catalog: Catalog) -> None:

@@ -172,6 +172,9 @@ class Thresholds:
       shapes the fleet.
     - ``newer_fleet_kv_share``: the current GPU already has at least this share of the
       candidate's KV room per GPU (an H200 has about half a B200's).
+    - ``fleet_mismatch_fraction``: how far the declared ``count`` may differ from the fleet the
+      model sizes for the peak, as a share of the modelled fleet, before the memo says so and
+      the right-sized fleet becomes a no-purchase option.
     """
 
     min_savings_fraction: float = 0.15
@@ -179,6 +182,7 @@ class Thresholds:
     prefill_heavy_ratio: float = 4.0
     prefill_share: float = 0.5
     newer_fleet_kv_share: float = 0.3
+    fleet_mismatch_fraction: float = 0.25
 
 
 @attrs.frozen
@@ -402,6 +406,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         ),
         "newer_fleet_kv_share": Key(
             "fraction", "share of the candidate's KV room the current GPU already has", "0.3", unit="fraction"
+        ),
+        "fleet_mismatch_fraction": Key(
+            "fraction",
+            "difference between the declared count and the modelled fleet beyond which the memo flags it",
+            "0.25",
+            unit="fraction of the modelled fleet",
         ),
     },
 }
@@ -1145,6 +1155,7 @@ infrastructure_usd = 0
 # prefill_heavy_ratio = 4
 # prefill_share = 0.5
 # newer_fleet_kv_share = 0.3
+# fleet_mismatch_fraction = 0.25
 """
 
 

@@ -32,7 +32,7 @@ from blackwell_decide.rules.engine import (
     evaluate,
     recommend,
 )
-from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts, Retune, compute_facts
+from blackwell_decide.rules.facts import Comparison, Facts, FleetCheck, OptionFacts, Retune, compute_facts
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
@@ -53,6 +53,7 @@ __all__ = [
     "Exclusion",
     "Facts",
     "Finding",
+    "FleetCheck",
     "FlipPoint",
     "OptionFacts",
     "Reason",

@@ -8,12 +8,14 @@ position) of the rule with that id, so a plugin can swap a built-in situation fo
 reading of the facts without touching the others.
 
 Combining: every finding may exclude options (a facility that cannot host a GPU, a precision
-the constraints rule out) and propose alternatives (the same GPU rented, the candidate at FP8).
-Among the options left, the lowest monthly cost at the scenario's price tier wins, and the
-verdict for it follows from the same cost reading every rule uses (:func:`cost_case`): against
-the better of today's fleet and today's GPUs re-tuned (a migration has to beat what re-tuning
-gets without buying anything). "When" comes from the end of the current contract and the
-payback of the one-time costs.
+the constraints rule out) and propose alternatives (the same GPU rented, the candidate at FP8);
+the rules then run again over facts that carry those exclusions, so no rule deciding on cost
+picks an excluded option. Among the options left, the lowest monthly cost at the scenario's
+price tier wins, and the verdict for it follows from the same cost reading every rule uses
+(:func:`cost_case`): against the cheapest no-purchase option that holds the service level
+(today's declared fleet, right-sized or re-tuned: a migration has to beat what today's GPUs get
+without buying anything). "When" comes from the end of the current contract and the payback of
+the one-time costs.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class FlipPoint:
 class Exclusion:
     option: str  # option id
     reason: str
+    by: str = ""  # the rule that excluded it (the engine fills it in)
 
 
 @attrs.frozen
@@ -241,17 +244,26 @@ def cost_verdict(comparison: Comparison, thresholds: Thresholds) -> tuple[Verdic
     return verdict, (saving_reason(comparison), *rest)
 
 
+def baseline_words(c: Comparison) -> str:
+    """The baseline of ``c``, in words."""
+    if c.against_retuned:
+        return f"today's GPUs re-tuned to TP={c.baseline_tp} ({c.current_gpus} GPUs)"
+    if c.against_rightsized:
+        return f"today's fleet right-sized to {c.current_gpus} GPUs"
+    return f"today's {c.current_gpus} GPUs"
+
+
 def saving_reason(c: Comparison) -> Reason:
     """What the option costs per month and per token against the comparison's baseline."""
-    if c.against_retuned:
-        against = f"against ${c.current_monthly_usd:,.0f} for today's GPUs re-tuned to TP={c.baseline_tp}"
-        whose = "the re-tuned fleet's cost"
-    else:
-        against = f"against ${c.current_monthly_usd:,.0f} today"
+    if c.against_today:
+        against = f"against ${c.current_monthly_usd:,.0f} today ({c.current_gpus} GPUs)"
         whose = "today's cost"
+    else:
+        against = f"against ${c.current_monthly_usd:,.0f} for {baseline_words(c)}"
+        whose = "that fleet's cost"
     return Reason(
-        f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month {against} at {c.tier} prices: "
-        f"{_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; per output token "
+        f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month ({c.option_gpus} GPUs) {against} at "
+        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; per output token "
         f"{_per_token(c.cost_ratio)}",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
     )
@@ -294,101 +306,186 @@ def _money_verdict(c: Comparison, thresholds: Thresholds) -> tuple[Verdict, tupl
 
 @attrs.frozen
 class CostCase:
-    """The cost reading of one option: the verdict, decided against ``comparison`` (the better
-    of today's fleet and its re-tuned self), with both comparisons and every reason."""
+    """The cost reading of one option: the verdict, decided against ``comparison`` (the cheapest
+    no-purchase option that holds the service level), with the comparison against today's
+    declared fleet and every reason. ``shortfall`` is set when the verdict is a migrate-if
+    because the option only beats today's bill if today's fleet really misses its service level."""
 
     verdict: Verdict
     comparison: Comparison
     today: Comparison
     retuned: Comparison | None
     reasons: tuple[Reason, ...]
+    shortfall: bool = False
 
     def ratio_text(self) -> str:
-        """Both cost ratios per output token, for a summary line."""
+        """Both cost ratios per output token (when the baseline's differs from today's), for a
+        summary line."""
         text = f"{_per_token(self.today.cost_ratio)} per output token"
-        if self.retuned is None:
+        base = self.comparison
+        if base.against_today or math.isclose(base.cost_ratio, self.today.cost_ratio, rel_tol=1e-9):
             return text
+        return f"{text} than today's fleet, {_per_token(base.cost_ratio)} than {baseline_words(base)}"
+
+    def condition_text(self) -> str:
+        """What a migrate-if hangs on when today's fleet falls short by the model ("" otherwise)."""
+        if not self.shortfall:
+            return ""
         return (
-            f"{text} than today's fleet, {_per_token(self.retuned.cost_ratio)} than its GPUs re-tuned to "
-            f"TP={self.retuned.baseline_tp}"
+            f"; only if today's {self.today.current_gpus} GPUs really miss the service level (check with "
+            "`check-bench`): they cost less today"
         )
 
 
 def cost_case(facts: Facts, option_id: str) -> CostCase:
-    """The verdict for ``option_id`` on cost, decided against the better of today's fleet and
-    today's GPUs re-tuned: a migration has to beat what re-tuning gets without buying anything.
+    """The verdict for ``option_id`` on cost, decided against the cheapest no-purchase option
+    that holds the service level (:attr:`Facts.baseline`): a migration has to beat what today's
+    GPUs get without buying anything.
 
-    When the option beats today's fleet as configured but not (by enough) the re-tuned one, the
-    verdict is hold: re-tune first. One-time migration costs are weighed against the saving over
-    that same baseline.
+    When the option beats today's bill but not (by enough) a cheaper no-purchase change, the
+    verdict is hold: make that change first. When today's fleet falls short of the service level
+    by the model, the baseline is the cheapest fleet of today's GPUs that holds it; an option
+    that beats that but not today's bill is a migrate-if: only if the shortfall is real. One-time
+    migration costs are weighed against the saving over the baseline.
     """
     today = facts.comparisons[option_id]
     retuned = facts.retuned_comparisons.get(option_id)
     base = facts.against_baseline(option_id)
     verdict, rest = _money_verdict(base, facts.scenario.thresholds)
     reasons = [saving_reason(today)]
-    if retuned is not None:
-        reasons.append(saving_reason(retuned))
-    reasons.extend(retune_reasons(facts))
-    if base.against_retuned and verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE) and today.monthly_savings_usd > 0:
-        retune = facts.retune
-        assert retune is not None and retune.comparison is not None
+    if not base.against_today:
+        reasons.append(saving_reason(base))
+    reasons.extend(no_purchase_reasons(facts))
+    step = facts.comparisons.get(facts.baseline.id) if not base.against_today else None
+    if step is not None and step.monthly_savings_usd > 0 and today.monthly_savings_usd > 0:
         if verdict is Verdict.DO_NOT_MIGRATE:
             rest = (
                 *rest,
                 Reason(
-                    f"re-tuning alone beats the move: today's GPUs at TP={base.baseline_tp} cost "
+                    f"{_step_words(facts)} alone beats the move: it costs "
                     + (
                         f"${-base.monthly_savings_usd:,.0f}/month less than"
                         if base.monthly_savings_usd < 0
                         else "as much as"
                     )
-                    + f" {base.option_label}; re-tune first",
+                    + f" {base.option_label}; do that first",
                     cite(base.current_monthly, base.option_monthly),
                 ),
             )
-        else:
+            verdict = Verdict.HOLD
+        elif verdict is Verdict.HOLD:
             rest = (
                 *rest,
                 Reason(
-                    f"re-tune first: that alone saves ${retune.comparison.monthly_savings_usd:,.0f}/month without new "
-                    f"hardware; the move would add ${base.monthly_savings_usd:,.0f}/month on top",
-                    cite(retune.comparison.option_monthly, retune.comparison.current_monthly),
+                    f"{_step_words(facts)} first: that alone saves ${step.monthly_savings_usd:,.0f}/month without "
+                    f"new hardware; the move would add ${base.monthly_savings_usd:,.0f}/month on top",
+                    cite(step.option_monthly, step.current_monthly),
                 ),
             )
-        verdict = Verdict.HOLD
+    shortfall = (
+        not base.against_today
+        and not facts.holds_service_level(facts.current)
+        and verdict in (Verdict.MIGRATE, Verdict.MIGRATE_IF)
+        and today.monthly_savings_usd <= 0
+    )
+    if shortfall:
+        rest = (
+            *rest,
+            Reason(
+                f"but it costs ${-today.monthly_savings_usd:,.0f}/month more than today's {today.current_gpus} GPUs: "
+                "migrate only if they really miss the service level at peak (check with `check-bench`); if they "
+                "hold it, keep them",
+                cite(today.option_monthly, today.current_monthly),
+            ),
+        )
+        verdict = Verdict.MIGRATE_IF
     reasons.extend(rest)
-    return CostCase(verdict, base, today, retuned, tuple(reasons))
+    return CostCase(verdict, base, today, retuned, tuple(reasons), shortfall)
+
+
+def _step_words(facts: Facts) -> str:
+    """The change that turns today's fleet into the baseline, as an imperative."""
+    b, cur = facts.baseline, facts.current
+    if b.role == "retuned":
+        return f"re-tune today's GPUs to TP={b.tp}"
+    if b.role == "rightsized":
+        return f"{'right-size' if b.gpus < cur.gpus else 'grow'} today's fleet to {b.gpus} GPUs"
+    return "keep today's fleet"
+
+
+def fleet_check_text(facts: Facts) -> str | None:
+    """The declared fleet against the modelled one, in plain words (None without a model fleet)."""
+    check, cur = facts.fleet_check, facts.current
+    if check is None or check.modelled is None:
+        return None
+    today = (
+        f"the scenario declares {check.declared} × {cur.accelerator} at TP={cur.tp} "
+        f"(${cur.monthly_usd or 0:,.0f}/month); the model holds the peak on {check.modelled}"
+    )
+    if check.short:
+        if check.delivered_tok_s_per_user is not None:
+            would = (
+                f"it would deliver ~{check.delivered_tok_s_per_user:.0f} tok/s per user against the "
+                f"{check.target_tok_s_per_user:g} required"
+            )
+        else:
+            would = (
+                f"each GPU would have to carry {check.required_tok_s_per_gpu:,.0f} output tok/s, above the "
+                f"~{check.max_tok_s_per_gpu or 0:,.0f} the busiest operating point reaches"
+            )
+        return (
+            f"{today}. The model says the declared fleet cannot hold the service level at peak ({would}) — "
+            "either the fleet misses its target or the model is pessimistic for this setup: check with `check-bench`"
+        )
+    if check.over and check.comparison is not None:
+        return (
+            f"{today}: right-sizing the current fleet to {check.modelled} GPUs would save "
+            f"${check.comparison.monthly_savings_usd:,.0f}/month without migrating"
+        )
+    if check.over:
+        return f"{today}: the declared fleet is larger than the model needs"
+    return f"{today}, within {check.tolerance:.0%} of the declared count"
+
+
+def no_purchase_reasons(facts: Facts) -> tuple[Reason, ...]:
+    """The declared fleet against the modelled one, and what re-tuning today's GPUs alone does."""
+    out = []
+    check = fleet_check_text(facts)
+    if check is not None:
+        cur = facts.current
+        out.append(Reason(check, cite(cur.monthly, cur.fleet.decode if cur.fleet else None)))
+    return (*out, *retune_reasons(facts))
 
 
 def retune_reasons(facts: Facts) -> tuple[Reason, ...]:
-    """What re-tuning today's GPUs alone does to the monthly cost, or why it does nothing."""
+    """What re-tuning today's GPUs alone does to the fleet and its monthly cost, or why it does
+    nothing."""
     retune = facts.retune
     if retune is None:
         return ()
     cur = facts.current
-    option, c = retune.option, retune.comparison
-    if option is not None and c is not None:
-        rates = ""
-        if option.service is not None:
-            before = (
-                f"{cur.service.output_tok_s_per_gpu:,.0f}"
-                if cur.service is not None
-                else f"{facts.traffic.output_tok_s / cur.gpus:,.0f} (the GPUs in service)"
-            )
-            rates = f", {before} → {option.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"
+    option = retune.option
+    if option is not None and option.service is not None:
+        before = (
+            f"{cur.service.output_tok_s_per_gpu:,.0f}"
+            if cur.service is not None
+            else f"{facts.traffic.output_tok_s / cur.gpus:,.0f} (the GPUs in service)"
+        )
+        modelled = cur.modelled_gpus
+        instead = f"{modelled} at TP={cur.tp}" if modelled is not None else f"the {cur.gpus} in service"
         absorbed = (
             f"; at this peak whole TP={option.tp} replicas leave the fleet no smaller"
-            if c.monthly_savings_usd <= 0
+            if option.gpus >= (modelled if modelled is not None else cur.gpus)
             else ""
         )
         return (
             Reason(
-                f"re-tuning alone (TP={cur.tp} → TP={option.tp}) changes the monthly cost from "
-                f"${c.current_monthly_usd:,.0f} to ${c.option_monthly_usd:,.0f}: {cur.gpus} → {option.gpus} × "
-                f"{cur.accelerator}{rates}, same GPUs, weights, engine and price{absorbed}; it is assumed to need "
-                "no new hardware and no one-time cost",
-                cite(c.option_monthly, c.current_monthly, *(o.service.source for o in (cur, option) if o.service)),
+                f"re-tuning alone (TP={cur.tp} → TP={option.tp}): {before} → "
+                f"{option.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU, so the model holds the peak on "
+                f"{option.gpus} × {cur.accelerator} instead of {instead} (${option.monthly_usd or 0:,.0f}/month, "
+                f"against ${cur.monthly_usd or 0:,.0f} for today's {cur.gpus}){absorbed}; same GPUs, weights, engine "
+                "and price, assumed to need no new hardware and no one-time cost",
+                cite(option.monthly, cur.monthly, *(o.service.source for o in (cur, option) if o.service)),
             ),
         )
     tried = ", ".join(f"TP={tp} {rate:,.0f}" for tp, rate in retune.throughput)
@@ -405,7 +502,7 @@ def retune_reasons(facts: Facts) -> tuple[Reason, ...]:
 
 
 def _out_of(c: Comparison) -> str:
-    return " out of the saving over the re-tuned fleet" if c.against_retuned else ""
+    return "" if c.against_today else f" out of the saving over {baseline_words(c)}"
 
 
 def _signed_money(value: float, fraction: float, whose: str = "today's cost") -> str:
@@ -474,7 +571,7 @@ class Recommendation:
             "headline": self.headline,
             "reasons": [r.to_dict() for r in self.reasons],
             "when": self.timing.to_dict(),
-            "excluded": [{"option": e.option, "reason": e.reason} for e in self.excluded],
+            "excluded": [{"option": e.option, "reason": e.reason, "by": e.by} for e in self.excluded],
             "ranking": [{"option": oid, "label": label, "usd_per_month": usd} for oid, label, usd in self.ranking],
         }
 
@@ -498,26 +595,29 @@ class Decision:
         for o in (facts.current, *facts.options):
             today = facts.comparisons.get(o.id)
             retuned = facts.retuned_comparisons.get(o.id)
+            rightsized = facts.rightsized_comparisons.get(o.id)
             options.append(
                 {
                     **o.to_dict(),
                     "against_today": today.to_dict() if today else None,
                     "against_retuned": retuned.to_dict() if retuned else None,
+                    "against_rightsized": rightsized.to_dict() if rightsized else None,
                 }
             )
         return {
             "scenario": {"name": s.name, "file": s.path.name, "sha256": s.sha256},
             "recommendation": self.recommendation.to_dict(),
             "baseline": facts.baseline.id,
+            "fleet_check": facts.fleet_check.to_dict() if facts.fleet_check else None,
             "retune": facts.retune.to_dict() if facts.retune else None,
             "options": options,
             "situations": [f.to_dict() for f in self.findings],
         }
 
 
-def evaluate(facts: Facts, rules: Sequence[Rule]) -> tuple[Finding, ...]:
-    """Each rule's finding. A rule that raises is reported as a warning and left out, so one
-    broken plugin never takes the decision down with it; the built-in rules' errors propagate."""
+def _run_rules(facts: Facts, rules: Sequence[Rule], problems: list[str]) -> tuple[Finding, ...]:
+    """Each rule's finding; a plugin rule that raises or returns something else is left out and
+    named in ``problems``. The built-in rules' errors propagate."""
     findings = []
     for rule in rules:
         module = type(rule).__module__
@@ -526,36 +626,51 @@ def evaluate(facts: Facts, rules: Sequence[Rule]) -> tuple[Finding, ...]:
         except Exception as exc:
             if module.startswith("blackwell_decide."):
                 raise
-            warnings.warn(f"rule {rule.id!r} failed ({type(exc).__name__}: {exc}); left out", RuleWarning, stacklevel=2)
+            problems.append(f"rule {rule.id!r} failed ({type(exc).__name__}: {exc}); left out")
             continue
         if not isinstance(finding, Finding):
-            warnings.warn(
-                f"rule {rule.id!r} returned {type(finding).__name__}, not a Finding; left out",
-                RuleWarning,
-                stacklevel=2,
-            )
+            problems.append(f"rule {rule.id!r} returned {type(finding).__name__}, not a Finding; left out")
             continue
         findings.append(finding)
     return tuple(findings)
 
 
+def constrain(facts: Facts, findings: Sequence[Finding]) -> Facts:
+    """``facts`` with the options the applying findings exclude (the first exclusion of an option
+    wins, marked with the rule that made it) and the alternatives they propose."""
+    excluded: dict[str, Exclusion] = {}
+    for f in findings:
+        if not f.applies:
+            continue
+        for e in f.excludes:
+            excluded.setdefault(e.option, e if e.by else attrs.evolve(e, by=f.id))
+    proposed = frozenset(oid for f in findings if f.applies for oid in f.adds)
+    return attrs.evolve(facts, excluded=excluded, proposed=proposed)
+
+
+def evaluate(facts: Facts, rules: Sequence[Rule]) -> tuple[Finding, ...]:
+    """Each rule's finding, in two passes when a rule excludes or proposes options: the second
+    runs every rule over facts that carry those exclusions and proposals, so a rule deciding on
+    cost never recommends an option another rule ruled out. A plugin rule that raises is reported
+    as a warning (once) and left out, so one broken plugin never takes the decision down with it;
+    the built-in rules' errors propagate."""
+    problems: list[str] = []
+    findings = _run_rules(facts, rules, problems)
+    constrained = constrain(facts, findings)
+    if constrained.excluded or constrained.proposed:
+        problems = []
+        findings = _run_rules(constrained, rules, problems)
+    for problem in problems:
+        warnings.warn(problem, RuleWarning, stacklevel=2)
+    return findings
+
+
 def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
     """Combine the findings that apply: exclusions first, then the cheapest option left."""
-    applying = [f for f in findings if f.applies]
-    excluded: dict[str, Exclusion] = {}
-    for f in applying:
-        for e in f.excludes:
-            excluded.setdefault(e.option, e)
-    proposed = {oid for f in applying for oid in f.adds}
-    # The re-tuned fleet is the baseline the options must beat, never an option of its own.
-    eligible = [
-        o
-        for o in facts.options
-        if o.id not in excluded and o.role != "retuned" and (o.role == "candidate" or o.id in proposed)
-    ]
-    priced = [o for o in eligible if o.id in facts.comparisons]
+    facts = constrain(facts, findings)
+    priced = [o for o in facts.choices() if o.id in facts.comparisons]
     ranking = sorted(priced, key=lambda o: (facts.comparisons[o.id].option_monthly_usd, o.id))
-    exclusions = tuple(excluded[k] for k in sorted(excluded))
+    exclusions = tuple(facts.excluded[k] for k in sorted(facts.excluded))
     table = tuple((o.id, o.label, facts.comparisons[o.id].option_monthly_usd) for o in ranking)
     if not ranking:
         none_left = tuple(Reason(f"{_label(facts, e.option)}: {e.reason}") for e in exclusions) or (
@@ -568,7 +683,7 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
             headline="Do not migrate: no candidate is left once the constraints are applied",
             reasons=none_left,
             timing=Timing(
-                None, _retune_now(facts) + "keep the current fleet", None, facts.scenario.current.contract_end, None
+                None, _first_step(facts) + "keep the current fleet", None, facts.scenario.current.contract_end, None
             ),
             excluded=exclusions,
             ranking=table,
@@ -578,17 +693,24 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
     case = cost_case(facts, best.id)
     timing = _timing(facts, case.comparison, case.verdict)
     headline = _headline(facts, best, case, timing)
-    extra = tuple(Reason(f"left out: {_label(facts, e.option)} ({e.reason})") for e in exclusions)
     return Recommendation(
         verdict=case.verdict,
         option=best.id,
         option_label=best.label,
         headline=headline,
-        reasons=(*case.reasons, *extra),
+        reasons=(*case.reasons, *left_out(facts)),
         timing=timing,
         excluded=exclusions,
         ranking=table,
         baseline=facts.baseline.id,
+    )
+
+
+def left_out(facts: Facts) -> tuple[Reason, ...]:
+    """One reason per option an applying rule excluded, naming the rule."""
+    return tuple(
+        Reason(f"left out: {_label(facts, oid)} ({e.reason}{f'; {e.by}' if e.by else ''})")
+        for oid, e in sorted(facts.excluded.items())
     )
 
 
@@ -614,7 +736,7 @@ def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
     payback = months if math.isfinite(months) else None
     if verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE):
         when = f"re-evaluate before {commitment} ends ({end.isoformat()})" if end else "re-evaluate when prices move"
-        return Timing(None, _retune_now(facts) + when, payback, end, None)
+        return Timing(None, _first_step(facts) + when, payback, end, None)
     if not owned and end is not None and end > facts.as_of:
         start = end
         text = (
@@ -635,53 +757,88 @@ def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
     return Timing(start, text, payback, end, paid_back)
 
 
-def _retune_now(facts: Facts) -> str:
-    """The first step of a hold: re-tune, where that is what the verdict was decided against."""
-    baseline = facts.baseline
-    if baseline is facts.current:
+def _first_step(facts: Facts) -> str:
+    """The first step of a hold: the no-purchase change the verdict was decided against, where
+    it is not today's fleet (only once `check-bench` confirms a shortfall, when it costs more)."""
+    baseline, cur = facts.baseline, facts.current
+    if baseline is cur:
         return ""
-    return f"re-tune today's GPUs to TP={baseline.tp} now (TP={facts.current.tp} today; no new hardware), then "
+    step = facts.comparisons.get(baseline.id)
+    if step is not None and step.monthly_savings_usd > 0:
+        return f"{_step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
+    return f"if `check-bench` confirms the shortfall, {_step_words(facts)} ({cur.gpus} → {baseline.gpus} GPUs), then "
 
 
 def _headline(facts: Facts, best: OptionFacts, case: CostCase, timing: Timing) -> str:
-    c, today, retuned = case.comparison, case.today, case.retuned
-    against_retuned = (
-        f"{retuned.cost_ratio:.1f}× against today's GPUs re-tuned to TP={retuned.baseline_tp}" if retuned else ""
+    c, today = case.comparison, case.today
+    second = (
+        f" ({c.cost_ratio:.1f}× against {baseline_words(c)})"
+        if not c.against_today and not math.isclose(c.cost_ratio, today.cost_ratio, rel_tol=1e-9)
+        else ""
     )
-    over = " over the re-tuned fleet" if c.against_retuned else ""
+    over = ""
+    if not c.against_today:
+        over = f" over {baseline_words(c)} and ${today.monthly_savings_usd:,.0f} against today's {today.current_gpus}"
+        over += " GPUs"
     if case.verdict is Verdict.MIGRATE:
         return (
-            f"Migrate to {best.label}: {today.cost_ratio:.1f}× cheaper per output token at {c.tier} prices"
-            f"{f' ({against_retuned})' if against_retuned else ''}, "
+            f"Migrate to {best.label}: {today.cost_ratio:.1f}× cheaper per output token at {c.tier} prices{second}, "
             f"saving ${c.monthly_savings_usd:,.0f}/month{over}, starting "
             f"{timing.start.isoformat() if timing.start else 'now'}"
+        )
+    if case.verdict is Verdict.MIGRATE_IF and case.shortfall:
+        check = facts.fleet_check
+        delivered = check.delivered_tok_s_per_user if check is not None else None
+        says = (
+            f"the model says they deliver ~{delivered:.0f}"
+            if delivered is not None
+            else "the model says they cannot carry the peak at all"
+        )
+        return (
+            f"Migrate to {best.label} only if today's {today.current_gpus} {facts.current.accelerator} really miss "
+            f"{facts.tok_s_per_user:g} tok/s per user at peak ({says}; check with `check-bench`): then it holds the "
+            f"service level for ${c.option_monthly_usd:,.0f}/month against ${c.current_monthly_usd:,.0f} for "
+            f"{baseline_words(c)}; if they hold it, it costs ${-today.monthly_savings_usd:,.0f}/month more than "
+            f"today's ${today.current_monthly_usd:,.0f}"
         )
     if case.verdict is Verdict.MIGRATE_IF:
         return (
             f"Migrate to {best.label} if the one-time cost can be cut: it saves ${c.monthly_savings_usd:,.0f}/month"
-            f"{over} ({today.cost_ratio:.1f}× per token{f'; {against_retuned}' if against_retuned else ''}) but takes "
-            f"{_months(c.payback.months)} to pay back"
+            f"{over} ({today.cost_ratio:.1f}× cheaper per output token{second.replace(' (', '; ').rstrip(')')}) but "
+            f"takes {_months(c.payback.months)} to pay back"
         )
-    retune = facts.retune
-    if c.against_retuned and retune is not None and retune.comparison is not None:
-        r = retune.comparison
-        first = (
-            f"re-tune today's GPUs to TP={c.baseline_tp} (${r.current_monthly_usd:,.0f} → "
-            f"${r.option_monthly_usd:,.0f}/month, no new hardware)"
-        )
-        if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0:
-            return (
-                f"Hold: {first} first; {best.label} would then save only {c.savings_fraction:.0%} "
-                f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
+    if not c.against_today:
+        step = facts.comparisons.get(facts.baseline.id)
+        cur, base = facts.current, facts.baseline
+        if step is not None and step.monthly_savings_usd > 0:
+            first = (
+                f"{_step_words(facts)} ({cur.gpus} → {base.gpus} GPUs, ${step.current_monthly_usd:,.0f} → "
+                f"${step.option_monthly_usd:,.0f}/month, no new hardware)"
             )
-        if case.verdict is Verdict.HOLD:
-            return f"Hold: {first}; that beats {best.label} (${c.option_monthly_usd:,.0f}/month at {c.tier} prices)"
-        price = "" if c.current_tier == c.tier else f" at their {c.current_tier} price"
-        multiple = c.option_monthly_usd / c.current_monthly_usd
+            if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0:
+                return (
+                    f"Hold: {first} first; {best.label} would then save only {c.savings_fraction:.0%} "
+                    f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
+                )
+            if case.verdict is Verdict.HOLD:
+                beaten = f"{best.label} (${c.option_monthly_usd:,.0f}/month at {c.tier} prices)"
+                return f"Hold: {first}; that beats {beaten}"
+            price = "" if c.current_tier == c.tier else f" at their {c.current_tier} price"
+            return (
+                f"Do not migrate: the cheapest option, {best.label}, costs "
+                f"{c.option_monthly_usd / c.current_monthly_usd:.1f}× the ${c.current_monthly_usd:,.0f}/month of "
+                f"{baseline_words(c)}{price} ({c.tier} prices); {first}"
+            )
+        words = (
+            f"would save only {c.savings_fraction:.0%} against"
+            if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0
+            else "costs more than"
+        )
         return (
-            f"Do not migrate: the cheapest option, {best.label}, costs {multiple:.1f}× "
-            f"the ${c.current_monthly_usd:,.0f}/month today's GPUs cost re-tuned to TP={c.baseline_tp}{price} "
-            f"({c.tier} prices); {first}"
+            f"{case.verdict.words}: {best.label} (${c.option_monthly_usd:,.0f}/month) {words} {baseline_words(c)} "
+            f"(${c.current_monthly_usd:,.0f}), the cheapest fleet of today's GPUs the model says holds the service "
+            f"level; today's {today.current_gpus} GPUs (${today.current_monthly_usd:,.0f}/month) fall short of it by "
+            "the model: check with `check-bench`"
         )
     if case.verdict is Verdict.HOLD:
         return (

@@ -5,12 +5,17 @@ point at the workload's service level (the calibrated performance model), the fl
 peak with the prefill and KV checks, the price it pays, cost per million tokens at every quoted
 tier, monthly cost, power, and whether the facility can host it. Around a candidate that stores
 4-bit weights it adds the same GPU at FP8 (what situation 6 falls back to); around an owned
-candidate, the same GPU rented (the cloud alternative of situation 5). The current fleet's own
-GPUs are also tried at the tensor-parallel size the automatic search picks: when that serves
-more output per GPU than the configured TP, "the current fleet re-tuned" is an option too, and
-the baseline every migration must beat is whichever of the two costs less per month (re-tuning
-buys no hardware). Every option is then compared with the current fleet, and with the re-tuned
-one where there is one: savings, cost ratio, payback and break-even price.
+candidate, the same GPU rented (the cloud alternative of situation 5).
+
+Today's fleet costs what the scenario declares: ``count`` GPUs at its price. The fleet the model
+sizes for the peak at the configured TP is kept beside it as a check (:class:`FleetCheck`); when
+the two differ by more than ``thresholds.fleet_mismatch_fraction``, that fleet becomes the
+"right-sized" option. The current fleet's own GPUs are also tried at the tensor-parallel size the
+automatic search picks: when that serves more output per GPU than the configured TP, "the current
+fleet re-tuned" is an option too. These are the no-purchase options; the baseline every migration
+must beat is the cheapest of them that meets the service level (:attr:`Facts.baseline`). Every
+option is compared with today's fleet and with each no-purchase option: savings, cost ratio,
+payback and break-even price.
 
 Nothing here concludes anything; the rules in :mod:`blackwell_decide.rules.situations` do.
 """
@@ -66,14 +71,20 @@ if TYPE_CHECKING:
     from blackwell_decide.evidence.triangulation import Triangulation
     from blackwell_decide.perf import Prediction
     from blackwell_decide.plugins import Catalog
+    from blackwell_decide.rules.engine import Exclusion
 
 #: Tensor-parallel sizes tried for a candidate whose scenario leaves ``tp`` open (and for the
 #: current fleet's GPUs re-tuned).
 AUTO_TP: tuple[int, ...] = (1, 2, 4, 8)
 RETUNED_ID = "current-retuned"
 RETUNED_ROLE = "retuned"
+RIGHTSIZED_ID = "current-rightsized"
+RIGHTSIZED_ROLE = "rightsized"
 #: Roles priced like the fleet in service: the same quote, or for owned GPUs the same marginal cost.
-_PRICED_AS_CURRENT = frozenset({"current", RETUNED_ROLE})
+_PRICED_AS_CURRENT = frozenset({"current", RETUNED_ROLE, RIGHTSIZED_ROLE})
+#: The options that change nothing but today's own fleet, in the order a tie prefers them (fewest
+#: changes first).
+NO_PURCHASE_ROLES: tuple[str, ...] = ("current", RIGHTSIZED_ROLE, RETUNED_ROLE)
 #: Weight formats whose element is this narrow count as "4-bit" for the precision fallback.
 LOW_BIT_ELEMENT_BITS = 4
 FALLBACK_WEIGHTS = "fp8"
@@ -131,10 +142,11 @@ class OptionFacts:
     """One deployment: the current fleet, a candidate, or an alternative derived from one.
 
     ``role`` is ``current``, ``candidate``, ``fp8-fallback`` (a 4-bit candidate at FP8),
-    ``cloud`` (an owned candidate rented instead) or ``retuned`` (the current fleet's GPUs at
-    the tensor-parallel size the automatic search picks); ``parent`` names the option it derives
-    from. ``gpus`` is the fleet the model sizes for the peak (for the current fleet, the count in
-    service when the model finds no operating point that meets the service level).
+    ``cloud`` (an owned candidate rented instead), ``retuned`` (the current fleet's GPUs at
+    the tensor-parallel size the automatic search picks) or ``rightsized`` (the current fleet
+    at the size the model gives it); ``parent`` names the option it derives from. ``gpus`` is
+    the fleet that is paid for: the count the scenario declares for the current fleet, the
+    fleet the model sizes for the peak for every other option (``modelled_gpus``).
     ``tp_throughput`` lists, for an automatic TP choice, the output tokens/s per GPU of every
     tensor-parallel size that met the service level.
     """
@@ -193,6 +205,11 @@ class OptionFacts:
         return self.monthly.value if self.monthly else None
 
     @property
+    def modelled_gpus(self) -> int | None:
+        """The fleet the model sizes for the peak (None without an operating point)."""
+        return self.fleet.gpus if self.fleet is not None else None
+
+    @property
     def output_tok_s_per_gpu(self) -> float | None:
         """Output tokens/s per GPU at the service level (None without a modelled operating point)."""
         return self.service.output_tok_s_per_gpu if self.service is not None else None
@@ -210,6 +227,7 @@ class OptionFacts:
             "engine": self.engine,
             "ownership": self.ownership.value,
             "gpus": self.gpus,
+            "modelled_gpus": self.modelled_gpus,
             "output_tok_s_per_gpu": self.output_tok_s_per_gpu,
             "usd_per_gpu_hour": self.price.usd_per_gpu_hour if self.price else None,
             "tier": self.price.tier if self.price else None,
@@ -221,9 +239,10 @@ class OptionFacts:
 
 @attrs.frozen
 class Comparison:
-    """One option against a baseline, at the prices each pays: the current fleet as configured
-    (``baseline == "current"``), or the current fleet re-tuned (``baseline == RETUNED_ID``). The
-    ``current_*`` fields describe that baseline."""
+    """One option against a baseline, at the prices each pays: today's fleet as declared
+    (``baseline == "current"``), the current fleet re-tuned (``baseline == RETUNED_ID``) or
+    right-sized (``baseline == RIGHTSIZED_ID``). The ``current_*`` fields describe that
+    baseline."""
 
     option: str
     option_label: str
@@ -246,6 +265,14 @@ class Comparison:
     @property
     def against_retuned(self) -> bool:
         return self.baseline == RETUNED_ID
+
+    @property
+    def against_rightsized(self) -> bool:
+        return self.baseline == RIGHTSIZED_ID
+
+    @property
+    def against_today(self) -> bool:
+        return self.baseline == "current"
 
     @property
     def current_monthly_usd(self) -> float:
@@ -317,6 +344,60 @@ class Retune:
 
 
 @attrs.frozen
+class FleetCheck:
+    """The fleet the scenario declares against the one the model sizes for the peak at the
+    configured TP.
+
+    ``difference`` is (declared − modelled) / modelled; beyond ``tolerance`` either way the two
+    disagree: ``short`` (the model says the declared fleet cannot hold the service level at peak;
+    ``delivered_tok_s_per_user`` is what it would give each user there, None when even the
+    busiest operating point carries less than ``required_tok_s_per_gpu``, whose output is then
+    ``max_tok_s_per_gpu``) or ``over`` (it holds the peak on fewer GPUs). ``rightsized`` is the
+    current fleet at the modelled size, with ``comparison`` against today's, when they disagree
+    (an owned fleet is never grown: that would be a purchase).
+    """
+
+    declared: int
+    modelled: int | None
+    tolerance: float
+    required_tok_s_per_gpu: float
+    target_tok_s_per_user: float
+    delivered_tok_s_per_user: float | None = None
+    max_tok_s_per_gpu: float | None = None
+    rightsized: OptionFacts | None = None
+    comparison: Comparison | None = None
+
+    @property
+    def difference(self) -> float | None:
+        if not self.modelled:
+            return None
+        return (self.declared - self.modelled) / self.modelled
+
+    @property
+    def short(self) -> bool:
+        return self.difference is not None and self.difference < -self.tolerance
+
+    @property
+    def over(self) -> bool:
+        return self.difference is not None and self.difference > self.tolerance
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "declared_gpus": self.declared,
+            "modelled_gpus": self.modelled,
+            "difference": self.difference,
+            "tolerance": self.tolerance,
+            "short": self.short,
+            "over": self.over,
+            "required_output_tok_s_per_gpu": self.required_tok_s_per_gpu,
+            "delivered_tok_s_per_user": self.delivered_tok_s_per_user,
+            "max_output_tok_s_per_gpu": self.max_tok_s_per_gpu,
+            "rightsized": self.rightsized.id if self.rightsized else None,
+            "against_today": self.comparison.to_dict() if self.comparison else None,
+        }
+
+
+@attrs.frozen
 class PrecisionFacts:
     """What the constraints and the evidence say about a candidate's 4-bit weights."""
 
@@ -349,8 +430,8 @@ class Facts:
     tok_s_per_user: float
     current: OptionFacts
     current_min_tp_bounds: Bounds | None  # the current GPU at the smallest TP its weights fit, when it runs more
-    options: tuple[OptionFacts, ...]  # candidates first, then their alternatives, then the re-tuned fleet
-    comparisons: Mapping[str, Comparison]  # every option against today's fleet as configured
+    options: tuple[OptionFacts, ...]  # candidates, their alternatives, then the right-sized and re-tuned fleets
+    comparisons: Mapping[str, Comparison]  # every option against today's fleet as declared
     precision: Mapping[str, PrecisionFacts]  # by candidate id, for 4-bit candidates
     triangulation: Triangulation | None
     price_snapshots: tuple[PriceSnapshot, ...]
@@ -360,25 +441,72 @@ class Facts:
     notes: tuple[str, ...] = ()
     retune: Retune | None = None
     retuned_comparisons: Mapping[str, Comparison] = attrs.field(factory=dict)  # against the re-tuned fleet
+    fleet_check: FleetCheck | None = None
+    rightsized_comparisons: Mapping[str, Comparison] = attrs.field(factory=dict)  # against the right-sized fleet
+    #: Set by the rules engine between its passes: options an applying rule excludes (id → the
+    #: exclusion) and alternatives one proposes, so that every rule deciding on cost chooses among
+    #: the same options the recommendation does.
+    excluded: Mapping[str, Exclusion] = attrs.field(factory=dict)
+    proposed: frozenset[str] = frozenset()
 
     @property
     def retuned(self) -> OptionFacts | None:
         return self.retune.option if self.retune is not None else None
 
     @property
+    def rightsized(self) -> OptionFacts | None:
+        return self.fleet_check.rightsized if self.fleet_check is not None else None
+
+    @property
+    def no_purchase(self) -> tuple[OptionFacts, ...]:
+        """Today's fleet and what it can become without buying anything: right-sized, re-tuned."""
+        return tuple(o for o in (self.current, self.rightsized, self.retuned) if o is not None)
+
+    def holds_service_level(self, option: OptionFacts) -> bool:
+        """Whether the model says ``option`` holds the service level at peak: every option it
+        sizes does; the declared fleet does unless the fleet check finds it short."""
+        return option is not self.current or self.fleet_check is None or not self.fleet_check.short
+
+    @property
     def baseline(self) -> OptionFacts:
-        """What a migration has to beat: today's fleet, or its own GPUs re-tuned where that costs
-        less per month (a tie keeps today's: there is nothing to change)."""
-        retune = self.retune
-        if retune is None or retune.option is None or retune.comparison is None:
+        """What a migration has to beat: the cheapest no-purchase option that holds the service
+        level (a tie keeps the one with fewer changes: today's, then right-sized, then re-tuned).
+        An owned fleet that would need more GPUs than it has is a purchase, not a baseline; with
+        nothing left, today's fleet is the baseline."""
+        eligible = [
+            o
+            for o in self.no_purchase
+            if o.monthly_usd is not None
+            and self.holds_service_level(o)
+            and (o.ownership is Ownership.RENTED or o.gpus <= self.current.gpus)
+        ]
+        if not eligible:
             return self.current
-        return retune.option if retune.comparison.monthly_savings_usd > 0 else self.current
+        return min(eligible, key=lambda o: (o.monthly_usd or 0.0, NO_PURCHASE_ROLES.index(o.role)))
+
+    def comparisons_against(self, baseline_id: str) -> Mapping[str, Comparison]:
+        """Every option against one no-purchase option (by id)."""
+        if baseline_id == RETUNED_ID:
+            return self.retuned_comparisons
+        if baseline_id == RIGHTSIZED_ID:
+            return self.rightsized_comparisons
+        return self.comparisons
 
     def against_baseline(self, option_id: str) -> Comparison:
         """``option_id`` against :attr:`baseline` (KeyError when it could not be priced)."""
-        if self.baseline is not self.current:
-            return self.retuned_comparisons[option_id]
-        return self.comparisons[option_id]
+        return self.comparisons_against(self.baseline.id)[option_id]
+
+    def choices(self) -> tuple[OptionFacts, ...]:
+        """What a rule deciding on cost chooses among: the candidates, and the alternatives an
+        applying rule proposed, less what an applying rule excluded (never a no-purchase
+        option: those are baselines)."""
+        return tuple(
+            o
+            for o in self.options
+            if o.id not in self.excluded
+            and o.role not in NO_PURCHASE_ROLES
+            and (o.role == "candidate" or o.id in self.proposed)
+        )
 
     @property
     def input_output_ratio(self) -> float:
@@ -748,7 +876,8 @@ def _finish_option(
     throughput: Throughput | None = None
     if service is not None:
         fleet = size_fleet(ctx.traffic, _capacity(spec, deployment, bounds, service), [price] if price else [])
-        gpus = fleet.gpus
+        # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
+        gpus = in_service or fleet.gpus
         throughput = fleet.capacity.throughput
         notes.extend(fleet.notes)
     else:
@@ -779,11 +908,6 @@ def _finish_option(
             monthly = monthly_cost(gpus, price).derivation
     elif price is None and spec.ownership is Ownership.RENTED:
         notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
-    if spec.role == "current" and service is not None and in_service and in_service != gpus:
-        notes.append(
-            f"the model sizes this fleet at {gpus} GPUs for the peak; {in_service} are in service "
-            "(the comparison uses the modelled fleet on both sides, so right-sizing is not credited to a migration)"
-        )
     power = _power(ctx, deployment, throughput, gpus)
     rack = _rack(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
     at_min = bounds if deployment.tp == min_tp else _bounds(ctx, attrs.evolve(deployment, tp=min_tp))
@@ -1004,6 +1128,55 @@ def _retune(ctx: _Context, spec: _Spec, current: OptionFacts) -> Retune:
     )
 
 
+def _fleet_check(ctx: _Context, spec: _Spec, current: OptionFacts) -> FleetCheck:
+    """The declared fleet against the modelled one; the right-sized fleet when they disagree."""
+    declared = current.gpus_in_service or current.gpus
+    check = FleetCheck(
+        declared=declared,
+        modelled=current.modelled_gpus,
+        tolerance=ctx.scenario.thresholds.fleet_mismatch_fraction,
+        required_tok_s_per_gpu=ctx.traffic.output_tok_s / declared,
+        target_tok_s_per_user=ctx.target,
+    )
+    if check.short and current.service is not None:
+        delivered, busiest = _delivered(ctx, current, check.required_tok_s_per_gpu)
+        check = attrs.evolve(check, delivered_tok_s_per_user=delivered, max_tok_s_per_gpu=busiest)
+    grows_owned = check.short and current.ownership is Ownership.OWNED
+    if not (check.short or check.over) or grows_owned or current.service is None:
+        return check
+    sized = _finish_option(
+        ctx,
+        attrs.evolve(
+            spec,
+            id=RIGHTSIZED_ID,
+            label=_fleet_label(ctx, spec.gpu, spec.weights, current.tp, f"{spec.ownership.value}, right-sized"),
+            role=RIGHTSIZED_ROLE,
+            parent=current.id,
+        ),
+        current.deployment,
+        current.bounds,
+        current.min_tp,
+        (),
+        current.service,
+        [],
+    )
+    # Resizing keeps the GPUs, the price and the configuration: no one-time cost (an assumption).
+    return attrs.evolve(check, rightsized=sized, comparison=_compare(ctx, current, sized, one_time=0.0))
+
+
+def _delivered(ctx: _Context, current: OptionFacts, required_tok_s_per_gpu: float) -> tuple[float | None, float]:
+    """Tokens/s per user at the least busy operating point that carries ``required_tok_s_per_gpu``
+    output tokens/s per GPU (None when none does), and the most any operating point carries."""
+    from blackwell_decide.perf import frontier
+
+    curve = frontier(current.deployment, ctx.workload, engine=current.engine, catalog=ctx.catalog)
+    rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
+    user = np.asarray(curve.tok_s_per_user, dtype=float)
+    enough = np.flatnonzero(rate >= required_tok_s_per_gpu)
+    delivered = float(user[enough[0]]) if enough.size else None
+    return delivered, float(rate.max())
+
+
 def _compare(
     ctx: _Context, current: OptionFacts, option: OptionFacts, *, one_time: float | None = None
 ) -> Comparison | None:
@@ -1147,20 +1320,25 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
     for spec in specs[1:]:
         options.append(_build_option(ctx, spec))
         derived_options.extend(_build_option(ctx, alt) for alt in _alternatives(ctx, spec))
+    moves = (*options, *derived_options)
+    check = _fleet_check(ctx, specs[0], current)
     retune = _retune(ctx, specs[0], current)
+    rightsized_comparisons: dict[str, Comparison] = {}
     retuned_comparisons: dict[str, Comparison] = {}
+    if check.rightsized is not None:
+        rightsized = check.rightsized
+        rightsized_comparisons = {o.id: c for o in moves if (c := _compare(ctx, rightsized, o)) is not None}
+        derived_options.append(rightsized)
     if retune.option is not None:
         retuned = retune.option
-        retuned_comparisons = {
-            o.id: c for o in (*options, *derived_options) if (c := _compare(ctx, retuned, o)) is not None
-        }
+        retuned_comparisons = {o.id: c for o in moves if (c := _compare(ctx, retuned, o)) is not None}
         derived_options.append(retuned)
     all_options = (*options, *derived_options)
-    comparisons = {
-        o.id: c
-        for o in all_options
-        if (c := (retune.comparison if o is retune.option else _compare(ctx, current, o))) is not None
-    }
+    comparisons = {o.id: c for o in moves if (c := _compare(ctx, current, o)) is not None}
+    # A no-purchase option against today's fleet carries no one-time cost (computed with it).
+    for option, against_today in ((check.rightsized, check.comparison), (retune.option, retune.comparison)):
+        if option is not None and against_today is not None:
+            comparisons[option.id] = against_today
     precision = {o.id: _precision(ctx, o) for o in options if o.low_bit}
     end = scenario.current.contract_end
     notes = []
@@ -1188,6 +1366,8 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
         notes=tuple(notes),
         retune=retune,
         retuned_comparisons=retuned_comparisons,
+        fleet_check=check,
+        rightsized_comparisons=rightsized_comparisons,
     )
 
 

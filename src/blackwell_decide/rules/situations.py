@@ -2,10 +2,11 @@
 
 Every rule decides *whether it applies* from the facts and the scenario's thresholds, and its
 verdict from the same cost reading (:func:`~blackwell_decide.rules.engine.cost_case`: against the
-better of today's fleet and today's GPUs re-tuned);
-what differs is which facts it brings forward as reasons and which values it reports as flip
-points. None of them holds a conclusion of its own: change a price, a length or a threshold in
-the scenario and the verdicts follow.
+cheapest no-purchase option that holds the service level), choosing only among the options the
+other rules leave available (:meth:`~blackwell_decide.rules.facts.Facts.choices`); what differs
+is which facts it brings forward as reasons and which values it reports as flip points. None of
+them holds a conclusion of its own: change a price, a length or a threshold in the scenario and
+the verdicts follow.
 
 To change one, register a rule with ``replaces = "<id>"`` from a plugin (see ``engine``).
 """
@@ -24,8 +25,10 @@ from blackwell_decide.rules.engine import (
     Reason,
     Rule,
     Verdict,
+    baseline_words,
     cite,
     cost_case,
+    left_out,
 )
 from blackwell_decide.scenario import Ownership
 from blackwell_decide.units import GB, HOURS_PER_MONTH
@@ -46,9 +49,7 @@ def cheapest(facts: Facts, options: Iterable[OptionFacts]) -> tuple[OptionFacts,
 
 
 def prefill_share(facts: Facts, option: OptionFacts) -> float | None:
-    """Share of the fleet's prefill ceiling the peak's prompts take."""
-    if option.fleet is not None and option.fleet.prefill is not None:
-        return option.fleet.prefill.share_of_fleet
+    """Share of the fleet's prefill ceiling the peak's prompts take (today's: of the GPUs declared)."""
     if option.gpus:
         return facts.traffic.input_tok_s / (option.gpus * option.prefill_ceiling_per_gpu)
     return None
@@ -60,12 +61,12 @@ def _price_flips(c: Comparison, option: OptionFacts, facts: Facts) -> tuple[Flip
     t = facts.scenario.thresholds
     price = option.price.usd_per_gpu_hour if option.price else None
     hold_above = (1.0 - t.min_savings_fraction) * c.current_monthly_usd / (option.gpus * HOURS_PER_MONTH)
-    baseline = f"today's GPUs re-tuned to TP={c.baseline_tp}" if c.against_retuned else "today's fleet"
+    baseline = baseline_words(c)
     return (
         FlipPoint(
             "break-even price",
-            f"above ${c.break_even.value:.2f}/GPU-hour ({c.tier}) {option.label} costs more per month than "
-            f"{baseline} ({option.gpus} GPUs against ${c.current_monthly_usd:,.0f}/month)",
+            f"above ${c.break_even.value:.2f}/GPU-hour ({c.tier}) {option.gpus} × {option.label} cost more per month "
+            f"than {baseline}, ${c.current_monthly_usd:,.0f}/month",
             c.break_even.value,
             "USD/GPU-h",
             price,
@@ -87,6 +88,11 @@ def _compared(facts: Facts, option: OptionFacts) -> tuple[OptionFacts, ...]:
     """Today's fleet, its re-tuned self where there is one, and the option."""
     retuned = facts.retuned
     return (facts.current, option) if retuned is None else (facts.current, retuned, option)
+
+
+def choose(facts: Facts) -> tuple[OptionFacts, Comparison] | None:
+    """The cheapest option a rule deciding on cost may recommend (:meth:`Facts.choices`)."""
+    return cheapest(facts, facts.choices())
 
 
 def _throughput_reason(facts: Facts, option: OptionFacts) -> Reason:
@@ -113,10 +119,15 @@ def _fleet_reason(facts: Facts, option: OptionFacts) -> Reason:
     cur = facts.current
     traffic = facts.traffic
     retuned = facts.retuned
-    also = f" ({retuned.gpus} re-tuned to TP={retuned.tp})" if retuned is not None else ""
+    also = f", {retuned.gpus} re-tuned to TP={retuned.tp}" if retuned is not None else ""
+    today = (
+        f"{cur.modelled_gpus} × {cur.accelerator} at TP={cur.tp} by the model ({cur.gpus} declared{also})"
+        if cur.modelled_gpus is not None
+        else f"the {cur.gpus} × {cur.accelerator} in service"
+    )
     return Reason(
         f"the peak of {traffic.requests_per_s:g} requests/s × {traffic.osl:,.0f} output tokens = "
-        f"{traffic.output_tok_s:,.0f} output tok/s needs {cur.gpus} × {cur.accelerator} today{also} and "
+        f"{traffic.output_tok_s:,.0f} output tok/s needs {today} and "
         f"{option.gpus} × {option.accelerator} (TP={option.tp}) after the move",
         cite(*(o.fleet.decode for o in _compared(facts, option) if o.fleet is not None)),
     )
@@ -159,13 +170,16 @@ def _per_token(c: Comparison) -> str:
 
 def _no_candidate(rule: Rule, summary: str, facts: Facts) -> Finding:
     notes = [n for o in facts.candidates for n in o.notes]
+    reasons = (*(Reason(n) for n in notes), *left_out(facts))
+    if facts.excluded and not facts.choices():
+        summary = "no candidate is left once the other situations' exclusions are applied"
     return Finding(
         rule.id,
         rule.title,
         True,
         Verdict.DO_NOT_MIGRATE,
         summary,
-        tuple(Reason(n) for n in notes) or (Reason("no candidate meets the service level"),),
+        reasons or (Reason("no candidate meets the service level"),),
     )
 
 
@@ -195,7 +209,7 @@ class DecodeBoundRentedFleet:
             )
         if cur.service is not None and cur.service.binding == "kv-capacity":
             return Finding.not_applicable(self, "the current fleet is bound by KV capacity (situation 2)")
-        found = cheapest(facts, facts.candidates)
+        found = choose(facts)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
         option, _ = found
@@ -212,13 +226,14 @@ class DecodeBoundRentedFleet:
             *case.reasons,
             *_tier_reasons(case.today),
             _speedup_reason(case.today),
+            *left_out(facts),
         )
         return Finding(
             self.id,
             self.title,
             True,
             verdict,
-            f"{verdict.words}: {option.label} is {case.ratio_text()} at {c.tier} prices",
+            f"{verdict.words}: {option.label} is {case.ratio_text()} at {c.tier} prices{case.condition_text()}",
             reasons,
             _price_flips(c, option, facts),
             option=option.id,
@@ -282,7 +297,7 @@ class KvWall:
                 else f"TP={cur.tp} is not needed for KV room at {context:,.0f}-token requests"
             )
             return Finding.not_applicable(self, why)
-        found = cheapest(facts, facts.candidates)
+        found = choose(facts)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
         option, _ = found
@@ -336,8 +351,8 @@ class KvWall:
             True,
             verdict,
             f"{verdict.words}{action}: {option.label} holds the context on TP={option.tp}; {cur.gpus} → "
-            f"{option.gpus} GPUs",
-            (*wall, consolidation, _throughput_reason(facts, option), *case.reasons),
+            f"{option.gpus} GPUs{case.condition_text()}",
+            (*wall, consolidation, _throughput_reason(facts, option), *case.reasons, *left_out(facts)),
             tuple(flips),
             option=option.id,
         )
@@ -365,7 +380,7 @@ class PrefillHeavy:
                 f"traffic has {ratio:.1f} input tokens per output token (threshold {t.prefill_heavy_ratio:g}) and "
                 f"prefill takes {share or 0:.0%} of the fleet's prefill ceiling (threshold {t.prefill_share:.0%})",
             )
-        found = cheapest(facts, facts.candidates)
+        found = choose(facts)
         if found is None:
             return _no_candidate(self, "no candidate can be priced at the service level", facts)
         option, _ = found
@@ -402,7 +417,7 @@ class PrefillHeavy:
                     cite(*(o.service.source for o in (cur, option) if o.service)),
                 )
             )
-        reasons.extend(case.reasons)
+        reasons.extend((*case.reasons, *left_out(facts)))
         flips = []
         for o in (cur, option):
             if o.service is None:
@@ -427,7 +442,7 @@ class PrefillHeavy:
             True,
             verdict,
             f"{verdict.words}: {option.label} has {option.prefill_ceiling_per_gpu / cur.prefill_ceiling_per_gpu:.1f}× "
-            f"the prefill ceiling per GPU; {case.ratio_text()} at {c.tier} prices",
+            f"the prefill ceiling per GPU; {case.ratio_text()} at {c.tier} prices{case.condition_text()}",
             tuple(reasons),
             tuple(flips),
             option=option.id,
@@ -449,7 +464,7 @@ class NewerCurrentFleet:
     def evaluate(self, facts: Facts) -> Finding:
         t = facts.scenario.thresholds
         cur = facts.current
-        found = cheapest(facts, facts.candidates)
+        found = choose(facts)
         if found is None:
             return Finding.not_applicable(self, "no candidate can be priced to compare with")
         option, _ = found
@@ -494,6 +509,7 @@ class NewerCurrentFleet:
             price_basis,
             *case.reasons,
             *_tier_reasons(case.today),
+            *left_out(facts),
         )
         flips = list(_price_flips(c, option, facts))
         end = facts.scenario.current.contract_end
@@ -517,7 +533,7 @@ class NewerCurrentFleet:
             verdict,
             f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}×, "
             f"{case.ratio_text()} (today: {'owned' if owned else 'rented'} {cur.accelerator}"
-            f"{' at its marginal cost' if owned else ''})",
+            f"{' at its marginal cost' if owned else ''}){case.condition_text()}",
             reasons,
             tuple(flips),
             option=option.id,
@@ -664,7 +680,7 @@ class PrecisionOrStack:
                 reasons=tuple(checks),
             )
         fallbacks = [facts.derived_from(oid, "fp8-fallback") for oid in blocked]
-        usable = [f for f in fallbacks if f is not None]
+        usable = [f for f in fallbacks if f is not None and f.id not in facts.excluded]
         found = cheapest(facts, usable)
         excludes = tuple(
             Exclusion(oid, "below the required accuracy" if not p.accuracy_ok else "the serving stack lacks it")
@@ -744,7 +760,7 @@ class PrecisionOrStack:
             True,
             verdict,
             f"{verdict.words} at FP8: {option.label} keeps only the bandwidth term ({_term(c, 'bandwidth'):.2f}× at "
-            f"the floor), {case.ratio_text()} — decided on cost",
+            f"the floor), {case.ratio_text()} — decided on cost{case.condition_text()}",
             (*checks, *evidence, lost, _throughput_reason(facts, option), *case.reasons),
             tuple(flips),
             option=option.id,
