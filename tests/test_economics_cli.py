@@ -264,6 +264,22 @@ def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "$26,981" in out and "$8,804" in out and "not checked" in out
 
 
+def test_fleet_text_writes_a_dearer_candidate_with_a_minus_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    # 1 request/s × 400 output tokens = 400 tok/s: one H100 at 1,500 tok/s, one B200 at 1,000 tok/s.
+    # Spheron 2026-05-22 (article Part 3.1): H100 $2.64 / $1.66 spot, B200 $6.03 / $2.12 spot; a 730-hour month.
+    args = ["fleet", "--requests-per-s", "1", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm"]
+    args += ["--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "1000", *SPHERON]
+    args += ["--one-time-cost", "5000"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    on_demand = round((2.64 - 6.03) * 730)  # −$2,475
+    spot = round((1.66 - 2.12) * 730)  # −$336
+    assert (on_demand, spot) == (-2475, -336)
+    assert "monthly savings (same tier both sides): on-demand \N{MINUS SIGN}$2,475; spot \N{MINUS SIGN}$336" in out
+    assert "$-" not in out
+    assert "payback of $5,000 at on-demand: never (no saving)" in out
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -19,6 +19,7 @@ from blackwell_decide.hookspecs import hookimpl
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import MemoSection, build_view, render_memo, write_memo
 from blackwell_decide.report.charts import WIDTH
+from blackwell_decide.report.memo import pct, usd
 from blackwell_decide.rules import Decision, decide_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -53,7 +54,9 @@ def test_the_html_is_one_self_contained_phone_readable_file(chat: Decision, herm
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "@media (max-width: 560px)" in html  # the layout narrows on a phone
     assert "<script" not in html and "<link" not in html and "<img" not in html
-    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html)  # nothing fetched from the network
+    # nothing is fetched from the network: the only web addresses are links a reader may follow
+    for tag, attribute in re.findall(r"""<(\w+)[^>]*?\s(src|href)=["']?(?:https?:)?//""", html):
+        assert (tag, attribute) == ("a", "href")
     svgs = re.findall(r"<svg .*?</svg>", html, flags=re.DOTALL)
     assert len(svgs) == 6
     for svg in svgs:
@@ -77,11 +80,78 @@ def test_the_html_is_one_self_contained_phone_readable_file(chat: Decision, herm
 
 def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decision, hermetic: Catalog) -> None:
     md, _ = render_memo(chat, "md", catalog=hermetic)
-    assert "**Verdict: Migrate.**" in md
+    assert "**Verdict: Migrate if.**" in md
     assert chat.facts.scenario.sha256 in md  # the input file's hash
     assert "`spheron@2026-05-22` (2026-05-22, unconfirmed)" in md  # price snapshot and its date
     assert "| tool | blackwell-decide " in md
     assert "blackwell-decide memo s1-h100-chat-fleet.toml -o MEMO" in md
+
+
+def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: Decision, hermetic: Catalog) -> None:
+    md, _ = render_memo(chat, "md", catalog=hermetic)
+    summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
+    # today is the 14 H100s the example declares (the article, Part 3.3) at $2.64 × 730 h; the model's 74 beside it
+    assert "| GPUs (today: declared) | 14 (74 by the model) | 7 |" in summary
+    assert "| monthly cost (730 h) | $26,981 | $30,813 |" in summary
+    assert (
+        "**Fleet check — the declared fleet and the model disagree:** The scenario declares 14 × h100-sxm at TP=2 "
+        "($26,981/month); the model holds the peak on 74. The model says the declared fleet cannot hold the service "
+        "level at peak (it would deliver ~15 tok/s per user against the 50 required) — either the fleet misses its "
+        "target or the model is pessimistic for this setup: check with `check-bench`."
+    ) in summary
+    assert "| monthly cost, today's GPUs re-tuned to TP=4 (32 GPUs), no new hardware (the baseline) | $61,670 |" in (
+        summary
+    )
+    html, _ = render_memo(chat, "html", catalog=hermetic)
+    assert '<p class="fleet-check flagged">' in html
+    assert "check with <code>check-bench</code>" in html  # backquotes are code in HTML too
+
+
+def test_a_fleet_larger_than_the_model_needs_is_right_sized_first(hermetic: Catalog) -> None:
+    decision = decide_scenario(EXAMPLES / "s4-h200-fleet.toml", hermetic)
+    md, _ = render_memo(decision, "md", catalog=hermetic)
+    # 16 H200s at spot $1.92 (Spheron, as quoted in the article, Part 3.1) = $22,426; the model holds the peak on 6
+    assert (
+        "The scenario declares 16 × h200-sxm at TP=1 ($22,426/month); the model holds the peak on 6: right-sizing "
+        "the current fleet to 6 GPUs would save $14,016/month without migrating."
+    ) in md
+    assert "Monthly saving of the recommended option over today's fleet right-sized to 6 GPUs" in md
+
+
+def test_evidence_sources_are_short_links(chat: Decision, hermetic: Catalog) -> None:
+    html, _ = render_memo(chat, "html", catalog=hermetic)
+    evidence = html.split('<section id="evidence">', 1)[1].split("</section>", 1)[0]
+    table = evidence.split("<table>", 2)[2]  # the second table: the published estimates
+    links = re.findall(r'<a href="([^"]+)" title="[^"]*">([^<]+)</a>', table)
+    assert len(links) == 7  # InferenceMAX, MLPerf server and offline (B200 and H100 each), the sweep, TRT-LLM
+    for href, text in links:
+        assert href.startswith("https://")
+        domain, _, title = text.partition(" · ")
+        assert href.startswith(f"https://{domain}/") and 0 < len(title) <= 48
+    # no address is printed as text in the table: the rows stay short on a phone
+    assert "https://" not in re.sub(r"<[^>]+>", "", table)
+    # the two MLPerf systems stay apart in their short titles
+    texts = {text for _, text in links}
+    assert "github.com · MLPerf Inference v4.1 … B200-SXM-180GBx1_TRT" in texts
+    assert "github.com · MLPerf Inference … DGX-H100_H100-SXM-80GBx8_TRT" in texts
+    md, _ = render_memo(chat, "md", catalog=hermetic)
+    section = md.split("## Predictions and evidence", 1)[1].split("\n## ", 1)[0]
+    assert "| MLPerf v4.1 server [3] [4] |" in section
+    assert (
+        "3. [github.com · MLPerf Inference v4.1 … B200-SXM-180GBx1_TRT](https://github.com/mlcommons/"
+        "inference_results_v4.1/blob/a2f5d66d17e8f75c02fd74dfe810ecca6a046696/closed/NVIDIA/results/"
+        "B200-SXM-180GBx1_TRT/llama2-70b-99.9/Server/performance/run_1/mlperf_log_summary.txt) (measured, 2024-08-28)"
+    ) in section
+    table_rows = [line for line in section.splitlines() if line.startswith("| ")]
+    assert all("https://" not in row for row in table_rows)
+
+
+def test_negative_money_has_a_minus_sign() -> None:
+    assert usd(-548.2) == "\N{MINUS SIGN}$548"
+    assert usd(1234.5, 2) == "$1,234.50"
+    assert usd(-0.2) == "$0"  # nothing left to be negative once rounded
+    assert usd(None) == usd(float("nan")) == "–"
+    assert pct(-0.142) == "\N{MINUS SIGN}14 %"  # a saving that is a cost, beside its amount
 
 
 def test_markdown_charts_are_written_beside_the_memo(chat: Decision, hermetic: Catalog, tmp_path: Path) -> None:
@@ -186,7 +256,7 @@ def test_memo_command_writes_and_reports(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["memo", str(CHAT), "-o", str(out)]) == 0
     assert out.is_file()
     printed = capsys.readouterr().out
-    assert f"wrote {out}" in printed and "verdict: migrate" in printed
+    assert f"wrote {out}" in printed and "verdict: migrate-if" in printed
     assert main(["memo", str(CHAT), "-o", str(out)]) == 2  # refuses to overwrite
     assert "pass --force" in capsys.readouterr().err
 

@@ -1,5 +1,5 @@
 """The HTML memo as a reader sees it: rendered by headless Chromium at a phone's width, the
-screenshot must show a page, not a blank one, with the verdict badge in its colour.
+screenshot must show a page, not a blank one, with the verdict badge in its verdict's colour.
 
 Needs Debian's ``chromium`` package (``.ci/run`` installs it). Without it the test is skipped on
 a workstation, and fails where ``CI`` is set, so a CI run can never pass without rendering."""
@@ -21,7 +21,13 @@ from blackwell_decide.rules import decide_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "s1-h100-chat-fleet.toml"
 PHONE = (412, 2000)  # a common Android viewport width in CSS pixels
-MIGRATE_GREEN = (0x0B, 0x7A, 0x3B)  # templates/partials/memo.css --migrate
+#: templates/partials/memo.css: --migrate, --migrate-if, --hold, --do-not-migrate
+BADGE = {
+    "migrate": (0x0B, 0x7A, 0x3B),
+    "migrate-if": (0x9A, 0x5B, 0x00),
+    "hold": (0x32, 0x55, 0x7F),
+    "do-not-migrate": (0xB4, 0x23, 0x18),
+}
 
 
 def chromium() -> str:
@@ -82,7 +88,9 @@ def test_the_html_memo_renders_in_headless_chromium(tmp_path: Path) -> None:
     browser = chromium()
     catalog = build_catalog(entry_points=False)
     memo = tmp_path / "memo.html"
-    write_memo(decide_scenario(EXAMPLE, catalog), memo, catalog=catalog)
+    decision = decide_scenario(EXAMPLE, catalog)
+    colour = BADGE[decision.recommendation.verdict.value]
+    write_memo(decision, memo, catalog=catalog)
     shot = tmp_path / "memo.png"
     done = subprocess.run(
         [
@@ -109,14 +117,14 @@ def test_the_html_memo_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert shot.is_file(), done.stderr[-2000:]
     width, height, channels, pixels = read_png(shot.read_bytes())
     assert (width, height) == PHONE
-    inked = green = 0
+    inked = badge = 0
     for i in range(0, len(pixels), channels):
         r, g, b = pixels[i], pixels[i + 1], pixels[i + 2]
         if min(r, g, b) < 235:
             inked += 1
-        if abs(r - MIGRATE_GREEN[0]) < 12 and abs(g - MIGRATE_GREEN[1]) < 12 and abs(b - MIGRATE_GREEN[2]) < 12:
-            green += 1
+        if abs(r - colour[0]) < 12 and abs(g - colour[1]) < 12 and abs(b - colour[2]) < 12:
+            badge += 1
     total = width * height
     # text, tables and the header: a page, not a blank screen (measured ~10 % of pixels inked)
     assert inked > 0.03 * total, f"only {inked / total:.1%} of the screenshot has content"
-    assert green > 200, "the verdict badge (migrate green) is not on screen"
+    assert badge > 200, f"the verdict badge ({decision.recommendation.verdict.value}) is not on screen"

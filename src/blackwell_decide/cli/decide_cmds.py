@@ -84,6 +84,8 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 
 def _text(decision: Decision) -> str:
+    from blackwell_decide.report.memo import usd
+
     rec = decision.recommendation
     lines = [
         f"{decision.facts.scenario.name}",
@@ -105,7 +107,7 @@ def _text(decision: Decision) -> str:
         lines += [_wrap(f"- {p.name}: {p.text}") for p in f.flip_points]
     if rec.ranking:
         lines += ["", "Options by monthly cost:"]
-        lines += [f"  {label}: ${usd:,.0f}/month" for _, label, usd in rec.ranking]
+        lines += [f"  {label}: {usd(monthly)}/month" for _, label, monthly in rec.ranking]
     return "\n".join(lines)
 
 

@@ -228,10 +228,6 @@ def _throughput(
     )
 
 
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if value >= 100 else f"${value:,.3g}"
-
-
 # ---------------------------------------------------------------------------- cost
 def _cost_side(args: argparse.Namespace, prefix: str, catalog: Catalog) -> tuple[CostTable, PriceChoice]:
     from blackwell_decide.economics import cost_table
@@ -438,6 +434,8 @@ def _format_fleet(
     cand_prices: PriceChoice | None,
     power: list[dict[str, float]],
 ) -> str:
+    from blackwell_decide.report.memo import usd
+
     plans = [baseline] + ([candidate] if candidate else [])
     level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""
     lines = [
@@ -473,7 +471,7 @@ def _format_fleet(
     for tier in tiers:
         row(
             f"monthly, {tier}",
-            [next((_money(m.usd_per_month) for m in p.monthly if m.tier == tier), "—") for p in plans],
+            [next((usd(m.usd_per_month) for m in p.monthly if m.tier == tier), "—") for p in plans],
         )
     row("GPU-h per peak-hour of demand", [f"{p.autoscaling.gpu_hours_per_peak_hour_equivalent.value:g}" for p in plans])
     row("GPUs at average demand", [f"{p.autoscaling.average_gpus}" for p in plans])
@@ -491,11 +489,11 @@ def _format_fleet(
         same = comparison.to_dict()["monthly_savings_same_tier"]
         if same:
             lines.append(
-                "monthly savings (same tier both sides): " + "; ".join(f"{t} {_money(v)}" for t, v in same.items())
+                "monthly savings (same tier both sides): " + "; ".join(f"{t} {usd(v)}" for t, v in same.items())
             )
         for tier, p in paybacks.items():
             months = f"{p.months:.1f} months" if p.pays_back else "never (no saving)"
-            lines.append(f"payback of {_money(p.one_time_usd)} at {tier}: {months}")
+            lines.append(f"payback of {usd(p.one_time_usd)} at {tier}: {months}")
     for plan in plans:
         for note in plan.notes:
             lines.append(f"note ({plan.capacity.label}): {note}")

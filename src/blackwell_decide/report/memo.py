@@ -16,6 +16,7 @@ import math
 import os
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import UsageError
-from blackwell_decide.model import ARTICLE_SOURCE
+from blackwell_decide.model import ARTICLE_SOURCE, Source, SourceKind
 from blackwell_decide.report import charts
 from blackwell_decide.units import GB, KB, MS
 
@@ -71,10 +72,12 @@ def memo_sections(catalog: Catalog | None = None) -> list[MemoSection]:
 
 
 def usd(value: float | None, digits: int = 0) -> str:
+    """Money for people: ``$1,234``, a negative amount ``−$548`` (a minus sign, not a hyphen),
+    "–" for nothing. The one money formatter of the report and the CLI."""
     if value is None or not math.isfinite(value):
         return "–"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.{digits}f}"
+    text = f"${abs(value):,.{digits}f}"
+    return f"\N{MINUS SIGN}{text}" if value < 0 and text.strip("$0.,") else text
 
 
 def num(value: float | None, digits: int = 0) -> str:
@@ -86,7 +89,8 @@ def num(value: float | None, digits: int = 0) -> str:
 def pct(value: float | None, digits: int = 0) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value * 100:.{digits}f} %"
+    text = f"{abs(value) * 100:.{digits}f} %"
+    return f"\N{MINUS SIGN}{text}" if value < 0 and text.strip("0. %") else text
 
 
 def times(value: float | None, digits: int = 2) -> str:
@@ -95,9 +99,63 @@ def times(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}×"
 
 
+#: Longest link text for a source (its title is cut at a word boundary to fit).
+LINK_TEXT_CHARS = 48
+
+
+def _shorten(text: str, limit: int = LINK_TEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters in the middle, at word boundaries: the end of a title
+    often names what tells two sources apart (an MLPerf system, a file)."""
+    if len(text) <= limit:
+        return text
+    words = text.split()
+    tail = [words.pop()]
+    if len(tail[0]) > limit // 2 + 8:
+        tail = [f"…{tail[0][-(limit // 2) :]}"]
+    while words and len(" ".join([words[-1], *tail])) <= limit // 2:
+        tail.insert(0, words.pop())
+    head: list[str] = []
+    for word in words:
+        if len(" ".join([*head, word])) + len(" ".join(tail)) + 3 > limit:
+            break
+        head.append(word)
+    if not head:
+        return _cut(text, limit)
+    return f"{' '.join(head).rstrip(',;:')} … {' '.join(tail)}"
+
+
+def _cut(text: str, limit: int) -> str:
+    return f"{text[: limit - 1].rstrip()}…"
+
+
+def source_link(source: Source) -> dict[str, str | None]:
+    """A source as a short link: ``text`` is its domain and a short title, ``href`` its address
+    (None when it is not a web page), ``detail`` its kind and date, ``full`` the whole citation."""
+    parts = urllib.parse.urlsplit(source.url)
+    href = source.url if parts.scheme in ("http", "https") and parts.netloc else None
+    if href is None and source.kind is SourceKind.DERIVED:
+        title = source.title or "computed by blackwell-decide"
+    else:
+        title = source.title or source.url
+    domain = parts.netloc.removeprefix("www.") if href else ""
+    return {
+        "text": f"{domain} · {_shorten(title)}" if domain else _shorten(title),
+        "href": href,
+        "detail": f"{source.kind.value}, {source.date}",
+        "full": source.cite(),
+    }
+
+
 def md_cell(value: object) -> str:
     """Text safe inside a Markdown table cell."""
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _html_code(value: object) -> object:
+    """Text with its `backquoted` commands set as code (escaped first: the result is markup)."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(value))))
 
 
 def _md_finalize(value: object) -> object:
@@ -151,6 +209,11 @@ def _option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
         "prefill_ceiling": num(o.prefill_ceiling_per_gpu),
         "gpus": o.gpus,
         "gpus_in_service": o.gpus_in_service,
+        "gpus_text": (
+            f"{o.gpus} declared ({o.modelled_gpus} by the model)"
+            if o.role == "current" and o.modelled_gpus is not None
+            else str(o.gpus)
+        ),
         "price": usd(o.price.usd_per_gpu_hour, 2) if o.price else "–",
         "tier": o.price.tier if o.price else "–",
         "monthly": usd(o.monthly_usd),
@@ -523,6 +586,8 @@ def _repro(decision: Decision) -> dict[str, Any]:
 def build_view(decision: Decision) -> dict[str, Any]:
     """Everything the templates read, as plain dicts and pre-formatted strings (``decision``
     itself is passed too, for templates that want the raw objects)."""
+    from blackwell_decide.rules.engine import baseline_words, fleet_check_text
+
     facts = decision.facts
     rec = decision.recommendation
     shown = _shown_options(decision)
@@ -530,11 +595,12 @@ def build_view(decision: Decision) -> dict[str, Any]:
     chosen = facts.option(rec.option) if rec.option else None
     cmp_ = facts.comparisons.get(rec.option or "")
     key_numbers: list[tuple[str, str, str]] = []
+    cur = facts.current
     if chosen is not None and cmp_ is not None:
-        cur = facts.current
+        modelled = f" ({cur.modelled_gpus} by the model)" if cur.modelled_gpus is not None else ""
         key_numbers = [
             ("deployment", cur.label, chosen.label),
-            ("GPUs at peak", str(cur.gpus), str(chosen.gpus)),
+            ("GPUs (today: declared)", f"{cur.gpus}{modelled}", str(chosen.gpus)),
             (
                 "output tok/s per GPU at the service level",
                 num(cur.service.output_tok_s_per_gpu) if cur.service else "–",
@@ -552,15 +618,17 @@ def build_view(decision: Decision) -> dict[str, Any]:
             ),
             ("monthly cost (730 h)", usd(cmp_.current_monthly_usd), usd(cmp_.option_monthly_usd)),
         ]
-        retuned = facts.retuned
-        if retuned is not None:
-            key_numbers.append(
-                (
-                    f"monthly cost, today's GPUs re-tuned to TP={retuned.tp} ({retuned.gpus} GPUs, no new hardware)",
-                    usd(retuned.monthly_usd),
-                    usd(cmp_.option_monthly_usd),
+        for alternative in (facts.rightsized, facts.retuned):
+            against = facts.comparisons_against(alternative.id).get(chosen.id) if alternative else None
+            if alternative is not None and against is not None:
+                key_numbers.append(
+                    (
+                        f"monthly cost, {baseline_words(against)}, no new hardware"
+                        + (" (the baseline)" if alternative is facts.baseline else ""),
+                        usd(alternative.monthly_usd),
+                        usd(cmp_.option_monthly_usd),
+                    )
                 )
-            )
     w = s.workload
     workload = {
         "peak": num(w.peak_requests_per_s, 1),
@@ -576,9 +644,9 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "mix": [(pct(c.share), num(c.input_tokens), num(c.output_tokens)) for c in w.mix] if len(w.mix) > 1 else [],
     }
     m = s.migration
-    # Savings and payback as the verdict weighed them: against the re-tuned fleet where that is the baseline.
-    against_retuned = facts.baseline is not facts.current
-    base_cmp = facts.retuned_comparisons.get(rec.option or "") if against_retuned else cmp_
+    # Savings and payback as the verdict weighed them: against the baseline (the cheapest
+    # no-purchase fleet that holds the service level).
+    base_cmp = facts.comparisons_against(facts.baseline.id).get(rec.option or "")
     migration = {
         "engineering": usd(m.engineering_usd),
         "requalification": usd(m.requalification_usd),
@@ -587,17 +655,29 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "savings": usd(base_cmp.monthly_savings_usd) if base_cmp else "–",
         "payback": _months(base_cmp.payback.months) if base_cmp else "–",
         "against": (
-            f" over today's GPUs re-tuned to TP={facts.baseline.tp} (re-tuning is assumed to need no new hardware)"
-            if against_retuned
+            f" over {baseline_words(base_cmp)} (assumed to need no new hardware)"
+            if base_cmp is not None and not base_cmp.against_today
             else ""
         ),
         "when": rec.timing.text,
         "contract_end": s.current.contract_end.isoformat() if s.current.contract_end else "none given",
     }
     options = [_option_view(decision, o) for o in [facts.current, *shown]]
+    check = facts.fleet_check
+    fleet_check = None
+    text = fleet_check_text(facts)
+    if check is not None and text is not None:
+        fleet_check = {"text": text[0].upper() + text[1:], "flagged": check.short or check.over}
     tri = facts.triangulation
     evidence = None
     if tri is not None:
+        references: list[dict[str, Any]] = []
+        numbers: dict[str, int] = {}
+        for e in tri.estimates:
+            for src in e.sources:
+                if src.cite() not in numbers:
+                    numbers[src.cite()] = len(numbers) + 1
+                    references.append({"n": numbers[src.cite()], **source_link(src)})
         evidence = {
             "candidate": tri.candidate,
             "baseline": tri.baseline,
@@ -612,11 +692,13 @@ def build_view(decision: Decision) -> dict[str, Any]:
                     "value": f"{e.value:.2f}×",
                     "baseline": e.baseline,
                     "restated": f"{e.restated:.2f}×",
-                    "sources": [src.cite() for src in e.sources],
+                    "links": [source_link(src) for src in e.sources],
+                    "refs": [numbers[src.cite()] for src in e.sources],
                     "notes": list(e.notes),
                 }
                 for e in tri.estimates
             ],
+            "references": references,
         }
     notes = [*facts.notes]
     for o in [facts.current, *shown]:
@@ -637,6 +719,8 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "when": rec.timing.text,
         "reasons": [r.to_dict() for r in rec.reasons],
         "key_numbers": key_numbers,
+        "fleet_check": fleet_check,
+        "no_purchase": [_option_view(decision, o) for o in facts.no_purchase if o is not facts.current],
         "workload": workload,
         "situations": [f.to_dict() for f in decision.findings],
         "options": options,
@@ -691,6 +775,8 @@ def _environment(fmt: str, templates_dir: Path | None, sections: Sequence[MemoSe
         keep_trailing_newline=True,
     )
     env.filters["cell"] = md_cell
+    # Markdown keeps its backquotes (they are code there); HTML sets them as <code>.
+    env.filters["code"] = _html_code if fmt == "html" else str
     env.globals["format"] = fmt
     return env
 
