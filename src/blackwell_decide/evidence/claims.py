@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import BlackwellDecideError, ScenarioError, UsageError
-from blackwell_decide.evidence.quantities import QUANTITIES, Context, Reading, Recomputed
+from blackwell_decide.evidence.quantities import QUANTITIES, Context, Reading, Recomputed, format_number
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Conventions
@@ -320,19 +320,10 @@ def audit(claims: ClaimFile, catalog: Catalog | None = None) -> AuditReport:
 
 # ---------------------------------------------------------------------------- text
 def _plain(value: float) -> str:
-    """A number at a precision that suits its size, with thousands separators."""
-    if not math.isfinite(value):
-        return f"{value}"
-    magnitude = abs(value)
-    if math.isclose(value, round(value), abs_tol=1e-9) and magnitude >= 1:
+    """A number at a precision that suits its size; whole numbers without decimals."""
+    if math.isfinite(value) and abs(value) >= 1 and math.isclose(value, round(value), abs_tol=1e-9):
         return f"{value:,.0f}"
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 100:
-        return f"{value:.1f}"
-    if magnitude >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
+    return format_number(value)
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -307,10 +307,11 @@ def attribute(
 
 
 def _with_unit(value: float, unit: str) -> str:
-    return f"{_num(value)}×" if unit == "×" else f"{_num(value)} {unit}"
+    return f"{format_number(value)}×" if unit == "×" else f"{format_number(value)} {unit}"
 
 
-def _num(value: float) -> str:
+def format_number(value: float) -> str:
+    """A number at a precision that suits its size, with thousands separators."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
     magnitude = abs(value)
@@ -364,8 +365,8 @@ def _bounds_ratio(ctx: Context) -> Recomputed:
     src_a = extract.value(_bounds(ctx, num, ctx.source_conventions))
     src_b = extract.value(_bounds(ctx, den, ctx.source_conventions))
     notes = [
-        f"physics: {_num(a)} / {_num(b)} {extract.unit}; the source's conventions: {_num(src_a)} / "
-        f"{_num(src_b)} {extract.unit}"
+        f"physics: {format_number(a)} / {format_number(b)} {extract.unit}; "
+        f"the source's conventions: {format_number(src_a)} / {format_number(src_b)} {extract.unit}"
     ]
     return Recomputed(
         "×", Reading("physics", v_phys), readings, causes, notes, formula=f"{of}(numerator) / {of}(denominator)"
@@ -733,7 +734,10 @@ def _evidence_ratio(ctx: Context) -> Recomputed:
     notes = []
     if a.token_basis != b.token_basis:
         notes.append(f"the two records count different tokens ({a.token_basis} vs {b.token_basis})")
-    detail = f"{_num(a.per_gpu_value)} / {_num(b.per_gpu_value)} {a.unit} per GPU ({a.source.date}, {b.source.date})"
+    detail = (
+        f"{format_number(a.per_gpu_value)} / {format_number(b.per_gpu_value)} {a.unit} per GPU "
+        f"({a.source.date}, {b.source.date})"
+    )
     return Recomputed("×", Reading("per-GPU ratio", a.per_gpu_value / b.per_gpu_value, detail), (), (), notes)
 
 
