@@ -23,7 +23,8 @@ from blackwell_decide.report.memo import pct, usd
 from blackwell_decide.rules import Decision, decide_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-CHAT = EXAMPLES / "s1-h100-chat-fleet.toml"
+CHAT = EXAMPLES / "s1-h100-chat-fleet.toml"  # 74 H100s at TP=2: the fleet the model sizes for the peak
+ARTICLE = EXAMPLES / "s1b-article-14-h100.toml"  # the same workload on the article's 14 H100s (Part 3.3)
 CHARTS = ("cost-by-tier", "decode-floor", "kv-budget", "roofline", "tokens-per-mw", "triangulation")
 
 
@@ -80,7 +81,7 @@ def test_the_html_is_one_self_contained_phone_readable_file(chat: Decision, herm
 
 def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decision, hermetic: Catalog) -> None:
     md, _ = render_memo(chat, "md", catalog=hermetic)
-    assert "**Verdict: Migrate if.**" in md
+    assert "**Verdict: Migrate.**" in md
     assert chat.facts.scenario.sha256 in md  # the input file's hash
     assert "`spheron@2026-05-22` (2026-05-22, unconfirmed)" in md  # price snapshot and its date
     assert "| tool | blackwell-decide " in md
@@ -88,7 +89,19 @@ def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decisi
 
 
 def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: Decision, hermetic: Catalog) -> None:
+    # the chat example declares the 74 H100s the model sizes for its peak: the check agrees, unflagged
     md, _ = render_memo(chat, "md", catalog=hermetic)
+    summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "**Fleet check:** The scenario declares 74 × h100-sxm at TP=2 ($142,613/month); the model holds the peak "
+        "on 74, within 25% of the declared count."
+    ) in summary
+    assert "| GPUs (today: declared) | 74 (74 by the model) | 7 |" in summary
+    html, _ = render_memo(chat, "html", catalog=hermetic)
+    assert '<p class="fleet-check flagged">' not in html
+    # the article's 14 H100s (its Part 3.3) against the model's 74: flagged, with what 14 would deliver
+    article = decide_scenario(ARTICLE, hermetic)
+    md, _ = render_memo(article, "md", catalog=hermetic)
     summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
     # today is the 14 H100s the example declares (the article, Part 3.3) at $2.64 × 730 h; the model's 74 beside it
     assert "| GPUs (today: declared) | 14 (74 by the model) | 7 |" in summary
@@ -102,7 +115,7 @@ def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: D
     assert "| monthly cost, today's GPUs re-tuned to TP=4 (32 GPUs), no new hardware (the baseline) | $61,670 |" in (
         summary
     )
-    html, _ = render_memo(chat, "html", catalog=hermetic)
+    html, _ = render_memo(article, "html", catalog=hermetic)
     assert '<p class="fleet-check flagged">' in html
     assert "check with <code>check-bench</code>" in html  # backquotes are code in HTML too
 
@@ -256,7 +269,7 @@ def test_memo_command_writes_and_reports(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["memo", str(CHAT), "-o", str(out)]) == 0
     assert out.is_file()
     printed = capsys.readouterr().out
-    assert f"wrote {out}" in printed and "verdict: migrate-if" in printed
+    assert f"wrote {out}" in printed and "verdict: migrate: " in printed
     assert main(["memo", str(CHAT), "-o", str(out)]) == 2  # refuses to overwrite
     assert "pass --force" in capsys.readouterr().err
 
