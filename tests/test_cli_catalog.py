@@ -11,7 +11,6 @@ import itertools
 import json
 import re
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import pytest
 from blackwell_decide import plugins
 from blackwell_decide.cli import main
 from blackwell_decide.plugins import (
-    DISABLE_ENTRYPOINTS_ENV,
     ENTRY_POINT_GROUP,
     STRICT_ENV,
     PluginWarning,
@@ -48,15 +46,7 @@ usd_per_gpu_hour = 2.4
 """
 
 
-@pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No strict mode, entry points on, and no private-rates file from the developer's machine."""
-    for name in (STRICT_ENV, DISABLE_ENTRYPOINTS_ENV, RATES_ENV):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    reset_catalog()
-    yield
-    reset_catalog()
+pytestmark = pytest.mark.usefixtures("isolated_plugin_environment")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -16,6 +16,12 @@ import pytest
 from blackwell_decide.cli import main
 
 SPHERON = ["--provider", "spheron", "--as-of", "2026-05-22"]
+# The article's worked example (Part 3.3): 50 requests/s of 800 input and 400 output tokens, on H100 at
+# ~1,500 TPS per GPU against B200 at ~10,000 (Part 3.1).
+ARTICLE_FLEET = [
+    *("fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400"),
+    *("--gpu", "h100-sxm", "--throughput", "1500", "--candidate-gpu", "b200", "--candidate-throughput", "10000"),
+]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -203,21 +209,7 @@ def test_fleet_power(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
             [
-                "fleet",
-                "--requests-per-s",
-                "50",
-                "--isl",
-                "800",
-                "--osl",
-                "400",
-                "--gpu",
-                "h100-sxm",
-                "--throughput",
-                "1500",
-                "--candidate-gpu",
-                "b200",
-                "--candidate-throughput",
-                "10000",
+                *ARTICLE_FLEET,
                 "--pue",
                 "1.3",
                 *SPHERON,
@@ -240,21 +232,7 @@ def test_fleet_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
             [
-                "fleet",
-                "--requests-per-s",
-                "50",
-                "--isl",
-                "800",
-                "--osl",
-                "400",
-                "--gpu",
-                "h100-sxm",
-                "--throughput",
-                "1500",
-                "--candidate-gpu",
-                "b200",
-                "--candidate-throughput",
-                "10000",
+                *ARTICLE_FLEET,
                 *SPHERON,
             ]
         )

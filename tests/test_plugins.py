@@ -12,7 +12,6 @@ import importlib.metadata
 import sys
 import types
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ from blackwell_decide.plugins import (
     PluginWarning,
     build_catalog,
     get_catalog,
-    reset_catalog,
 )
 from blackwell_decide.registry import Registry
 from blackwell_decide.units import GB, TERA
@@ -51,15 +49,7 @@ usd_per_gpu_hour = 2.95
 """
 
 
-@pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No strict mode, entry points on, and no private-rates file from the developer's machine."""
-    for name in (STRICT_ENV, DISABLE_ENTRYPOINTS_ENV, RATES_ENV):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    reset_catalog()
-    yield
-    reset_catalog()
+pytestmark = pytest.mark.usefixtures("isolated_plugin_environment")
 
 
 # --- fake third-party plugins --------------------------------------------------------------------
