@@ -92,3 +92,30 @@ def test_numeric_formulas_accept_numpy_arrays() -> None:
     floors = compiled("decode_floor_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW=np.array([7.7e12, 3.35e12]))
     assert floors.shape == (2,)
     assert floors[1] == pytest.approx(70e9 / 3.35e12)
+
+
+def test_gpt_oss_keeps_attention_in_bf16_beside_mxfp4_experts() -> None:
+    """gpt-oss-120b is published with MXFP4 routed experts and BF16 attention and dense layers; the
+    checkpoint is 60.8 GiB (OpenAI's gpt-oss model card). Asking for its own format, --weights mxfp4,
+    gets that mix; quantising everything to MXFP4 is an explicit choice."""
+    from blackwell_decide.bounds import weight_bytes_total
+    from blackwell_decide.units import GiB
+
+    published = resolve_deployment(model="gpt-oss-120b", gpu="b200", weights="mxfp4")
+    assert published.scheme.dense_weights.key == "bf16"
+    assert weight_bytes_total(published) / GiB == pytest.approx(60.8, abs=0.05)
+    everything = resolve_deployment(model="gpt-oss-120b", gpu="b200", weights="mxfp4", non_expert_weights="mxfp4")
+    assert everything.scheme.non_expert_weights is None
+    streamed_mixed = compute_bounds(published).value("streamed_bytes")
+    streamed_all = compute_bounds(everything).value("streamed_bytes")
+    # 0.97 B non-expert linear parameters read per token at 2 B instead of 0.53125 B each
+    p = published.model.params
+    non_expert = p.linear_active - p.routed_expert_active
+    assert streamed_mixed - streamed_all == pytest.approx(non_expert * (2 - 0.53125), rel=1e-9)
+
+
+def test_non_expert_weights_need_a_mixture_of_experts() -> None:
+    from blackwell_decide.errors import UsageError
+
+    with pytest.raises(UsageError, match="no routed experts"):
+        resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", non_expert_weights="bf16")

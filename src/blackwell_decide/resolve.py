@@ -33,6 +33,7 @@ def resolve_scheme(
     embeddings: str = DEFAULT_EMBEDDINGS_FORMAT,
     activations: str | None = None,
     accelerator_key: str | None = None,
+    non_expert_weights: str | None = None,
 ) -> QuantScheme:
     """A scheme from format keys. KV defaults to the weights' format when it is 8 bits or more,
     else FP8 (what FP4 checkpoints are served with); activations default to the weights' format
@@ -56,7 +57,25 @@ def resolve_scheme(
         act = w if native else catalog.formats.get("bf16")
     else:
         act = catalog.formats.get(activations)
-    return QuantScheme(weights=w, embeddings=catalog.formats.get(embeddings), kv_cache=kv_format, activations=act)
+    non_expert = catalog.formats.get(non_expert_weights) if non_expert_weights else None
+    return QuantScheme(
+        weights=w,
+        embeddings=catalog.formats.get(embeddings),
+        kv_cache=kv_format,
+        activations=act,
+        non_expert_weights=None if non_expert is None or non_expert.key == w.key else non_expert,
+    )
+
+
+def default_non_expert_weights(catalog: Catalog, arch: ModelArch, weights: str) -> str | None:
+    """The published checkpoint's format for the layers outside the routed experts, when the
+    weights asked for are that checkpoint's expert format (gpt-oss: MXFP4 experts, BF16 attention).
+    Quantising a checkpoint yourself to another format is taken to quantise every linear layer."""
+    # A checkpoint that names only its experts' format keeps the rest at its 16-bit dtype.
+    expert, dense = arch.native_expert_format, arch.native_weight_format or DEFAULT_EMBEDDINGS_FORMAT
+    if not (expert and expert != dense and dense in catalog.formats):
+        return None
+    return dense if catalog.formats.resolve(weights) == expert else None
 
 
 def resolve_deployment(
@@ -69,6 +88,7 @@ def resolve_deployment(
     model_config: str | Path | None = None,
     embeddings: str = DEFAULT_EMBEDDINGS_FORMAT,
     activations: str | None = None,
+    non_expert_weights: str | None = None,
     catalog: Catalog | None = None,
 ) -> Deployment:
     catalog = catalog or get_catalog()
@@ -77,7 +97,13 @@ def resolve_deployment(
     arch = resolve_model(catalog, model, model_config)
     check_tensor_parallel(arch, tp)
     accelerator = catalog.accelerators.get(gpu)
-    scheme = resolve_scheme(catalog, weights, kv, embeddings, activations, accelerator.key)
+    if non_expert_weights is None:
+        non_expert_weights = default_non_expert_weights(catalog, arch, weights)
+    elif not arch.is_moe:
+        raise UsageError(
+            f"--non-expert-weights: {arch.name} has no routed experts; give the weight format with --weights"
+        )
+    scheme = resolve_scheme(catalog, weights, kv, embeddings, activations, accelerator.key, non_expert_weights)
     return Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp)
 
 

@@ -97,7 +97,9 @@ def weight_bytes_total(deployment: Deployment) -> float:
     p = deployment.model.params
     s = deployment.scheme
     return (
-        p.linear * s.weights.bytes_per_param + (p.embedding + p.lm_head_stored + p.other) * s.embeddings.bytes_per_param
+        (p.linear - p.routed_expert) * s.dense_weights.bytes_per_param
+        + p.routed_expert * s.weights.bytes_per_param
+        + (p.embedding + p.lm_head_stored + p.other) * s.embeddings.bytes_per_param
     )
 
 
@@ -170,6 +172,7 @@ def compute_bounds(
     ev = _Evaluator()
     model_src = _first_source(arch.sources, "config", "params")
     w_src = _first_source(scheme.weights.sources, "definition")
+    dense_src = _first_source(scheme.dense_weights.sources, "definition")
     e_src = _first_source(scheme.embeddings.sources, "definition")
     k_src = _first_source(scheme.kv_cache.sources, "definition")
     bw = (acc.hbm_bandwidth, _first_source(acc.sources, "hbm_bandwidth"), None)
@@ -180,7 +183,9 @@ def compute_bounds(
         "streamed_bytes",
         {
             "N_linear": (float(p.linear_active), model_src, None),
+            "N_expert": (float(p.routed_expert_active), model_src, None),
             "b_weights": (scheme.weights.bytes_per_param, w_src, None),
+            "b_dense": (scheme.dense_weights.bytes_per_param, dense_src, None),
             "N_lm_head": (float(p.lm_head), model_src, None),
             "N_embedding": (float(p.embedding), model_src, None),
             "N_other": (float(p.other_active), model_src, None),
@@ -192,7 +197,9 @@ def compute_bounds(
         "resident_bytes",
         {
             "N_linear_total": (float(p.linear), model_src, None),
+            "N_expert_total": (float(p.routed_expert), model_src, None),
             "b_weights": (scheme.weights.bytes_per_param, w_src, None),
+            "b_dense": (scheme.dense_weights.bytes_per_param, dense_src, None),
             "N_embedding": (float(p.embedding), model_src, None),
             "N_lm_head_stored": (float(p.lm_head_stored), model_src, None),
             "N_other": (float(p.other), model_src, None),
@@ -299,6 +306,11 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
             f"{d.accelerator.name} has no tensor (matrix) cores for {d.scheme.weights.key}: weights are stored at "
             f"{d.scheme.weights.bytes_per_param:g} B/param but dequantised, and matmuls run at {compute_format} "
             "(weight-only quantisation; memory and bandwidth gain, no compute gain)"
+        )
+    if d.scheme.non_expert_weights is not None:
+        lines.append(
+            f"routed experts stored at {d.scheme.weights.key}, attention and other linear layers at "
+            f"{d.scheme.non_expert_weights.key}"
         )
     lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
     lines.append(

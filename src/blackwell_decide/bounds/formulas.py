@@ -33,7 +33,15 @@ _SYMBOLS: dict[str, Symbol] = {
     for s in (
         Symbol("N_linear", "params", "linear (matmul) parameters read per token, excluding embedding and lm_head"),
         Symbol("N_linear_total", "params", "all linear parameters stored (every expert)"),
+        Symbol("N_expert", "params", "routed-expert parameters read per token (0 for a dense model)"),
+        Symbol("N_expert_total", "params", "routed-expert parameters stored (0 for a dense model)"),
         Symbol("b_weights", "B/param", "bytes per parameter of the weight format, block scales included"),
+        Symbol(
+            "b_dense",
+            "B/param",
+            "bytes per parameter of the linear layers outside the routed experts (the weight format unless a "
+            "checkpoint keeps them wider)",
+        ),
         Symbol("N_lm_head", "params", "lm_head parameters (vocab × hidden)"),
         Symbol("N_lm_head_stored", "params", "lm_head parameters stored separately (0 when tied to the embedding)"),
         Symbol("N_embedding", "params", "embedding-table parameters (vocab × hidden)"),
@@ -101,11 +109,15 @@ class Formula:
 
 def _build() -> dict[str, Formula]:
     s = _s
-    streamed = s("N_linear") * s("b_weights") + (s("N_lm_head") + s("s_embed") * s("N_embedding") + s("N_other")) * s(
-        "b_embed"
+    streamed = (
+        (s("N_linear") - s("N_expert")) * s("b_dense")
+        + s("N_expert") * s("b_weights")
+        + (s("N_lm_head") + s("s_embed") * s("N_embedding") + s("N_other")) * s("b_embed")
     )
     resident = (
-        s("N_linear_total") * s("b_weights") + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
+        (s("N_linear_total") - s("N_expert_total")) * s("b_dense")
+        + s("N_expert_total") * s("b_weights")
+        + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
     ) / s("tp") + s("R_reserve")
     floor = s("W_stream") / (s("tp") * s("BW"))
     formulas = [

@@ -101,6 +101,7 @@ class Bounds:
                 "model": d.model.key,
                 "gpu": d.accelerator.key,
                 "weights": d.scheme.weights.key,
+                "non_expert_weights": d.scheme.dense_weights.key,
                 "kv": d.scheme.kv_cache.key,
                 "embeddings": d.scheme.embeddings.key,
                 "activations": d.scheme.activations.key,

@@ -64,6 +64,13 @@ def add_deployment_flags(parser: argparse.ArgumentParser, *, prefix: str = "", r
     parser.add_argument(f"{p}gpu", dest=f"{dest}gpu", required=required, help="accelerator key or alias")
     parser.add_argument(f"{p}weights", dest=f"{dest}weights", required=required, help="weight number format")
     parser.add_argument(f"{p}kv", dest=f"{dest}kv", help="KV-cache number format (default: fp8 for 4-bit weights)")
+    parser.add_argument(
+        f"{p}non-expert-weights",
+        dest=f"{dest}non_expert_weights",
+        metavar="FORMAT",
+        help="format of attention and other layers outside the routed experts of a mixture-of-experts model "
+        "(default: --weights, or the published checkpoint's own where it keeps them wider, e.g. gpt-oss: bf16)",
+    )
     parser.add_argument(f"{p}tp", dest=f"{dest}tp", type=positive_int, default=1, help="tensor-parallel size")
 
 
@@ -78,6 +85,7 @@ def deployment_from_args(args: argparse.Namespace, prefix: str = "") -> Any:
         weights=getattr(args, f"{dest}weights"),
         kv=getattr(args, f"{dest}kv"),
         tp=getattr(args, f"{dest}tp"),
+        non_expert_weights=getattr(args, f"{dest}non_expert_weights", None),
     )
 
 

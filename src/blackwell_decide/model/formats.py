@@ -62,14 +62,24 @@ class QuantScheme:
     """Which format each kind of tensor is stored in.
 
     ``embeddings`` covers the embedding table, the lm_head and the small tensors (norms, biases)
-    that stay in high precision in production checkpoints.
+    that stay in high precision in production checkpoints. ``non_expert_weights`` is the format of
+    the attention and other linear layers outside the routed experts, where a mixture-of-experts
+    checkpoint keeps them wider than the experts (gpt-oss publishes MXFP4 experts beside BF16
+    attention); ``None`` means the same as ``weights``.
     """
 
     weights: NumberFormat
     embeddings: NumberFormat
     kv_cache: NumberFormat
     activations: NumberFormat
+    non_expert_weights: NumberFormat | None = None
+
+    @property
+    def dense_weights(self) -> NumberFormat:
+        """The format of the linear layers outside the routed experts."""
+        return self.non_expert_weights or self.weights
 
     @property
     def label(self) -> str:
-        return f"weights {self.weights.key}, kv {self.kv_cache.key}"
+        mixed = f" (non-expert {self.non_expert_weights.key})" if self.non_expert_weights else ""
+        return f"weights {self.weights.key}{mixed}, kv {self.kv_cache.key}"
