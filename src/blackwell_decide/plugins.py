@@ -15,7 +15,7 @@ import importlib
 import importlib.metadata
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -264,11 +264,3 @@ def get_catalog() -> Catalog:
 def reset_catalog() -> None:
     """Forget the cached catalog (after installing a plugin, or in tests)."""
     get_catalog.cache_clear()
-
-
-def hook_registry_names() -> dict[str, str]:
-    """Hook name for each registry, for documentation and ``plugins --json``."""
-    return dict(_HOOK_FOR_REGISTRY)
-
-
-Loader = Callable[[Registry[T]], None]

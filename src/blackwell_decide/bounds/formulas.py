@@ -225,10 +225,6 @@ def factorise_ratio(numerator: Any, denominator: Any, groups: Mapping[str, set[s
     return terms
 
 
-def substitute(expr: Any, values: Mapping[str, float]) -> float:
-    return float(expr.subs({symbol(k).sym: v for k, v in values.items() if k in _SYMBOLS}))
-
-
 def to_text(expr: Any) -> str:
     return str(sp.sstr(expr))
 

@@ -9,8 +9,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from blackwell_decide.errors import UsageError
-
 
 def positive_float(text: str) -> float:
     try:
@@ -124,8 +122,3 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def set_handler(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]) -> None:
     parser.set_defaults(handler=handler)
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise UsageError(message)
