@@ -97,6 +97,8 @@ class WorkloadSpec:
     max_tpot_s: float | None
     max_ttft_s: float | None
     max_context_tokens: float | None
+    autoscale: bool = False
+    min_replicas: int = 1
 
     @property
     def input_tokens(self) -> float:
@@ -122,9 +124,13 @@ class WorkloadSpec:
 
 @attrs.frozen
 class PriceSpec:
+    """Where prices come from: a file, a pinned snapshot (``provider@date``), or a provider whose
+    newest snapshot on or before the decision date is used (``provider``)."""
+
     snapshot: str | None
     tier: str
     file: Path | None
+    provider: str | None = None
 
 
 @attrs.frozen
@@ -132,9 +138,9 @@ class FacilitySpec:
     cooling: SiteCooling
     rack_power_kw: float
     gpus_per_server: int
-    server_overhead: float
+    server_overhead: float | None  # None: the GPU's reference-system overhead
     usd_per_kwh: float
-    pue: float
+    pue: float | None  # None: the shipped survey average
     hosting_usd_per_gpu_month: float
 
 
@@ -146,11 +152,18 @@ class ConstraintSpec:
     nvfp4_supported: bool | None
 
 
+#: Months both fleets are paid for while traffic moves over, when a scenario does not say: one
+#: monthly billing cycle of a rental (a stated assumption, not a measurement; set
+#: migration.overlap_months to your plan).
+DEFAULT_OVERLAP_MONTHS = 1.0
+
+
 @attrs.frozen
 class MigrationSpec:
     engineering_usd: float
     requalification_usd: float
     infrastructure_usd: float
+    overlap_months: float = 0.0
 
     @property
     def total_usd(self) -> float:
@@ -166,10 +179,8 @@ class Thresholds:
       migration is not worth its risk (a hold).
     - ``max_payback_months``: one-time costs must be repaid by the savings within this long for
       an unconditional "migrate".
-    - ``prefill_heavy_ratio``: input tokens per output token from which traffic counts as
-      prefill-heavy.
-    - ``prefill_share``: share of the fleet's prefill ceiling above which prefill, not decode,
-      shapes the fleet.
+    - ``prefill_share``: share of the current fleet's GPU time that prefill takes (a lower bound
+      from the prefill ceiling) from which traffic counts as prefill-heavy (situation 3).
     - ``newer_fleet_kv_share``: the current GPU already has at least this share of the
       candidate's KV room per GPU (an H200 has about half a B200's).
     - ``fleet_mismatch_fraction``: how far the declared ``count`` may differ from the fleet the
@@ -179,8 +190,7 @@ class Thresholds:
 
     min_savings_fraction: float = 0.15
     max_payback_months: float = 12.0
-    prefill_heavy_ratio: float = 4.0
-    prefill_share: float = 0.5
+    prefill_share: float = 0.3
     newer_fleet_kv_share: float = 0.3
     fleet_mismatch_fraction: float = 0.25
 
@@ -237,7 +247,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "model_config": Key(
             "path", "a Hugging Face config.json (relative to this file) instead of model", '"config.json"'
         ),
-        "as_of": Key("date", "the date the decision is made on (default: the price snapshot's date)", "2026-05-22"),
+        "as_of": Key("date", "the date the decision is made on (default: today, or decide/memo --as-of)", "2026-05-22"),
     },
     "current": {
         "gpu": Key("str", "accelerator key from `blackwell-decide catalog accelerators`", '"h100-sxm"', required=True),
@@ -322,6 +332,19 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "max_ttft_ms": Key(
             "number", "the longest acceptable time to first token", "2000", unit="milliseconds", positive=True
         ),
+        "autoscale": Key(
+            "bool",
+            "rented fleets scale with the traffic: billed for the replicas the average needs, not the peak "
+            "(default false: always on, sized for the peak)",
+            "true",
+        ),
+        "min_replicas": Key(
+            "int",
+            "autoscaled fleets never scale below this many replicas (default 1)",
+            "2",
+            unit="replicas",
+            positive=True,
+        ),
         "max_context_tokens": Key(
             "number",
             "the longest context one request must be able to hold (the service's "
@@ -345,7 +368,10 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     },
     "prices": {
         "snapshot": Key(
-            "str", "price snapshot key from `blackwell-decide catalog prices` (provider@date)", '"spheron@2026-05-22"'
+            "str",
+            "price snapshot from `blackwell-decide catalog prices`: provider@date, or a provider alone for its newest "
+            "snapshot on or before the decision date",
+            '"spheron@2026-05-22"',
         ),
         "tier": Key("str", "tier compared on both sides (on-demand, spot, reserved-1y, ...)", '"on-demand"'),
         "file": Key(
@@ -360,13 +386,21 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "gpus_per_server": Key("int", "GPUs per server (an HGX board holds 8)", "8", unit="GPUs", positive=True),
         "server_overhead": Key(
             "number",
-            "server power beyond the GPUs (CPUs, NICs, fans) as a fraction of GPU power",
+            "server power beyond the GPUs (CPUs, NICs, fans) as a fraction of GPU power (default: the GPU's "
+            "reference system, e.g. DGX H100 0.82)",
             "0.5",
             unit="fraction of GPU power",
             minimum=0,
         ),
         "usd_per_kwh": Key("number", "electricity price", "0.12", unit="USD per kWh", minimum=0),
-        "pue": Key("number", "power usage effectiveness (facility power / IT power)", "1.3", unit="ratio", minimum=1),
+        "pue": Key(
+            "number",
+            "power usage effectiveness (facility power / IT power; default 1.56, the Uptime Institute 2024 "
+            "survey average)",
+            "1.3",
+            unit="ratio",
+            minimum=1,
+        ),
         "hosting_usd_per_gpu_month": Key(
             "number", "space, cooling plant and operations per GPU", "150", unit="USD per GPU-month", minimum=0
         ),
@@ -384,6 +418,14 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     },
     "migration": {
         "engineering_usd": Key("number", "engineering time to port and tune", "40000", unit="USD", minimum=0),
+        "overlap_months": Key(
+            "number",
+            "months both fleets run (and are paid for) while traffic moves over; counted in the payback "
+            f"(default {DEFAULT_OVERLAP_MONTHS:g})",
+            "1",
+            unit="months",
+            minimum=0,
+        ),
         "requalification_usd": Key(
             "number", "evaluation and re-qualification of the quantised model", "15000", unit="USD", minimum=0
         ),
@@ -398,11 +440,11 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "max_payback_months": Key(
             "number", "longest acceptable payback of the one-time costs", "12", unit="months", positive=True
         ),
-        "prefill_heavy_ratio": Key(
-            "number", "input/output tokens from which traffic is prefill-heavy", "4", unit="ratio", positive=True
-        ),
         "prefill_share": Key(
-            "fraction", "prefill share of the fleet's compute that makes it prefill-bound", "0.5", unit="fraction"
+            "fraction",
+            "share of the current fleet's GPU time prefill takes from which traffic is prefill-heavy (default 0.3)",
+            "0.3",
+            unit="fraction of GPU time",
         ),
         "newer_fleet_kv_share": Key(
             "fraction", "share of the candidate's KV room the current GPU already has", "0.3", unit="fraction"
@@ -677,13 +719,7 @@ def parse_scenario(doc: Mapping[str, Any], *, path: Path, sha256: str, catalog: 
             "(add [facility] with cooling and rack_power_kw)",
         )
     if current is not None and prices is not None:
-        _check_prices(r, catalog, prices, current, candidates, path.parent)
-    if meta is not None and meta[4] is None and prices is not None and prices.snapshot is None and prices.file is None:
-        r.problem(
-            "scenario.as_of",
-            "missing; with no price snapshot or price file, give the date the decision is "
-            "made on, for example as_of = 2026-05-22",
-        )
+        _check_prices(r, catalog, prices, current, candidates, path.parent, meta[4] if meta is not None else None)
 
     if r.problems:
         raise ScenarioError(str(path), r.problems)
@@ -891,6 +927,8 @@ def _workload_section(r: _Reader, doc: Mapping[str, Any]) -> WorkloadSpec | None
         max_tpot_s=tpot_ms * MS if tpot_ms is not None else None,
         max_ttft_s=ttft_ms * MS if ttft_ms is not None else None,
         max_context_tokens=context,
+        autoscale=bool(g("autoscale")),
+        min_replicas=g("min_replicas") or 1,
     )
 
 
@@ -946,6 +984,12 @@ def _prices_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any], base
     snapshot = r.get(table, "prices", "snapshot", "prices")
     tier = r.get(table, "prices", "tier", "prices") or "on-demand"
     file = r.get(table, "prices", "file", "prices")
+    provider = None
+    if isinstance(snapshot, str) and "@" not in snapshot:
+        # A provider alone: its newest snapshot on or before the decision date (price_sources).
+        providers = {snap.provider.lower() for snap in cat.catalog.prices.values()}
+        if snapshot.strip().lower() in providers:
+            provider, snapshot = snapshot.strip().lower(), None
     if snapshot is not None:
         snapshot = cat.key("prices", "prices.snapshot", snapshot, "catalog prices")
         if snapshot is None:
@@ -954,7 +998,7 @@ def _prices_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any], base
     if file_path is not None and not file_path.is_file():
         r.problem("prices.file", f"{file_path} does not exist; give a path relative to the scenario file")
         return None
-    return PriceSpec(snapshot=snapshot, tier=tier, file=file_path)
+    return PriceSpec(snapshot=snapshot, tier=tier, file=file_path, provider=provider)
 
 
 def _check_prices(
@@ -964,12 +1008,13 @@ def _check_prices(
     current: FleetSpec,
     candidates: list[CandidateSpec],
     base: Path,
+    as_of: dt.date | None = None,
 ) -> None:
     """Every rented deployment needs a price: explicit, or in the snapshot (or file) at its tier."""
     try:
-        snapshots = price_sources(catalog, prices)
+        snapshots = price_sources(catalog, prices, as_of)
     except UsageError as exc:
-        r.problem("prices.file", str(exc))
+        r.problem("prices.file" if prices.file is not None else "prices.snapshot", str(exc))
         return
     sides: list[tuple[str, str, str | None, float | None, Ownership]] = [
         ("current", current.gpu, current.price_tier, current.usd_per_gpu_hour, current.ownership)
@@ -999,9 +1044,10 @@ def _check_prices(
         )
 
 
-def price_sources(catalog: Catalog, prices: PriceSpec) -> list[PriceSnapshot]:
+def price_sources(catalog: Catalog, prices: PriceSpec, as_of: dt.date | None = None) -> list[PriceSnapshot]:
     """The price snapshots a scenario reads: its private file first (it wins), then the catalog
-    snapshot. A bad price file raises :class:`~blackwell_decide.errors.UsageError` naming it."""
+    snapshot: the pinned one, or the provider's newest on or before ``as_of`` (default: today).
+    A bad price file raises :class:`~blackwell_decide.errors.UsageError` naming it."""
     out: list[PriceSnapshot] = []
     if prices.file is not None:
         from blackwell_decide.catalog_files import load_price_file
@@ -1009,6 +1055,17 @@ def price_sources(catalog: Catalog, prices: PriceSpec) -> list[PriceSnapshot]:
         out.append(load_price_file(prices.file, accelerators=catalog.accelerators))
     if prices.snapshot is not None:
         out.append(catalog.prices.get(prices.snapshot))
+    if prices.provider is not None:
+        day = as_of or dt.date.today()
+        mine = [s for s in catalog.prices.values() if s.provider.lower() == prices.provider]
+        usable = [s for s in mine if s.as_of <= day]
+        if not usable:
+            dates = ", ".join(sorted(s.as_of.isoformat() for s in mine))
+            raise UsageError(
+                f"prices.snapshot: {prices.provider} has no snapshot on or before {day.isoformat()} (dates: {dates}); "
+                "set scenario.as_of to a later date or pin one as provider@date"
+            )
+        out.append(max(usable, key=lambda s: (s.as_of, not s.unconfirmed)))
     return out
 
 
@@ -1023,9 +1080,9 @@ def _facility_section(r: _Reader, doc: Mapping[str, Any]) -> FacilitySpec | None
 
     cooling, rack = g("cooling"), g("rack_power_kw")
     per_server = g("gpus_per_server") or 8
-    overhead = g("server_overhead") or 0.0
+    overhead = g("server_overhead")  # None: the GPU's reference system (economics.provisioning)
     kwh = g("usd_per_kwh") or 0.0
-    pue = g("pue") or 1.0
+    pue = g("pue")  # None: the survey average (economics.provisioning)
     hosting = g("hosting_usd_per_gpu_month") or 0.0
     if cooling is None or rack is None:
         return None
@@ -1067,6 +1124,11 @@ def _migration_section(r: _Reader, doc: Mapping[str, Any]) -> MigrationSpec:
         engineering_usd=g("engineering_usd"),
         requalification_usd=g("requalification_usd"),
         infrastructure_usd=g("infrastructure_usd"),
+        overlap_months=(
+            DEFAULT_OVERLAP_MONTHS
+            if (overlap := r.get(table, "migration", "overlap_months", "migration")) is None
+            else overlap
+        ),
     )
 
 
@@ -1094,7 +1156,7 @@ STARTER = """\
 name = "Chat fleet: H100 FP8 to B200 NVFP4"
 description = "A rented H100 chat fleet (the article's worked example, Part 3.3)."
 model = "llama-3.3-70b"            # `blackwell-decide catalog models`
-# as_of = 2026-05-22               # decision date (default: the price snapshot's date)
+# as_of = 2026-05-22               # decision date (default: today)
 
 [current]                          # the fleet in service today
 gpu = "h100-sxm"                   # `blackwell-decide catalog accelerators`
@@ -1125,7 +1187,7 @@ min_tokens_per_s_per_user = 50     # interactivity target; or max_tpot_ms = 20
 # max_context_tokens = 131072     # the longest context one request must be able to hold
 
 [prices]
-snapshot = "spheron@2026-05-22"    # `blackwell-decide catalog prices`
+snapshot = "spheron"               # newest before as_of; or pin one: "spheron@2026-06-03"
 tier = "on-demand"                 # compared on both sides; the memo shows every tier
 # file = "rates.toml"              # your negotiated rates (same format as the catalog's price files)
 
@@ -1152,8 +1214,7 @@ infrastructure_usd = 0
 # [thresholds]                     # what the rules compare facts against (defaults shown)
 # min_savings_fraction = 0.15
 # max_payback_months = 12
-# prefill_heavy_ratio = 4
-# prefill_share = 0.5
+# prefill_share = 0.3
 # newer_fleet_kv_share = 0.3
 # fleet_mismatch_fraction = 0.25
 """

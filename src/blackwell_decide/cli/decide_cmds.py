@@ -38,6 +38,7 @@ def register(subparsers: Any) -> None:
     )
     d.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (see `blackwell-decide init`)")
     d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.add_argument("--as-of", metavar="DATE", help="decide on this date (default: the scenario's as_of, else today)")
     set_handler(d, _run_decide)
 
     m = subparsers.add_parser(
@@ -53,6 +54,7 @@ def register(subparsers: Any) -> None:
         "--templates", metavar="DIR", help="a folder of templates that override the built-in ones (same file names)"
     )
     m.add_argument("--force", action="store_true", help="overwrite an existing memo")
+    m.add_argument("--as-of", metavar="DATE", help="decide on this date (default: the scenario's as_of, else today)")
     set_handler(m, _run_memo)
 
 
@@ -64,14 +66,21 @@ def _run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decision(path: str) -> Decision:
+def _decision(path: str, as_of: str | None = None) -> Decision:
+    from blackwell_decide.dates import as_date
+    from blackwell_decide.errors import UsageError
     from blackwell_decide.rules import decide_scenario
 
-    return decide_scenario(path)
+    day = None
+    if as_of is not None:
+        day = as_date(as_of)
+        if day is None:
+            raise UsageError(f"--as-of {as_of!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-05-22")
+    return decide_scenario(path, as_of=day)
 
 
 def _run_decide(args: argparse.Namespace) -> int:
-    decision = _decision(args.scenario)
+    decision = _decision(args.scenario, args.as_of)
     if args.json:
         print_json(decision.to_dict())
         return 0
@@ -83,17 +92,31 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
+def _ledger_lines(decision: Decision) -> list[str]:
+    """The ledger's figures, one line each, exactly as the memo's summary states them."""
+    from blackwell_decide.report.ledger_view import ledger_rows, ledger_sentences
+
+    ledger = decision.recommendation.ledger
+    if ledger is None:
+        return []
+    rows = ledger_rows(ledger)
+    lines = [render_table(["", *rows.columns], [[label, *cells] for label, cells in rows.rows]), ""]
+    lines += [_wrap(f"- {text}") for text in ledger_sentences(ledger)]
+    return [*lines, ""]
+
+
 def _text(decision: Decision) -> str:
-    from blackwell_decide.report.memo import usd
+    from blackwell_decide.formatting import usd
 
     rec = decision.recommendation
     lines = [
-        f"{decision.facts.scenario.name}",
+        f"{decision.facts.scenario.name} (decided on {decision.facts.as_of.isoformat()})",
         "",
         f"Verdict: {rec.verdict.value}",
         _wrap(rec.headline),
         f"When: {rec.timing.text}",
         "",
+        *_ledger_lines(decision),
     ]
     rows = [
         [f.id, "yes" if f.applies else "no", f.verdict.value if f.verdict else "-", f.summary]
@@ -119,7 +142,7 @@ def _run_memo(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         # Checked before the (slower) decision so the refusal is immediate.
         raise UsageError(f"{output} already exists; pass --force to overwrite it")
-    decision = _decision(args.scenario)
+    decision = _decision(args.scenario, args.as_of)
     written = write_memo(decision, output, templates_dir=args.templates, force=args.force)
     print(f"wrote {', '.join(str(p) for p in written)}")
     print(f"verdict: {decision.recommendation.verdict.value}: {decision.recommendation.headline}")

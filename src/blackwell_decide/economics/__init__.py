@@ -5,6 +5,7 @@ Pure functions over numbers and value objects; every result carries its formula 
 """
 
 from blackwell_decide.economics.basis import Throughput, TokenBasis
+from blackwell_decide.economics.bill import Bill, BillTerms, monthly_bill, prefill_time_share, replicas_for
 from blackwell_decide.economics.cost import (
     CostLine,
     CostTable,
@@ -38,6 +39,8 @@ from blackwell_decide.economics.power import (
 
 __all__ = [
     "Autoscaling",
+    "Bill",
+    "BillTerms",
     "CostLine",
     "CostTable",
     "EnergyShareImpact",
@@ -58,11 +61,14 @@ __all__ = [
     "cost_table",
     "energy_cost_per_million",
     "energy_share_of_tco",
+    "monthly_bill",
     "monthly_cost",
     "payback",
     "power_efficiency_ratio",
+    "prefill_time_share",
     "provisioned_watts",
     "ratio_matrix",
+    "replicas_for",
     "size_fleet",
     "tokens_per_provisioned_mw",
 ]

@@ -20,6 +20,16 @@ class Payback:
     monthly_savings_usd: float
     months: float  # inf when the candidate saves nothing
     derivation: Derived
+    overlap_months: float = 0.0  # months of running both fleets, counted in one_time_usd
+
+    @property
+    def overlap_usd(self) -> float:
+        """The part of ``one_time_usd`` that is the new fleet's bill while both run."""
+        return self.one_time_usd - self.migration_usd
+
+    @property
+    def migration_usd(self) -> float:
+        return self.derivation.inputs[0].value
 
     @property
     def pays_back(self) -> bool:
@@ -31,13 +41,22 @@ class Payback:
             "monthly_savings_usd": self.monthly_savings_usd,
             "payback_months": self.months if self.pays_back else None,
             "pays_back": self.pays_back,
+            "migration_usd": self.migration_usd,
+            "overlap_months": self.overlap_months,
+            "overlap_usd": self.overlap_usd,
             "formula": self.derivation.formula,
         }
 
 
-def payback(one_time_usd: float, current_monthly_usd: float, candidate_monthly_usd: float) -> Payback:
-    """Months until one-time costs (porting, validation, facility work, double-running) are repaid
-    by the monthly saving; infinite when the candidate is not cheaper."""
+def payback(
+    one_time_usd: float, current_monthly_usd: float, candidate_monthly_usd: float, overlap_months: float = 0.0
+) -> Payback:
+    """Months until one-time costs (porting, validation, facility work) and ``overlap_months`` of
+    running both fleets (the new fleet's bill while the old one still serves) are repaid by the
+    monthly saving; infinite when the candidate is not cheaper. ``one_time_usd`` of the result
+    includes the overlap."""
+    if not (overlap_months >= 0 and math.isfinite(overlap_months)):
+        raise UsageError(f"months of running both fleets must be zero or more, got {overlap_months!r}")
     for name, value in (
         ("one-time migration cost", one_time_usd),
         ("current monthly cost", current_monthly_usd),
@@ -46,6 +65,8 @@ def payback(one_time_usd: float, current_monthly_usd: float, candidate_monthly_u
         if not (value >= 0 and math.isfinite(value)):
             raise UsageError(f"{name} must be zero or a positive amount in USD, got {value!r}")
     savings = current_monthly_usd - candidate_monthly_usd
+    migration_usd = one_time_usd
+    one_time_usd = migration_usd + overlap_months * candidate_monthly_usd
     if savings > 0:
         months = one_time_usd / savings
     else:
@@ -54,14 +75,16 @@ def payback(one_time_usd: float, current_monthly_usd: float, candidate_monthly_u
         one_time_usd=one_time_usd,
         monthly_savings_usd=savings,
         months=months,
+        overlap_months=overlap_months,
         derivation=derived(
             "payback_months",
             "months for the monthly saving to repay the one-time migration cost",
             months,
             "months",
-            "payback = one_time / (current_monthly - candidate_monthly)",
+            "payback = (one_time + overlap_months * candidate_monthly) / (current_monthly - candidate_monthly)",
             (
-                Input("one_time", "one-time migration cost", one_time_usd, "USD", USER_INPUT),
+                Input("one_time", "one-time migration cost", migration_usd, "USD", USER_INPUT),
+                Input("overlap_months", "months of running both fleets", overlap_months, "months", USER_INPUT),
                 Input("current_monthly", "current fleet per month", current_monthly_usd, "USD/month", DERIVED),
                 Input("candidate_monthly", "candidate fleet per month", candidate_monthly_usd, "USD/month", DERIVED),
             ),

@@ -9,6 +9,7 @@ recommendation with its timing.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,6 @@ from blackwell_decide.rules.engine import (
     Rule,
     RuleWarning,
     Timing,
-    Verdict,
     active_rules,
     cite,
     cost_case,
@@ -33,17 +33,19 @@ from blackwell_decide.rules.engine import (
     recommend,
 )
 from blackwell_decide.rules.facts import Comparison, Facts, FleetCheck, OptionFacts, Retune, compute_facts
+from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
 
-def decide_scenario(path: str | Path, catalog: Catalog | None = None) -> Decision:
-    """Load the scenario at ``path``, compute its facts and run the registered rules."""
+def decide_scenario(path: str | Path, catalog: Catalog | None = None, as_of: dt.date | None = None) -> Decision:
+    """Load the scenario at ``path``, compute its facts on ``as_of`` (default: the scenario's
+    date, else today) and run the registered rules."""
     from blackwell_decide.scenario import load_scenario
 
     scenario = load_scenario(path, catalog)
-    return decide(compute_facts(scenario, catalog), catalog=catalog)
+    return decide(compute_facts(scenario, catalog, as_of=as_of), catalog=catalog)
 
 
 __all__ = [

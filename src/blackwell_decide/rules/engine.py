@@ -21,7 +21,6 @@ the one-time costs.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -30,28 +29,16 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from blackwell_decide.bounds.results import Derived
+from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
 from blackwell_decide.model import Source, SourceKind
+from blackwell_decide.rules.confidence import SavingRange, saving_range
+from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
-    from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
+    from blackwell_decide.rules.facts import Comparison, Facts
+    from blackwell_decide.rules.ledger import Ledger
     from blackwell_decide.scenario import Thresholds
-
-
-class Verdict(enum.Enum):
-    MIGRATE = "migrate"
-    MIGRATE_IF = "migrate-if"
-    HOLD = "hold"
-    DO_NOT_MIGRATE = "do-not-migrate"
-
-    @property
-    def words(self) -> str:
-        return {
-            "migrate": "Migrate",
-            "migrate-if": "Migrate if",
-            "hold": "Hold",
-            "do-not-migrate": "Do not migrate",
-        }[self.value]
 
 
 # --------------------------------------------------------------------------- citations
@@ -317,6 +304,9 @@ class CostCase:
     retuned: Comparison | None
     reasons: tuple[Reason, ...]
     shortfall: bool = False
+    capability: bool = False  # today's GPUs cannot meet the service level at any TP; this option can
+    confidence: SavingRange | None = None
+    in_doubt: bool = False  # the saving's p10–p90 range straddles the threshold: measure first
 
     def ratio_text(self) -> str:
         """Both cost ratios per output token (when the baseline's differs from today's), for a
@@ -362,7 +352,7 @@ def cost_case(facts: Facts, option_id: str) -> CostCase:
             rest = (
                 *rest,
                 Reason(
-                    f"{_step_words(facts)} alone beats the move: it costs "
+                    f"{step_words(facts)} alone beats the move: it costs "
                     + (
                         f"${-base.monthly_savings_usd:,.0f}/month less than"
                         if base.monthly_savings_usd < 0
@@ -377,33 +367,77 @@ def cost_case(facts: Facts, option_id: str) -> CostCase:
             rest = (
                 *rest,
                 Reason(
-                    f"{_step_words(facts)} first: that alone saves ${step.monthly_savings_usd:,.0f}/month without "
+                    f"{step_words(facts)} first: that alone saves ${step.monthly_savings_usd:,.0f}/month without "
                     f"new hardware; the move would add ${base.monthly_savings_usd:,.0f}/month on top",
                     cite(step.option_monthly, step.current_monthly),
                 ),
             )
+    threshold = facts.scenario.thresholds.min_savings_fraction
     shortfall = (
         not base.against_today
         and not facts.holds_service_level(facts.current)
         and verdict in (Verdict.MIGRATE, Verdict.MIGRATE_IF)
-        and today.monthly_savings_usd <= 0
+        and today.savings_fraction < threshold
     )
     if shortfall:
+        against_today = (
+            f"it costs {usd(-today.monthly_savings_usd)}/month more than"
+            if today.monthly_savings_usd < 0
+            else f"it saves only {usd(today.monthly_savings_usd)}/month ({pct(today.savings_fraction)}) against"
+        )
         rest = (
             *rest,
             Reason(
-                f"but it costs ${-today.monthly_savings_usd:,.0f}/month more than today's {today.current_gpus} GPUs: "
-                "migrate only if they really miss the service level at peak (check with `check-bench`); if they "
-                "hold it, keep them",
+                f"but {against_today} today's {today.current_gpus} GPUs: migrate only if they really miss the "
+                "service level at peak (measure it, then `check-bench`); if they hold it, keep them",
                 cite(today.option_monthly, today.current_monthly),
             ),
         )
         verdict = Verdict.MIGRATE_IF
+    capability = facts.capability_gap and facts.option(option_id).service is not None
+    if capability:
+        verdict = Verdict.MIGRATE
+        rest = (capability_reason(facts, today),)
+    confidence = saving_range(facts, base)
+    in_doubt = False
+    if confidence is not None and confidence.straddles and not capability and not shortfall:
+        in_doubt = True
+        rest = (*rest, doubt_reason(confidence, base))
+        verdict = Verdict.MIGRATE_IF
     reasons.extend(rest)
-    return CostCase(verdict, base, today, retuned, tuple(reasons), shortfall)
+    return CostCase(verdict, base, today, retuned, tuple(reasons), shortfall, capability, confidence, in_doubt)
 
 
-def _step_words(facts: Facts) -> str:
+def capability_reason(facts: Facts, today: Comparison) -> Reason:
+    """Why a migration is for capability: what today's GPUs tried, and the premium it costs."""
+    cur = facts.current
+    tried = facts.retune.tried if facts.retune is not None and facts.retune.tried else cur.tp_tried
+    sizes = "; ".join(f"TP={tp}: {outcome}" for tp, outcome in tried) or f"TP={cur.tp}"
+    premium = -today.monthly_savings_usd
+    money = (
+        f"it costs {usd(premium)}/month more than today's {usd(today.current_monthly_usd)}: the premium for the "
+        "service level"
+        if premium > 0
+        else f"and it saves {usd(-premium)}/month against today's {usd(today.current_monthly_usd)}"
+    )
+    return Reason(
+        f"today's {cur.accelerator} cannot meet {facts.tok_s_per_user:g} tok/s per user at any tensor-parallel "
+        f"size tried ({sizes}); {today.option_label} meets it: a capability, not a saving; {money}",
+        cite(today.option_monthly, today.current_monthly),
+    )
+
+
+def doubt_reason(confidence: SavingRange, base: Comparison) -> Reason:
+    """The saving's range when it straddles the threshold."""
+    return Reason(
+        f"the saving over {baseline_words(base)} ranges {usd(confidence.p10)} to {usd(confidence.p90)}/month "
+        f"(p10–p90 of the prediction bands), and clears the {pct(confidence.threshold_fraction)} threshold with "
+        f"probability {pct(confidence.probability)}: migrate if a measurement at the operating point confirms it",
+        ("computed: saving = baseline bill − option bill, sampled over the throughput bands and price quotes",),
+    )
+
+
+def step_words(facts: Facts) -> str:
     """The change that turns today's fleet into the baseline, as an imperative."""
     b, cur = facts.baseline, facts.current
     if b.role == "retuned":
@@ -512,15 +546,11 @@ def _signed_money(value: float, fraction: float, whose: str = "today's cost") ->
 
 
 def _per_token(ratio: float) -> str:
-    return f"{ratio:.2f}× cheaper" if ratio >= 1 else f"{1 / ratio:.2f}× dearer"
+    return cheaper_or_dearer(ratio)
 
 
 def _months(months: float) -> str:
-    if not math.isfinite(months):
-        return "never"
-    if months < 1:
-        return f"{months * 30.4:.0f} days"
-    return f"{months:.1f} months"
+    return months_words(months)
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -561,6 +591,7 @@ class Recommendation:
     excluded: tuple[Exclusion, ...]
     ranking: tuple[tuple[str, str, float], ...]  # id, label, USD/month
     baseline: str = "current"  # the option id the verdict is decided against
+    ledger: Ledger | None = None  # every figure the decision states, computed once
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -572,7 +603,8 @@ class Recommendation:
             "reasons": [r.to_dict() for r in self.reasons],
             "when": self.timing.to_dict(),
             "excluded": [{"option": e.option, "reason": e.reason, "by": e.by} for e in self.excluded],
-            "ranking": [{"option": oid, "label": label, "usd_per_month": usd} for oid, label, usd in self.ranking],
+            "ranking": [{"option": oid, "label": label, "usd_per_month": cost} for oid, label, cost in self.ranking],
+            "ledger": self.ledger.to_dict() if self.ledger else None,
         }
 
 
@@ -676,28 +708,36 @@ def recommend(facts: Facts, findings: Sequence[Finding]) -> Recommendation:
         none_left = tuple(Reason(f"{_label(facts, e.option)}: {e.reason}") for e in exclusions) or (
             Reason("no candidate can serve the workload at its service level"),
         )
+        from blackwell_decide.rules.ledger import build_ledger
+
+        timing = Timing(
+            None, _first_step(facts) + "keep the current fleet", None, facts.scenario.current.contract_end, None
+        )
+        ledger = build_ledger(facts, Verdict.DO_NOT_MIGRATE, None, None, timing)
         return Recommendation(
             verdict=Verdict.DO_NOT_MIGRATE,
             option=None,
             option_label=None,
-            headline="Do not migrate: no candidate is left once the constraints are applied",
+            headline=ledger.headline,
+            ledger=ledger,
             reasons=none_left,
-            timing=Timing(
-                None, _first_step(facts) + "keep the current fleet", None, facts.scenario.current.contract_end, None
-            ),
+            timing=timing,
             excluded=exclusions,
             ranking=table,
             baseline=facts.baseline.id,
         )
+    from blackwell_decide.rules.ledger import build_ledger
+
     best = ranking[0]
     case = cost_case(facts, best.id)
     timing = _timing(facts, case.comparison, case.verdict)
-    headline = _headline(facts, best, case, timing)
+    ledger = build_ledger(facts, case.verdict, best, case, timing)
     return Recommendation(
         verdict=case.verdict,
         option=best.id,
         option_label=best.label,
-        headline=headline,
+        headline=ledger.headline,
+        ledger=ledger,
         reasons=(*case.reasons, *left_out(facts)),
         timing=timing,
         excluded=exclusions,
@@ -765,95 +805,8 @@ def _first_step(facts: Facts) -> str:
         return ""
     step = facts.comparisons.get(baseline.id)
     if step is not None and step.monthly_savings_usd > 0:
-        return f"{_step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
-    return f"if `check-bench` confirms the shortfall, {_step_words(facts)} ({cur.gpus} → {baseline.gpus} GPUs), then "
-
-
-def _headline(facts: Facts, best: OptionFacts, case: CostCase, timing: Timing) -> str:
-    c, today = case.comparison, case.today
-    second = (
-        f" ({c.cost_ratio:.1f}× against {baseline_words(c)})"
-        if not c.against_today and not math.isclose(c.cost_ratio, today.cost_ratio, rel_tol=1e-9)
-        else ""
-    )
-    over = ""
-    if not c.against_today:
-        over = f" over {baseline_words(c)} and ${today.monthly_savings_usd:,.0f} against today's {today.current_gpus}"
-        over += " GPUs"
-    if case.verdict is Verdict.MIGRATE:
-        return (
-            f"Migrate to {best.label}: {today.cost_ratio:.1f}× cheaper per output token at {c.tier} prices{second}, "
-            f"saving ${c.monthly_savings_usd:,.0f}/month{over}, starting "
-            f"{timing.start.isoformat() if timing.start else 'now'}"
-        )
-    if case.verdict is Verdict.MIGRATE_IF and case.shortfall:
-        check = facts.fleet_check
-        delivered = check.delivered_tok_s_per_user if check is not None else None
-        says = (
-            f"the model says they deliver ~{delivered:.0f}"
-            if delivered is not None
-            else "the model says they cannot carry the peak at all"
-        )
-        return (
-            f"Migrate to {best.label} only if today's {today.current_gpus} {facts.current.accelerator} really miss "
-            f"{facts.tok_s_per_user:g} tok/s per user at peak ({says}; check with `check-bench`): then it holds the "
-            f"service level for ${c.option_monthly_usd:,.0f}/month against ${c.current_monthly_usd:,.0f} for "
-            f"{baseline_words(c)}; if they hold it, it costs ${-today.monthly_savings_usd:,.0f}/month more than "
-            f"today's ${today.current_monthly_usd:,.0f}"
-        )
-    if case.verdict is Verdict.MIGRATE_IF:
-        return (
-            f"Migrate to {best.label} if the one-time cost can be cut: it saves ${c.monthly_savings_usd:,.0f}/month"
-            f"{over} ({today.cost_ratio:.1f}× cheaper per output token{second.replace(' (', '; ').rstrip(')')}) but "
-            f"takes {_months(c.payback.months)} to pay back"
-        )
-    if not c.against_today:
-        step = facts.comparisons.get(facts.baseline.id)
-        cur, base = facts.current, facts.baseline
-        if step is not None and step.monthly_savings_usd > 0:
-            first = (
-                f"{_step_words(facts)} ({cur.gpus} → {base.gpus} GPUs, ${step.current_monthly_usd:,.0f} → "
-                f"${step.option_monthly_usd:,.0f}/month, no new hardware)"
-            )
-            if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0:
-                return (
-                    f"Hold: {first} first; {best.label} would then save only {c.savings_fraction:.0%} "
-                    f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
-                )
-            if case.verdict is Verdict.HOLD:
-                beaten = f"{best.label} (${c.option_monthly_usd:,.0f}/month at {c.tier} prices)"
-                return f"Hold: {first}; that beats {beaten}"
-            price = "" if c.current_tier == c.tier else f" at their {c.current_tier} price"
-            return (
-                f"Do not migrate: the cheapest option, {best.label}, costs "
-                f"{c.option_monthly_usd / c.current_monthly_usd:.1f}× the ${c.current_monthly_usd:,.0f}/month of "
-                f"{baseline_words(c)}{price} ({c.tier} prices); {first}"
-            )
-        words = (
-            f"would save only {c.savings_fraction:.0%} against"
-            if case.verdict is Verdict.HOLD and c.monthly_savings_usd > 0
-            else "costs more than"
-        )
-        return (
-            f"{case.verdict.words}: {best.label} (${c.option_monthly_usd:,.0f}/month) {words} {baseline_words(c)} "
-            f"(${c.current_monthly_usd:,.0f}), the cheapest fleet of today's GPUs the model says holds the service "
-            f"level; today's {today.current_gpus} GPUs (${today.current_monthly_usd:,.0f}/month) fall short of it by "
-            "the model: check with `check-bench`"
-        )
-    if case.verdict is Verdict.HOLD:
-        return (
-            f"Hold: {best.label} would save only {c.savings_fraction:.0%} "
-            f"(${c.monthly_savings_usd:,.0f}/month) at {c.tier} prices"
-        )
-    today_cost = (
-        f"today's ${c.current_monthly_usd:,.0f}/month"
-        if c.current_tier == c.tier
-        else f"the ${c.current_monthly_usd:,.0f}/month today's fleet costs at its {c.current_tier} price"
-    )
-    return (
-        f"Do not migrate: the cheapest option, {best.label}, costs {c.option_monthly_usd / c.current_monthly_usd:.1f}× "
-        f"{today_cost} ({c.tier} prices)"
-    )
+        return f"{step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
+    return f"if `check-bench` confirms the shortfall, {step_words(facts)} ({cur.gpus} → {baseline.gpus} GPUs), then "
 
 
 def decide(facts: Facts, rules: Sequence[Rule] | None = None, catalog: Catalog | None = None) -> Decision:

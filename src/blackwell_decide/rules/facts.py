@@ -32,6 +32,8 @@ import numpy as np
 
 from blackwell_decide.bounds import Bounds, Derived, Input, Speedup, compute_bounds, smallest_fitting_tp, speedup
 from blackwell_decide.economics import (
+    Bill,
+    BillTerms,
     CostTable,
     FleetPlan,
     GpuCapacity,
@@ -42,14 +44,15 @@ from blackwell_decide.economics import (
     Traffic,
     break_even_price,
     cost_table,
-    monthly_cost,
+    monthly_bill,
     payback,
-    provisioned_watts,
+    prefill_time_share,
     ratio_matrix,
     size_fleet,
     tokens_per_provisioned_mw,
 )
 from blackwell_decide.economics.basis import derived
+from blackwell_decide.economics.provisioning import PowerBasis, default_power_basis
 from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
 from blackwell_decide.model import (
     DERIVED,
@@ -116,10 +119,11 @@ class ServicePoint:
 class PowerFacts:
     gpu_watts: float
     gpu_watts_source: Source | None
-    provisioned_watts: float  # per GPU: board power × (1 + server overhead) × PUE
-    fleet_kw: float
+    provisioned_watts: float  # per GPU, all-in: board power × (1 + server overhead) × PUE
+    fleet_kw: float  # the GPUs holding the peak, all-in
     tokens_per_mw: Derived | None  # output tok/s per provisioned MW at the service point
     energy_usd_per_gpu_hour: float | None
+    basis: PowerBasis | None = None
 
 
 @attrs.frozen
@@ -170,10 +174,11 @@ class OptionFacts:
     costs: CostTable | None
     cost_per_million_output: Derived | None
     cost_per_million_input: Derived | None
-    monthly: Derived | None
+    monthly: Derived | None  # the bill's monthly figure (``bill.monthly``)
     power: PowerFacts
     rack: RackFit | None
     notes: tuple[str, ...] = ()
+    bill: Bill | None = None
     tp_throughput: tuple[tuple[int, float], ...] = ()
 
     @property
@@ -233,6 +238,7 @@ class OptionFacts:
             "tier": self.price.tier if self.price else None,
             "usd_per_million_output": self.cost_per_million_output.value if self.cost_per_million_output else None,
             "usd_per_month": self.monthly_usd,
+            "bill": self.bill.to_dict() if self.bill else None,
             "tp_tried": [{"tp": tp, "outcome": outcome} for tp, outcome in self.tp_tried],
         }
 
@@ -261,6 +267,8 @@ class Comparison:
     option_gpus_exact: float | None  # peak output tokens/s over one GPU's, before rounding up
     baseline: str = "current"
     baseline_tp: int | None = None
+    current_bill: Bill | None = None
+    option_bill: Bill | None = None
 
     @property
     def against_retuned(self) -> bool:
@@ -292,7 +300,18 @@ class Comparison:
 
     @property
     def cost_ratio(self) -> float:
-        """Current cost per output token ÷ the option's (above 1: the option is cheaper)."""
+        """The baseline's bill ÷ the option's, for the same traffic served: the realized cost per
+        token served, baseline over option (above 1: the option is cheaper; a free option: inf)."""
+        if self.option_monthly_usd <= 0:
+            return math.inf if self.current_monthly_usd > 0 else 1.0
+        return self.current_monthly_usd / self.option_monthly_usd
+
+    @property
+    def unit_cost_ratio(self) -> float:
+        """Full-load unit cost per output token, baseline over option: each GPU kept busy at the
+        service level (the per-tier table's reading, not the bill)."""
+        if self.cost_per_million_option.value <= 0:
+            return math.inf if self.cost_per_million_current.value > 0 else 1.0
         return self.cost_per_million_current.value / self.cost_per_million_option.value
 
     def to_dict(self) -> dict[str, Any]:
@@ -305,7 +324,8 @@ class Comparison:
             "option_usd_per_month": self.option_monthly_usd,
             "monthly_savings_usd": self.monthly_savings_usd,
             "savings_fraction": self.savings_fraction,
-            "cost_ratio": self.cost_ratio,
+            "bill_ratio": _finite(self.cost_ratio),
+            "full_load_unit_cost_ratio": _finite(self.unit_cost_ratio),
             "payback": self.payback.to_dict(),
             "break_even_usd_per_gpu_hour": self.break_even.value,
         }
@@ -464,8 +484,19 @@ class Facts:
 
     def holds_service_level(self, option: OptionFacts) -> bool:
         """Whether the model says ``option`` holds the service level at peak: every option it
-        sizes does; the declared fleet does unless the fleet check finds it short."""
+        sizes at an operating point does; the declared fleet does when the model finds an
+        operating point for it and the fleet check does not find it short."""
+        if option.service is None:
+            return False
         return option is not self.current or self.fleet_check is None or not self.fleet_check.short
+
+    @property
+    def capability_gap(self) -> bool:
+        """Today's GPUs cannot meet the service level at any tensor-parallel size tried, by the
+        model: no no-purchase option has an operating point that meets it."""
+        retune = self.retune
+        searched_none = retune is None or retune.best_tp is None
+        return self.current.service is None and searched_none and not any(o.service for o in self.no_purchase)
 
     @property
     def baseline(self) -> OptionFacts:
@@ -529,6 +560,11 @@ class Facts:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _finite(value: float | None) -> float | None:
+    """``value`` for JSON: None where it is missing or not finite."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def slug(text: str) -> str:
@@ -608,8 +644,10 @@ def _marginal_quote(ctx: _Context, gpu: str, watts: float, explicit: float | Non
             ctx.as_of,
             _scenario_source(ctx, "marginal cost per GPU-hour given in the scenario"),
         )
-    assert facility is not None  # the scenario loader requires [facility] for owned fleets
-    energy = provisioned_watts(watts, server_overhead=facility.server_overhead, pue=facility.pue) / 1000.0
+    if facility is None:  # the scenario loader requires [facility] for owned fleets
+        raise ScenarioError(str(ctx.scenario.path), ["facility: an owned fleet needs a [facility] table"])
+    basis = _power_basis(ctx, gpu)
+    energy = basis.provisioned_watts(watts) / 1000.0
     value = energy * facility.usd_per_kwh + facility.hosting_usd_per_gpu_month / HOURS_PER_MONTH
     source = Source(
         url=ctx.scenario.path.name,
@@ -617,7 +655,7 @@ def _marginal_quote(ctx: _Context, gpu: str, watts: float, explicit: float | Non
         kind=SourceKind.DERIVED,
         title="marginal cost of an owned GPU",
         note=(
-            f"{watts:g} W × (1 + {facility.server_overhead:g}) × PUE {facility.pue:g} at "
+            f"{watts:g} W × (1 + {basis.server_overhead:.2f}) × PUE {basis.pue:.2f} at "
             f"${facility.usd_per_kwh:g}/kWh + ${facility.hosting_usd_per_gpu_month:g}/GPU-month hosting"
         ),
     )
@@ -872,6 +910,7 @@ def _finish_option(
     in_service = scenario.current.count if spec.role == "current" else None
     fleet = None
     costs = None
+    bill: Bill | None = None
     out_cost = in_cost = monthly = None
     throughput: Throughput | None = None
     if service is not None:
@@ -905,7 +944,8 @@ def _finish_option(
             effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
             out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
             in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
-            monthly = monthly_cost(gpus, price).derivation
+            bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value)
+            monthly = bill.monthly
     elif price is None and spec.ownership is Ownership.RENTED:
         notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
     power = _power(ctx, deployment, throughput, gpus)
@@ -935,15 +975,69 @@ def _finish_option(
         power=power,
         rack=rack,
         notes=tuple(notes),
+        bill=bill,
     )
+
+
+def _bill(
+    ctx: _Context,
+    spec: _Spec,
+    deployment: Deployment,
+    bounds: Bounds,
+    price: PriceQuote,
+    gpus: int,
+    output_tok_s_per_gpu: float,
+    full_load_usd_per_million: float,
+) -> Bill:
+    """The option's month under the scenario's terms: today's fleet paid as declared, every other
+    option for the GPUs that hold the peak; a rented fleet the scenario lets autoscale, for the
+    replicas its average traffic needs."""
+    w = ctx.scenario.workload
+    terms = BillTerms(
+        autoscale=w.autoscale and spec.ownership is Ownership.RENTED,
+        min_replicas=w.min_replicas,
+    )
+    average = ctx.traffic.peak_to_average
+    prefill = prefill_time_share(
+        ctx.traffic.isl, ctx.traffic.osl, output_tok_s_per_gpu, bounds.value("prefill_ceiling_tok_s") / deployment.tp
+    )
+    return monthly_bill(
+        gpus_peak=gpus,
+        tp=deployment.tp,
+        usd_per_gpu_hour=price.usd_per_gpu_hour,
+        tier=price.tier,
+        price_source=price.source,
+        average_output_tok_s=ctx.traffic.output_tok_s / average,
+        average_input_tok_s=ctx.traffic.input_tok_s / average,
+        output_tok_s_per_gpu=output_tok_s_per_gpu,
+        prefill_share=prefill,
+        terms=terms,
+        full_load_usd_per_million_output=full_load_usd_per_million,
+        declared=spec.role == "current",
+    )
+
+
+def _power_basis(ctx: _Context, gpu: str) -> PowerBasis:
+    """All-in power per GPU: the scenario's [facility] figures where given, else the GPU's
+    reference-system overhead and the survey PUE (economics.provisioning)."""
+    basis = default_power_basis(gpu)
+    facility = ctx.scenario.facility
+    if facility is None:
+        return basis
+    given = _scenario_source(ctx, "facility power figures given in the scenario")
+    if facility.server_overhead is not None:
+        basis = attrs.evolve(basis, server_overhead=facility.server_overhead, overhead_source=given, note="")
+    if facility.pue is not None:
+        basis = attrs.evolve(basis, pue=facility.pue, pue_source=given)
+    return basis
 
 
 def _power(ctx: _Context, deployment: Deployment, throughput: Throughput | None, gpus: int) -> PowerFacts:
     facility = ctx.scenario.facility
-    overhead = facility.server_overhead if facility else 0.0
-    pue = facility.pue if facility else 1.0
     acc = deployment.accelerator
-    watts = provisioned_watts(acc.tdp_watts, server_overhead=overhead, pue=pue)
+    basis = _power_basis(ctx, acc.key)
+    overhead, pue = basis.server_overhead, basis.pue
+    watts = basis.provisioned_watts(acc.tdp_watts)
     per_mw = (
         tokens_per_provisioned_mw(
             throughput, acc.tdp_watts, server_overhead=overhead, pue=pue, watts_source=acc.source_of("tdp_watts")
@@ -959,6 +1053,7 @@ def _power(ctx: _Context, deployment: Deployment, throughput: Throughput | None,
         fleet_kw=gpus * watts / 1000.0,
         tokens_per_mw=per_mw,
         energy_usd_per_gpu_hour=energy,
+        basis=basis,
     )
 
 
@@ -968,7 +1063,8 @@ def _rack(ctx: _Context, deployment: Deployment, gpus: int) -> RackFit | None:
         return None
     acc = deployment.accelerator
     cooling_ok = not (facility.cooling is SiteCooling.AIR and acc.cooling is Cooling.LIQUID)
-    server_kw = facility.gpus_per_server * acc.tdp_watts * (1.0 + facility.server_overhead) / 1000.0
+    # A rack's budget is IT power (server, not facility): the PUE is outside the rack.
+    server_kw = facility.gpus_per_server * acc.tdp_watts * (1.0 + _power_basis(ctx, acc.key).server_overhead) / 1000.0
     servers = math.floor(facility.rack_power_kw / server_kw + 1e-9)
     per_rack = servers * facility.gpus_per_server
     racks = math.ceil(gpus / per_rack) if per_rack and gpus else None
@@ -1191,10 +1287,13 @@ def _compare(
         or current.price is None
     ):
         return None
+    # A migration pays its one-time costs and runs both fleets for the overlap; a no-purchase
+    # change of today's fleet (re-tune, right-size) is assumed to need neither.
+    overlap = ctx.scenario.migration.overlap_months if one_time is None else 0.0
     if one_time is None:
         one_time = ctx.scenario.migration.total_usd
-    if option.rack is not None and not option.rack.fits:
-        pass  # the facility rule excludes it; the numbers are still reported
+    # Break-even: the price at which the GPUs the option is billed for cost what the baseline does.
+    billed = max(round(option.bill.gpus_billed), 1) if option.bill is not None else option.gpus
     matrix = None
     if current.costs is not None and option.costs is not None:
         matrix = ratio_matrix(current.costs, option.costs, TokenBasis.OUTPUT)
@@ -1207,8 +1306,8 @@ def _compare(
         option_monthly=option.monthly,
         cost_per_million_current=current.cost_per_million_output,
         cost_per_million_option=option.cost_per_million_output,
-        payback=payback(one_time, current.monthly.value, option.monthly.value),
-        break_even=break_even_price(current.monthly.value, option.gpus),
+        payback=payback(one_time, current.monthly.value, option.monthly.value, overlap_months=overlap),
+        break_even=break_even_price(current.monthly.value, billed),
         floor_speedup=speedup(current.bounds, option.bounds),
         tiers=matrix,
         current_gpus=current.gpus,
@@ -1218,6 +1317,8 @@ def _compare(
         ),
         baseline=current.id,
         baseline_tp=current.tp,
+        current_bill=current.bill,
+        option_bill=option.bill,
     )
 
 
@@ -1276,8 +1377,14 @@ def _min_tp_bounds(ctx: _Context, current: OptionFacts) -> Bounds | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def compute_facts(scenario: Scenario, catalog: Catalog | None = None, conventions: Conventions | None = None) -> Facts:
-    """Every fact the rules read, for ``scenario``."""
+def compute_facts(
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    conventions: Conventions | None = None,
+    as_of: dt.date | None = None,
+) -> Facts:
+    """Every fact the rules read, for ``scenario``, decided on ``as_of`` (default: the scenario's
+    ``as_of``, else today); a provider's prices are its newest snapshot on or before that date."""
     from blackwell_decide.perf import Workload
     from blackwell_decide.resolve import resolve_model
 
@@ -1287,16 +1394,11 @@ def compute_facts(scenario: Scenario, catalog: Catalog | None = None, convention
         catalog = get_catalog()
     conventions = conventions or Conventions()
     model = resolve_model(catalog, scenario.model, scenario.model_config)
-    snapshots = tuple(price_sources(catalog, scenario.prices))
-    as_of = scenario.as_of or max((s.as_of for s in snapshots), default=None)
-    if as_of is None:
-        raise ScenarioError(
-            str(scenario.path),
-            [
-                "scenario.as_of: missing; with no price snapshot, give the date the "
-                "decision is made on, for example as_of = 2026-05-22"
-            ],
-        )
+    as_of = as_of or scenario.as_of or dt.date.today()
+    try:
+        snapshots = tuple(price_sources(catalog, scenario.prices, as_of))
+    except UsageError as exc:
+        raise ScenarioError(str(scenario.path), [str(exc)]) from None
     w = scenario.workload
     isl, osl = max(1, round(w.input_tokens)), max(1, round(w.output_tokens))
     traffic = Traffic(

@@ -24,12 +24,12 @@ from blackwell_decide.rules.engine import (
     FlipPoint,
     Reason,
     Rule,
-    Verdict,
     baseline_words,
     cite,
     cost_case,
     left_out,
 )
+from blackwell_decide.rules.verdict import Verdict
 from blackwell_decide.scenario import Ownership
 from blackwell_decide.units import GB, HOURS_PER_MONTH
 
@@ -49,10 +49,9 @@ def cheapest(facts: Facts, options: Iterable[OptionFacts]) -> tuple[OptionFacts,
 
 
 def prefill_share(facts: Facts, option: OptionFacts) -> float | None:
-    """Share of the fleet's prefill ceiling the peak's prompts take (today's: of the GPUs declared)."""
-    if option.gpus:
-        return facts.traffic.input_tok_s / (option.gpus * option.prefill_ceiling_per_gpu)
-    return None
+    """Share of the option's GPU time that goes to prefill (the bill's split, a lower bound from
+    the prefill ceiling; None without a bill)."""
+    return option.bill.prefill_share if option.bill is not None else None
 
 
 def _price_flips(c: Comparison, option: OptionFacts, facts: Facts) -> tuple[FlipPoint, ...]:
@@ -201,11 +200,11 @@ class DecodeBoundRentedFleet:
             return Finding.not_applicable(self, "the current fleet is owned, not rented (situations 4 and 5)")
         share = prefill_share(facts, cur)
         ratio = facts.input_output_ratio
-        if ratio >= t.prefill_heavy_ratio or (share is not None and share >= t.prefill_share):
+        if share is not None and share >= t.prefill_share:
             return Finding.not_applicable(
                 self,
-                f"prefill-heavy traffic: {ratio:.1f} input tokens per output token, prefill takes "
-                f"{share or 0:.0%} of the fleet's prefill ceiling (situation 3)",
+                f"prefill-heavy traffic: prefill takes {share:.0%} of the fleet's GPU time "
+                f"({ratio:.1f} input tokens per output token; situation 3)",
             )
         if cur.service is not None and cur.service.binding == "kv-capacity":
             return Finding.not_applicable(self, "the current fleet is bound by KV capacity (situation 2)")
@@ -217,9 +216,9 @@ class DecodeBoundRentedFleet:
         verdict, c = case.verdict, case.comparison
         reasons = (
             Reason(
-                f"decode-bound: {ratio:.1f} input tokens per output token, prefill takes {share or 0:.0%} of the "
-                f"current fleet's prefill ceiling (threshold {t.prefill_share:.0%})",
-                cite(cur.fleet.prefill.derivation if cur.fleet and cur.fleet.prefill else None),
+                f"decode-bound: prefill takes {share or 0:.0%} of the current fleet's GPU time (threshold "
+                f"{t.prefill_share:.0%}; {ratio:.1f} input tokens per output token)",
+                ("computed: share = (isl / prefill_ceiling_per_gpu) / (osl / output_tok_s_per_gpu)",),
             ),
             _throughput_reason(facts, option),
             _fleet_reason(facts, option),
@@ -374,11 +373,11 @@ class PrefillHeavy:
         cur = facts.current
         ratio = facts.input_output_ratio
         share = prefill_share(facts, cur)
-        if ratio < t.prefill_heavy_ratio and (share is None or share < t.prefill_share):
+        if share is None or share < t.prefill_share:
             return Finding.not_applicable(
                 self,
-                f"traffic has {ratio:.1f} input tokens per output token (threshold {t.prefill_heavy_ratio:g}) and "
-                f"prefill takes {share or 0:.0%} of the fleet's prefill ceiling (threshold {t.prefill_share:.0%})",
+                f"prefill takes {share or 0:.0%} of the fleet's GPU time (threshold {t.prefill_share:.0%}; "
+                f"{ratio:.1f} input tokens per output token)",
             )
         found = choose(facts)
         if found is None:
@@ -388,10 +387,9 @@ class PrefillHeavy:
         verdict, c = case.verdict, case.comparison
         reasons = [
             Reason(
-                f"prefill-heavy: {ratio:.1f} input tokens per output token; the peak's "
-                f"{facts.traffic.input_tok_s:,.0f} input tok/s take {share or 0:.0%} of the current fleet's prefill "
-                "ceiling",
-                cite(cur.fleet.prefill.derivation if cur.fleet and cur.fleet.prefill else None),
+                f"prefill-heavy: prefill takes {share or 0:.0%} of the current fleet's GPU time (threshold "
+                f"{t.prefill_share:.0%}; {ratio:.1f} input tokens per output token)",
+                ("computed: share = (isl / prefill_ceiling_per_gpu) / (osl / output_tok_s_per_gpu)",),
             ),
             Reason(
                 f"prefill ceiling per GPU {cur.prefill_ceiling_per_gpu:,.0f} → {option.prefill_ceiling_per_gpu:,.0f} "
@@ -427,7 +425,7 @@ class PrefillHeavy:
                 FlipPoint(
                     f"input/output ratio ({o.accelerator})",
                     f"below {r_flip:.1f} input tokens per output token prefill takes under {t.prefill_share:.0%} of "
-                    f"{o.label}'s prefill ceiling and decode dominates again (at its "
+                    f"{o.label}'s GPU time and decode dominates again (at its "
                     f"{o.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU)",
                     r_flip,
                     "input/output",

@@ -1,0 +1,113 @@
+"""The headline of a decision: one paragraph a CFO reads correctly when it is forwarded.
+
+It reads only the :class:`~blackwell_decide.rules.ledger.Ledger`: today's fleet and its bill
+first; where the model says today's fleet cannot hold the service level, that comes first, with
+what would settle it; then the recommended option's bill against the named baseline, its payback
+against that same baseline, and how sure the saving is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
+from blackwell_decide.rules.verdict import Verdict
+
+if TYPE_CHECKING:
+    from blackwell_decide.rules.engine import CostCase, Timing
+    from blackwell_decide.rules.facts import Facts
+    from blackwell_decide.rules.ledger import Ledger
+
+__all__ = ["headline_for"]
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 0:
+        return f"saves {usd(value)}/month"
+    return f"costs {usd(-value)}/month more"
+
+
+def _gpu(facts: Facts) -> str:
+    return facts.current.deployment.accelerator.name.replace("NVIDIA ", "")
+
+
+def _opening(facts: Facts, ledger: Ledger, case: CostCase, timing: Timing) -> str:
+    """The verdict in words, with the condition a migrate-if hangs on."""
+    from blackwell_decide.rules.engine import step_words
+
+    label = ledger.option.label if ledger.option else "the candidate"
+    v = ledger.verdict
+    if v is Verdict.MIGRATE:
+        start = f", starting {timing.start.isoformat()}" if timing.start else ""
+        return f"Migrate to {label}{start}"
+    if v is Verdict.MIGRATE_IF:
+        if ledger.shortfall:
+            return f"Migrate to {label} only if a benchmark confirms today's fleet falls short"
+        if ledger.in_doubt:
+            return f"Migrate to {label} if a benchmark confirms the saving"
+        return f"Migrate to {label} if the one-time cost can be cut"
+    step = facts.comparisons.get(facts.baseline.id) if facts.baseline is not facts.current else None
+    first = ""
+    if step is not None and step.monthly_savings_usd > 0:
+        cur, base = facts.current, facts.baseline
+        first = f" — {step_words(facts)} first ({cur.gpus} → {base.gpus} GPUs, no new hardware)"
+    if v is Verdict.HOLD:
+        return f"Hold{first}"
+    return f"Do not migrate{first}"
+
+
+def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Timing) -> str:
+    """The headline for ``ledger`` (a recommendation with an option, or none left)."""
+    option, today, baseline = ledger.option, ledger.today, ledger.baseline
+    if option is None or case is None or today is None or baseline is None:
+        return "Do not migrate: no candidate is left once the constraints are applied"
+    gpu = _gpu(facts)
+    today_text = f"today's {today.gpus} × {gpu} ({usd(today.usd_per_month)}/month)"
+    target = f"{ledger.target_tok_s_per_user:g} tok/s per user"
+    if ledger.capability:
+        premium = -(ledger.saving_vs_today_usd or 0.0)
+        money = (
+            f"{usd(premium)}/month more than today's bill of {usd(today.usd_per_month)}: the price of the service level"
+            if premium > 0
+            else f"{usd(-premium)}/month less than today's bill of {usd(today.usd_per_month)}"
+        )
+        return (
+            f"Migrate to {option.label} for capability: today's {gpu} cannot meet {target} at any tensor-parallel "
+            f"size tried, and {option.label} meets it for {usd(option.usd_per_month)}/month, {money}"
+        )
+    parts: list[str] = []
+    if ledger.today_short:
+        delivered = ledger.delivered_tok_s_per_user
+        would = (
+            f"it would deliver ~{delivered:.0f} tok/s per user"
+            if delivered is not None
+            else "its busiest operating point cannot carry the peak"
+        )
+        parts.append(
+            f"The model says {today_text} cannot hold {target} at peak ({would}); a benchmark and `check-bench` "
+            "settle it."
+        )
+    opening = _opening(facts, ledger, case, timing)
+    against_today = baseline.id == today.id
+    bill = (
+        f"{option.label} serves the same traffic for {usd(option.usd_per_month)}/month "
+        f"({cheaper_or_dearer(ledger.bill_ratio)} than {ledger.baseline_words}"
+        + ("" if against_today else f" at {usd(baseline.usd_per_month)}/month")
+        + f"): it {_money(ledger.saving_usd)}"
+    )
+    if not against_today:
+        bill += f", and {_money(ledger.saving_vs_today_usd)} against today's bill of {usd(today.usd_per_month)}"
+    parts.append(f"{opening}: {bill}.")
+    saving = ledger.saving_usd or 0.0
+    if saving > 0 and ledger.one_time_usd:
+        where = " against today's bill" if against_today else " against that fleet"
+        parts.append(f"Payback {months_words(ledger.payback_months)}{where}.")
+    if ledger.confidence is not None:
+        c = ledger.confidence
+        parts.append(
+            f"Saving p10–p90: {usd(c.p10)} to {usd(c.p90)}/month; it clears the {pct(c.threshold_fraction)} "
+            f"threshold with probability {pct(c.probability)}."
+        )
+    return " ".join(parts)

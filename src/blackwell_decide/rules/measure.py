@@ -1,0 +1,111 @@
+"""The measurement that settles a verdict the model cannot: the benchmark run at an option's
+operating point, and the `check-bench` call that reads it against the bounds and the model."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from blackwell_decide.rules.facts import Facts, OptionFacts
+
+__all__ = ["Measurement", "measurement_for"]
+
+#: Prompts per request in flight, so the run reaches steady state (at least MIN_PROMPTS).
+PROMPTS_PER_SLOT = 10
+MIN_PROMPTS = 200
+
+
+@attrs.frozen
+class Measurement:
+    """Three commands: serve the deployment, benchmark it at the operating point, check the result."""
+
+    option: str
+    label: str
+    serve: str
+    bench: str
+    check: str
+
+    @property
+    def commands(self) -> tuple[str, str, str]:
+        return (self.serve, self.bench, self.check)
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "option": self.option,
+            "label": self.label,
+            "serve": self.serve,
+            "bench": self.bench,
+            "check": self.check,
+        }
+
+
+def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
+    """The `vllm serve` / `vllm bench serve` / `check-bench` commands at ``option``'s operating
+    point: the scenario's mean lengths and the concurrency per replica the model runs it at
+    (None without an operating point)."""
+    service = option.service
+    if service is None:
+        return None
+    hf_id = facts.model.hf_id
+    kv = option.deployment.scheme.kv_cache.key
+    concurrency = max(math.ceil(service.concurrency), 1)
+    prompts = max(PROMPTS_PER_SLOT * concurrency, MIN_PROMPTS)
+    isl, osl = round(facts.traffic.isl), round(facts.traffic.osl)
+    result = f"{option.accelerator}-{option.weights}-tp{option.tp}-c{concurrency}.json"
+    serve = shlex.join(
+        [
+            "vllm",
+            "serve",
+            hf_id,
+            "--tensor-parallel-size",
+            str(option.tp),
+            *(["--kv-cache-dtype", "fp8"] if kv.startswith("fp8") else []),
+        ]
+    )
+    bench = shlex.join(
+        [
+            "vllm",
+            "bench",
+            "serve",
+            "--model",
+            hf_id,
+            "--dataset-name",
+            "random",
+            "--random-input-len",
+            str(isl),
+            "--random-output-len",
+            str(osl),
+            "--ignore-eos",
+            "--max-concurrency",
+            str(concurrency),
+            "--num-prompts",
+            str(prompts),
+            "--save-result",
+            "--result-filename",
+            result,
+        ]
+    )
+    check = shlex.join(
+        [
+            "blackwell-decide",
+            "check-bench",
+            result,
+            "--model",
+            facts.model.key,
+            "--gpu",
+            option.accelerator,
+            "--weights",
+            option.weights,
+            "--kv",
+            kv,
+            "--tp",
+            str(option.tp),
+            "--engine",
+            option.engine,
+        ]
+    )
+    return Measurement(option.id, option.label, serve, bench, check)
