@@ -15,11 +15,11 @@ import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.errors import UsageError
+from blackwell_decide.formatting import pct, usd
 from blackwell_decide.hookspecs import hookimpl
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import MemoSection, build_view, render_memo, write_memo
 from blackwell_decide.report.charts import WIDTH
-from blackwell_decide.report.memo import pct, usd
 from blackwell_decide.rules import Decision, decide_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -89,35 +89,35 @@ def test_the_memo_carries_the_verdict_and_the_reproducibility_block(chat: Decisi
 
 
 def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: Decision, hermetic: Catalog) -> None:
-    # the chat example declares the 74 H100s the model sizes for its peak: the check agrees, unflagged
+    # the chat example declares the 74 H100s the model sizes for its peak: the check agrees, in the reasons
     md, _ = render_memo(chat, "md", catalog=hermetic)
     summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
     assert (
-        "**Fleet check:** The scenario declares 74 × h100-sxm at TP=2 ($142,613/month); the model holds the peak "
-        "on 74, within 25% of the declared count."
+        "- the scenario declares 74 × h100-sxm at TP=2 ($142,613/month); the model holds the peak on 74, within 25% "
+        "of the declared count"
     ) in summary
-    assert "| GPUs (today: declared) | 74 (74 by the model) | 7 |" in summary
-    html, _ = render_memo(chat, "html", catalog=hermetic)
-    assert '<p class="fleet-check flagged">' not in html
-    # the article's 14 H100s (its Part 3.3) against the model's 74: flagged, with what 14 would deliver
+    # the ledger's table: today as declared, the baseline (re-tuned, no new hardware), the recommendation
+    assert "| | today (declared) | baseline (no new hardware) | recommended |" in summary
+    assert "| GPUs | 74 | 32 | 7 |" in summary
+    assert not summary.startswith("\n\n**Verdict: Migrate.** The model says")  # not flagged: the fleet holds
+    # the article's 14 H100s (its Part 3.3) against the model's 74: the headline says so first
     article = decide_scenario(ARTICLE, hermetic)
     md, _ = render_memo(article, "md", catalog=hermetic)
     summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
-    # today is the 14 H100s the example declares (the article, Part 3.3) at $2.64 × 730 h; the model's 74 beside it
-    assert "| GPUs (today: declared) | 14 (74 by the model) | 7 |" in summary
-    assert "| monthly cost (730 h) | $26,981 | $30,813 |" in summary
+    # today is the 14 H100s the example declares (the article, Part 3.3) at $2.64 × 730 h
+    assert "| GPUs | 14 | 32 | 7 |" in summary
+    assert "| monthly bill | $26,981 | $61,670 | $30,813 |" in summary
     assert (
-        "**Fleet check — the declared fleet and the model disagree:** The scenario declares 14 × h100-sxm at TP=2 "
-        "($26,981/month); the model holds the peak on 74. The model says the declared fleet cannot hold the service "
-        "level at peak (it would deliver ~15 tok/s per user against the 50 required) — either the fleet misses its "
-        "target or the model is pessimistic for this setup: check with `check-bench`."
+        "**Verdict: Migrate if.** The model says today's 14 × H100 SXM5 80GB ($26,981/month) cannot hold 50 tok/s "
+        "per user at peak (it would deliver ~15 tok/s per user); a benchmark and `check-bench` settle it."
     ) in summary
-    assert "| monthly cost, today's GPUs re-tuned to TP=4 (32 GPUs), no new hardware (the baseline) | $61,670 |" in (
-        summary
-    )
+    assert (
+        "the model holds the peak on 74. The model says the declared fleet cannot hold the service level at peak (it "
+        "would deliver ~15 tok/s per user against the 50 required)"
+    ) in summary
+    assert "| holds the service level (by the model) | no | yes | yes |" in summary
     html, _ = render_memo(article, "html", catalog=hermetic)
-    assert '<p class="fleet-check flagged">' in html
-    assert "check with <code>check-bench</code>" in html  # backquotes are code in HTML too
+    assert "<code>check-bench</code>" in html  # backquotes are code in HTML too
 
 
 def test_a_fleet_larger_than_the_model_needs_is_right_sized_first(hermetic: Catalog) -> None:
@@ -125,10 +125,10 @@ def test_a_fleet_larger_than_the_model_needs_is_right_sized_first(hermetic: Cata
     md, _ = render_memo(decision, "md", catalog=hermetic)
     # 16 H200s at spot $1.92 (Spheron, as quoted in the article, Part 3.1) = $22,426; the model holds the peak on 6
     assert (
-        "The scenario declares 16 × h200-sxm at TP=1 ($22,426/month); the model holds the peak on 6: right-sizing "
-        "the current fleet to 6 GPUs would save $14,016/month without migrating."
+        "the scenario declares 16 × h200-sxm at TP=1 ($22,426/month); the model holds the peak on 6: right-sizing "
+        "the current fleet to 6 GPUs would save $14,016/month without migrating"
     ) in md
-    assert "Monthly saving of the recommended option over today's fleet right-sized to 6 GPUs" in md
+    assert "Monthly saving of B200 NVFP4 (rented) against today's fleet right-sized to 6 × H200 SXM 141GB" in md
 
 
 def test_evidence_sources_are_short_links(chat: Decision, hermetic: Catalog) -> None:

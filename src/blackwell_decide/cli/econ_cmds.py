@@ -434,7 +434,7 @@ def _format_fleet(
     cand_prices: PriceChoice | None,
     power: list[dict[str, float]],
 ) -> str:
-    from blackwell_decide.report.memo import usd
+    from blackwell_decide.formatting import usd
 
     plans = [baseline] + ([candidate] if candidate else [])
     level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""

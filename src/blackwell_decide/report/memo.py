@@ -12,7 +12,6 @@ everything rendered, so a failure never leaves a partial memo behind.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.formatting import months_words, num, pct, times, usd
 from blackwell_decide.model import ARTICLE_SOURCE, Source, SourceKind
 from blackwell_decide.report import charts
 from blackwell_decide.units import GB, KB, MS
@@ -70,33 +70,7 @@ def memo_sections(catalog: Catalog | None = None) -> list[MemoSection]:
 
 # --------------------------------------------------------------------------- formatting
 
-
-def usd(value: float | None, digits: int = 0) -> str:
-    """Money for people: ``$1,234``, a negative amount ``−$548`` (a minus sign, not a hyphen),
-    "–" for nothing. The one money formatter of the report and the CLI."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    text = f"${abs(value):,.{digits}f}"
-    return f"\N{MINUS SIGN}{text}" if value < 0 and text.strip("$0.,") else text
-
-
-def num(value: float | None, digits: int = 0) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:,.{digits}f}"
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    text = f"{abs(value) * 100:.{digits}f} %"
-    return f"\N{MINUS SIGN}{text}" if value < 0 and text.strip("0. %") else text
-
-
-def times(value: float | None, digits: int = 2) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:.{digits}f}×"
+# Money, shares and factors come from the one formatting module (blackwell_decide.formatting).
 
 
 #: Longest link text for a source (its title is cut at a word boundary to fit).
@@ -179,7 +153,8 @@ def _shown_options(decision: Decision) -> list[OptionFacts]:
 def _option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
     b = o.bounds
     facts = decision.facts
-    comparison = facts.comparisons.get(o.id)
+    # One baseline everywhere: every option is shown against the fleet the verdict is decided on.
+    comparison = facts.comparisons_against(facts.baseline.id).get(o.id) if o is not facts.baseline else None
     service = o.service
     fleet = o.fleet
     lengths = [L for L in b.seq_lens]
@@ -272,6 +247,8 @@ def _option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
 
 
 def _comparison_view(c: Comparison) -> dict[str, Any]:
+    from blackwell_decide.formatting import cheaper_or_dearer
+
     return {
         "tier": c.tier,
         "current_tier": c.current_tier,
@@ -279,19 +256,14 @@ def _comparison_view(c: Comparison) -> dict[str, Any]:
         "option_monthly": usd(c.option_monthly_usd),
         "savings": usd(c.monthly_savings_usd),
         "savings_fraction": pct(c.savings_fraction),
-        "cost_ratio": times(c.cost_ratio),
-        "payback": _months(c.payback.months),
+        "cost_ratio": cheaper_or_dearer(c.cost_ratio),
+        "unit_cost_ratio": cheaper_or_dearer(c.unit_cost_ratio),
+        "payback": months_words(c.payback.months) if c.monthly_savings_usd > 0 else "never",
         "break_even": usd(c.break_even.value, 2),
         "speedup": times(c.floor_speedup.value),
         "speedup_terms": " × ".join(f"{t.name} {t.value:.2f}×" for t in c.floor_speedup.terms),
         "speedup_formula": c.floor_speedup.formula,
     }
-
-
-def _months(months: float) -> str:
-    if not math.isfinite(months):
-        return "never"
-    return f"{months:.1f} months"
 
 
 def _tier_table(decision: Decision, shown: Sequence[OptionFacts]) -> dict[str, Any]:
@@ -583,52 +555,54 @@ def _repro(decision: Decision) -> dict[str, Any]:
     }
 
 
+def _ledger_view(decision: Decision) -> dict[str, Any] | None:
+    """The ledger's table and sentences, exactly as `decide` prints them."""
+    from blackwell_decide.report.ledger_view import ledger_rows, ledger_sentences
+
+    ledger = decision.recommendation.ledger
+    if ledger is None:
+        return None
+    rows = ledger_rows(ledger)
+    return {
+        "columns": list(rows.columns),
+        "rows": [(label, list(cells)) for label, cells in rows.rows],
+        "sentences": ledger_sentences(ledger),
+        "measurements": [m.to_dict() for m in ledger.measurements],
+        "baseline": ledger.baseline_words,
+    }
+
+
+def _no_purchase_changes(decision: Decision) -> list[dict[str, str]]:
+    """Today's fleet re-tuned or right-sized, against today's declared fleet (no one-time cost)."""
+    facts = decision.facts
+    out = []
+    for o in facts.no_purchase:
+        c = facts.comparisons.get(o.id) if o is not facts.current else None
+        if c is None:
+            continue
+        out.append(
+            {
+                "label": o.label,
+                "today": usd(c.current_monthly_usd),
+                "option": usd(c.option_monthly_usd),
+                "saving": f"{usd(c.monthly_savings_usd)} ({pct(c.savings_fraction)})",
+                "holds": "yes" if facts.holds_service_level(o) else "no",
+                "baseline": "yes" if o is facts.baseline else "",
+            }
+        )
+    return out
+
+
 def build_view(decision: Decision) -> dict[str, Any]:
     """Everything the templates read, as plain dicts and pre-formatted strings (``decision``
     itself is passed too, for templates that want the raw objects)."""
-    from blackwell_decide.rules.engine import baseline_words, fleet_check_text
+    from blackwell_decide.rules.engine import fleet_check_text
 
     facts = decision.facts
     rec = decision.recommendation
     shown = _shown_options(decision)
     s = facts.scenario
-    chosen = facts.option(rec.option) if rec.option else None
-    cmp_ = facts.comparisons.get(rec.option or "")
-    key_numbers: list[tuple[str, str, str]] = []
-    cur = facts.current
-    if chosen is not None and cmp_ is not None:
-        modelled = f" ({cur.modelled_gpus} by the model)" if cur.modelled_gpus is not None else ""
-        key_numbers = [
-            ("deployment", cur.label, chosen.label),
-            ("GPUs (today: declared)", f"{cur.gpus}{modelled}", str(chosen.gpus)),
-            (
-                "output tok/s per GPU at the service level",
-                num(cur.service.output_tok_s_per_gpu) if cur.service else "–",
-                num(chosen.service.output_tok_s_per_gpu) if chosen.service else "–",
-            ),
-            (
-                "price per GPU-hour",
-                f"{usd(cur.price.usd_per_gpu_hour, 2)} ({cur.price.tier})" if cur.price else "–",
-                f"{usd(chosen.price.usd_per_gpu_hour, 2)} ({chosen.price.tier})" if chosen.price else "–",
-            ),
-            (
-                "cost per 1M output tokens",
-                usd(cmp_.cost_per_million_current.value, 3),
-                usd(cmp_.cost_per_million_option.value, 3),
-            ),
-            ("monthly cost (730 h)", usd(cmp_.current_monthly_usd), usd(cmp_.option_monthly_usd)),
-        ]
-        for alternative in (facts.rightsized, facts.retuned):
-            against = facts.comparisons_against(alternative.id).get(chosen.id) if alternative else None
-            if alternative is not None and against is not None:
-                key_numbers.append(
-                    (
-                        f"monthly cost, {baseline_words(against)}, no new hardware"
-                        + (" (the baseline)" if alternative is facts.baseline else ""),
-                        usd(alternative.monthly_usd),
-                        usd(cmp_.option_monthly_usd),
-                    )
-                )
+    ledger = _ledger_view(decision)
     w = s.workload
     workload = {
         "peak": num(w.peak_requests_per_s, 1),
@@ -644,21 +618,14 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "mix": [(pct(c.share), num(c.input_tokens), num(c.output_tokens)) for c in w.mix] if len(w.mix) > 1 else [],
     }
     m = s.migration
-    # Savings and payback as the verdict weighed them: against the baseline (the cheapest
-    # no-purchase fleet that holds the service level).
-    base_cmp = facts.comparisons_against(facts.baseline.id).get(rec.option or "")
+    led = rec.ledger
     migration = {
         "engineering": usd(m.engineering_usd),
         "requalification": usd(m.requalification_usd),
         "infrastructure": usd(m.infrastructure_usd),
         "total": usd(m.total_usd),
-        "savings": usd(base_cmp.monthly_savings_usd) if base_cmp else "–",
-        "payback": _months(base_cmp.payback.months) if base_cmp else "–",
-        "against": (
-            f" over {baseline_words(base_cmp)} (assumed to need no new hardware)"
-            if base_cmp is not None and not base_cmp.against_today
-            else ""
-        ),
+        "overlap_months": f"{m.overlap_months:g}",
+        "baseline": led.baseline_words if led else "today's fleet",
         "when": rec.timing.text,
         "contract_end": s.current.contract_end.isoformat() if s.current.contract_end else "none given",
     }
@@ -718,9 +685,10 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "headline": rec.headline,
         "when": rec.timing.text,
         "reasons": [r.to_dict() for r in rec.reasons],
-        "key_numbers": key_numbers,
+        "ledger": ledger,
         "fleet_check": fleet_check,
         "no_purchase": [_option_view(decision, o) for o in facts.no_purchase if o is not facts.current],
+        "changes": _no_purchase_changes(decision),
         "workload": workload,
         "situations": [f.to_dict() for f in decision.findings],
         "options": options,

@@ -250,9 +250,20 @@ def saving_reason(c: Comparison) -> Reason:
         whose = "that fleet's cost"
     return Reason(
         f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month ({c.option_gpus} GPUs) {against} at "
-        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; per output token "
-        f"{_per_token(c.cost_ratio)}",
+        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; for the same traffic "
+        f"{_per_token(c.cost_ratio)} (at full load, per output token: {_per_token(c.unit_cost_ratio)})",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
+    )
+
+
+def _one_time_words(c: Comparison) -> str:
+    """The one-time cost with the months of running both fleets it includes."""
+    p = c.payback
+    if p.overlap_months <= 0:
+        return usd(p.one_time_usd)
+    return (
+        f"{usd(p.one_time_usd)} ({usd(p.migration_usd)} migration + {p.overlap_months:g} month(s) of both fleets, "
+        f"{usd(p.overlap_usd)})"
     )
 
 
@@ -263,14 +274,14 @@ def _money_verdict(c: Comparison, thresholds: Thresholds) -> tuple[Verdict, tupl
         if months <= thresholds.max_payback_months:
             return Verdict.MIGRATE, (
                 Reason(
-                    f"the one-time cost of ${c.payback.one_time_usd:,.0f} pays back in {_months(months)}"
+                    f"the one-time cost of {_one_time_words(c)} pays back in {_months(months)}"
                     f"{_out_of(c)}, within the {thresholds.max_payback_months:g}-month limit",
                     cite(c.payback.derivation),
                 ),
             )
         return Verdict.MIGRATE_IF, (
             Reason(
-                f"but the one-time cost of ${c.payback.one_time_usd:,.0f} takes {_months(months)} to pay back"
+                f"but the one-time cost of {_one_time_words(c)} takes {_months(months)} to pay back"
                 f"{_out_of(c)}, beyond the {thresholds.max_payback_months:g}-month limit: migrate if it can be "
                 f"brought under ${c.monthly_savings_usd * thresholds.max_payback_months:,.0f}",
                 cite(c.payback.derivation),
@@ -311,7 +322,7 @@ class CostCase:
     def ratio_text(self) -> str:
         """Both cost ratios per output token (when the baseline's differs from today's), for a
         summary line."""
-        text = f"{_per_token(self.today.cost_ratio)} per output token"
+        text = f"{_per_token(self.today.cost_ratio)} for the same traffic"
         base = self.comparison
         if base.against_today or math.isclose(base.cost_ratio, self.today.cost_ratio, rel_tol=1e-9):
             return text

@@ -62,6 +62,13 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
     """The headline for ``ledger`` (a recommendation with an option, or none left)."""
     option, today, baseline = ledger.option, ledger.today, ledger.baseline
     if option is None or case is None or today is None or baseline is None:
+        target = f"{ledger.target_tok_s_per_user:g} tok/s per user"
+        if not any(o.service is not None for o in facts.candidates):
+            today_too = "" if facts.current.service is not None else ", nor do today's GPUs"
+            return (
+                f"Do not migrate: no candidate meets {target} at any tensor-parallel size tried{today_too}; "
+                "relax the service level or add a faster candidate"
+            )
         return "Do not migrate: no candidate is left once the constraints are applied"
     gpu = _gpu(facts)
     today_text = f"today's {today.gpus} × {gpu} ({usd(today.usd_per_month)}/month)"
@@ -102,7 +109,11 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
     parts.append(f"{opening}: {bill}.")
     saving = ledger.saving_usd or 0.0
     if saving > 0 and ledger.one_time_usd:
-        where = " against today's bill" if against_today else " against that fleet"
+        where = (
+            " against today's bill"
+            if against_today
+            else ", counted against that fleet (a change not made yet), not against today's bill"
+        )
         parts.append(f"Payback {months_words(ledger.payback_months)}{where}.")
     if ledger.confidence is not None:
         c = ledger.confidence

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from blackwell_decide.formatting import change_words, cheaper_or_dearer
 from blackwell_decide.rules.engine import (
     Exclusion,
     Finding,
@@ -134,8 +135,11 @@ def _fleet_reason(facts: Facts, option: OptionFacts) -> Reason:
 
 def _speedup_reason(c: Comparison) -> Reason:
     terms = " × ".join(f"{t.name} {t.value:.2f}×" for t in c.floor_speedup.terms)
+    ms = 1e3
+    before = c.floor_speedup.baseline.value("decode_floor_s")
+    after = c.floor_speedup.candidate.value("decode_floor_s")
     return Reason(
-        f"the batch-1 decode floor falls {c.floor_speedup.value:.2f}× ({terms})",
+        f"the batch-1 decode floor {change_words(before * ms, after * ms, 'ms')} ({terms})",
         (f"computed: {c.floor_speedup.formula}",),
     )
 
@@ -162,9 +166,7 @@ def _term(c: Comparison, name: str) -> float:
 
 
 def _per_token(c: Comparison) -> str:
-    if c.cost_ratio >= 1:
-        return f"{c.cost_ratio:.2f}× cheaper"
-    return f"{1 / c.cost_ratio:.2f}× dearer"
+    return cheaper_or_dearer(c.cost_ratio)
 
 
 def _no_candidate(rule: Rule, summary: str, facts: Facts) -> Finding:
@@ -616,7 +618,7 @@ class Facility:
             reasons.append(
                 Reason(
                     f"the cloud alternative, {alt.label}, would cost ${c.option_monthly_usd:,.0f}/month "
-                    f"({_per_token(c)} per output token than today)",
+                    f"({_per_token(c)} than today for the same traffic)",
                     cite(c.option_monthly, c.cost_per_million_option),
                 )
             )
