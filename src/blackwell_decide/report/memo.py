@@ -593,6 +593,27 @@ def _no_purchase_changes(decision: Decision) -> list[dict[str, str]]:
     return out
 
 
+def _situations_view(decision: Decision) -> list[dict[str, Any]]:
+    """Each finding, without the reasons the executive summary already states (no paragraph of the
+    memo repeats another); ``shared_reasons`` counts what was left to the summary."""
+    stated = {r.text for r in decision.recommendation.reasons}
+    flipped: set[str] = set()
+    out = []
+    for f in decision.findings:
+        view = f.to_dict()
+        own = [r for r in view["reasons"] if r["text"] not in stated]
+        view["shared_reasons"] = len(view["reasons"]) - len(own)
+        view["reasons"] = own
+        flips = [x for x in view["flip_points"] if x["text"] not in flipped]
+        view["shared_flip_points"] = len(view["flip_points"]) - len(flips)
+        view["flip_points"] = flips
+        if f.applies:
+            stated.update(r["text"] for r in own)
+            flipped.update(x["text"] for x in flips)
+        out.append(view)
+    return out
+
+
 def build_view(decision: Decision) -> dict[str, Any]:
     """Everything the templates read, as plain dicts and pre-formatted strings (``decision``
     itself is passed too, for templates that want the raw objects)."""
@@ -690,7 +711,7 @@ def build_view(decision: Decision) -> dict[str, Any]:
         "no_purchase": [_option_view(decision, o) for o in facts.no_purchase if o is not facts.current],
         "changes": _no_purchase_changes(decision),
         "workload": workload,
-        "situations": [f.to_dict() for f in decision.findings],
+        "situations": _situations_view(decision),
         "options": options,
         "formulas": [
             (d.name, d.formula)

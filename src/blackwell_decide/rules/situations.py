@@ -139,7 +139,7 @@ def _speedup_reason(c: Comparison) -> Reason:
     before = c.floor_speedup.baseline.value("decode_floor_s")
     after = c.floor_speedup.candidate.value("decode_floor_s")
     return Reason(
-        f"the batch-1 decode floor {change_words(before * ms, after * ms, 'ms')} ({terms})",
+        f"the batch-1 decode floor {change_words(before * ms, after * ms, 'ms')}: {terms}",
         (f"computed: {c.floor_speedup.formula}",),
     )
 
