@@ -350,12 +350,13 @@ def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], 
     for e, label in x_labels.items():
         x = px(10.0**e)
         svg.line(x, top, x, top + plot_h, GRID)
-        svg.text(x, top + plot_h + 4 + SMALL, label, size=SMALL, anchor="middle", fill=MUTED)
+        # 8 below the plot: clear of the lowest FLOP/s label, which hangs half a line below its line
+        svg.text(x, top + plot_h + 8 + SMALL, label, size=SMALL, anchor="middle", fill=MUTED)
     for e, label in y_labels.items():
         y = py(10.0**e)
         svg.line(left, y, left + span, y, GRID)
         svg.text(left - 6, y + 0.36 * SMALL, label, size=SMALL, anchor="end", fill=MUTED)
-    svg.y = top + plot_h + 4 + PITCH * SMALL
+    svg.y = top + plot_h + 8 + PITCH * SMALL
     axis_title = "arithmetic intensity (FLOP/byte, log)"
     centre = left + span / 2 if text_width(axis_title, SMALL) <= span else WIDTH / 2
     svg.text(centre, svg.y + SMALL, axis_title, size=SMALL, anchor="middle", fill=MUTED)
