@@ -344,6 +344,12 @@ def squeeze(text: str) -> str:
 def test_the_printed_memo_keeps_every_column_and_summary_figure(memo: Path, tmp_path: Path, paper: str) -> None:
     browser = chromium()
     pdftotext = tool(("pdftotext",), "poppler-utils")
+    for html_memo in [memo, *EXAMPLE_MEMOS]:
+        check_printed(browser, pdftotext, html_memo, tmp_path / html_memo.stem, paper)
+
+
+def check_printed(browser: str, pdftotext: str, memo: Path, tmp_path: Path, paper: str) -> None:
+    tmp_path.mkdir()
     source = memo.read_text(encoding="utf-8")
     page = tmp_path / f"memo-{paper}.html"
     page.write_text(
@@ -361,7 +367,7 @@ def test_the_printed_memo_keeps_every_column_and_summary_figure(memo: Path, tmp_
     words = re.findall(r'<word xMin="([-\d.]+)" yMin="[-\d.]+" xMax="([-\d.]+)"', boxes)
     assert len(words) > 2000, "the PDF holds almost no text"
     outside = [(x0, x1) for x0, x1 in words if float(x0) < 0 or float(x1) > page_width]
-    assert outside == [], f"{len(outside)} words lie past the page's edge"
+    assert outside == [], f"{memo.name}: {len(outside)} words lie past the {paper} page's edge"
 
     # Text in the order it is painted (-raw): a wrapped header cell keeps its lines together, where
     # -layout would interleave them with the next column's. Whitespace is dropped before comparing.
@@ -376,9 +382,11 @@ def test_the_printed_memo_keeps_every_column_and_summary_figure(memo: Path, tmp_
         position = 0
         for header in headers:
             found = printed.find(squeeze(header), position)
-            assert found >= 0, f"the column {header!r} of the table {headers[:4]} is not on the {paper} PDF"
+            assert found >= 0, (
+                f"{memo.name}: the column {header!r} of the table {headers[:4]} is not on the {paper} PDF"
+            )
             position = found
     summary = figures(" ".join(parsed.summary))
     assert len(summary) > 20, summary  # the verdict, the key numbers and the reasons carry dozens
     missing = [figure for figure in summary if figure not in printed]
-    assert missing == [], f"summary figures missing from the {paper} PDF: {missing}"
+    assert missing == [], f"{memo.name}: summary figures missing from the {paper} PDF: {missing}"
