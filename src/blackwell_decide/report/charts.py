@@ -435,7 +435,7 @@ def triangulation_chart(
         else:
             svg.text(x - 9, centre + 0.36 * SMALL, figure, size=SMALL, anchor="end", halo=True)
         svg.y = top + strip + 6
-    svg.axis(MARGIN, SPAN, hi, lambda v: f"{v:.1f}{unit}")
+    svg.axis(MARGIN, SPAN, hi, lambda v: f"{v:g}{unit}")  # quarters of a round maximum: 6.25×, not 6.2×
     if reference is not None:
         text = f"dashed: {reference.label}, {reference.value:.2f}{unit}"
         svg.block(MARGIN, wrap(text, SMALL, SPAN), SMALL, fill=PALETTE[5])
