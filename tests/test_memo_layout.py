@@ -15,7 +15,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from blackwell_decide.report import charts
 from blackwell_decide.report.charts import WIDTH, text_width
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,3 +170,72 @@ def test_no_chart_label_sits_on_a_bar_or_leaves_the_chart(name: str) -> None:
         for i, a in enumerate(boxes):
             for j in range(i + 1, len(boxes)):
                 assert not overlap(a, boxes[j]), f"{file}: {texts[i].text!r} overlaps {texts[j].text!r}"
+
+
+def chart_problems(svg_text: str) -> list[str]:
+    """Every label of one chart that sits on a bar or dot, overlaps another or leaves the chart."""
+    svg = ET.fromstring(svg_text)
+    marks = mark_boxes(svg)
+    texts = list(svg.iter(f"{SVG}text"))
+    boxes = [text_box(t) for t in texts]
+    problems = [f"{t.text!r} leaves the chart" for t, b in zip(texts, boxes, strict=True) if b[0] < 0 or b[2] > WIDTH]
+    problems += [
+        f"{t.text!r} on a mark" for t, b in zip(texts, boxes, strict=True) if any(overlap(b, m) for m in marks)
+    ]
+    problems += [
+        f"{texts[i].text!r} overlaps {texts[j].text!r}"
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if overlap(boxes[i], boxes[j])
+    ]
+    return problems
+
+
+def test_the_label_check_sees_a_label_on_a_bar() -> None:
+    on_bar = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 100">'
+        '<rect x="12" y="20" width="300" height="14" class="bar"/>'
+        '<text x="300" y="31" font-size="12" text-anchor="end">906,719 tokens per GPU</text></svg>'
+    )
+    assert chart_problems(on_bar) == ["'906,719 tokens per GPU' on a mark"]
+
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHMW0123456789$%×()-/.,", min_size=1, max_size=14)
+labels = st.lists(words, min_size=1, max_size=8).map(" ".join)
+values = st.floats(min_value=0.001, max_value=5e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bars=st.lists(st.tuples(labels, values, labels, st.booleans()), min_size=1, max_size=6),
+    groups=st.lists(st.tuples(labels, st.lists(st.one_of(st.none(), values), min_size=3, max_size=3)), max_size=4),
+    estimates=st.lists(st.tuples(labels, st.floats(min_value=0.01, max_value=50)), min_size=1, max_size=6),
+    title=labels,
+)
+def test_any_labels_and_figures_stay_off_the_bars_and_inside_the_chart(
+    bars: list[tuple[str, float, str, bool]],
+    groups: list[tuple[str, list[float | None]]],
+    estimates: list[tuple[str, float]],
+    title: str,
+) -> None:
+    drawn = [
+        charts.bar_chart("b", title, [charts.Bar(*b) for b in bars], unit="M tok/s per MW", caption=title),
+        charts.grouped_bar_chart(
+            "g",
+            title,
+            [charts.BarGroup(g, tuple(v)) for g, v in groups],
+            ["a", "b b", title],
+            unit="USD",
+            caption=title,
+        ),
+        charts.triangulation_chart(
+            "t",
+            title,
+            [charts.Estimate(label, v) for label, v in estimates],
+            band=(1.0, 2.0),
+            reference=charts.Estimate(title, estimates[0][1] * 1.5),
+        ),
+    ]
+    for svg in drawn:
+        assert chart_problems(svg) == []
+        assert min(float(t.get("font-size", "0")) for t in ET.fromstring(svg).iter(f"{SVG}text")) >= charts.SMALL

@@ -18,6 +18,7 @@ prepares it. Every chart has a ``<title>`` and ``aria-labelledby``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from html import escape
@@ -215,13 +216,16 @@ class _Svg:
         self.block(MARGIN + 18, wrap(label, LABEL, SPAN - 18), LABEL)
 
     def axis(self, x0: float, span: float, top_value: float, label: Callable[[float], str] | None = None) -> None:
-        """A value axis from ``x0`` across ``span``: a rule and five tick labels under it."""
+        """A value axis from ``x0`` across ``span``: a rule and tick labels under it, five where
+        they fit side by side, else three, else the two ends."""
         self.line(x0, self.y, x0 + span, self.y, MUTED)
-        for i in range(5):
-            x = x0 + span * i / 4
+        for count in (5, 3, 2):
+            ticks = [(x0 + span * i / (count - 1), (label or _tick)(top_value * i / (count - 1))) for i in range(count)]
+            if _ticks_fit(ticks):
+                break
+        for i, (x, text) in enumerate(ticks):
             self.line(x, self.y, x, self.y + 4, MUTED)
-            anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-            text = (label or _fmt)(top_value * i / 4)
+            anchor = "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"
             self.text(x, self.y + 4 + SMALL, text, size=SMALL, anchor=anchor, fill=MUTED)
         self.y += 4 + PITCH * SMALL + 4
 
@@ -263,6 +267,26 @@ def _fmt(value: float) -> str:
     if value >= 1:
         return f"{value:.2f}"
     return f"{value:.3f}"
+
+
+def _tick(value: float) -> str:
+    """An axis figure, short: 750k, 1.5M."""
+    if value >= 1e6:
+        return f"{value / 1e6:g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:g}k"
+    return _fmt(value)
+
+
+def _ticks_fit(ticks: Sequence[tuple[float, str]]) -> bool:
+    """Whether tick labels (the first starting at its tick, the last ending at its, the rest
+    centred) leave 6 units between neighbours."""
+    spans = []
+    for i, (x, text) in enumerate(ticks):
+        w = text_width(text, SMALL)
+        left = x if i == 0 else x - w if i == len(ticks) - 1 else x - w / 2
+        spans.append((left, left + w))
+    return all(a[1] + 6 <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def _grid(svg: _Svg, x0: float, span: float, y: float, h: float) -> None:
