@@ -2,7 +2,10 @@
 
 Each check runs the CLI in a fresh interpreter, so modules imported by other tests cannot hide an
 import that ``--help``, ``catalog`` or ``plugins`` would pay for: sympy takes about a second to
-import and matplotlib more, and neither is needed to list the catalog.
+import and jinja2 (the memo's templates) a tenth of one, and neither is needed to list the catalog.
+The memo command, which needs both, is the control: it shows the probe sees a lazy import, so the
+light commands' empty lists mean something. (The charts are drawn by hand, report/charts.py, so no
+plotting library is imported by anything.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY_MODULES = ("sympy", "matplotlib")
+HEAVY_MODULES = ("sympy", "jinja2")
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Runs ``main(argv)`` and records its exit code and which heavy modules ended up imported.
 PROBE = """
@@ -53,7 +57,7 @@ def clean_environment(tmp_path: Path) -> dict[str, str]:
     ],
     ids=" ".join,
 )
-def test_light_commands_do_not_import_sympy_or_matplotlib(tmp_path: Path, argv: list[str]) -> None:
+def test_light_commands_do_not_import_sympy_or_jinja2(tmp_path: Path, argv: list[str]) -> None:
     report = tmp_path / "report.json"
     completed = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(argv), str(report), json.dumps(HEAVY_MODULES)],
@@ -68,6 +72,43 @@ def test_light_commands_do_not_import_sympy_or_matplotlib(tmp_path: Path, argv: 
     assert result["code"] == 0, completed.stderr
     assert result["heavy"] == [], f"`blackwell-decide {' '.join(argv)}` imported {result['heavy']}"
     assert completed.stdout.strip(), "the command printed nothing"
+
+
+def probe(tmp_path: Path, argv: list[str]) -> dict[str, object]:
+    report = tmp_path / "report.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv), str(report), json.dumps(HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        env={**clean_environment(tmp_path), "BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS": "1"},
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, object] = json.loads(report.read_text(encoding="utf-8"))
+    return result
+
+
+def test_the_memo_command_imports_sympy_and_jinja2_when_it_needs_them(tmp_path: Path) -> None:
+    memo = tmp_path / "memo.html"
+    result = probe(tmp_path, ["memo", str(ROOT / "examples" / "s1-h100-chat-fleet.toml"), "-o", str(memo)])
+    assert result["code"] == 0
+    assert memo.read_text(encoding="utf-8").count("<svg ") == 6
+    assert result["heavy"] == list(HEAVY_MODULES)
+
+
+def test_importing_the_package_imports_no_heavy_module(tmp_path: Path) -> None:
+    code = f"import json, sys, blackwell_decide; print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))"
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_environment(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == []
 
 
 def run_cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -1,31 +1,107 @@
-"""The memo's six charts as SVG, written by hand.
+"""The memo's six charts as SVG, laid out by hand for a phone first.
 
-No plotting library: each chart is a few rectangles, lines and labels, so the output is
-byte-for-byte the same for the same numbers (coordinates are rounded to 0.1 px, nothing
-depends on the clock or on installed fonts). Charts take plain data (:class:`Bar`,
-:class:`RooflineSeries`, ...) so they know nothing about decisions; ``report.memo`` prepares it.
-Every chart has a ``<title>`` and ``aria-label`` for screen readers, and a ``viewBox`` so it
-scales to the width of a phone.
+Each chart is 360 units wide (``WIDTH``) with no text under 12 units (``SMALL``), so on a 390 px
+phone (366 px of page width) every label renders at 12 px or more, and the page's CSS caps a chart
+at 1.5× on a desktop. Bars run horizontally with their labels on their own line above and the
+figure after them, so no text is ever drawn over a bar. Labels wrap to the width by an estimate of
+their advance width in DejaVu Sans (the widest of the usual sans-serif fonts: Chromium's
+``system-ui`` on Debian), so the estimate holds for narrower fonts too.
+
+Hand-written rather than matplotlib: the output is byte-for-byte the same for the same numbers
+(coordinates rounded to 0.1 px, nothing read from the clock, installed fonts or a library's
+version; matplotlib's SVG moves its layout between releases, so checked-in memos would drift with
+whatever version a user has), text stays ``<text>`` a reader can search and a screen reader can read,
+and the memo command does not pay matplotlib's half-second import. Charts take plain data
+(:class:`Bar`, :class:`RooflineSeries`, ...) so they know nothing about decisions; ``report.memo``
+prepares it. Every chart has a ``<title>`` and ``aria-labelledby``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 import attrs
 
-WIDTH = 480
-#: Characters per caption line at the caption's font size (captions wrap, the SVG never overflows).
-CAPTION_CHARS = 78
+WIDTH = 360
+MARGIN = 12.0
+SPAN = WIDTH - 2 * MARGIN
+#: Font sizes in viewBox units; SMALL is the floor for every text in every chart.
+TITLE, LABEL, SMALL = 15.0, 13.0, 12.0
+#: Line pitch as a multiple of the font size (DejaVu's ascent + descent is 1.164 em).
+PITCH = 1.3
+BAR = 14.0
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK = "#1f2933"
 MUTED = "#616e7c"
 GRID = "#d9e2ec"
 #: Colour-blind-safe palette (Okabe-Ito), in the order series are drawn.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+#: DejaVu Sans advance widths per 1000 em (its hmtx table, rounded up), for wrapping labels.
+_ADVANCE = {
+    **dict.fromkeys(" ,.", 318),
+    **dict.fromkeys("!", 400),
+    **dict.fromkeys("il'", 278),
+    **dict.fromkeys("jIJ", 295),
+    **dict.fromkeys(":;/\\|", 337),
+    **dict.fromkeys("()[]f", 390),
+    **dict.fromkeys("t-", 392),
+    **dict.fromkeys("r", 411),
+    **dict.fromkeys("*_`", 500),
+    **dict.fromkeys("sz", 525),
+    **dict.fromkeys("?c", 550),
+    **dict.fromkeys("kL", 579),
+    **dict.fromkeys("vxyF", 592),
+    **dict.fromkeys("PTY", 611),
+    **dict.fromkeys("aeoE", 615),
+    **dict.fromkeys("0123456789$bdghnpqu{}S", 636),
+    **dict.fromkeys("AKXZVRB", 700),
+    **dict.fromkeys("CUNHD", 770),
+    **dict.fromkeys("GOQ&", 787),
+    **dict.fromkeys("w", 818),
+    **dict.fromkeys("#+<=>^~×÷−≥≤", 838),
+    **dict.fromkeys("M", 863),
+    **dict.fromkeys("%", 950),
+    **dict.fromkeys("mW@—", 1000),
+}
+_DEFAULT_ADVANCE = 700  # anything else (non-Latin letters, symbols): a wide guess
+_BOLD = 1.1  # DejaVu Sans Bold is about 10 % wider
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """The advance width of ``text`` at ``size``, an upper estimate (see the module's note)."""
+    em = sum(_ADVANCE.get(ch, _DEFAULT_ADVANCE) for ch in text) / 1000
+    return em * size * (_BOLD if bold else 1.0)
+
+
+def wrap(text: str, size: float, width: float, *, bold: bool = False) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width``; a word wider than the line
+    on its own is cut between characters."""
+    lines: list[str] = []
+    current = ""
+    for whole in text.split():
+        word = whole
+        while text_width(word, size, bold=bold) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and text_width(word[:cut], size, bold=bold) > width:
+                cut -= 1
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        trial = f"{current} {word}" if current else word
+        if not current or text_width(trial, size, bold=bold) <= width:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
 
 
 def _n(value: float) -> str:
@@ -42,7 +118,7 @@ def _t(text: str) -> str:
 class Bar:
     label: str
     value: float
-    note: str = ""  # printed after the value
+    note: str = ""  # printed under the bar
     highlight: bool = False
 
 
@@ -71,16 +147,24 @@ class Estimate:
 
 
 class _Svg:
-    def __init__(self, chart_id: str, title: str, height: float) -> None:
+    """An SVG being laid out top to bottom; ``y`` is where the next block starts."""
+
+    def __init__(self, chart_id: str, title: str) -> None:
         self.id = chart_id
         self.title = title
-        self.height = height
         self.parts: list[str] = []
+        self.y = 8.0
+        self.block(MARGIN, wrap(title, TITLE, SPAN, bold=True), TITLE, weight="bold")
+        self.y += 6
 
     def rect(self, x: float, y: float, w: float, h: float, fill: str, extra: str = "") -> None:
         self.parts.append(
             f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(max(w, 0))}" height="{_n(max(h, 0))}" fill="{fill}"{extra}/>'
         )
+
+    def bar(self, x: float, y: float, w: float, h: float, fill: str, highlight: bool = False) -> None:
+        outline = ' stroke="#000" stroke-width="1.5"' if highlight else ""
+        self.rect(x, y, w, h, fill, f' class="bar"{outline}')
 
     def line(
         self, x1: float, y1: float, x2: float, y2: float, stroke: str = GRID, width: float = 1, dash: str = ""
@@ -96,7 +180,7 @@ class _Svg:
         self.parts.append(f'<polyline points="{pts}" fill="none" stroke="{stroke}" stroke-width="{_n(width)}"/>')
 
     def circle(self, x: float, y: float, r: float, fill: str) -> None:
-        self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{fill}"/>')
+        self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{fill}" class="mark"/>')
 
     def text(
         self,
@@ -104,7 +188,7 @@ class _Svg:
         y: float,
         text: str,
         *,
-        size: float = 12,
+        size: float = LABEL,
         anchor: str = "start",
         fill: str = INK,
         weight: str = "normal",
@@ -118,23 +202,47 @@ class _Svg:
             f"{_t(text)}</text>"
         )
 
+    def block(self, x: float, lines: Sequence[str], size: float, *, fill: str = INK, weight: str = "normal") -> float:
+        """Lines of text from ``self.y`` down; moves ``y`` below them and returns the first baseline."""
+        first = self.y + size
+        for index, line in enumerate(lines):
+            self.text(x, first + index * PITCH * size, line, size=size, fill=fill, weight=weight)
+        self.y += len(lines) * PITCH * size
+        return first
+
+    def swatch(self, colour: str, label: str) -> None:
+        """A legend entry: a colour square and its name, wrapped beside it."""
+        self.rect(MARGIN, self.y + 2, 11, 11, colour)
+        self.block(MARGIN + 18, wrap(label, LABEL, SPAN - 18), LABEL)
+
+    def axis(self, x0: float, span: float, top_value: float, label: Callable[[float], str] | None = None) -> None:
+        """A value axis from ``x0`` across ``span``: a rule and tick labels under it, five where
+        they fit side by side, else three, else the two ends."""
+        self.line(x0, self.y, x0 + span, self.y, MUTED)
+        for count in (5, 3, 2):
+            ticks = [(x0 + span * i / (count - 1), (label or _tick)(top_value * i / (count - 1))) for i in range(count)]
+            if _ticks_fit(ticks):
+                break
+        for i, (x, text) in enumerate(ticks):
+            self.line(x, self.y, x, self.y + 4, MUTED)
+            anchor = "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"
+            self.text(x, self.y + 4 + SMALL, text, size=SMALL, anchor=anchor, fill=MUTED)
+        self.y += 4 + PITCH * SMALL + 4
+
+    def caption(self, caption: str) -> None:
+        if caption:
+            self.y += 4
+            self.block(MARGIN, wrap(caption, SMALL, SPAN), SMALL, fill=MUTED)
+
     def render(self) -> str:
+        height = self.y + 8
         head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_n(self.height)}" '
-            f'width="{WIDTH}" height="{_n(self.height)}" role="img" aria-labelledby="{self.id}-title" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_n(height)}" '
+            f'width="{WIDTH}" height="{_n(height)}" role="img" aria-labelledby="{self.id}-title" '
             f'font-family="{_t(FONT)}" class="chart">'
         )
         body = "\n".join(self.parts)
         return f'{head}\n<title id="{self.id}-title">{_t(self.title)}</title>\n{body}\n</svg>\n'
-
-
-def _caption_lines(caption: str) -> list[str]:
-    return textwrap.wrap(caption, CAPTION_CHARS) if caption else []
-
-
-def _caption(svg: _Svg, lines: list[str]) -> None:
-    for index, line in enumerate(lines):
-        svg.text(12, svg.height - 8 - 14 * (len(lines) - 1 - index), line, size=10.5, fill=MUTED)
 
 
 def _nice_max(value: float) -> float:
@@ -161,96 +269,101 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
+def _tick(value: float) -> str:
+    """An axis figure, short: 750k, 1.5M."""
+    if value >= 1e6:
+        return f"{value / 1e6:g}M"
+    if value >= 1e4:
+        return f"{value / 1e3:g}k"
+    return _fmt(value)
+
+
+def _ticks_fit(ticks: Sequence[tuple[float, str]]) -> bool:
+    """Whether tick labels (the first starting at its tick, the last ending at its, the rest
+    centred) leave 6 units between neighbours."""
+    spans = []
+    for i, (x, text) in enumerate(ticks):
+        w = text_width(text, SMALL)
+        left = x if i == 0 else x - w if i == len(ticks) - 1 else x - w / 2
+        spans.append((left, left + w))
+    return all(a[1] + 6 <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def _grid(svg: _Svg, x0: float, span: float, y: float, h: float) -> None:
+    """Faint quarter lines behind one bar's band only, so they never cross a label."""
+    for i in range(1, 5):
+        x = x0 + span * i / 4
+        svg.line(x, y, x, y + h, GRID)
+
+
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, unit: str, caption: str = "") -> str:
-    """Horizontal bars, one per option: the label on the left and the value on the right of a line
-    above each bar, so long names fit the width of a phone."""
-    left, right, top, row = 12.0, 12.0, 44.0, 46.0
-    count = max(len(bars), 1)
-    lines = _caption_lines(caption)
-    height = top + row * count + 30 + 14 * len(lines)
-    svg = _Svg(chart_id, title, height)
-    svg.text(12, 24, title, size=15, weight="bold")
+    """Horizontal bars, one per option: the label and the figure on a line above each bar (the
+    label wraps before it reaches the figure), the note on a line under it."""
+    svg = _Svg(chart_id, title)
     top_value = _nice_max(max((b.value for b in bars), default=1.0))
-    span = WIDTH - left - right
-    bottom = top + row * count
-    for i in range(5):
-        x = left + span * i / 4
-        svg.line(x, top + 18, x, bottom, GRID)
-        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-        svg.text(x, bottom + 15, _fmt(top_value * i / 4), size=11, anchor=anchor, fill=MUTED)
     for index, bar in enumerate(bars):
-        y = top + row * index
-        colour = PALETTE[index % len(PALETTE)]
-        svg.text(left, y + 12, bar.label, size=13, weight="bold" if bar.highlight else "normal")
         value = f"{_fmt(bar.value)} {unit}"
-        svg.text(WIDTH - right, y + 12, value, size=13, anchor="end", weight="bold")
-        svg.rect(
-            left,
-            y + 18,
-            span * bar.value / top_value,
-            16,
-            colour,
-            ' stroke="#000" stroke-width="1.5"' if bar.highlight else "",
-        )
+        room = SPAN - text_width(value, LABEL, bold=True) - 10
+        weight = "bold" if bar.highlight else "normal"
+        baseline = svg.block(MARGIN, wrap(bar.label, LABEL, room, bold=bar.highlight), LABEL, weight=weight)
+        svg.text(WIDTH - MARGIN, baseline, value, anchor="end", weight="bold")
+        svg.y += 3
+        _grid(svg, MARGIN, SPAN, svg.y, BAR)
+        svg.bar(MARGIN, svg.y, SPAN * bar.value / top_value, BAR, PALETTE[index % len(PALETTE)], bar.highlight)
+        svg.y += BAR + 3
         if bar.note:
-            svg.text(WIDTH - right, y + 31, bar.note, size=11, anchor="end", fill=MUTED)
-    _caption(svg, lines)
+            svg.block(MARGIN, wrap(bar.note, SMALL, SPAN), SMALL, fill=MUTED)
+        svg.y += 8
+    svg.axis(MARGIN, SPAN, top_value)
+    svg.caption(caption)
     return svg.render()
 
 
 def grouped_bar_chart(
     chart_id: str, title: str, groups: Sequence[BarGroup], series: Sequence[str], *, unit: str, caption: str = ""
 ) -> str:
-    """Vertical bars grouped by category (price tiers), one colour per series (options)."""
-    lines = _caption_lines(caption)
-    left, right, top, bottom = 52.0, 12.0, 44.0, 62.0 + 18 * len(series) + 14 * len(lines)
-    plot_h = 220.0
-    height = top + plot_h + bottom
-    svg = _Svg(chart_id, title, height)
-    svg.text(12, 24, title, size=15, weight="bold")
+    """Horizontal bars grouped by category (price tiers), one colour per series (options, named in
+    the legend above); each figure sits after the end of its bar, in room kept free for it."""
+    svg = _Svg(chart_id, title)
+    for si, name in enumerate(series):
+        svg.swatch(PALETTE[si % len(PALETTE)], name)
+    svg.y += 8
     values = [v for g in groups for v in g.values if v is not None]
     top_value = _nice_max(max(values, default=1.0))
-    span = WIDTH - left - right
-    base = top + plot_h
-    for i in range(5):
-        y = base - plot_h * i / 4
-        svg.line(left, y, WIDTH - right, y, GRID)
-        svg.text(left - 6, y + 4, _fmt(top_value * i / 4), size=11, anchor="end", fill=MUTED)
-    slot = span / max(len(groups), 1)
-    width = min(46.0, (slot - 16) / max(len(series), 1))
-    for gi, group in enumerate(groups):
-        x0 = left + slot * gi + (slot - width * len(series)) / 2
+    span = SPAN - max((text_width(_fmt(v), SMALL) for v in values), default=0.0) - 8
+    for group in groups:
+        svg.block(MARGIN, wrap(group.label, LABEL, SPAN, bold=True), LABEL, weight="bold")
+        svg.y += 3
         for si, value in enumerate(group.values):
             if value is None:
                 continue
-            h = plot_h * value / top_value
-            x = x0 + width * si
-            svg.rect(x, base - h, width - 2, h, PALETTE[si % len(PALETTE)])
-            svg.text(x + width / 2 - 1, base - h - 4, _fmt(value), size=11, anchor="middle")
-        svg.text(left + slot * gi + slot / 2, base + 17, group.label, size=13, anchor="middle")
-    svg.text(12, base + 38, unit, size=11, fill=MUTED)
-    for si, name in enumerate(series):
-        y = base + 58 + 18 * si
-        svg.rect(12, y - 10, 11, 11, PALETTE[si % len(PALETTE)])
-        svg.text(30, y, name, size=12)
-    _caption(svg, lines)
+            w = span * value / top_value
+            _grid(svg, MARGIN, span, svg.y, BAR)
+            svg.bar(MARGIN, svg.y, w, BAR, PALETTE[si % len(PALETTE)])
+            svg.text(MARGIN + w + 5, svg.y + BAR / 2 + 0.36 * SMALL, _fmt(value), size=SMALL)
+            svg.y += BAR + 4
+        svg.y += 6
+    svg.axis(MARGIN, span, top_value)
+    svg.block(MARGIN, wrap(unit, SMALL, SPAN), SMALL, fill=MUTED)
+    svg.caption(caption)
     return svg.render()
 
 
 def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], caption: str = "") -> str:
     """Log-log roofline: attainable FLOP/s against arithmetic intensity, a ridge marker per GPU
-    and the batch-1 decode point on each roof."""
-    lines = _caption_lines(caption)
-    left, right, top, plot_h = 62.0, 14.0, 44.0, 230.0
-    height = top + plot_h + 56 + 36 * len(series) + 14 * len(lines)
-    svg = _Svg(chart_id, title, height)
-    svg.text(12, 24, title, size=15, weight="bold")
+    and the batch-1 decode point on each roof; the legend under the plot."""
+    svg = _Svg(chart_id, title)
     x_lo, x_hi = -1.0, 5.0  # 0.1 .. 100,000 FLOP/byte
     peaks = [s.peak_flops for s in series] or [1e15]
     bws = [s.bandwidth for s in series] or [1e12]
     y_hi = math.ceil(math.log10(max(peaks) * 1.5))
     y_lo = math.floor(math.log10(min(bws) * 10**x_lo))
+    y_labels = {e: _flops_label(10.0**e) for e in range(y_lo, y_hi + 1)}
+    x_labels = {e: _intensity_label(10.0**e) for e in range(int(x_lo), int(x_hi) + 1)}
+    left = MARGIN + max(text_width(t, SMALL) for t in y_labels.values()) + 6
+    right = MARGIN + text_width(x_labels[int(x_hi)], SMALL) / 2
     span = WIDTH - left - right
+    top, plot_h = svg.y + 2, 200.0
 
     def px(intensity: float) -> float:
         return left + span * (math.log10(intensity) - x_lo) / (x_hi - x_lo)
@@ -258,22 +371,20 @@ def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], 
     def py(flops: float) -> float:
         return top + plot_h * (1 - (math.log10(flops) - y_lo) / (y_hi - y_lo))
 
-    for e in range(int(x_lo), int(x_hi) + 1):
+    for e, label in x_labels.items():
         x = px(10.0**e)
         svg.line(x, top, x, top + plot_h, GRID)
-        svg.text(x, top + plot_h + 15, _intensity_label(10.0**e), size=11, anchor="middle", fill=MUTED)
-    for e in range(y_lo, y_hi + 1):
+        # 8 below the plot: clear of the lowest FLOP/s label, which hangs half a line below its line
+        svg.text(x, top + plot_h + 8 + SMALL, label, size=SMALL, anchor="middle", fill=MUTED)
+    for e, label in y_labels.items():
         y = py(10.0**e)
-        svg.line(left, y, WIDTH - right, y, GRID)
-        svg.text(left - 6, y + 4, _flops_label(10.0**e), size=10, anchor="end", fill=MUTED)
-    svg.text(
-        left + span / 2,
-        top + plot_h + 30,
-        "arithmetic intensity (FLOP/byte, log)",
-        size=11,
-        anchor="middle",
-        fill=MUTED,
-    )
+        svg.line(left, y, left + span, y, GRID)
+        svg.text(left - 6, y + 0.36 * SMALL, label, size=SMALL, anchor="end", fill=MUTED)
+    svg.y = top + plot_h + 8 + PITCH * SMALL
+    axis_title = "arithmetic intensity (FLOP/byte, log)"
+    centre = left + span / 2 if text_width(axis_title, SMALL) <= span else WIDTH / 2
+    svg.text(centre, svg.y + SMALL, axis_title, size=SMALL, anchor="middle", fill=MUTED)
+    svg.y += PITCH * SMALL + 10
     for index, s in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]
         ridge = s.peak_flops / s.bandwidth
@@ -289,12 +400,11 @@ def roofline_chart(chart_id: str, title: str, series: Sequence[RooflineSeries], 
         if s.point_intensity:
             attained = min(s.peak_flops, s.point_intensity * s.bandwidth)
             svg.circle(px(s.point_intensity), py(attained), 4, colour)
-        y = top + plot_h + 56 + 36 * index
-        svg.rect(12, y - 10, 11, 11, colour)
-        svg.text(30, y, s.label, size=13)
+        svg.swatch(colour, s.label)
         point = f"; {s.point_label}" if s.point_label else ""
-        svg.text(30, y + 16, f"ridge {ridge:,.0f} FLOP/byte{point}", size=11.5, fill=MUTED)
-    _caption(svg, lines)
+        svg.block(MARGIN + 18, wrap(f"ridge {ridge:,.0f} FLOP/byte{point}", SMALL, SPAN - 18), SMALL, fill=MUTED)
+        svg.y += 6
+    svg.caption(caption)
     return svg.render()
 
 
@@ -321,35 +431,37 @@ def triangulation_chart(
     unit: str = "×",
     caption: str = "",
 ) -> str:
-    """One dot per estimate of the same ratio on a shared axis (each label above its row), the
-    agreement band shaded, and the model's own figure (``reference``) as a dashed line."""
-    lines = _caption_lines(caption)
-    left, right, top, row = 12.0, 44.0, 44.0, 38.0
-    rows = max(len(estimates), 1)
-    height = top + row * rows + 56 + 14 * len(lines)
-    svg = _Svg(chart_id, title, height)
-    svg.text(12, 24, title, size=15, weight="bold")
+    """One dot per estimate of the same ratio on a shared axis (each label on its own line above
+    its dot, the figure beside the dot on whichever side has room), the agreement band shaded and
+    the model's own figure (``reference``) dashed, in each dot's strip only."""
+    svg = _Svg(chart_id, title)
     values = [e.value for e in estimates] + ([reference.value] if reference else [])
     hi = _nice_max(max(values, default=1.0) * 1.1)
-    span = WIDTH - left - right
-    bottom = top + row * rows
+    strip = 20.0
 
     def px(v: float) -> float:
-        return left + span * v / hi
+        return MARGIN + SPAN * v / hi
 
-    if band is not None:
-        svg.rect(px(band[0]), top, px(band[1]) - px(band[0]), bottom - top, "#e6f2fa")
-    for i in range(5):
-        x = left + span * i / 4
-        svg.line(x, top, x, bottom, GRID)
-        svg.text(x, bottom + 16, f"{hi * i / 4:.1f}{unit}", size=11, anchor="middle" if i else "start", fill=MUTED)
+    for e in estimates:
+        svg.block(MARGIN, wrap(e.label, LABEL, SPAN), LABEL)
+        top = svg.y + 2
+        if band is not None:
+            svg.rect(px(band[0]), top, px(band[1]) - px(band[0]), strip, "#e6f2fa", ' class="band"')
+        _grid(svg, MARGIN, SPAN, top, strip)
+        if reference is not None:
+            x = px(reference.value)
+            svg.line(x, top, x, top + strip, PALETTE[5], 2, "5 3")
+        x, centre = px(e.value), top + strip / 2
+        svg.circle(x, centre, 5.5, PALETTE[0])
+        figure = f"{e.value:.2f}{unit}"
+        if x + 9 + text_width(figure, SMALL) <= WIDTH - MARGIN:
+            svg.text(x + 9, centre + 0.36 * SMALL, figure, size=SMALL, halo=True)
+        else:
+            svg.text(x - 9, centre + 0.36 * SMALL, figure, size=SMALL, anchor="end", halo=True)
+        svg.y = top + strip + 6
+    svg.axis(MARGIN, SPAN, hi, lambda v: f"{v:g}{unit}")  # quarters of a round maximum: 6.25×, not 6.2×
     if reference is not None:
-        svg.line(px(reference.value), top, px(reference.value), bottom, PALETTE[5], 2, "5 3")
-        svg.text(left, bottom + 34, f"dashed: {reference.label}, {reference.value:.2f}{unit}", size=12, fill=PALETTE[5])
-    for index, e in enumerate(estimates):
-        y = top + row * index
-        svg.text(left, y + 13, e.label, size=12.5, halo=True)
-        svg.circle(px(e.value), y + 27, 5.5, PALETTE[0])
-        svg.text(px(e.value) + 9, y + 31, f"{e.value:.2f}{unit}", size=11.5, halo=True)
-    _caption(svg, lines)
+        text = f"dashed: {reference.label}, {reference.value:.2f}{unit}"
+        svg.block(MARGIN, wrap(text, SMALL, SPAN), SMALL, fill=PALETTE[5])
+    svg.caption(caption)
     return svg.render()
