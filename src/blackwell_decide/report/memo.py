@@ -360,10 +360,14 @@ def _chart_data(decision: Decision, shown: Sequence[OptionFacts]) -> dict[str, s
         reference = None
         cmp_ = facts.comparisons.get(chosen or "")
         best = facts.option(chosen) if chosen else None
-        if best is not None and best.service and facts.current.service:
+        # Published estimates compare each GPU at its best serving setup: the model's reference is the
+        # candidate against today's GPUs at the TP the verdict is decided on (the baseline), not against
+        # a fleet held at a TP that serves less per GPU.
+        base = facts.baseline
+        if best is not None and best.service and base.service and base.accelerator == facts.current.accelerator:
             reference = charts.Estimate(
-                "this model at the service level",
-                best.service.output_tok_s_per_gpu / facts.current.service.output_tok_s_per_gpu,
+                f"this model at the service level (against {base.label})",
+                best.service.output_tok_s_per_gpu / base.service.output_tok_s_per_gpu,
             )
         elif cmp_ is not None:
             reference = charts.Estimate("decode floor", cmp_.floor_speedup.value)
