@@ -66,6 +66,19 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("rep_kv", "×", "copies of each KV head across the tensor-parallel group"),
         Symbol("B_kv", "B", "KV-cache budget per GPU"),
         Symbol("H_headroom", "B", "memory per GPU held back from the KV cache beyond the runtime reserve"),
+        Symbol("W_gpu", "B", "weight bytes per GPU (the weight shard, no reserve)"),
+        Symbol(
+            "f_mem",
+            "fraction",
+            "the serving engine's memory fraction (vLLM gpu_memory_utilization, SGLang mem_fraction_static: of "
+            "total memory; TensorRT-LLM kv_cache_free_gpu_mem_fraction: of the memory free after the weights)",
+        ),
+        Symbol(
+            "R_engine",
+            "B",
+            "memory per GPU the engine holds outside the KV cache besides the weights "
+            "(activations, CUDA graphs, communication buffers)",
+        ),
         Symbol("T_kv", "tokens", "tokens the KV cache holds across the tensor-parallel group"),
         Symbol("L_seq", "tokens", "average sequence length (prompt + generated) per request"),
         Symbol("F_peak", "FLOP/s", "dense peak FLOP/s of the compute format, per GPU"),
@@ -141,10 +154,22 @@ def _build() -> dict[str, Formula]:
             "kv_bytes_per_token_elements", "B/token", "KV bytes per token from cached elements", s("E_kv") * s("b_kv")
         ),
         Formula(
-            "kv_budget_bytes",
+            "kv_room_physical",
             "B",
-            "memory left for the KV cache per GPU",
+            "physical upper bound of the KV room per GPU: capacity less the resident bytes",
             s("C_hbm") - s("M_resident") - s("H_headroom"),
+        ),
+        Formula(
+            "kv_room_total",
+            "B",
+            "KV room per GPU the engine leaves: its fraction of total memory less weights and runtime",
+            s("f_mem") * s("C_hbm") - s("W_gpu") - s("R_engine") - s("H_headroom"),
+        ),
+        Formula(
+            "kv_room_free",
+            "B",
+            "KV room per GPU the engine leaves: its fraction of the memory free after weights and runtime",
+            s("f_mem") * (s("C_hbm") - s("W_gpu") - s("R_engine")) - s("H_headroom"),
         ),
         Formula(
             "kv_tokens",

@@ -92,9 +92,11 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
     """The constants of ``deployment``, with streamed bytes, resident bytes and the batch-1 floor
     taken from the bounds engine so both layers count bytes the same way."""
     from blackwell_decide.bounds import compute_bounds, kv_replication
-    from blackwell_decide.model import Conventions
+    from blackwell_decide.model import Conventions, KvRoomBasis
 
-    conventions = Conventions()
+    # The KV room comes from the engine settings of each call (kv_budget_bytes), so the terms
+    # hold only what does not depend on them: weights fitting physically is all they need.
+    conventions = Conventions(kv_room=KvRoomBasis.PHYSICAL)
     bounds = compute_bounds(deployment, conventions, seq_lens=(8192,))
     arch, acc, scheme = deployment.model, deployment.accelerator, deployment.scheme
     p = arch.params
@@ -127,7 +129,7 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
         num_experts=moe.num_experts if moe is not None else 0,
         experts_per_token=moe.experts_per_token if moe is not None else 0,
         linear_flops_per_token=2.0 * p.compute_active / tp,
-        resident_weight_bytes=bounds.value("resident_bytes") - conventions.runtime_reserve_bytes,
+        resident_weight_bytes=bounds.value("weight_bytes_per_gpu"),
         memory_bytes=acc.memory_bytes,
         kv_bytes_per_element=scheme.kv_cache.bytes_per_param,
         kv_split=tp / kv_replication(deployment),
@@ -167,14 +169,17 @@ class StepResult:
 
 
 def kv_budget_bytes(terms: DeploymentTerms, settings: EngineSettings) -> float:
-    """Bytes per GPU the engine's memory settings leave for the KV cache (never negative)."""
-    if settings.memory_basis == "total":
-        budget = settings.memory_fraction * terms.memory_bytes - terms.resident_weight_bytes
-        budget -= settings.runtime_reserve_bytes
-    else:
-        budget = settings.memory_fraction * (
-            terms.memory_bytes - terms.resident_weight_bytes - settings.runtime_reserve_bytes
-        )
+    """Bytes per GPU the engine's memory settings leave for the KV cache (never negative): the
+    bounds' KV room (:func:`blackwell_decide.bounds.kv_room.kv_room_bytes`), one formula for both."""
+    from blackwell_decide.bounds.kv_room import kv_room_bytes
+
+    budget = kv_room_bytes(
+        settings.memory_fraction,
+        settings.memory_basis,
+        settings.runtime_reserve_bytes,
+        terms.memory_bytes,
+        terms.resident_weight_bytes,
+    )
     return max(budget, 0.0)
 
 

@@ -70,6 +70,25 @@ class EngineSettings:
     sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
+def serving_profile(
+    profile: CalibrationProfile, engine: str, memory_fraction: float | None, tp: int
+) -> CalibrationProfile:
+    """``profile`` with the memory settings a deployment is served with: ``engine``'s shipped
+    defaults (``engines.json``), or ``memory_fraction`` in place of its fraction. A profile's own
+    settings are those of the benchmarks it was fitted on (fits and validation keep them); every
+    prediction for a deployment uses these, so its KV room is the one the bounds report."""
+    from blackwell_decide.bounds.kv_room import engine_memory
+
+    memory = engine_memory(engine, memory_fraction, tp)
+    settings = attrs.evolve(
+        profile.engine_settings,
+        memory_fraction=memory.memory_fraction,
+        memory_basis=memory.memory_basis,
+        runtime_reserve_bytes=memory.runtime_reserve_bytes,
+    )
+    return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
+
+
 @attrs.frozen
 class FitRecord:
     """What a profile was fitted on: data set ids, how many measured points, the date of the
