@@ -66,7 +66,7 @@ def test_h100_reference_floor_needs_the_quoted_72_gb() -> None:
     """Part 1.1 quotes H100 FP8 ~21.5 ms / 46.5 tok/s from its Issue #1, with a 72 GB footprint.
     Assumption: the article's quoted 72 GB; its own convention (FP8 linear + BF16 embedding and
     lm_head, both streamed) gives 72.66 GB and 21.7 ms, which the tool reports instead."""
-    floor = compiled("decode_floor_s")(W_stream=72.0 * GB, tp=1, BW=3.35e12)
+    floor = compiled("weight_stream_s")(W_stream=72.0 * GB, tp=1, BW=3.35e12)
     assert rounds_to(floor * 1e3, 21.5, 1)
     assert rounds_to(1 / floor, 46.5, 1)
     own = bounds("h100-sxm", "fp8", conventions=ARTICLE)

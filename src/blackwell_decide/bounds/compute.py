@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from blackwell_decide.bounds.comm import ACTIVATION_BYTES, allreduce_cost, allreduces_per_step
 from blackwell_decide.bounds.kv_room import deployment_memory, kv_room_inputs
 from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
 from blackwell_decide.errors import DoesNotFitError, UsageError
@@ -290,7 +291,20 @@ def compute_bounds(
     room = _record_kv_room(ev, d, conventions, (cap, cap_src, None))
     _check_fits(d, conventions, room, cap)
 
-    ev.run("decode_floor_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
+    ev.run("weight_stream_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
+    message = float(arch.hidden_size) * ACTIVATION_BYTES
+    algorithm = allreduce_cost(acc, d.tp).best(message)
+    ev.run(
+        "allreduce_s",
+        {
+            "N_ar": (float(allreduces_per_step(arch.num_layers)), model_src, None),
+            "t_ar": (algorithm.latency_s(d.tp), algorithm.latency_sources[-1], None),
+            "S_msg": (message, model_src, None),
+            "tp": tp,
+            "BW_bus": (algorithm.bus_bandwidth, algorithm.bandwidth_source, None),
+        },
+    )
+    ev.run("decode_floor_s", {"t_stream": ev.ref("weight_stream_s"), "t_comm": ev.ref("allreduce_s")})
     ev.run("per_user_ceiling_tok_s", {"t_floor": ev.ref("decode_floor_s")})
 
     kv_b = (scheme.kv_cache.bytes_per_param, k_src, None)
@@ -388,6 +402,17 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
             f"routed experts stored at {d.scheme.weights.key}, attention and other linear layers at "
             f"{d.scheme.non_expert_weights.key}"
         )
+    if d.tp > 1:
+        ar = allreduce_cost(d.accelerator, d.tp)
+        message = d.model.hidden_size * ACTIVATION_BYTES
+        best = ar.best(message)
+        lines.append(
+            f"decode floor adds {allreduces_per_step(d.model.num_layers)} tensor-parallel all-reduces per step "
+            f"(two per layer, after attention and after the MLP), each {ar.seconds(message) * 1e6:.1f} us for "
+            f"{message / 1e3:g} kB over {d.tp} ranks of {ar.interconnect.key} ({best.name} kernel, "
+            f"{best.latency_s(d.tp) * 1e6:.1f} us latency; measured, see interconnects.toml)"
+        )
+        lines.extend(ar.notes)
     lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
     lines.append(
         "prefill ceiling counts 2 FLOPs per multiplied parameter and leaves out attention FLOPs "
@@ -405,10 +430,13 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
 
 def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
     """The candidate's decode-floor speed-up over the baseline, factorised by sympy into a
-    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term."""
+    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term
+    (all three of the weight-streaming time) and, under tensor parallelism, a communication term
+    (1 + t_comm/t_stream of the baseline over that of the candidate): their product is the ratio
+    of the two decode floors."""
     from blackwell_decide.bounds import formulas as f
 
-    floor = f.formula("decode_floor_s").expr
+    floor = f.formula("weight_stream_s").expr
     names = ("W_stream", "tp", "BW")
 
     def suffixed(tag: str) -> Any:
@@ -438,11 +466,29 @@ def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
         for name, expr in terms.items()
         if not (name == "parallelism" and evaluate(expr) == 1.0)
     ]
+    value = evaluate(total_expr)
+    formula, latex = f"speedup = {f.to_text(total_expr)}", f.to_latex(total_expr)
+    comm = {tag: (b.value("allreduce_s"), b.value("weight_stream_s")) for tag, b in (("a", baseline), ("b", candidate))}
+    if comm["a"][0] or comm["b"][0]:
+        share = {tag: c / t for tag, (c, t) in comm.items()}
+        factor = (1.0 + share["a"]) / (1.0 + share["b"])
+        text = "(1 + t_comm_a/t_stream_a)/(1 + t_comm_b/t_stream_b)"
+        speedup_terms.append(
+            SpeedupTerm(
+                name="communication",
+                value=factor,
+                formula=text,
+                latex=r"\frac{1 + t_{comm,a}/t_{stream,a}}{1 + t_{comm,b}/t_{stream,b}}",
+            )
+        )
+        value *= factor
+        formula = f"speedup = {f.to_text(total_expr)} * {text}"
+        latex = rf"{latex} \cdot {speedup_terms[-1].latex}"
     return Speedup(
         baseline=baseline,
         candidate=candidate,
-        value=evaluate(total_expr),
-        formula=f"speedup = {f.to_text(total_expr)}",
-        latex=f.to_latex(total_expr),
+        value=value,
+        formula=formula,
+        latex=latex,
         terms=tuple(speedup_terms),
     )

@@ -54,6 +54,12 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("tp", "GPUs", "tensor-parallel size"),
         Symbol("BW", "B/s", "HBM bandwidth per GPU"),
         Symbol("t_floor", "s", "decode floor per token at batch 1"),
+        Symbol("t_stream", "s", "time to stream the weights once at peak HBM bandwidth"),
+        Symbol("t_comm", "s", "tensor-parallel all-reduce time per decode step"),
+        Symbol("N_ar", "all-reduces", "all-reduces per decode step (two per layer under tensor parallelism)"),
+        Symbol("t_ar", "s", "latency of one small all-reduce over the tensor-parallel group (measured NCCL/RCCL)"),
+        Symbol("S_msg", "B", "bytes of one all-reduce: the hidden state of the step's tokens in 16 bits"),
+        Symbol("BW_bus", "B/s", "all-reduce bus bandwidth of the interconnect (nccl-tests busbw, measured)"),
         Symbol("C_hbm", "B", "memory capacity per GPU on the chosen basis"),
         Symbol("L_layers", "layers", "transformer layers"),
         Symbol("H_kv", "heads", "key/value heads"),
@@ -132,11 +138,19 @@ def _build() -> dict[str, Formula]:
         + s("N_expert_total") * s("b_weights")
         + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
     ) / s("tp") + s("R_reserve")
-    floor = s("W_stream") / (s("tp") * s("BW"))
+    stream = s("W_stream") / (s("tp") * s("BW"))
+    comm = s("N_ar") * (s("t_ar") + s("S_msg") * 2 * (s("tp") - 1) / (s("tp") * s("BW_bus")))
     formulas = [
         Formula("streamed_bytes", "B", "bytes read from HBM per decode step at batch 1", streamed),
         Formula("resident_bytes", "B", "bytes resident per GPU before any KV cache", resident),
-        Formula("decode_floor_s", "s", "decode latency floor per token at batch 1", floor),
+        Formula("weight_stream_s", "s", "time to stream the weights once at peak HBM bandwidth", stream),
+        Formula("allreduce_s", "s", "tensor-parallel all-reduce time per decode step", comm),
+        Formula(
+            "decode_floor_s",
+            "s",
+            "decode latency floor per token at batch 1: weights streamed, then the all-reduces waited for",
+            s("t_stream") + s("t_comm"),
+        ),
         Formula("per_user_ceiling_tok_s", "tok/s", "per-user decode ceiling at batch 1", 1 / s("t_floor")),
         Formula(
             "kv_bytes_per_token_gqa",

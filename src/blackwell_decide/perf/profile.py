@@ -150,7 +150,8 @@ PARAMETER_MEANINGS: dict[str, str] = {
     "layer_overhead_s": "latency per transformer layer per step not hidden by bandwidth (kernel floors), seconds",
     "stream_overhead_s": "host time per running request per step when serving online clients (detokenising and "
     "streaming each token), seconds; offline engine benchmarks do not pay it",
-    "allreduce_latency_s": "latency of one tensor-parallel all-reduce (two per layer), seconds",
+    "allreduce_latency_s": "the engine's latency per tensor-parallel all-reduce (two per layer) above the "
+    "interconnect's measured NCCL/RCCL latency (builtin/data/interconnects.toml), seconds",
     "low_bit_bw_factor": "bandwidth factor of the 4-bit weight path (dequantisation cost)",
     "low_bit_layer_overhead_s": "extra latency per layer of the 4-bit path (activation quantisation kernels), seconds",
     "ttft_overhead_s": "fixed time to first token outside the GPU (API, tokenisation, first-token return), seconds",
