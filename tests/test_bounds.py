@@ -43,8 +43,9 @@ def test_unknown_gpu_names_nearest_and_known_keys() -> None:
 
 def test_every_derivation_records_formula_inputs_and_sources() -> None:
     b = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4"))
-    floor = b["decode_floor_s"]
-    assert floor.formula == "decode_floor_s = W_stream/(BW*tp)"
+    assert b["decode_floor_s"].formula == "decode_floor_s = t_comm + t_stream"
+    floor = b["weight_stream_s"]
+    assert floor.formula == "weight_stream_s = W_stream/(BW*tp)"
     bw = next(i for i in floor.inputs if i.symbol == "BW")
     assert bw.value == pytest.approx(7.7e12)
     assert bw.source is not None and bw.source.url.startswith("http")
@@ -68,10 +69,15 @@ def test_every_derivation_records_formula_inputs_and_sources() -> None:
 
 
 def test_tensor_parallel_splits_weights_and_adds_kv_room() -> None:
-    """TP=2 on H100 FP8: each GPU holds half of 72.66 GB plus the 1 GB reserve; the floor halves."""
+    """TP=2 on H100 FP8: each GPU holds half of 72.66 GB plus the 1 GB reserve; the weight-streaming
+    time halves and the floor adds 160 all-reduces of 16 kB (SGLang's one-shot kernel on H100 at
+    TP2: 3.9 us at 4 kB, interconnects.toml; 16,384 B x 2 x 1/2 at 60 GB/s adds 0.27 us)."""
     one = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8"))
     two = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=2))
-    assert two.decode_floor_s == pytest.approx(one.decode_floor_s / 2)
+    assert two.value("weight_stream_s") == pytest.approx(one.value("weight_stream_s") / 2)
+    assert one.value("allreduce_s") == 0
+    assert two.value("allreduce_s") == pytest.approx(160 * (3.9e-6 + 16384 / 60e9), rel=1e-9)
+    assert two.decode_floor_s == pytest.approx(two.value("weight_stream_s") + two.value("allreduce_s"))
     assert two.value("resident_bytes") / GB == pytest.approx(72.656 / 2 + 1, abs=0.001)
     assert two.value("kv_tokens") > 4 * one.value("kv_tokens")
 
@@ -89,7 +95,7 @@ def test_numeric_formulas_accept_numpy_arrays() -> None:
 
     from blackwell_decide.bounds.formulas import compiled
 
-    floors = compiled("decode_floor_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW=np.array([7.7e12, 3.35e12]))
+    floors = compiled("weight_stream_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW=np.array([7.7e12, 3.35e12]))
     assert floors.shape == (2,)
     assert floors[1] == pytest.approx(70e9 / 3.35e12)
 

@@ -66,7 +66,7 @@ def test_h100_reference_floor_needs_the_quoted_72_gb() -> None:
     """Part 1.1 quotes H100 FP8 ~21.5 ms / 46.5 tok/s from its Issue #1, with a 72 GB footprint.
     Assumption: the article's quoted 72 GB; its own convention (FP8 linear + BF16 embedding and
     lm_head, both streamed) gives 72.66 GB and 21.7 ms, which the tool reports instead."""
-    floor = compiled("decode_floor_s")(W_stream=72.0 * GB, tp=1, BW=3.35e12)
+    floor = compiled("weight_stream_s")(W_stream=72.0 * GB, tp=1, BW=3.35e12)
     assert rounds_to(floor * 1e3, 21.5, 1)
     assert rounds_to(1 / floor, 46.5, 1)
     own = bounds("h100-sxm", "fp8", conventions=ARTICLE)
@@ -172,16 +172,19 @@ def test_prefill_ceilings() -> None:
 # ---------------------------------------------------------------- the physics defaults
 def test_physics_defaults_and_the_differences() -> None:
     """Issue #2 'must show': B200 NVFP4 streams ~40.6 GB (floor ~5.27 ms), H100 FP8 ~70.55 GB
-    (~21.06 ms); KV budget ~148.6 GB (B200, 183,359 MiB device) vs ~11.9 GB (H100, 81,559 MiB),
-    about 12.5×, not the article's 18×."""
+    (~21.06 ms); physical KV room ~148.6 GB (B200, 183,359 MiB device) vs ~11.9 GB (H100,
+    81,559 MiB), about 12.5×, not the article's 18×. Under vLLM's 0.9 memory fraction (the
+    default KV room, issue 7): 0.9 × 192.27 − 40.61 − 3 = 127.33 GB against 1.31 GB."""
     b = bounds("b200", "nvfp4")
     h = bounds("h100-sxm", "fp8")
     assert b.value("streamed_bytes") / GB == pytest.approx(40.61, abs=0.01)
     assert b.decode_floor_s * 1e3 == pytest.approx(5.274, abs=0.001)
     assert h.value("streamed_bytes") / GB == pytest.approx(70.555, abs=0.001)
     assert h.decode_floor_s * 1e3 == pytest.approx(21.06, abs=0.005)
-    assert b.value("kv_budget_bytes") / GB == pytest.approx(148.56, abs=0.01)
-    assert h.value("kv_budget_bytes") / GB == pytest.approx(11.86, abs=0.01)
-    ratio = b.value("kv_budget_bytes") / h.value("kv_budget_bytes")
+    assert b.kv_room_physical_bytes / GB == pytest.approx(148.56, abs=0.01)
+    assert h.kv_room_physical_bytes / GB == pytest.approx(11.86, abs=0.01)
+    ratio = b.kv_room_physical_bytes / h.kv_room_physical_bytes
     assert ratio == pytest.approx(12.5, abs=0.05)
+    assert b.kv_room_bytes / GB == pytest.approx(127.33, abs=0.01)
+    assert h.kv_room_bytes / GB == pytest.approx(1.31, abs=0.01)
     # the article's 18× is its ~135 GB over ~7.5 GB (Part 1.2, chart 2)

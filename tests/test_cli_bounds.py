@@ -66,12 +66,16 @@ def test_individual_flags_match_the_issue_spelling(capsys: pytest.CaptureFixture
             "label",
             "--runtime-reserve-gb",
             "1",
+            "--kv-room",
+            "physical",
             "--json",
         ]
     )
     doc = json.loads(capsys.readouterr().out)
     assert doc["streamed_bytes"] / 1e9 == pytest.approx(42.71, abs=0.01)
+    # the article's 180 GB label less 42.71 GB of weights and the 1 GB reserve (Part 1.2)
     assert doc["kv_budget_bytes"] / 1e9 == pytest.approx(136.29, abs=0.01)
+    assert doc["kv_room_physical_bytes"] == doc["kv_budget_bytes"]
 
 
 def test_compare_prints_the_factorised_speedup(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.errors import DoesNotFitError, UsageError
 from blackwell_decide.model import Deployment
 from blackwell_decide.perf import (
@@ -148,7 +149,7 @@ def test_moe_batches_touch_more_experts() -> None:
     one = float(terms.streamed_weight_bytes(np.array([1.0]))[0])
     many = float(terms.streamed_weight_bytes(np.array([64.0]))[0])
     assert (many - terms.dense_weight_bytes) / terms.expert_bytes == pytest.approx(128 * (1 - (1 - 8 / 128) ** 64))
-    assert one == pytest.approx(terms.floor_batch1_s * terms.bandwidth, rel=1e-9)
+    assert one == pytest.approx(compute_bounds(d).value("weight_stream_s") * terms.bandwidth, rel=1e-9)
     assert many > 3 * one
 
 
@@ -222,14 +223,14 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
 
 
 def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
-    # trtllm-blackwell's TTFT band is -54.55 % / +120 % (its own TP cross-validation); doubled
-    # for an extrapolated shape, the high side is +240 % and the low side the mirror 1/3.4 - 1,
-    # not -109 % (a negative TTFT).
+    # trtllm-blackwell's TTFT band is -57.45 % / +135 % (its own TP cross-validation,
+    # calibration/trtllm-blackwell.json); doubled for an extrapolated shape, the high side is
+    # +270 % and the low side the mirror 1/3.7 - 1, not -115 % (a negative TTFT).
     p = predict(b200_nvfp4, Workload(8192, 1024), engine="trtllm", concurrency=4)
     assert p.extrapolated
-    assert p.ttft_band == pytest.approx((1 / 3.4 - 1, 2.4), abs=1e-9)
-    # the TPOT band (-20 % / +25 %) doubles as before: -40 % / +50 %
-    assert p.band == pytest.approx((-0.4, 0.5), abs=1e-9)
+    assert p.ttft_band == pytest.approx((1 / 3.7 - 1, 2.7), abs=1e-9)
+    # the TPOT band (-16.67 % / +20 %) doubles as before: -33.33 % / +40 %
+    assert p.band == pytest.approx((-0.3334, 0.4), abs=1e-9)
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:

@@ -61,6 +61,7 @@ class FleetSpec:
     price_tier: str | None
     usd_per_gpu_hour: float | None
     marginal_usd_per_gpu_hour: float | None
+    memory_fraction: float | None = None  # the engine's KV memory fraction; None: its shipped default
 
 
 @attrs.frozen
@@ -79,6 +80,7 @@ class CandidateSpec:
     usd_per_gpu_hour: float | None
     capex_usd_per_gpu: float | None
     depreciation_years: float | None
+    memory_fraction: float | None = None  # the engine's KV memory fraction; None: its shipped default
 
 
 @attrs.frozen
@@ -257,6 +259,13 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "tp": Key("int", "tensor-parallel size of one replica", "1", unit="GPUs", positive=True),
         "engine": Key("str", "serving engine", '"vllm"'),
         "engine_version": Key("str", "serving engine release", '"0.12.0"'),
+        "memory_fraction": Key(
+            "fraction",
+            "the engine's memory fraction that sizes the KV room (vLLM gpu_memory_utilization, TensorRT-LLM "
+            "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
+            "0.9",
+            unit="fraction",
+        ),
         "ownership": Key(
             "choice",
             "rented (cloud) or owned (on the premises in [facility])",
@@ -290,6 +299,13 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             positive=True,
         ),
         "engine": Key("str", "serving engine", '"vllm"'),
+        "memory_fraction": Key(
+            "fraction",
+            "the engine's memory fraction that sizes the KV room (vLLM gpu_memory_utilization, TensorRT-LLM "
+            "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
+            "0.9",
+            unit="fraction",
+        ),
         "ownership": Key("choice", "rented (default) or owned", '"rented"', choices=("rented", "owned")),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),
         "usd_per_gpu_hour": Key(
@@ -821,6 +837,7 @@ def _current_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any]) -> 
         price_tier=tier,
         usd_per_gpu_hour=price,
         marginal_usd_per_gpu_hour=marginal,
+        memory_fraction=g("memory_fraction"),
     )
 
 
@@ -881,6 +898,7 @@ def _candidates_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any]) 
                 usd_per_gpu_hour=price,
                 capex_usd_per_gpu=capex,
                 depreciation_years=years,
+                memory_fraction=g("memory_fraction"),
             )
         )
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from blackwell_decide.bounds.comm import ACTIVATION_BYTES, allreduce_cost, allreduces_per_step
+from blackwell_decide.bounds.kv_room import deployment_memory, kv_room_inputs
 from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
 from blackwell_decide.errors import DoesNotFitError, UsageError
 from blackwell_decide.model import (
@@ -13,6 +15,7 @@ from blackwell_decide.model import (
     CapacityBasis,
     Conventions,
     Deployment,
+    KvRoomBasis,
     Source,
 )
 from blackwell_decide.units import GB
@@ -103,20 +106,54 @@ def weight_bytes_total(deployment: Deployment) -> float:
     )
 
 
-def smallest_fitting_tp(deployment: Deployment, conventions: Conventions) -> int | None:
-    """The smallest tensor-parallel size whose weight shard leaves room for some KV cache."""
+def _kv_room_formula(
+    deployment: Deployment, conventions: Conventions, capacity: float, weights_per_gpu: float
+) -> tuple[str, dict[str, float]]:
+    """The KV-room formula of ``deployment`` under ``conventions`` and its symbol values: the
+    engine's memory settings, or (``KvRoomBasis.PHYSICAL``) capacity less the resident bytes."""
+    if conventions.kv_room is KvRoomBasis.PHYSICAL:
+        return "kv_room_physical", {
+            "C_hbm": capacity,
+            "M_resident": weights_per_gpu + conventions.runtime_reserve_bytes,
+            "H_headroom": conventions.kv_headroom_bytes,
+        }
+    m = deployment_memory(deployment)
+    inputs = kv_room_inputs(
+        m.memory_fraction, m.runtime_reserve_bytes, capacity, weights_per_gpu, conventions.kv_headroom_bytes
+    )
+    return m.formula_name, inputs
+
+
+def kv_room_at(deployment: Deployment, conventions: Conventions, tp: int | None = None) -> float:
+    """The KV room per GPU (bytes; zero or less when none) of ``deployment`` at ``tp`` (default:
+    its own): the figure :func:`compute_bounds` records as ``kv_budget_bytes``."""
+    from blackwell_decide.bounds import formulas
+
     cap, _ = capacity(deployment, conventions)
-    weights = weight_bytes_total(deployment)
-    reserve = conventions.runtime_reserve_bytes + conventions.kv_headroom_bytes
+    weights = weight_bytes_total(deployment) / (tp or deployment.tp)
+    name, values = _kv_room_formula(deployment, conventions, cap, weights)
+    f = formulas.compiled(name)
+    return float(f(**{a: values[a] for a in f.args}))
+
+
+def smallest_fitting_tp(deployment: Deployment, conventions: Conventions) -> int | None:
+    """The smallest tensor-parallel size whose weight shard leaves room for some KV cache
+    (under the engine's memory settings, or physically under ``KvRoomBasis.PHYSICAL``)."""
+    d = apply_conventions(deployment, conventions)
     for tp in TP_CANDIDATES:
-        if weights / tp + reserve < cap:
+        if kv_room_at(d, conventions, tp) > 0:
             return tp
     return None
 
 
-def _check_fits(deployment: Deployment, conventions: Conventions, resident: float, cap: float) -> None:
-    budget = cap - resident - conventions.kv_headroom_bytes
-    if budget > 0:
+def _room_words(deployment: Deployment, conventions: Conventions) -> str:
+    if conventions.kv_room is KvRoomBasis.PHYSICAL:
+        return f"with the {conventions.runtime_reserve_bytes / GB:g} GB runtime reserve"
+    return f"under {deployment_memory(deployment).describe()[len('KV room = ') :]}"
+
+
+def _check_fits(deployment: Deployment, conventions: Conventions, room: float, cap: float) -> None:
+    if room > 0:
         return
     d = deployment
     basis = "device bytes" if conventions.capacity_basis is CapacityBasis.DEVICE else "label"
@@ -125,17 +162,56 @@ def _check_fits(deployment: Deployment, conventions: Conventions, resident: floa
     if smallest is None:
         fix = f"no tensor-parallel size up to {TP_CANDIDATES[-1]} fits; use a smaller weight format"
     else:
-        per_gpu = weights / smallest + conventions.runtime_reserve_bytes
         fix = (
             f"the smallest tensor-parallel size that fits is --tp {smallest} "
-            f"({per_gpu / GB:.1f} GB resident per GPU, {(cap - per_gpu - conventions.kv_headroom_bytes) / GB:.1f} GB "
-            "left for the KV cache)"
+            f"({weights / smallest / GB:.1f} GB of weights per GPU, "
+            f"{kv_room_at(d, conventions, smallest) / GB:.1f} GB left for the KV cache)"
         )
+    engine_fix = (
+        ""
+        if conventions.kv_room is KvRoomBasis.PHYSICAL
+        else "; or raise the engine's memory fraction (--memory-fraction)"
+    )
     raise DoesNotFitError(
         f"{d.model.key} with {d.scheme.weights.key} weights does not fit on {d.tp} × {d.accelerator.key}: "
-        f"it needs {weights / GB:.1f} GB of weights, {resident / GB:.1f} GB per GPU with the "
-        f"{conventions.runtime_reserve_bytes / GB:g} GB runtime reserve at --tp {d.tp}, against "
-        f"{cap / GB:.1f} GB per GPU ({basis}); {fix}."
+        f"it needs {weights / GB:.1f} GB of weights, {weights / d.tp / GB:.1f} GB per GPU at --tp {d.tp}, "
+        f"against {cap / GB:.1f} GB per GPU ({basis}), which leaves {room / GB:.1f} GB for the KV cache "
+        f"{_room_words(d, conventions)}; {fix}{engine_fix}."
+    )
+
+
+def _record_kv_room(
+    ev: _Evaluator, d: Deployment, conventions: Conventions, cap: tuple[float, Source | None, str | None]
+) -> float:
+    """Record the KV room (``kv_budget_bytes``: the engine's, or the physical one under
+    ``KvRoomBasis.PHYSICAL``) and the physical upper bound beside it (``kv_room_physical_bytes``)."""
+    headroom = (conventions.kv_headroom_bytes, USER_INPUT, None)
+    physical_inputs = {"C_hbm": cap, "M_resident": ev.ref("resident_bytes"), "H_headroom": headroom}
+    ev.run(
+        "kv_room_physical",
+        physical_inputs,
+        name="kv_room_physical_bytes",
+        description="physical upper bound of the KV room per GPU: capacity less weights and the runtime reserve",
+    )
+    if conventions.kv_room is KvRoomBasis.PHYSICAL:
+        return ev.run(
+            "kv_room_physical",
+            physical_inputs,
+            name="kv_budget_bytes",
+            description="KV room per GPU: capacity less the resident bytes (the physical reading)",
+        )
+    m = deployment_memory(d)
+    return ev.run(
+        m.formula_name,
+        {
+            "f_mem": (m.memory_fraction, m.fraction_source(), None),
+            "R_engine": (m.runtime_reserve_bytes, DERIVED, None),
+            "C_hbm": cap,
+            "W_gpu": ev.ref("weight_bytes_per_gpu"),
+            "H_headroom": headroom,
+        },
+        name="kv_budget_bytes",
+        description=f"KV room per GPU under {m.engine}'s memory settings",
     )
 
 
@@ -193,25 +269,42 @@ def compute_bounds(
             "s_embed": (s_embed, USER_INPUT, None),
         },
     )
-    resident = ev.run(
+    stored: dict[str, tuple[float, Source | None, str | None]] = {
+        "N_linear_total": (float(p.linear), model_src, None),
+        "N_expert_total": (float(p.routed_expert), model_src, None),
+        "b_weights": (scheme.weights.bytes_per_param, w_src, None),
+        "b_dense": (scheme.dense_weights.bytes_per_param, dense_src, None),
+        "N_embedding": (float(p.embedding), model_src, None),
+        "N_lm_head_stored": (float(p.lm_head_stored), model_src, None),
+        "N_other": (float(p.other), model_src, None),
+        "b_embed": (scheme.embeddings.bytes_per_param, e_src, None),
+        "tp": tp,
+    }
+    ev.run(
         "resident_bytes",
+        {**stored, "R_reserve": (0.0, USER_INPUT, None)},
+        name="weight_bytes_per_gpu",
+        description="weight bytes per GPU (the shard of every stored weight, no reserve)",
+    )
+    ev.run("resident_bytes", {**stored, "R_reserve": (conventions.runtime_reserve_bytes, USER_INPUT, None)})
+    cap, cap_src = capacity(d, conventions)
+    room = _record_kv_room(ev, d, conventions, (cap, cap_src, None))
+    _check_fits(d, conventions, room, cap)
+
+    ev.run("weight_stream_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
+    message = float(arch.hidden_size) * ACTIVATION_BYTES
+    algorithm = allreduce_cost(acc, d.tp).best(message)
+    ev.run(
+        "allreduce_s",
         {
-            "N_linear_total": (float(p.linear), model_src, None),
-            "N_expert_total": (float(p.routed_expert), model_src, None),
-            "b_weights": (scheme.weights.bytes_per_param, w_src, None),
-            "b_dense": (scheme.dense_weights.bytes_per_param, dense_src, None),
-            "N_embedding": (float(p.embedding), model_src, None),
-            "N_lm_head_stored": (float(p.lm_head_stored), model_src, None),
-            "N_other": (float(p.other), model_src, None),
-            "b_embed": (scheme.embeddings.bytes_per_param, e_src, None),
+            "N_ar": (float(allreduces_per_step(arch.num_layers)), model_src, None),
+            "t_ar": (algorithm.latency_s(d.tp), algorithm.latency_sources[-1], None),
+            "S_msg": (message, model_src, None),
             "tp": tp,
-            "R_reserve": (conventions.runtime_reserve_bytes, USER_INPUT, None),
+            "BW_bus": (algorithm.bus_bandwidth, algorithm.bandwidth_source, None),
         },
     )
-    cap, cap_src = capacity(d, conventions)
-    _check_fits(d, conventions, resident, cap)
-
-    ev.run("decode_floor_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
+    ev.run("decode_floor_s", {"t_stream": ev.ref("weight_stream_s"), "t_comm": ev.ref("allreduce_s")})
     ev.run("per_user_ceiling_tok_s", {"t_floor": ev.ref("decode_floor_s")})
 
     kv_b = (scheme.kv_cache.bytes_per_param, k_src, None)
@@ -244,23 +337,20 @@ def compute_bounds(
             },
             name="kv_bytes_per_token",
         )
-    ev.run(
-        "kv_budget_bytes",
-        {
-            "C_hbm": (cap, cap_src, None),
-            "M_resident": ev.ref("resident_bytes"),
-            "H_headroom": (conventions.kv_headroom_bytes, USER_INPUT, None),
-        },
-    )
-    ev.run(
-        "kv_tokens",
-        {
-            "tp": tp,
-            "B_kv": ev.ref("kv_budget_bytes"),
-            "KV_token": ev.ref("kv_bytes_per_token"),
-            "rep_kv": (kv_replication(d), DERIVED, None),
-        },
-    )
+    for room_name, tokens_name in (("kv_budget_bytes", "kv_tokens"), ("kv_room_physical_bytes", "kv_tokens_physical")):
+        ev.run(
+            "kv_tokens",
+            {
+                "tp": tp,
+                "B_kv": ev.ref(room_name),
+                "KV_token": ev.ref("kv_bytes_per_token"),
+                "rep_kv": (kv_replication(d), DERIVED, None),
+            },
+            name=tokens_name,
+            description=None
+            if tokens_name == "kv_tokens"
+            else "tokens the physical upper bound of the KV room holds (whole tensor-parallel group)",
+        )
     for length in seq_lens:
         ev.run(
             "concurrency",
@@ -312,6 +402,17 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
             f"routed experts stored at {d.scheme.weights.key}, attention and other linear layers at "
             f"{d.scheme.non_expert_weights.key}"
         )
+    if d.tp > 1:
+        ar = allreduce_cost(d.accelerator, d.tp)
+        message = d.model.hidden_size * ACTIVATION_BYTES
+        best = ar.best(message)
+        lines.append(
+            f"decode floor adds {allreduces_per_step(d.model.num_layers)} tensor-parallel all-reduces per step "
+            f"(two per layer, after attention and after the MLP), each {ar.seconds(message) * 1e6:.1f} us for "
+            f"{message / 1e3:g} kB over {d.tp} ranks of {ar.interconnect.key} ({best.name} kernel, "
+            f"{best.latency_s(d.tp) * 1e6:.1f} us latency; measured, see interconnects.toml)"
+        )
+        lines.extend(ar.notes)
     lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
     lines.append(
         "prefill ceiling counts 2 FLOPs per multiplied parameter and leaves out attention FLOPs "
@@ -329,10 +430,13 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
 
 def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
     """The candidate's decode-floor speed-up over the baseline, factorised by sympy into a
-    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term."""
+    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term
+    (all three of the weight-streaming time) and, under tensor parallelism, a communication term
+    (1 + t_comm/t_stream of the baseline over that of the candidate): their product is the ratio
+    of the two decode floors."""
     from blackwell_decide.bounds import formulas as f
 
-    floor = f.formula("decode_floor_s").expr
+    floor = f.formula("weight_stream_s").expr
     names = ("W_stream", "tp", "BW")
 
     def suffixed(tag: str) -> Any:
@@ -362,11 +466,29 @@ def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
         for name, expr in terms.items()
         if not (name == "parallelism" and evaluate(expr) == 1.0)
     ]
+    value = evaluate(total_expr)
+    formula, latex = f"speedup = {f.to_text(total_expr)}", f.to_latex(total_expr)
+    comm = {tag: (b.value("allreduce_s"), b.value("weight_stream_s")) for tag, b in (("a", baseline), ("b", candidate))}
+    if comm["a"][0] or comm["b"][0]:
+        share = {tag: c / t for tag, (c, t) in comm.items()}
+        factor = (1.0 + share["a"]) / (1.0 + share["b"])
+        text = "(1 + t_comm_a/t_stream_a)/(1 + t_comm_b/t_stream_b)"
+        speedup_terms.append(
+            SpeedupTerm(
+                name="communication",
+                value=factor,
+                formula=text,
+                latex=r"\frac{1 + t_{comm,a}/t_{stream,a}}{1 + t_{comm,b}/t_{stream,b}}",
+            )
+        )
+        value *= factor
+        formula = f"speedup = {f.to_text(total_expr)} * {text}"
+        latex = rf"{latex} \cdot {speedup_terms[-1].latex}"
     return Speedup(
         baseline=baseline,
         candidate=candidate,
-        value=evaluate(total_expr),
-        formula=f"speedup = {f.to_text(total_expr)}",
-        latex=f.to_latex(total_expr),
+        value=value,
+        formula=formula,
+        latex=latex,
         terms=tuple(speedup_terms),
     )

@@ -54,6 +54,12 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("tp", "GPUs", "tensor-parallel size"),
         Symbol("BW", "B/s", "HBM bandwidth per GPU"),
         Symbol("t_floor", "s", "decode floor per token at batch 1"),
+        Symbol("t_stream", "s", "time to stream the weights once at peak HBM bandwidth"),
+        Symbol("t_comm", "s", "tensor-parallel all-reduce time per decode step"),
+        Symbol("N_ar", "all-reduces", "all-reduces per decode step (two per layer under tensor parallelism)"),
+        Symbol("t_ar", "s", "latency of one small all-reduce over the tensor-parallel group (measured NCCL/RCCL)"),
+        Symbol("S_msg", "B", "bytes of one all-reduce: the hidden state of the step's tokens in 16 bits"),
+        Symbol("BW_bus", "B/s", "all-reduce bus bandwidth of the interconnect (nccl-tests busbw, measured)"),
         Symbol("C_hbm", "B", "memory capacity per GPU on the chosen basis"),
         Symbol("L_layers", "layers", "transformer layers"),
         Symbol("H_kv", "heads", "key/value heads"),
@@ -66,6 +72,19 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("rep_kv", "×", "copies of each KV head across the tensor-parallel group"),
         Symbol("B_kv", "B", "KV-cache budget per GPU"),
         Symbol("H_headroom", "B", "memory per GPU held back from the KV cache beyond the runtime reserve"),
+        Symbol("W_gpu", "B", "weight bytes per GPU (the weight shard, no reserve)"),
+        Symbol(
+            "f_mem",
+            "fraction",
+            "the serving engine's memory fraction (vLLM gpu_memory_utilization, SGLang mem_fraction_static: of "
+            "total memory; TensorRT-LLM kv_cache_free_gpu_mem_fraction: of the memory free after the weights)",
+        ),
+        Symbol(
+            "R_engine",
+            "B",
+            "memory per GPU the engine holds outside the KV cache besides the weights "
+            "(activations, CUDA graphs, communication buffers)",
+        ),
         Symbol("T_kv", "tokens", "tokens the KV cache holds across the tensor-parallel group"),
         Symbol("L_seq", "tokens", "average sequence length (prompt + generated) per request"),
         Symbol("F_peak", "FLOP/s", "dense peak FLOP/s of the compute format, per GPU"),
@@ -119,11 +138,19 @@ def _build() -> dict[str, Formula]:
         + s("N_expert_total") * s("b_weights")
         + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
     ) / s("tp") + s("R_reserve")
-    floor = s("W_stream") / (s("tp") * s("BW"))
+    stream = s("W_stream") / (s("tp") * s("BW"))
+    comm = s("N_ar") * (s("t_ar") + s("S_msg") * 2 * (s("tp") - 1) / (s("tp") * s("BW_bus")))
     formulas = [
         Formula("streamed_bytes", "B", "bytes read from HBM per decode step at batch 1", streamed),
         Formula("resident_bytes", "B", "bytes resident per GPU before any KV cache", resident),
-        Formula("decode_floor_s", "s", "decode latency floor per token at batch 1", floor),
+        Formula("weight_stream_s", "s", "time to stream the weights once at peak HBM bandwidth", stream),
+        Formula("allreduce_s", "s", "tensor-parallel all-reduce time per decode step", comm),
+        Formula(
+            "decode_floor_s",
+            "s",
+            "decode latency floor per token at batch 1: weights streamed, then the all-reduces waited for",
+            s("t_stream") + s("t_comm"),
+        ),
         Formula("per_user_ceiling_tok_s", "tok/s", "per-user decode ceiling at batch 1", 1 / s("t_floor")),
         Formula(
             "kv_bytes_per_token_gqa",
@@ -141,10 +168,22 @@ def _build() -> dict[str, Formula]:
             "kv_bytes_per_token_elements", "B/token", "KV bytes per token from cached elements", s("E_kv") * s("b_kv")
         ),
         Formula(
-            "kv_budget_bytes",
+            "kv_room_physical",
             "B",
-            "memory left for the KV cache per GPU",
+            "physical upper bound of the KV room per GPU: capacity less the resident bytes",
             s("C_hbm") - s("M_resident") - s("H_headroom"),
+        ),
+        Formula(
+            "kv_room_total",
+            "B",
+            "KV room per GPU the engine leaves: its fraction of total memory less weights and runtime",
+            s("f_mem") * s("C_hbm") - s("W_gpu") - s("R_engine") - s("H_headroom"),
+        ),
+        Formula(
+            "kv_room_free",
+            "B",
+            "KV room per GPU the engine leaves: its fraction of the memory free after weights and runtime",
+            s("f_mem") * (s("C_hbm") - s("W_gpu") - s("R_engine")) - s("H_headroom"),
         ),
         Formula(
             "kv_tokens",

@@ -92,6 +92,26 @@ class Bounds:
     def concurrency_at(self, seq_len: int) -> float:
         return self.value(f"concurrency_at_{seq_len}")
 
+    @property
+    def kv_room_bytes(self) -> float:
+        """The KV room per GPU: what the engine's memory settings leave (the physical reading
+        under ``KvRoomBasis.PHYSICAL``). Every layer reads this one figure."""
+        return self.value("kv_budget_bytes")
+
+    @property
+    def kv_tokens(self) -> float:
+        """Tokens the KV room holds across the tensor-parallel group."""
+        return self.value("kv_tokens")
+
+    @property
+    def kv_room_physical_bytes(self) -> float:
+        """The physical upper bound of the KV room per GPU: capacity less the resident bytes."""
+        return self.value("kv_room_physical_bytes")
+
+    @property
+    def kv_tokens_physical(self) -> float:
+        return self.value("kv_tokens_physical")
+
     def to_dict(self) -> dict[str, Any]:
         """The ``bounds --json`` document: headline numbers, then assumptions and derivations."""
         d = self.deployment
@@ -106,6 +126,9 @@ class Bounds:
                 "embeddings": d.scheme.embeddings.key,
                 "activations": d.scheme.activations.key,
                 "tp": d.tp,
+                "engine": d.engine,
+                "memory_fraction": d.memory_fraction,
+                "kv_room_basis": self.conventions.kv_room.value,
                 "compute_format": d.compute_format,
                 "weight_only": d.weight_only,
             },
@@ -116,6 +139,8 @@ class Bounds:
             "kv_bytes_per_token": v("kv_bytes_per_token"),
             "kv_budget_bytes": v("kv_budget_bytes"),
             "kv_tokens": v("kv_tokens"),
+            "kv_room_physical_bytes": v("kv_room_physical_bytes"),
+            "kv_tokens_physical": v("kv_tokens_physical"),
             "concurrency": {str(L): v(f"concurrency_at_{L}") for L in self.seq_lens},
             "ridge_flops_per_byte": v("ridge_flops_per_byte"),
             "decode_intensity_flops_per_byte": v("decode_intensity"),

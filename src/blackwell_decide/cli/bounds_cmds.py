@@ -30,7 +30,7 @@ def add_convention_flags(parser: argparse.ArgumentParser) -> None:
         choices=("physics", "article"),
         default="physics",
         help="preset: 'article' = --stream-embeddings --capacity-basis label --figures article "
-        "--decode-intensity 1 (the source article's choices); individual flags below override it",
+        "--decode-intensity 1 --kv-room physical (the source article's choices); individual flags below override it",
     )
     group.add_argument(
         "--stream-embeddings",
@@ -57,6 +57,13 @@ def add_convention_flags(parser: argparse.ArgumentParser) -> None:
         help="further memory per GPU held back from the KV cache (default 0)",
     )
     group.add_argument(
+        "--kv-room",
+        choices=("engine", "physical"),
+        default=None,
+        help="the KV room: what the engine's memory settings leave (default) or the physical upper bound, "
+        "capacity less weights and the runtime reserve (the article's reading)",
+    )
+    group.add_argument(
         "--figures",
         metavar="TAG",
         default=None,
@@ -70,10 +77,39 @@ def add_convention_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MEMORY_FRACTION_HELP = (
+    "the serving engine's memory fraction that sizes the KV room: vLLM --gpu-memory-utilization and SGLang "
+    "--mem-fraction-static (of total memory), TensorRT-LLM kv_cache_free_gpu_mem_fraction (of the memory free "
+    "after the weights); default: the engine's shipped default (vLLM 0.9, TensorRT-LLM 0.9, SGLang 0.88 at TP1 "
+    "down to 0.81 at TP8)"
+)
+
+
+def add_engine_flags(parser: argparse.ArgumentParser, *, engine: bool = True) -> None:
+    """--engine (whose memory settings size the KV room) and --memory-fraction."""
+    if engine:
+        parser.add_argument(
+            "--engine",
+            choices=("vllm", "trtllm", "sglang"),
+            default="vllm",
+            help="serving engine whose memory settings size the KV room (default vllm)",
+        )
+    parser.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
+
+
+def served_by(deployment: Deployment, args: argparse.Namespace) -> Deployment:
+    """``deployment`` served by the engine and memory fraction the flags name."""
+    import attrs
+
+    return attrs.evolve(
+        deployment, engine=getattr(args, "engine", None) or "vllm", memory_fraction=args.memory_fraction
+    )
+
+
 def conventions_from_args(args: argparse.Namespace) -> Conventions:
     import attrs
 
-    from blackwell_decide.model import CapacityBasis, Conventions
+    from blackwell_decide.model import CapacityBasis, Conventions, KvRoomBasis
     from blackwell_decide.units import GB
 
     base = Conventions.article() if args.conventions == "article" else Conventions()
@@ -86,6 +122,8 @@ def conventions_from_args(args: argparse.Namespace) -> Conventions:
         changes["runtime_reserve_bytes"] = args.runtime_reserve_gb * GB
     if args.kv_headroom_gb is not None:
         changes["kv_headroom_bytes"] = args.kv_headroom_gb * GB
+    if args.kv_room is not None:
+        changes["kv_room"] = KvRoomBasis(args.kv_room)
     if args.figures is not None:
         changes["figures"] = args.figures
     if args.decode_intensity is not None:
@@ -143,6 +181,7 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
         help="achieved fraction of peak FLOP/s in prefill (default 0.75)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_engine_flags(p)
     add_convention_flags(p)
 
 
@@ -158,7 +197,7 @@ def _compute(args: argparse.Namespace, deployment: Deployment, conventions: Conv
 
 
 def _run_bounds(args: argparse.Namespace) -> int:
-    deployment = deployment_from_args(args)
+    deployment = served_by(deployment_from_args(args), args)
     conventions = conventions_from_args(args)
     _check_figures_tag(conventions, deployment)
     bounds = _compute(args, deployment, conventions)
@@ -190,7 +229,10 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     conventions = conventions_from_args(args)
     deployments = [
-        resolve_deployment(model=args.model, model_config=args.model_config, **parse_deployment_spec(spec, opt))
+        served_by(
+            resolve_deployment(model=args.model, model_config=args.model_config, **parse_deployment_spec(spec, opt)),
+            args,
+        )
         for spec, opt in ((args.baseline, "--baseline"), (args.candidate, "--candidate"))
     ]
     _check_figures_tag(conventions, *deployments)
@@ -217,8 +259,10 @@ def _rows(bounds: Bounds) -> list[tuple[str, str, str]]:
         ("decode floor (batch 1)", f"{v('decode_floor_s') * 1e3:.2f}", "ms/token"),
         ("per-user ceiling", f"{v('per_user_ceiling_tok_s'):.1f}", "tok/s/user"),
         (f"KV per token ({d.scheme.kv_cache.key})", f"{v('kv_bytes_per_token') / KB:.1f}", "kB"),
-        ("KV budget per GPU", f"{v('kv_budget_bytes') / GB:.1f}", "GB"),
+        (f"KV room per GPU ({_room_basis(bounds)})", f"{v('kv_budget_bytes') / GB:.2f}", "GB"),
         ("KV tokens", f"{v('kv_tokens'):,.0f}", "tokens"),
+        ("KV room per GPU, physical upper bound", f"{v('kv_room_physical_bytes') / GB:.2f}", "GB"),
+        ("KV tokens, physical upper bound", f"{v('kv_tokens_physical'):,.0f}", "tokens"),
     ]
     rows += [(f"concurrency at {L:,} tokens", f"{v(f'concurrency_at_{L}'):.1f}", "requests") for L in bounds.seq_lens]
     rows += [
@@ -232,6 +276,17 @@ def _rows(bounds: Bounds) -> list[tuple[str, str, str]]:
         ),
     ]
     return rows
+
+
+def _room_basis(bounds: Bounds) -> str:
+    from blackwell_decide.model import KvRoomBasis
+
+    if bounds.conventions.kv_room is KvRoomBasis.PHYSICAL:
+        return "physical"
+    d = bounds.deployment
+    fraction = bounds["kv_budget_bytes"].inputs
+    f_mem = next(i.value for i in fraction if i.symbol == "f_mem")
+    return f"{d.engine} at {f_mem:g}"
 
 
 def format_bounds(bounds: Bounds) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from blackwell_decide.cli._common import (
     add_deployment_flags,
+    fraction,
     non_negative_float,
     positive_float,
     positive_int,
@@ -15,6 +16,7 @@ from blackwell_decide.cli._common import (
     render_table,
     set_handler,
 )
+from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ def register(subparsers: Any) -> None:
     add_deployment_flags(f, prefix="candidate-", required=False)
     _add_throughput_flags(f, "candidate-")
     f.add_argument("--engine", default="vllm", help="serving engine for predicted throughputs")
+    f.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
     f.add_argument(
         "--pue",
         type=positive_float,
@@ -168,7 +171,9 @@ def _deployment(args: argparse.Namespace, prefix: str) -> Deployment | None:
     model, config = getattr(args, f"{dest}model"), getattr(args, f"{dest}model_config")
     if prefix and model is None and config is None:
         model, config = args.model, args.model_config
-    return resolve_deployment(
+    from blackwell_decide.cli.bounds_cmds import served_by
+
+    deployment = resolve_deployment(
         model=model,
         model_config=config,
         gpu=getattr(args, f"{dest}gpu"),
@@ -176,6 +181,7 @@ def _deployment(args: argparse.Namespace, prefix: str) -> Deployment | None:
         kv=getattr(args, f"{dest}kv"),
         tp=getattr(args, f"{dest}tp"),
     )
+    return served_by(deployment, args) if hasattr(args, "memory_fraction") else deployment
 
 
 def _throughput(

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from blackwell_decide.cli._common import (
     add_deployment_flags,
     deployment_from_args,
+    fraction,
     positive_float,
     positive_int,
     print_json,
     render_table,
     set_handler,
 )
+from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP, served_by
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ def register(subparsers: Any) -> None:
     )
     add_deployment_flags(p, required=False)
     p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="serving engine (default vllm)")
+    p.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
     p.add_argument("--isl", type=positive_int, help="mean input (prompt) tokens per request")
     p.add_argument("--osl", type=positive_int, help="mean output (generated) tokens per request")
     mode = p.add_mutually_exclusive_group()
@@ -147,7 +150,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         raise UsageError("predict needs --isl and --osl (mean input and output tokens per request)")
     if not (args.concurrency or args.interactivity or args.max_throughput or args.curve):
         raise UsageError("give one of --concurrency N, --interactivity TOK_S, --max-throughput or --curve")
-    deployment = deployment_from_args(args)
+    deployment = served_by(deployment_from_args(args), args)
     workload = Workload(args.isl, args.osl)
     profile = _load_profile(args.profile) if args.profile else None
     common: dict[str, Any] = {"engine": args.engine, "profile": profile}

@@ -292,9 +292,7 @@ def attribute(
 ) -> tuple[float, float, list[str]]:
     """(physics value, source-conventions value, causes): each cause is one convention switched
     from the source's choice to the physics, with how far that alone moves the source's value."""
-    from blackwell_decide.model import Conventions
-
-    physics = Conventions()
+    physics = _physics()
     source = ctx.source_conventions
     v_phys = evaluate(physics, deployments)
     v_src = evaluate(source, deployments)
@@ -379,9 +377,12 @@ for _name in _BOUNDS:
 
 
 def _physics() -> Conventions:
-    from blackwell_decide.model import Conventions
+    """The physics conventions a claim is checked against. A write-up's KV budget is what the
+    hardware leaves (capacity less weights), so claims are read on the physical KV room; the
+    serving engine's room is a deployment setting the claim does not state."""
+    from blackwell_decide.model import Conventions, KvRoomBasis
 
-    return Conventions()
+    return Conventions(kv_room=KvRoomBasis.PHYSICAL)
 
 
 def _formula(bounds: Bounds, name: str) -> str:

@@ -2,7 +2,7 @@
 and units."""
 
 from blackwell_decide.model.arch import MLAConfig, ModelArch, MoEConfig, ParamCounts
-from blackwell_decide.model.deployment import CapacityBasis, Conventions, Deployment
+from blackwell_decide.model.deployment import CapacityBasis, Conventions, Deployment, KvRoomBasis
 from blackwell_decide.model.formats import NumberFormat, QuantScheme
 from blackwell_decide.model.hardware import Accelerator, Alternative, Cooling
 from blackwell_decide.model.pricing import PriceQuote, PriceSnapshot
@@ -18,6 +18,7 @@ __all__ = [
     "Conventions",
     "Cooling",
     "Deployment",
+    "KvRoomBasis",
     "MLAConfig",
     "MoEConfig",
     "ModelArch",

@@ -18,6 +18,11 @@ class CapacityBasis(enum.Enum):
     LABEL = "label"  # the marketing label read as decimal GB, as many write-ups subtract it
 
 
+class KvRoomBasis(enum.Enum):
+    ENGINE = "engine"  # what the serving engine's memory settings leave for the KV cache
+    PHYSICAL = "physical"  # capacity minus resident bytes and headroom: the physical upper bound
+
+
 @attrs.frozen
 class Conventions:
     """Choices that change the numbers. The defaults are the physics; the article's choices are
@@ -33,6 +38,8 @@ class Conventions:
       reserve (an engine's utilisation headroom; the article's second 1 GB subtraction).
     - ``decode_intensity``: FLOP/byte assumed for batch-1 decode when reporting the fraction of
       peak; ``None`` computes it (2 FLOPs per parameter over the streamed bytes).
+    - ``kv_room``: which figure is the KV room (``kv_budget_bytes``): the serving engine's
+      (default) or the physical upper bound (capacity minus resident bytes, as the article counts).
     """
 
     stream_embeddings: bool = False
@@ -41,6 +48,7 @@ class Conventions:
     figures: str | None = None
     decode_intensity: float | None = None
     kv_headroom_bytes: float = attrs.field(default=0.0)
+    kv_room: KvRoomBasis = attrs.field(default=KvRoomBasis.ENGINE, converter=KvRoomBasis)
 
     @runtime_reserve_bytes.validator
     @kv_headroom_bytes.validator
@@ -57,6 +65,7 @@ class Conventions:
             capacity_basis=CapacityBasis.LABEL,
             figures="article",
             decode_intensity=1.0,
+            kv_room=KvRoomBasis.PHYSICAL,
         )
 
     def describe(self) -> tuple[str, ...]:
@@ -75,17 +84,29 @@ class Conventions:
             lines.append(f"a further {self.kv_headroom_bytes / GB:g} GB per GPU held back from the KV cache")
         if self.decode_intensity is not None:
             lines.append(f"batch-1 decode intensity assumed {self.decode_intensity:g} FLOP/byte")
+        if self.kv_room is KvRoomBasis.PHYSICAL:
+            lines.append("KV room = capacity minus resident bytes (the physical upper bound, not an engine's setting)")
         return tuple(lines)
 
 
 @attrs.frozen
 class Deployment:
-    """A model on ``tp`` accelerators (tensor parallel) with a quantisation scheme."""
+    """A model on ``tp`` accelerators (tensor parallel) with a quantisation scheme, served by
+    ``engine`` (whose memory settings size the KV cache; ``memory_fraction`` overrides the
+    engine's shipped default: vLLM ``--gpu-memory-utilization``, TensorRT-LLM
+    ``kv_cache_free_gpu_mem_fraction``, SGLang ``--mem-fraction-static``)."""
 
     model: ModelArch
     accelerator: Accelerator
     scheme: QuantScheme
     tp: int = attrs.field(default=1, validator=attrs.validators.gt(0))
+    engine: str = "vllm"
+    memory_fraction: float | None = attrs.field(default=None)
+
+    @memory_fraction.validator
+    def _check_fraction(self, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+        if value is not None and not 0 < value <= 1:
+            raise ValueError(f"memory_fraction must be in (0, 1], got {value}")
 
     @property
     def label(self) -> str:

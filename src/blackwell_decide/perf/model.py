@@ -19,7 +19,7 @@ from blackwell_decide.perf.physics import (
     kv_request_capacity,
     simulate,
 )
-from blackwell_decide.perf.profile import CalibrationProfile, check_engine
+from blackwell_decide.perf.profile import CalibrationProfile, check_engine, serving_profile
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
@@ -364,6 +364,9 @@ def _setup(
     engine = check_engine(engine)
     terms = terms or deployment_terms(deployment)
     choice = _resolve_profile(profile, terms, workload, engine, deployment, catalog)
+    choice = attrs.evolve(
+        choice, profile=serving_profile(choice.profile, engine, deployment.memory_fraction, deployment.tp)
+    )
     check_servable(deployment, terms, choice.profile.engine_settings, workload, engine, catalog=catalog)
     return terms, engine, choice
 

@@ -6,9 +6,10 @@ multiplied parameter per token, then the attention, which streams B·L tokens of
 overlapped with its score and value products. Kernels run one after another, so the two add,
 each the smooth maximum of its memory and compute times at achieved efficiencies. On top come
 overheads: a fixed part per step, a latency floor per layer, two all-reduces per layer under
-tensor parallelism, and, when serving online clients, host time per running request (each token
-is detokenised and streamed). Prefill shares the GPU under chunked prefill: arriving prompts take
-GPU time that stretches every running request's step. The closed loop of B clients (each sends
+tensor parallelism (each at least what the interconnect was measured to take), and, when
+serving online clients, host time per running request (each token is detokenised and
+streamed). Prefill shares the GPU under chunked prefill: arriving prompts take GPU time that
+stretches every running request's step. The closed loop of B clients (each sends
 its next request when the previous one completes) is solved exactly for the request rate (a
 quadratic); clients beyond what the KV cache holds under the engine's memory settings wait.
 
@@ -29,6 +30,7 @@ from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
+    from blackwell_decide.bounds.comm import AllReduceCost
     from blackwell_decide.model import Deployment, ModelArch
 
 FloatArray = NDArray[np.float64]
@@ -36,8 +38,6 @@ FloatArray = NDArray[np.float64]
 #: Exponent of the smooth maximum of memory and compute time: 4 rounds the knee of the roofline
 #: and stays within a few per cent of max() away from it (2, 4 and 8 fit the shipped data alike).
 SMOOTH_MAX_ORDER = 4.0
-#: All-reduce payload: activations are reduced in 16-bit precision.
-ACTIVATION_BYTES = 2.0
 #: Prefill share of GPU time is kept below this so the closed loop stays solvable.
 MAX_PREFILL_SHARE = 0.98
 
@@ -58,7 +58,8 @@ class DeploymentTerms:
     bandwidth: float  # B/s per GPU
     peak_flops: float  # dense FLOP/s of the format the matmuls run in
     attention_peak_flops: float  # dense FLOP/s of the format attention runs in
-    link_bandwidth: float  # B/s per GPU, one direction
+    allreduces_per_step: int  # tensor-parallel all-reduces per step (two per layer)
+    allreduce: AllReduceCost  # measured all-reduce figures of the interconnect at this tp
     dense_weight_bytes: float  # streamed every step whatever the batch, per GPU
     expert_bytes: float  # per routed expert (all MoE layers), per GPU
     num_experts: int
@@ -92,9 +93,12 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
     """The constants of ``deployment``, with streamed bytes, resident bytes and the batch-1 floor
     taken from the bounds engine so both layers count bytes the same way."""
     from blackwell_decide.bounds import compute_bounds, kv_replication
-    from blackwell_decide.model import Conventions
+    from blackwell_decide.bounds.comm import allreduce_cost, allreduces_per_step
+    from blackwell_decide.model import Conventions, KvRoomBasis
 
-    conventions = Conventions()
+    # The KV room comes from the engine settings of each call (kv_budget_bytes), so the terms
+    # hold only what does not depend on them: weights fitting physically is all they need.
+    conventions = Conventions(kv_room=KvRoomBasis.PHYSICAL)
     bounds = compute_bounds(deployment, conventions, seq_lens=(8192,))
     arch, acc, scheme = deployment.model, deployment.accelerator, deployment.scheme
     p = arch.params
@@ -121,13 +125,14 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
         bandwidth=acc.hbm_bandwidth,
         peak_flops=peak,
         attention_peak_flops=_attention_peak(deployment, peak),
-        link_bandwidth=max(acc.interconnect_bandwidth / 2.0, 1e9),
+        allreduces_per_step=allreduces_per_step(arch.num_layers) if tp > 1 else 0,
+        allreduce=allreduce_cost(acc, tp),
         dense_weight_bytes=dense_bytes,
         expert_bytes=expert_bytes,
         num_experts=moe.num_experts if moe is not None else 0,
         experts_per_token=moe.experts_per_token if moe is not None else 0,
         linear_flops_per_token=2.0 * p.compute_active / tp,
-        resident_weight_bytes=bounds.value("resident_bytes") - conventions.runtime_reserve_bytes,
+        resident_weight_bytes=bounds.value("weight_bytes_per_gpu"),
         memory_bytes=acc.memory_bytes,
         kv_bytes_per_element=scheme.kv_cache.bytes_per_param,
         kv_split=tp / kv_replication(deployment),
@@ -167,14 +172,17 @@ class StepResult:
 
 
 def kv_budget_bytes(terms: DeploymentTerms, settings: EngineSettings) -> float:
-    """Bytes per GPU the engine's memory settings leave for the KV cache (never negative)."""
-    if settings.memory_basis == "total":
-        budget = settings.memory_fraction * terms.memory_bytes - terms.resident_weight_bytes
-        budget -= settings.runtime_reserve_bytes
-    else:
-        budget = settings.memory_fraction * (
-            terms.memory_bytes - terms.resident_weight_bytes - settings.runtime_reserve_bytes
-        )
+    """Bytes per GPU the engine's memory settings leave for the KV cache (never negative): the
+    bounds' KV room (:func:`blackwell_decide.bounds.kv_room.kv_room_bytes`), one formula for both."""
+    from blackwell_decide.bounds.kv_room import kv_room_bytes
+
+    budget = kv_room_bytes(
+        settings.memory_fraction,
+        settings.memory_basis,
+        settings.runtime_reserve_bytes,
+        terms.memory_bytes,
+        terms.resident_weight_bytes,
+    )
     return max(budget, 0.0)
 
 
@@ -199,7 +207,7 @@ def decode_floor(terms: DeploymentTerms, workload: Workload, batch: FloatArray) 
         terms.linear_flops_per_token / terms.peak_flops
         + terms.attention_flops_per_token(context) / terms.attention_peak_flops
     )
-    floor = np.maximum(bytes_read / terms.bandwidth, flops_time)
+    floor = np.maximum(bytes_read / terms.bandwidth, flops_time) + _allreduce_floor(terms, batch)
     return np.maximum(floor, terms.floor_batch1_s)
 
 
@@ -234,13 +242,22 @@ def _smooth_max(a: FloatArray, b: FloatArray) -> FloatArray:
     return np.asarray((a**SMOOTH_MAX_ORDER + b**SMOOTH_MAX_ORDER) ** (1.0 / SMOOTH_MAX_ORDER))
 
 
+def _allreduce_floor(terms: DeploymentTerms, tokens: FloatArray | float) -> FloatArray:
+    """The all-reduces of a step of ``tokens`` hidden states (16-bit) at the measured cost of
+    the interconnect (the cheaper of its algorithms): part of the physical floor."""
+    from blackwell_decide.bounds.comm import ACTIVATION_BYTES
+
+    payload = np.asarray(tokens, dtype=np.float64) * terms.hidden * ACTIVATION_BYTES
+    return np.asarray(terms.allreduces_per_step * terms.allreduce.seconds_array(payload))
+
+
 def _allreduce_time(terms: DeploymentTerms, profile: CalibrationProfile, tokens: FloatArray) -> FloatArray:
-    """Two all-reduces of the hidden state per layer (after attention and after the MLP)."""
+    """Two all-reduces of the hidden state per layer (after attention and after the MLP), each
+    the measured latency of the interconnect plus the engine's own excess over it (fitted, never
+    negative, so a fit cannot put an all-reduce below what the fabric was measured to take)."""
     if terms.tp == 1:
         return np.zeros_like(tokens)
-    ring = 2.0 * (terms.tp - 1) / terms.tp
-    payload = tokens * terms.hidden * ACTIVATION_BYTES * ring / terms.link_bandwidth
-    return 2.0 * terms.layers * (profile.allreduce_latency_s + payload)
+    return _allreduce_floor(terms, tokens) + terms.allreduces_per_step * profile.allreduce_latency_s
 
 
 def prefill_time_per_token(terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload) -> float:
@@ -250,8 +267,9 @@ def prefill_time_per_token(terms: DeploymentTerms, profile: CalibrationProfile, 
     attention = terms.attention_flops_per_token(workload.isl / 2.0) / (profile.eta_prefill * terms.attention_peak_flops)
     comm = 0.0
     if terms.tp > 1:
-        ring = 2.0 * (terms.tp - 1) / terms.tp
-        comm = 2.0 * terms.layers * terms.hidden * ACTIVATION_BYTES * ring / terms.link_bandwidth
+        # prefill reduces a whole chunk at once: the per-token share of a chunk's all-reduces
+        chunk = float(min(workload.isl, profile.engine_settings.chunk_tokens))
+        comm = float(_allreduce_floor(terms, chunk)) / chunk
     return matmul + attention + comm
 
 

@@ -70,6 +70,25 @@ class EngineSettings:
     sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
+def serving_profile(
+    profile: CalibrationProfile, engine: str, memory_fraction: float | None, tp: int
+) -> CalibrationProfile:
+    """``profile`` with the memory settings a deployment is served with: ``engine``'s shipped
+    defaults (``engines.json``), or ``memory_fraction`` in place of its fraction. A profile's own
+    settings are those of the benchmarks it was fitted on (fits and validation keep them); every
+    prediction for a deployment uses these, so its KV room is the one the bounds report."""
+    from blackwell_decide.bounds.kv_room import engine_memory
+
+    memory = engine_memory(engine, memory_fraction, tp)
+    settings = attrs.evolve(
+        profile.engine_settings,
+        memory_fraction=memory.memory_fraction,
+        memory_basis=memory.memory_basis,
+        runtime_reserve_bytes=memory.runtime_reserve_bytes,
+    )
+    return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
+
+
 @attrs.frozen
 class FitRecord:
     """What a profile was fitted on: data set ids, how many measured points, the date of the
@@ -131,7 +150,8 @@ PARAMETER_MEANINGS: dict[str, str] = {
     "layer_overhead_s": "latency per transformer layer per step not hidden by bandwidth (kernel floors), seconds",
     "stream_overhead_s": "host time per running request per step when serving online clients (detokenising and "
     "streaming each token), seconds; offline engine benchmarks do not pay it",
-    "allreduce_latency_s": "latency of one tensor-parallel all-reduce (two per layer), seconds",
+    "allreduce_latency_s": "the engine's latency per tensor-parallel all-reduce (two per layer) above the "
+    "interconnect's measured NCCL/RCCL latency (builtin/data/interconnects.toml), seconds",
     "low_bit_bw_factor": "bandwidth factor of the 4-bit weight path (dequantisation cost)",
     "low_bit_layer_overhead_s": "extra latency per layer of the 4-bit path (activation quantisation kernels), seconds",
     "ttft_overhead_s": "fixed time to first token outside the GPU (API, tokenisation, first-token return), seconds",
