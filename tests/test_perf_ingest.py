@@ -193,3 +193,34 @@ def test_an_unknown_checkpoint_asks_for_model(tmp_path: Path) -> None:
         read_vllm_bench_json(path)
     # --model wins over model_id
     assert read_vllm_bench_json(path, model="llama-3.3-70b").model == "llama-3.3-70b"
+
+
+def test_a_fine_tune_whose_name_contains_a_catalog_model_maps_to_it_with_a_note() -> None:
+    from blackwell_decide.perf.readers.model_ids import match_catalog_model
+
+    match = match_catalog_model("acme-labs/gpt-oss-120b-medical-reasoning-SFT-v0.1")
+    assert match.key == "gpt-oss-120b"
+    assert "fine-tune" in match.note and "--model gpt-oss-120b to confirm" in match.note
+    # the longest catalog name wins (Llama 3.1 70B, not a shorter stem), and exact checkpoints carry no note
+    assert match_catalog_model("org/Llama-3.1-70B-Instruct-abliterated-v2").key == "llama-3.1-70b"
+    assert match_catalog_model("nvidia/Llama-3.3-70B-Instruct-FP4").note == ""
+
+
+def test_the_weights_come_from_the_checkpoint_name_when_not_given(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "h100_fp8_tp2_conc4.json").read_text())
+    for key in ("weights", "kv"):
+        data.pop(key)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    m = read_vllm_bench_json(path)
+    # model_id nvidia/Llama-3.3-70B-Instruct-FP8: fp8 weights; vLLM's kv 'auto' is the model dtype
+    assert (m.weights, m.kv, m.tp) == ("fp8", "bf16", 2)
+
+
+def test_every_missing_field_is_named_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"completed": 4, "mean_tpot_ms": 10.0}))
+    with pytest.raises(
+        UsageError, match="missing field\\(s\\) total_input_tokens, total_output_tokens, output_throughput"
+    ):
+        read_vllm_bench_json(path)

@@ -40,6 +40,8 @@ MEAN_OVER_MEDIAN_FACTOR = 1.5
 MIN_STEADY_DURATION_S = 30.0
 #: Fewer requests than this per concurrent slot: each slot cycled too few times to settle.
 MIN_REQUESTS_PER_SLOT = 3.0
+#: Completing fewer requests/s than this fraction of the offered rate: the server was overloaded.
+OVERLOAD_FRACTION = 0.9
 #: TTFT above this share of the end-to-end latency: prefill and queueing dominate the run.
 TTFT_SHARE_LIMIT = 0.25
 
@@ -342,6 +344,11 @@ def _steady_state(a: BenchAudit) -> list[Diagnostic]:
             f"{s.completed} requests over {m.concurrency:.1f} in flight: each slot served "
             f"{s.completed / m.concurrency:.1f} requests"
         )
+    if s.request_rate is not None and s.duration_s and s.completed / s.duration_s < OVERLOAD_FRACTION * s.request_rate:
+        reasons.append(
+            f"the server completed {s.completed / s.duration_s:.2f} requests/s of the {s.request_rate:g}/s offered: it "
+            "could not keep up, so requests queued and the in-flight count includes ones waiting for prefill"
+        )
     if s.mean_ttft is not None and s.mean_e2e:
         share = s.mean_ttft / s.mean_e2e
         if share > TTFT_SHARE_LIMIT:
@@ -354,7 +361,7 @@ def _steady_state(a: BenchAudit) -> list[Diagnostic]:
     return [
         Diagnostic(
             "warning",
-            "too short or too bursty to reach a steady state: " + "; ".join(reasons) + ". The expectation is for a "
+            "the run did not reach a steady state: " + "; ".join(reasons) + ". The expectation is for a "
             "steady decode batch, so read the comparison as indicative; rerun with more prompts (≥ 10 per concurrent "
             "request) at a fixed --max-concurrency or --request-rate",
         )
