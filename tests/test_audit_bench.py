@@ -244,3 +244,23 @@ def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
     assert "all 100 prompts were sent at once" in steady.message
     assert "the run lasted 2.4 s" in steady.message
     assert "TTFT is 37% of the end-to-end latency" in steady.message
+
+
+@pytest.mark.parametrize(
+    ("fixture", "flags"),
+    [
+        ("sglang/h100_fp8_tp2_conc4.jsonl", []),
+        ("genai_perf/h100_fp8_tp2_conc4_genai_perf.json", ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"]),
+    ],
+)
+def test_check_bench_accepts_the_other_formats(
+    fixture: str, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = FIXTURES.parent / fixture
+    assert main(["check-bench", str(path), "--model", "llama-3.3-70b", "--json", *flags]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    # the sweep row's 17.407 ms at concurrency 4 on H100 FP8 TP2: inside the vllm-hopper band
+    assert doc["measured"]["mean_tpot_ms"] == pytest.approx(17.407)
+    assert doc["concurrency"] == 4 and doc["deployment"]["tp"] == 2
+    assert doc["batch1_floor_tpot_ms"] == pytest.approx(10.53, abs=0.01)
+    assert not any(d["level"] == "warning" for d in doc["diagnostics"])

@@ -224,3 +224,69 @@ def test_every_missing_field_is_named_at_once(tmp_path: Path) -> None:
         UsageError, match="missing field\\(s\\) total_input_tokens, total_output_tokens, output_throughput"
     ):
         read_vllm_bench_json(path)
+
+
+# ---------------------------------------------------------------------------- other tools' results
+# Fixtures in tests/fixtures/sglang and tests/fixtures/genai_perf are the shipped sweep row
+# h100-sxm/fp8/tp2/1024x1024/conc 4 (mean TPOT 17.407 ms, TTFT 121.308 ms; InferenceMAX
+# 2025-10-29) written in each tool's layout (SGLang bench_serving v0.4/v0.5, GenAI-Perf 0.0.x).
+SGLANG = Path(__file__).parent / "fixtures" / "sglang" / "h100_fp8_tp2_conc4.jsonl"
+GENAI_PERF = Path(__file__).parent / "fixtures" / "genai_perf" / "h100_fp8_tp2_conc4_genai_perf.json"
+
+
+def test_sglang_output_reads_its_last_run() -> None:
+    from blackwell_decide.perf.readers import detect_format, read_bench_result
+
+    result = read_bench_result(SGLANG, model="llama-3.3-70b")
+    m = result.measurement
+    assert result.stats.tool == "sglang bench_serving"
+    assert m.tpot_s == pytest.approx(17.407e-3) and m.ttft_s == pytest.approx(121.308e-3)
+    assert m.concurrency == 4  # the last line's max_concurrency 4 (the first line ran at 1)
+    assert (m.gpu, m.tp, m.kv, m.engine) == ("h100-sxm", 2, "fp8", "sglang")
+    assert m.mean_osl == pytest.approx(921.6)
+    assert detect_format({"mean_e2e_latency_ms": 1.0}) == "sglang"
+
+
+def test_genai_perf_export_reads_its_metrics() -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    result = read_bench_result(GENAI_PERF, model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
+    m, s = result.measurement, result.stats
+    assert s.tool == "genai-perf profile"
+    assert m.tpot_s == pytest.approx(17.407e-3)  # inter_token_latency avg, ms
+    assert s.p99_ttft == pytest.approx(181.962e-3)
+    # Little's law: 0.24776 requests/s x 16.1462 s = 4.0 in flight, agreeing with concurrency 4
+    assert s.littles_law == pytest.approx(4.0, abs=0.01) and m.concurrency == 4
+    assert m.output_tok_s_per_gpu == pytest.approx(228.31 / 2, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "drop", "named"),
+    [
+        (SGLANG, ("duration", "mean_tpot_ms"), "missing field(s) duration, mean_tpot_ms"),
+        (GENAI_PERF, ("inter_token_latency", "output_sequence_length"), "inter_token_latency.avg"),
+    ],
+)
+def test_other_formats_name_every_missing_field(
+    tmp_path: Path, fixture: Path, drop: tuple[str, str], named: str
+) -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    lines = fixture.read_text().strip().splitlines()
+    data = json.loads(lines[-1]) if fixture.suffix == ".jsonl" else json.loads(fixture.read_text())
+    for key in drop:
+        data.pop(key)
+    path = tmp_path / fixture.name
+    path.write_text(json.dumps(data))
+    fmt = "sglang" if fixture.suffix == ".jsonl" else "genai-perf"
+    with pytest.raises(UsageError) as info:
+        read_bench_result(path, fmt=fmt, model="llama-3.3-70b", gpu="h100-sxm")
+    assert named in str(info.value)
+    if fmt == "genai-perf":
+        assert "output_sequence_length.avg" in str(info.value)
+
+
+def test_calibrate_reads_one_file_of_each_new_format() -> None:
+    [sg, gp] = read_measurements([SGLANG, GENAI_PERF], model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
+    assert sg.tpot_s == gp.tpot_s == pytest.approx(17.407e-3)
+    assert sg.concurrency == gp.concurrency == 4

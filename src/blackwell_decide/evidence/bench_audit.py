@@ -339,7 +339,7 @@ def _steady_state(a: BenchAudit) -> list[Diagnostic]:
             f"the run lasted {s.duration_s:.1f} s ({s.completed} requests of {m.mean_osl:,.0f} output tokens on "
             "average), less than warm-up and drain take to stop mattering"
         )
-    if m.concurrency and s.completed / m.concurrency < MIN_REQUESTS_PER_SLOT and not s.all_at_once:
+    if m.concurrency and s.completed and s.completed / m.concurrency < MIN_REQUESTS_PER_SLOT and not s.all_at_once:
         reasons.append(
             f"{s.completed} requests over {m.concurrency:.1f} in flight: each slot served "
             f"{s.completed / m.concurrency:.1f} requests"

@@ -11,11 +11,11 @@ from types import ModuleType
 from typing import Any
 
 from blackwell_decide.errors import UsageError
-from blackwell_decide.perf.readers import vllm
+from blackwell_decide.perf.readers import genai_perf, sglang, vllm
 from blackwell_decide.perf.readers.common import BenchResult, DeploymentFlags, RunStats, load_json
 
 #: Format name -> reader module, in detection order (the most specific layouts first).
-READERS: dict[str, ModuleType] = {"vllm": vllm}
+READERS: dict[str, ModuleType] = {"genai-perf": genai_perf, "sglang": sglang, "vllm": vllm}
 
 
 def detect_format(data: Any, path: Path | str = "result") -> str:

@@ -64,6 +64,8 @@ class RunStats:
     def all_at_once(self) -> bool:
         """Every prompt was sent at the start: no rate and no client cap below the prompt count."""
         prompts = self.num_prompts or self.completed
+        if not prompts:  # the file does not say how many prompts were sent
+            return False
         return self.request_rate is None and (self.max_concurrency is None or prompts <= self.max_concurrency)
 
 
