@@ -247,20 +247,36 @@ def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fixture", "flags"),
+    ("fixture", "flags", "tpot_ms", "tp", "floor_ms"),
     [
-        ("sglang/h100_fp8_tp2_conc4.jsonl", []),
-        ("genai_perf/h100_fp8_tp2_conc4_genai_perf.json", ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"]),
+        # the sweep row h100-sxm/vllm/fp8/tp2 at concurrency 4 (17.407 ms; floor 70.56 GB / 6.7 TB/s = 10.53 ms)
+        ("sglang/h100_fp8_tp2_conc4.jsonl", [], 17.407, 2, 10.53),
+        (
+            "genai_perf/h100_fp8_tp2_conc4_genai_perf.json",
+            ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"],
+            17.407,
+            2,
+            10.53,
+        ),
+        (
+            "guidellm/h100_fp8_tp2_sweep.json",
+            ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8", "--index", "0"],
+            17.407,
+            2,
+            10.53,
+        ),
+        # the sweep row b200/vllm/nvfp4/tp1 at concurrency 4 (13.071 ms; floor 40.61 GB / 7.7 TB/s = 5.27 ms)
+        ("inferencex/b200_vllm_fp4_tp1_rows.json", ["--kv", "fp8", "--index", "0"], 13.071, 1, 5.274),
     ],
 )
 def test_check_bench_accepts_the_other_formats(
-    fixture: str, flags: list[str], capsys: pytest.CaptureFixture[str]
+    fixture: str, flags: list[str], tpot_ms: float, tp: int, floor_ms: float, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = FIXTURES.parent / fixture
     assert main(["check-bench", str(path), "--model", "llama-3.3-70b", "--json", *flags]) == 0
     doc = json.loads(capsys.readouterr().out)
-    # the sweep row's 17.407 ms at concurrency 4 on H100 FP8 TP2: inside the vllm-hopper band
-    assert doc["measured"]["mean_tpot_ms"] == pytest.approx(17.407)
-    assert doc["concurrency"] == 4 and doc["deployment"]["tp"] == 2
-    assert doc["batch1_floor_tpot_ms"] == pytest.approx(10.53, abs=0.01)
+    assert doc["measured"]["mean_tpot_ms"] == pytest.approx(tpot_ms)
+    assert doc["concurrency"] == 4 and doc["deployment"]["tp"] == tp
+    assert doc["batch1_floor_tpot_ms"] == pytest.approx(floor_ms, abs=0.01)
+    # rows the shipped profiles were fitted on: inside the calibrated band, no warning
     assert not any(d["level"] == "warning" for d in doc["diagnostics"])

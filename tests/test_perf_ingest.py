@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -290,3 +291,82 @@ def test_calibrate_reads_one_file_of_each_new_format() -> None:
     [sg, gp] = read_measurements([SGLANG, GENAI_PERF], model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
     assert sg.tpot_s == gp.tpot_s == pytest.approx(17.407e-3)
     assert sg.concurrency == gp.concurrency == 4
+
+
+GUIDELLM = Path(__file__).parent / "fixtures" / "guidellm" / "h100_fp8_tp2_sweep.json"
+INFERENCEX_ROW = Path(__file__).parent / "fixtures" / "inferencex" / "b200_vllm_fp4_tp1_conc4.json"
+INFERENCEX_ROWS = Path(__file__).parent / "fixtures" / "inferencex" / "b200_vllm_fp4_tp1_rows.json"
+H100: dict[str, Any] = {"model": "llama-3.3-70b", "gpu": "h100-sxm", "tp": 2, "kv": "fp8"}
+
+
+def test_a_guidellm_sweep_reads_as_one_result_per_benchmark() -> None:
+    from blackwell_decide.perf.readers import read_bench_results
+
+    # GuideLLM v0.2 layout; the shipped sweep rows h100-sxm/vllm/fp8/tp2 at concurrency 4 and 8
+    four, eight = read_bench_results(GUIDELLM, **H100)
+    assert (four.measurement.concurrency, eight.measurement.concurrency) == (4, 8)
+    assert four.measurement.tpot_s == pytest.approx(17.407e-3)  # inter_token_latency_ms mean
+    assert eight.measurement.ttft_s == pytest.approx(150.250e-3)
+    assert four.measurement.mean_osl == pytest.approx(921.6)
+    assert four.stats.tool == "guidellm benchmark (concurrent, 4 streams)"
+    # Little's law on the run: 40 requests / duration x mean request latency = 4.0
+    assert four.stats.littles_law == pytest.approx(4.0, abs=1e-6)
+    assert four.measurement.source is not None and four.measurement.source.date == "2025-10-29"
+
+
+def test_a_guidellm_report_names_every_missing_field(tmp_path: Path) -> None:
+    from blackwell_decide.perf.readers import read_bench_results
+
+    data = json.loads(GUIDELLM.read_text())
+    del data["benchmarks"][0]["metrics"]["inter_token_latency_ms"]
+    del data["benchmarks"][0]["request_totals"]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as info:
+        read_bench_results(path, **H100)
+    message = str(info.value)
+    assert "benchmarks[0]" in message
+    assert "metrics.inter_token_latency_ms.successful.mean" in message and "request_totals.successful" in message
+
+
+def test_an_inferencex_row_reads_its_deployment() -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    result = read_bench_result(INFERENCEX_ROW, model="llama-3.3-70b")
+    m = result.measurement
+    row = json.loads(INFERENCEX_ROW.read_text())
+    # hw b200, precision fp4 on an NVIDIA GPU = NVFP4, framework vllm, tp 1, conc 4
+    assert (m.gpu, m.weights, m.engine, m.tp, m.concurrency) == ("b200", "nvfp4", "vllm", 1, 4)
+    assert m.tpot_s == pytest.approx(13.071e-3)  # mean_tpot is already in seconds
+    assert m.output_tok_s_per_gpu == pytest.approx(row["output_tput_per_gpu"])
+    assert m.mean_isl == pytest.approx(0.9 * 1024)  # --random-range-ratio 0.8
+    assert any("random-range-ratio 0.8" in n for n in result.notes)
+
+
+def test_an_inferencex_row_names_every_missing_field(tmp_path: Path) -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    data = json.loads(INFERENCEX_ROW.read_text())
+    for key in ("isl", "osl", "tp", "mean_tpot"):
+        del data[key]
+    path = tmp_path / "agg.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match=r"missing field\(s\) isl, osl, mean_tpot, tp"):
+        read_bench_result(path, model="llama-3.3-70b")
+
+
+def test_a_file_of_several_runs_needs_an_index(tmp_path: Path) -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    with pytest.raises(UsageError, match=r"holds 2 runs; pick one with --index N \(0: llama-3.3-70b on b200"):
+        read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b")
+    assert read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b", index=1).measurement.concurrency == 8
+    with pytest.raises(UsageError, match="--index 2"):
+        read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b", index=2)
+
+
+def test_calibrate_reads_every_run_of_guidellm_and_inferencex_files() -> None:
+    guidellm = read_measurements([GUIDELLM], **H100)
+    inferencex = read_measurements([INFERENCEX_ROWS], model="llama-3.3-70b", kv="fp8")
+    assert [m.concurrency for m in guidellm] == [4, 8]
+    assert [m.tpot_s for m in inferencex] == pytest.approx([13.071e-3, 12.962e-3])

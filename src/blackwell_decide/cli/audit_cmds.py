@@ -58,6 +58,11 @@ def register(subparsers: Any) -> None:
         "instance, which the bounds are for (default 0: aggregated)",
     )
     b.add_argument("--engine", help="serving engine (vllm, trtllm, sglang; default: the result's tool)")
+    b.add_argument(
+        "--index",
+        type=non_negative_int,
+        help="which run of a file holding several (a GuideLLM sweep, a list of InferenceX rows), from 0",
+    )
     b.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(b, _run_check_bench)
 
@@ -111,6 +116,7 @@ def _run_check_bench(args: argparse.Namespace) -> int:
         pp=args.pp,
         prefill_gpus=args.prefill_gpus,
         engine=args.engine,
+        index=args.index,
     )
     if args.json:
         print_json(result.to_dict())

@@ -179,10 +179,12 @@ def audit_bench_result(
     prefill_gpus: int | None = None,
     engine: str | None = None,
     fmt: str | None = None,
+    index: int | None = None,
 ) -> BenchAudit:
     """Read a benchmark result (vLLM, SGLang, GenAI-Perf, GuideLLM or InferenceX; ``fmt`` names
     it, else it is detected) and audit it against the deployment's floor and the calibrated
-    expectation at the concurrency in flight and the mean lengths sent. With ``pp`` pipeline
+    expectation at the concurrency in flight and the mean lengths sent (``index`` picks one run
+    of a file that holds several). With ``pp`` pipeline
     stages the bounds are those of one stage's tensor-parallel group at 1/pp of the requests;
     with ``prefill_gpus`` (a prefill/decode-disaggregated run) the bounds are the decode GPUs'
     and throughput per GPU counts the prefill GPUs too."""
@@ -195,6 +197,7 @@ def audit_bench_result(
 
     result = read_bench_result(
         path,
+        index=index,
         fmt=fmt,
         model=model,
         gpu=gpu,

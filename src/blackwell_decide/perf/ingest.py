@@ -373,24 +373,25 @@ def load_dataset(dataset_id: str) -> tuple[Measurement, ...]:
 
 
 def read_measurements(paths: Iterable[Path | str], **deployment: Any) -> tuple[Measurement, ...]:
-    """Measurements from files of any supported kind: ``.json`` is a benchmark result (vLLM,
-    SGLang, GenAI-Perf, GuideLLM or InferenceX, detected from its keys, with ``deployment``
-    keyword arguments for what it does not record), anything else a CSV in the sweep layout, or
+    """Measurements from files of any supported kind: ``.json``/``.jsonl`` is a benchmark result
+    (vLLM, SGLang, GenAI-Perf, GuideLLM or InferenceX, detected from its keys; every run in it,
+    with ``deployment`` keyword arguments for what it does not record), anything else a CSV in the sweep layout, or
     the published-figures layout when it has a ``metric`` column."""
-    from blackwell_decide.perf.readers import read_bench_result
+    from blackwell_decide.perf.readers import read_bench_results
 
     out: list[Measurement] = []
     for path in paths:
         file = Path(path)
         if file.suffix.lower() in (".json", ".jsonl"):
-            m = read_bench_result(file, **deployment).measurement
-            if m.pp > 1 or m.prefill_gpus:
-                raise UsageError(
-                    f"{file}: a pipeline-parallel or prefill/decode-disaggregated run (pp {m.pp}, "
-                    f"{m.prefill_gpus} prefill GPUs) cannot calibrate the tensor-parallel model; audit it with "
-                    "`check-bench` instead"
-                )
-            out.append(m)
+            for result in read_bench_results(file, **deployment):
+                m = result.measurement
+                if m.pp > 1 or m.prefill_gpus:
+                    raise UsageError(
+                        f"{file}: a pipeline-parallel or prefill/decode-disaggregated run (pp {m.pp}, "
+                        f"{m.prefill_gpus} prefill GPUs) cannot calibrate the tensor-parallel model; audit it with "
+                        "`check-bench` instead"
+                    )
+                out.append(m)
             continue
         _, columns = _open_csv(file)
         if "metric" in columns and "tpot_ms" not in columns:

@@ -75,6 +75,13 @@ class BenchResult:
     stats: RunStats
     notes: tuple[str, ...] = ()
 
+    @property
+    def label(self) -> str:
+        """A short name for listing the runs of one file."""
+        m = self.measurement
+        conc = "offline" if m.concurrency is None else f"concurrency {m.concurrency:.3g}"
+        return f"{m.model} on {m.gpu} TP{m.tp}, {m.mean_isl:.0f}/{m.mean_osl:.0f} tokens, {conc}"
+
 
 @attrs.frozen
 class DeploymentFlags:
@@ -189,7 +196,9 @@ def settle_concurrency(stats: RunStats) -> tuple[float | None, str]:
     cap_text = f", max_concurrency {cap}" if cap is not None else ""
     if law is None:
         if cap is not None and rate is None:
-            return float(cap), f"max_concurrency {cap} (the file has no latencies to check it by Little's law)"
+            return float(
+                cap
+            ), f"max_concurrency {cap} (the file has no duration or latencies to check it by Little's law)"
         if rate is None:
             return None, "all prompts at once and no latencies to apply Little's law: judged as an offline maximum"
         raise UsageError(

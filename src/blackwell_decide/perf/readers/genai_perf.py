@@ -43,7 +43,9 @@ _SECONDS = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "us": 1e-6, "ns": 1e-9}
 HINT = "is this the profile_export_genai_perf.json of `genai-perf profile`?"
 
 
-def looks_like(data: Mapping[str, Any]) -> bool:
+def looks_like(data: Any) -> bool:
+    if not isinstance(data, Mapping):
+        return False
     return isinstance(data.get("inter_token_latency"), Mapping) or isinstance(data.get("time_to_first_token"), Mapping)
 
 

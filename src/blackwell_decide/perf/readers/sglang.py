@@ -46,7 +46,9 @@ REQUIRED = (
 HINT = "is this the --output-file of `python -m sglang.bench_serving`?"
 
 
-def looks_like(data: Mapping[str, Any]) -> bool:
+def looks_like(data: Any) -> bool:
+    if not isinstance(data, Mapping):
+        return False
     return "mean_e2e_latency_ms" in data or "total_output_tokens_retokenized" in data
 
 

@@ -39,8 +39,10 @@ REQUIRED = ("completed", "total_input_tokens", "total_output_tokens", "mean_tpot
 HINT = "is this the result JSON of `vllm bench serve --save-result`?"
 
 
-def looks_like(data: Mapping[str, Any]) -> bool:
+def looks_like(data: Any) -> bool:
     """vLLM's flat keys (tried last: SGLang's layout shares many of them)."""
+    if not isinstance(data, Mapping):
+        return False
     return any(key in data for key in ("mean_tpot_ms", "output_throughput", "total_output_tokens", "mean_e2el_ms"))
 
 
