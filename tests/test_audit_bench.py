@@ -280,3 +280,12 @@ def test_check_bench_accepts_the_other_formats(
     assert doc["batch1_floor_tpot_ms"] == pytest.approx(floor_ms, abs=0.01)
     # rows the shipped profiles were fitted on: inside the calibrated band, no warning
     assert not any(d["level"] == "warning" for d in doc["diagnostics"])
+
+
+def test_failed_requests_are_reported(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data["failed"] = 10  # 40 completed + 10 failed
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert any("10 of 50 requests failed (20%)" in d.message and d.level == "warning" for d in a.diagnostics)

@@ -359,15 +359,27 @@ def _steady_state(a: BenchAudit) -> list[Diagnostic]:
                 f"TTFT is {share:.0%} of the end-to-end latency ({s.mean_ttft * 1e3:,.0f} of "
                 f"{s.mean_e2e * 1e3:,.0f} ms): prefill and queueing dominate"
             )
+    failed = []
+    if s.failed:
+        share = s.failed / (s.failed + s.completed)
+        failed.append(
+            Diagnostic(
+                "warning",
+                f"{s.failed} of {s.failed + s.completed} requests failed ({share:.0%}): the statistics cover only the "
+                "ones that finished, which flatters the latencies if the failures were timeouts; see the errors in "
+                "the result or the server log",
+            )
+        )
     if not reasons:
-        return []
+        return failed
     return [
+        *failed,
         Diagnostic(
             "warning",
             "the run did not reach a steady state: " + "; ".join(reasons) + ". The expectation is for a "
             "steady decode batch, so read the comparison as indicative; rerun with more prompts (≥ 10 per concurrent "
             "request) at a fixed --max-concurrency or --request-rate",
-        )
+        ),
     ]
 
 

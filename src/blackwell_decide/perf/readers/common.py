@@ -59,6 +59,7 @@ class RunStats:
     max_concurrency: int | None = None
     littles_law: float | None = None
     littles_law_from: str = ""  # per-request arrays, mean end-to-end latency, or TTFT + TPOT x output
+    failed: int = 0
 
     @property
     def all_at_once(self) -> bool:
@@ -191,7 +192,9 @@ def settle_concurrency(stats: RunStats) -> tuple[float | None, str]:
     cap, rate, law = stats.max_concurrency, stats.request_rate, stats.littles_law
     prompts = stats.num_prompts or stats.completed
     traffic = (
-        f"{rate:g} requests/s" if rate is not None else ("all prompts at once" if cap is None else "as fast as allowed")
+        f"{rate:g} request{'' if rate == 1 else 's'}/s"
+        if rate is not None
+        else ("all prompts at once" if cap is None else "as fast as allowed")
     )
     cap_text = f", max_concurrency {cap}" if cap is not None else ""
     if law is None:

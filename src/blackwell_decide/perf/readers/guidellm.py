@@ -142,6 +142,9 @@ def _read_one(path: Path | str, number: int, benchmark: Any, flags: DeploymentFl
         max_concurrency=cap,
         littles_law=law,
         littles_law_from=law_from,
+        failed=sum(
+            v for k in ("errored", "incomplete") if isinstance(totals, Mapping) and isinstance(v := totals.get(k), int)
+        ),
     )
     worker = benchmark.get("worker")
     model_id = worker.get("backend_model") if isinstance(worker, Mapping) else None

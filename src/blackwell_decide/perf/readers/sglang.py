@@ -99,6 +99,7 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
         max_concurrency=client_cap(data.get("max_concurrency"), "max_concurrency", path),
         littles_law=law,
         littles_law_from=law_from,
+        failed=int(fields.number("failed") or 0),
     )
     settled = settle_deployment(data, flags, path, model_id=model_id, engine=flags.engine or "sglang")
     return build_result(

@@ -98,6 +98,7 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
         max_concurrency=client_cap(data.get("max_concurrency"), "max_concurrency", path),
         littles_law=law,
         littles_law_from=law_from,
+        failed=int(fields.number("failed") or 0),
     )
     settled = settle_deployment(
         data, flags, path, model_id=str(data.get("model_id") or "") or None, engine=flags.engine or "vllm"
