@@ -172,8 +172,12 @@ def test_the_readme_command_runs_on_a_result_without_tp_or_kv(
         data.pop(key)
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data))
-    # README: blackwell-decide check-bench result.json --model llama-3.3-70b --gpu b200 --weights nvfp4
-    assert main(["check-bench", str(path), "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4"]) == 0
+    # the command exactly as README.md writes it, on this file in place of result.json
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [line] = [x for x in readme.splitlines() if x.startswith("$ blackwell-decide check-bench ")]
+    args = line.split("#", 1)[0].split()[2:]
+    assert args[:2] == ["check-bench", "result.json"]
+    assert main(["check-bench", str(path), *args[2:]]) == 0
     out = capsys.readouterr().out
     assert "tp 1: the result does not record tensor parallelism" in out
     assert "kv bf16: the result does not record the KV-cache format" in out
