@@ -205,6 +205,9 @@ def test_a_fine_tune_whose_name_contains_a_catalog_model_maps_to_it_with_a_note(
     # the longest catalog name wins (Llama 3.1 70B, not a shorter stem), and exact checkpoints carry no note
     assert match_catalog_model("org/Llama-3.1-70B-Instruct-abliterated-v2").key == "llama-3.1-70b"
     assert match_catalog_model("nvidia/Llama-3.3-70B-Instruct-FP4").note == ""
+    # InferenceX benchmarks DeepSeek-R1, post-trained from DeepSeek-V3-Base with its architecture
+    r1 = match_catalog_model("nvidia/DeepSeek-R1-0528-FP4")
+    assert r1.key == "deepseek-v3" and "DeepSeek-V3-Base" in r1.note
 
 
 def test_the_weights_come_from_the_checkpoint_name_when_not_given(tmp_path: Path) -> None:

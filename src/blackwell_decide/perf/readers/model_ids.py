@@ -27,6 +27,21 @@ _QUANT_IN_NAME: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Checkpoints published under another name than the catalog model whose architecture they
+#: share: stem -> (catalog key, why). Their config.json files give the same layer shapes.
+_DERIVATIVES: dict[str, tuple[str, str]] = {
+    "deepseek-r1": (
+        "deepseek-v3",
+        "DeepSeek-R1 is post-trained from DeepSeek-V3-Base with the same architecture "
+        "(https://huggingface.co/deepseek-ai/DeepSeek-R1, model card)",
+    ),
+    "deepseek-v3.1": (
+        "deepseek-v3",
+        "DeepSeek-V3.1 keeps DeepSeek-V3's architecture (https://huggingface.co/deepseek-ai/DeepSeek-V3.1, model card)",
+    ),
+}
+
+
 @attrs.frozen
 class ModelMatch:
     """A catalog model key for a checkpoint id, and how it was found (empty when exact)."""
@@ -74,6 +89,13 @@ def match_catalog_model(checkpoint: str, *, where: str = "model") -> ModelMatch:
     exact = sorted(key for key, own in stems.items() if stem and stem in own)
     if len(exact) == 1:
         return ModelMatch(exact[0])
+    for name, (key, why) in _DERIVATIVES.items():
+        if not exact and key in models and (stem == name or _contains(stem, name)):
+            return ModelMatch(
+                models.get(key).key,
+                f"{where} {checkpoint!r} read as {key}: {why}; pass --model {key} to confirm "
+                "or --model KEY to override",
+            )
     contained: dict[str, int] = {}
     if not exact:
         for key, own in stems.items():
