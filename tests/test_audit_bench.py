@@ -293,3 +293,28 @@ def test_failed_requests_are_reported(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     a = audit_bench_result(path, model="llama-3.3-70b")
     assert any("10 of 50 requests failed (20%)" in d.message and d.level == "warning" for d in a.diagnostics)
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"mean_tpot_ms": 0.0}, "'mean_tpot_ms' must be positive"),
+        ({"max_concurrency": 0}, "'max_concurrency' must be a positive whole number"),
+        ({"request_rate": "fast"}, "'request_rate' must be a number of requests/s"),
+        ({"tp": "two"}, "tp must be a whole number"),
+        (
+            {"duration": None, "mean_e2el_ms": None, "request_rate": 2.0, "max_concurrency": None},
+            "cannot be known",
+        ),
+    ],
+)
+def test_bad_fields_exit_2_with_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, object], needle: str
+) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data.update(change)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    assert main(["check-bench", str(path), "--model", "llama-3.3-70b"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and str(path) in err and "Traceback" not in err

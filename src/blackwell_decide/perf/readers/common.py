@@ -153,12 +153,15 @@ class Fields:
         return float(value) * scale
 
     def check(self, hint: str) -> None:
+        """Raise one UsageError naming every missing and bad field (with ``hint`` on the layout
+        when fields are missing)."""
         problems = []
         if self.missing:
             problems.append(f"missing field(s) {', '.join(self.missing)}")
         problems.extend(self.bad)
         if problems:
-            raise UsageError(f"{self.path}: {'; '.join(problems)} ({hint})")
+            tail = f" ({hint})" if self.missing else ""
+            raise UsageError(f"{self.path}: {'; '.join(problems)}{tail}")
 
 
 # ---------------------------------------------------------------------------- concurrency
@@ -397,7 +400,10 @@ def build_result(
 
     if mean_isl < 1 or mean_osl < 1:
         raise UsageError(f"{path}: fewer than one input or output token per request")
-    concurrency, basis = settle_concurrency(stats)
+    try:
+        concurrency, basis = settle_concurrency(stats)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     measurement = Measurement(
         dataset=Path(path).name,
         row=1,
