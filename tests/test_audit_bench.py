@@ -162,6 +162,8 @@ def test_a_rate_16_run_is_judged_at_its_littles_law_concurrency() -> None:
     # the miss is explained: the server completed 6.06 of the 16 requests/s offered (overloaded)
     assert "completed 6.06 requests/s of the 16/s offered" in warnings
     assert "instead of FP8 ones" in warnings and "FP8 or BF16 kernels instead of fp8" not in warnings
+    # and the expectation says it is extrapolated (vllm-hopper was fitted on Llama 70B at 922/922)
+    assert "The expectation is itself extrapolated (model llama-3.1-405b is outside" in warnings
 
 
 def test_the_readme_command_runs_on_a_result_without_tp_or_kv(

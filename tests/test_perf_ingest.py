@@ -373,3 +373,29 @@ def test_calibrate_reads_every_run_of_guidellm_and_inferencex_files() -> None:
     inferencex = read_measurements([INFERENCEX_ROWS], model="llama-3.3-70b", kv="fp8")
     assert [m.concurrency for m in guidellm] == [4, 8]
     assert [m.tpot_s for m in inferencex] == pytest.approx([13.071e-3, 12.962e-3])
+
+
+@pytest.mark.parametrize(
+    ("files", "flags", "profile", "points"),
+    [
+        ([SGLANG], ["--model", "llama-3.3-70b"], "sglang-hopper", 1),
+        (
+            [GENAI_PERF, GUIDELLM],
+            ["--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"],
+            "vllm-hopper",
+            3,
+        ),
+        ([INFERENCEX_ROWS], ["--model", "llama-3.3-70b", "--kv", "fp8"], "vllm-blackwell", 2),
+    ],
+)
+def test_the_calibrate_command_fits_on_each_new_format(
+    capsys: pytest.CaptureFixture[str], files: list[Path], flags: list[str], profile: str, points: int
+) -> None:
+    from blackwell_decide.cli import main
+
+    assert main(["calibrate", *map(str, files), *flags, "--no-cross-validation", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [fitted] = doc["profiles"]
+    assert fitted["key"] == profile
+    assert fitted["fitted_on"]["rows"] == points
+    assert fitted["fitted_on"]["datasets"] == sorted(f.name for f in files)

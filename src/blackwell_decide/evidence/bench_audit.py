@@ -157,6 +157,7 @@ class BenchAudit:
                 "extrapolated": e.extrapolated,
                 "profile": e.profile,
                 "binding": e.binding,
+                "notes": list(e.notes),
             }
         else:
             doc["expected_error"] = self.expected_error
@@ -436,7 +437,7 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
                 f"precision path is wrong (the engine ran {_slower_paths(d.scheme.weights.key)}; check the "
                 "quantization line of the server log), CUDA graphs were cold or disabled (--enforce-eager, or "
                 "warm-up requests counted), or the server ran with other settings (max-num-seqs, chunked-prefill "
-                "budget, another engine version)",
+                "budget, another engine version)" + _extrapolation_caveat(e),
             )
         )
     elif ratio > 1 + high:
@@ -452,6 +453,17 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
     else:
         out.append(Diagnostic("ok", f"mean TPOT {tpot * 1e3:.2f} ms is within the calibrated band: {where}"))
     return out
+
+
+def _extrapolation_caveat(e: Prediction) -> str:
+    """When the expectation is itself extrapolated, the profile may be what is off."""
+    reasons = [n.removeprefix("extrapolated: ") for n in e.notes if n.startswith("extrapolated: ")]
+    if not e.extrapolated or not reasons:
+        return ""
+    return (
+        f". The expectation is itself extrapolated ({'; '.join(reasons)}), so the profile may be what is off: "
+        "fit one on your own runs with `blackwell-decide calibrate`"
+    )
 
 
 def _tails(s: RunStats, e: Prediction | None) -> list[Diagnostic]:
