@@ -399,3 +399,24 @@ def test_the_calibrate_command_fits_on_each_new_format(
     assert fitted["key"] == profile
     assert fitted["fitted_on"]["rows"] == points
     assert fitted["fitted_on"]["datasets"] == sorted(f.name for f in files)
+
+
+def test_layout_variants_of_sglang_and_genai_perf(tmp_path: Path) -> None:
+    from blackwell_decide.perf.readers import read_bench_result
+
+    # SGLang writes float("inf") as the JSON literal Infinity (json.dumps' default)
+    line = json.loads(SGLANG.read_text().strip().splitlines()[-1])
+    text = json.dumps(line).replace('"request_rate": "inf"', '"request_rate": Infinity')
+    assert "Infinity" in text
+    path = tmp_path / "sglang.jsonl"
+    path.write_text(text + "\n")
+    result = read_bench_result(path, model="llama-3.3-70b")
+    assert result.stats.request_rate is None and result.measurement.concurrency == 4
+    # later GenAI-Perf versions nest the load under input_config.perf_analyzer.stimulus
+    data = json.loads(GENAI_PERF.read_text())
+    config = data["input_config"]
+    config["perf_analyzer"] = {"stimulus": {"concurrency": config.pop("concurrency")}}
+    config.pop("request_rate")
+    path = tmp_path / "profile_export_genai_perf.json"
+    path.write_text(json.dumps(data))
+    assert read_bench_result(path, **H100).stats.max_concurrency == 4
