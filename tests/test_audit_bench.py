@@ -320,3 +320,20 @@ def test_bad_fields_exit_2_with_one_message(
     assert main(["check-bench", str(path), "--model", "llama-3.3-70b"]) == 2
     err = capsys.readouterr().err
     assert needle in err and str(path) in err and "Traceback" not in err
+
+
+def test_a_recorded_speculative_acceptance_length_divides_the_floor(tmp_path: Path) -> None:
+    # vLLM >= 0.11 writes spec_decode_acceptance_length when speculative decoding is on
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_below_floor.json").read_text())
+    data["spec_decode_acceptance_length"] = 2.5
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert not any(d.level == "warning" for d in a.diagnostics)
+    # 5.39 ms per step at 4 in flight / 2.5 accepted tokens = 2.16 ms per token, below the measured 4.2 ms
+    [info] = [d.message for d in a.diagnostics if "speculative decoding accepted" in d.message]
+    assert "per-token floor is 2.16 ms" in info
+    data["spec_decode_acceptance_length"] = 1.05  # 5.39 / 1.05 = 5.13 ms per token: 4.2 ms is still impossible
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert any("below even the speculative floor of 5.13 ms" in d.message for d in a.diagnostics)

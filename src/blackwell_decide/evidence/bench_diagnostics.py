@@ -123,6 +123,29 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     tpot, floor, d, s = a.stats.mean_tpot, a.floor_tpot_s, a.deployment, a.stats
     at = "" if a.judged_concurrency is None else f" at {a.judged_concurrency:.1f} requests in flight"
+    accepted = s.spec_acceptance_length
+    if accepted and accepted > 1:
+        # Speculative decoding emits `accepted` tokens per verified step: the per-token floor divides.
+        per_token = floor / accepted
+        if tpot < per_token * (1 - BELOW_FLOOR_MARGIN):
+            out.append(
+                Diagnostic(
+                    "warning",
+                    f"mean TPOT {tpot * 1e3:.2f} ms is below even the speculative floor of {per_token * 1e3:.2f} ms "
+                    f"({floor * 1e3:.2f} ms per step{at} ÷ {accepted:.2f} accepted tokens per step, from the file): "
+                    "the weights are smaller than declared or --gpu/--tp do not match the server",
+                )
+            )
+        else:
+            out.append(
+                Diagnostic(
+                    "info",
+                    f"speculative decoding accepted {accepted:.2f} tokens per step (from the file), so the per-token "
+                    f"floor is {per_token * 1e3:.2f} ms ({floor * 1e3:.2f} ms per step ÷ {accepted:.2f}); the "
+                    "calibrated expectation is for one token per step",
+                )
+            )
+        return out
     below = tpot < floor * (1 - BELOW_FLOOR_MARGIN)
     if below:
         out.append(

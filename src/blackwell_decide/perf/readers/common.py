@@ -60,6 +60,7 @@ class RunStats:
     littles_law: float | None = None
     littles_law_from: str = ""  # per-request arrays, mean end-to-end latency, or TTFT + TPOT x output
     failed: int = 0
+    spec_acceptance_length: float | None = None  # tokens accepted per speculative step, where recorded
 
     @property
     def all_at_once(self) -> bool:

@@ -100,6 +100,7 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
         littles_law=law,
         littles_law_from=law_from,
         failed=int(fields.number("failed") or 0),
+        spec_acceptance_length=fields.number("accept_length"),
     )
     settled = settle_deployment(data, flags, path, model_id=model_id, engine=flags.engine or "sglang")
     return build_result(

@@ -99,6 +99,7 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
         littles_law=law,
         littles_law_from=law_from,
         failed=int(fields.number("failed") or 0),
+        spec_acceptance_length=fields.number("spec_decode_acceptance_length"),
     )
     settled = settle_deployment(
         data, flags, path, model_id=str(data.get("model_id") or "") or None, engine=flags.engine or "vllm"
