@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from blackwell_decide.cli import main
@@ -124,3 +125,216 @@ def test_check_bench_bad_input_exits_2(args: list[str], needle: str) -> None:
     )
     assert r.returncode == 2
     assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------------------- issue 9
+# Fixtures built in vLLM 0.8.3's benchmark_serving.py --save-result layout from the figures of
+# issue 9 (each file's "note" says what is measured and what was filled in).
+
+
+def test_a_rate_1_run_is_judged_at_its_littles_law_concurrency() -> None:
+    path = FIXTURES / "l40s_llama8b_rate1.json"
+    a = audit_bench_result(path, gpu="l40s")
+    # Little's law: 200 completed / 206.2 s x 5.2851 s mean end-to-end = 5.126 in flight, not 200
+    assert a.measurement.concurrency == pytest.approx(200 / 206.2 * 5.2851, abs=1e-3)
+    assert "Little's law" in a.measurement.concurrency_basis
+    # floor: 16.06 GB of BF16 weights + 5.1 requests' KV over 0.864 TB/s = 18.25 ms, below 24.6 ms
+    assert a.floor_tpot_s == pytest.approx(18.25e-3, abs=0.05e-3)
+    assert a.floor_tpot_s < a.stats.mean_tpot == pytest.approx(24.6e-3)
+    assert not any("below the physical floor" in d.message for d in a.diagnostics)
+    assert next(d.level for d in a.diagnostics if "calibrated" in d.message) == "ok"
+    # read as 200 clients (the old reading) the floor would be 45.5 ms, above the measured TPOT
+    from blackwell_decide.perf.physics import decode_floor, deployment_terms
+
+    terms = deployment_terms(a.deployment)
+    assert float(decode_floor(terms, a.measurement.workload, np.array([164.0]))[0]) > 24.6e-3
+
+
+def test_a_rate_16_run_is_judged_at_its_littles_law_concurrency() -> None:
+    a = audit_bench_result(FIXTURES / "h100x8_llama405b_fp8_rate16.json")
+    # 1000 completed / 165 s x 25.094 s = 152.1 in flight (the file's model_id and gpu/tp metadata)
+    assert a.measurement.concurrency == pytest.approx(1000 / 165 * 25.094, abs=0.01)
+    assert (a.deployment.model.key, a.deployment.tp, a.deployment.scheme.weights.key) == ("llama-3.1-405b", 8, "fp8")
+    assert a.expected is not None
+    # floor 16.1 ms < 106 ms measured < the 370 ms the model expects with all 500+ prompts in flight
+    assert a.floor_tpot_s < a.stats.mean_tpot
+    assert float(a.expected.tpot_s) < a.stats.mean_tpot
+    warnings = " ".join(d.message for d in a.diagnostics if d.level == "warning")
+    # the miss is explained: the server completed 6.06 of the 16 requests/s offered (overloaded)
+    assert "completed 6.06 requests/s of the 16/s offered" in warnings
+    assert "instead of FP8 ones" in warnings and "FP8 or BF16 kernels instead of fp8" not in warnings
+    # and the expectation says it is extrapolated (vllm-hopper was fitted on Llama 70B at 922/922)
+    assert "The expectation is itself extrapolated (model llama-3.1-405b is outside" in warnings
+
+
+def test_the_readme_command_runs_on_a_result_without_tp_or_kv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    for key in ("gpu", "weights", "kv", "tp"):
+        data.pop(key)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    # the command exactly as README.md writes it, on this file in place of result.json
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [line] = [x for x in readme.splitlines() if x.startswith("$ blackwell-decide check-bench ")]
+    args = line.split("#", 1)[0].split()[2:]
+    assert args[:2] == ["check-bench", "result.json"]
+    assert main(["check-bench", str(path), *args[2:]]) == 0
+    out = capsys.readouterr().out
+    assert "tp 1: the result does not record tensor parallelism" in out
+    assert "kv bf16: the result does not record the KV-cache format" in out
+    assert "ceiling" in out and "floor 5." in out
+
+
+def test_a_stalled_result_is_flagged_with_its_numbers() -> None:
+    a = audit_bench_result(FIXTURES / "h100_fp8_tp2_stalled.json", model="llama-3.3-70b")
+    warnings = [d.message for d in a.diagnostics if d.level == "warning"]
+    # mean 69.6 ms / median 17.41 ms = 4.0x; p99 696 ms / 17.41 ms = 40.0x (the fixture's fields)
+    assert any("mean TPOT 69.60 ms is 4.0× its median (17.41 ms)" in w for w in warnings)
+    assert any("p99 TPOT 696.0 ms is 40.0× the median (17.41 ms)" in w for w in warnings)
+    assert any("median TPOT, 17.41 ms, is 0.96× the expectation" in w for w in warnings)
+
+
+def test_an_8b_result_is_never_compared_with_70b_evidence() -> None:
+    a = audit_bench_result(FIXTURES / "h100_llama8b_fp8_conc4.json")
+    assert a.deployment.model.key == "llama-3.1-8b"
+    assert a.evidence == ()
+    assert a.other_evidence and all(e.startswith("another model (llama-3.1-70b") for e in a.other_evidence)
+    assert not any("their floor" in d.message for d in a.diagnostics)
+    # the 70B row keeps its own floor (70.56 GB over 2 x 3.35 TB/s = 10.53 ms), not the 8B one (2.40 ms)
+    assert "its 10.53 ms batch-1 floor" in a.other_evidence[0]
+
+
+def test_pipeline_and_disaggregated_runs_use_the_flags() -> None:
+    path = FIXTURES / "h100x8_llama405b_fp8_rate16.json"
+    plain = audit_bench_result(path)
+    piped = audit_bench_result(path, tp=8, pp=2)
+    assert plain.judged_concurrency is not None and plain.measurement.output_tok_s_per_gpu is not None
+    assert piped.judged_concurrency == pytest.approx(plain.judged_concurrency / 2)
+    assert piped.measurement.num_gpus == 16
+    assert piped.measurement.output_tok_s_per_gpu == pytest.approx(plain.measurement.output_tok_s_per_gpu / 2)
+    split = audit_bench_result(path, prefill_gpus=8)
+    assert split.measurement.num_gpus == 16 and split.floor_tpot_s == pytest.approx(plain.floor_tpot_s)
+    assert any("prefill/decode disaggregated" in n for n in split.notes)
+
+
+@pytest.mark.parametrize("value", [-3.2, float("nan")])
+def test_a_negative_or_nan_percentile_is_a_clean_error(tmp_path: Path, value: float) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data["p99_tpot_ms"] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match=r"'p99_tpot_ms' is"):
+        audit_bench_result(path, model="llama-3.3-70b")
+
+
+def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
+    # 100 prompts at once for 2.4 s, 128 output tokens each (issue 9's short runs)
+    data = json.loads((FIXTURES / "h100_llama8b_fp8_conc4.json").read_text())
+    data.update(
+        num_prompts=100,
+        completed=100,
+        max_concurrency=None,
+        duration=2.4,
+        total_input_tokens=100 * 1024,
+        total_output_tokens=100 * 128,
+        mean_e2el_ms=1900.0,
+        mean_ttft_ms=700.0,
+        output_throughput=100 * 128 / 2.4,
+    )
+    path = tmp_path / "short.json"
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path)
+    [steady] = [d for d in a.diagnostics if "steady state" in d.message]
+    assert steady.level == "warning"
+    assert "all 100 prompts were sent at once" in steady.message
+    assert "the run lasted 2.4 s" in steady.message
+    assert "TTFT is 37% of the end-to-end latency" in steady.message
+
+
+@pytest.mark.parametrize(
+    ("fixture", "flags", "tpot_ms", "tp", "floor_ms"),
+    [
+        # the sweep row h100-sxm/vllm/fp8/tp2 at concurrency 4 (17.407 ms; floor 70.56 GB / 6.7 TB/s = 10.53 ms)
+        ("sglang/h100_fp8_tp2_conc4.jsonl", [], 17.407, 2, 10.53),
+        (
+            "genai_perf/h100_fp8_tp2_conc4_genai_perf.json",
+            ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"],
+            17.407,
+            2,
+            10.53,
+        ),
+        (
+            "guidellm/h100_fp8_tp2_sweep.json",
+            ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8", "--index", "0"],
+            17.407,
+            2,
+            10.53,
+        ),
+        # the sweep row b200/vllm/nvfp4/tp1 at concurrency 4 (13.071 ms; floor 40.61 GB / 7.7 TB/s = 5.27 ms)
+        ("inferencex/b200_vllm_fp4_tp1_rows.json", ["--kv", "fp8", "--index", "0"], 13.071, 1, 5.274),
+    ],
+)
+def test_check_bench_accepts_the_other_formats(
+    fixture: str, flags: list[str], tpot_ms: float, tp: int, floor_ms: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = FIXTURES.parent / fixture
+    assert main(["check-bench", str(path), "--model", "llama-3.3-70b", "--json", *flags]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["measured"]["mean_tpot_ms"] == pytest.approx(tpot_ms)
+    assert doc["concurrency"] == 4 and doc["deployment"]["tp"] == tp
+    assert doc["batch1_floor_tpot_ms"] == pytest.approx(floor_ms, abs=0.01)
+    # rows the shipped profiles were fitted on: inside the calibrated band, no warning
+    assert not any(d["level"] == "warning" for d in doc["diagnostics"])
+
+
+def test_failed_requests_are_reported(tmp_path: Path) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data["failed"] = 10  # 40 completed + 10 failed
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert any("10 of 50 requests failed (20%)" in d.message and d.level == "warning" for d in a.diagnostics)
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"mean_tpot_ms": 0.0}, "'mean_tpot_ms' must be positive"),
+        ({"max_concurrency": 0}, "'max_concurrency' must be a positive whole number"),
+        ({"request_rate": "fast"}, "'request_rate' must be a number of requests/s"),
+        ({"tp": "two"}, "tp must be a whole number"),
+        (
+            {"duration": None, "mean_e2el_ms": None, "request_rate": 2.0, "max_concurrency": None},
+            "cannot be known",
+        ),
+    ],
+)
+def test_bad_fields_exit_2_with_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, object], needle: str
+) -> None:
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
+    data.update(change)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    assert main(["check-bench", str(path), "--model", "llama-3.3-70b"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and str(path) in err and "Traceback" not in err
+
+
+def test_a_recorded_speculative_acceptance_length_divides_the_floor(tmp_path: Path) -> None:
+    # vLLM >= 0.11 writes spec_decode_acceptance_length when speculative decoding is on
+    data = json.loads((FIXTURES / "b200_nvfp4_tp1_below_floor.json").read_text())
+    data["spec_decode_acceptance_length"] = 2.5
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert not any(d.level == "warning" for d in a.diagnostics)
+    # 5.39 ms per step at 4 in flight / 2.5 accepted tokens = 2.16 ms per token, below the measured 4.2 ms
+    [info] = [d.message for d in a.diagnostics if "speculative decoding accepted" in d.message]
+    assert "per-token floor is 2.16 ms" in info
+    data["spec_decode_acceptance_length"] = 1.05  # 5.39 / 1.05 = 5.13 ms per token: 4.2 ms is still impossible
+    path.write_text(json.dumps(data))
+    a = audit_bench_result(path, model="llama-3.3-70b")
+    assert any("below even the speculative floor of 5.13 ms" in d.message for d in a.diagnostics)

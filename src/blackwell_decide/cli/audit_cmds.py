@@ -13,22 +13,56 @@ if TYPE_CHECKING:
     from blackwell_decide.evidence.bench_audit import BenchAudit
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or a positive whole number, got {text!r}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     b = subparsers.add_parser(
         "check-bench",
-        help="a `vllm bench serve` result against the physical floor and the calibrated expectation",
-        description="Read the JSON that `vllm bench serve --save-result` writes and report the achieved fraction "
-        "of the decode floor and of the calibrated expectation at the same concurrency, with diagnostics (below "
-        "the floor: speculative decoding or smaller weights than declared; well above the expectation: wrong "
-        "precision path, cold CUDA graphs, eager mode).",
+        help="a serving-benchmark result against the physical floor and the calibrated expectation",
+        description="Read a benchmark result (the JSON of `vllm bench serve --save-result`, SGLang's bench_serving, "
+        "GenAI-Perf's profile export, GuideLLM's report or an InferenceX result; the format is detected) and report "
+        "the achieved fraction of the decode floor and of the calibrated expectation at the concurrency that was in "
+        "flight (Little's law on a rate-driven run), with diagnostics: too short for a steady state, stalls (mean "
+        "or p99 far above the median), below the floor (speculative decoding or smaller weights than declared), "
+        "well above the expectation (wrong precision path, cold CUDA graphs, eager mode).",
     )
-    b.add_argument("result", metavar="RESULT.json", help="the result file of `vllm bench serve --save-result`")
-    b.add_argument("--model", help="model key (default: the result's model_id)")
+    b.add_argument("result", metavar="RESULT.json", help="the benchmark's result file")
+    b.add_argument(
+        "--format", dest="fmt", help="result format (default: detected): vllm, sglang, genai-perf, guidellm, inferencex"
+    )
+    b.add_argument("--model", help="model key; confirms or overrides the one read from the result's model id")
     b.add_argument("--gpu", help="accelerator that served it (default: the result's gpu metadata)")
-    b.add_argument("--weights", help="weight format (default: the result's weights metadata)")
-    b.add_argument("--kv", help="KV-cache format (default: the result's kv metadata)")
-    b.add_argument("--tp", type=positive_int, help="tensor-parallel size (default: the result's tp metadata)")
-    b.add_argument("--engine", default="vllm", help="serving engine (vllm, trtllm, sglang)")
+    b.add_argument(
+        "--weights",
+        help="weight format (default: the result's metadata, else the checkpoint name, else the model's dtype)",
+    )
+    b.add_argument(
+        "--kv",
+        help="KV-cache format (default: the result's metadata, else the engine's default: vLLM and "
+        "SGLang 'auto' store the model's dtype)",
+    )
+    b.add_argument("--tp", type=positive_int, help="tensor-parallel size (default: the result's metadata, else 1)")
+    b.add_argument("--pp", type=positive_int, help="pipeline-parallel stages (default: the result's metadata, else 1)")
+    b.add_argument(
+        "--prefill-gpus",
+        type=non_negative_int,
+        help="GPUs serving prefill in a prefill/decode-disaggregated run; --gpu/--tp/--pp then describe the decode "
+        "instance, which the bounds are for (default 0: aggregated)",
+    )
+    b.add_argument("--engine", help="serving engine (vllm, trtllm, sglang; default: the result's tool)")
+    b.add_argument(
+        "--index",
+        type=non_negative_int,
+        help="which run of a file holding several (a GuideLLM sweep, a list of InferenceX rows), from 0",
+    )
     b.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(b, _run_check_bench)
 
@@ -72,7 +106,17 @@ def _run_check_bench(args: argparse.Namespace) -> int:
     from blackwell_decide.evidence.bench_audit import audit_bench_result
 
     result = audit_bench_result(
-        args.result, model=args.model, gpu=args.gpu, weights=args.weights, kv=args.kv, tp=args.tp, engine=args.engine
+        args.result,
+        fmt=args.fmt,
+        model=args.model,
+        gpu=args.gpu,
+        weights=args.weights,
+        kv=args.kv,
+        tp=args.tp,
+        pp=args.pp,
+        prefill_gpus=args.prefill_gpus,
+        engine=args.engine,
+        index=args.index,
     )
     if args.json:
         print_json(result.to_dict())
@@ -83,12 +127,18 @@ def _run_check_bench(args: argparse.Namespace) -> int:
 
 def format_bench_audit(a: BenchAudit) -> str:
     m, s, e = a.measurement, a.stats, a.expected
-    conc = "all requests at once (offline)" if m.concurrency is None else f"concurrency {m.concurrency}"
+    conc = "all requests at once (offline)" if m.concurrency is None else f"concurrency {m.concurrency:,.2f}"
     src = m.source
+    parallel = (
+        f"TP{m.tp}"
+        + (f" × PP{m.pp}" if m.pp > 1 else "")
+        + (f" decode + {m.prefill_gpus} prefill GPUs" if m.prefill_gpus else "")
+    )
     lines = [
         f"benchmark: {a.path}" + (f" ({src.title}, {src.date})" if src else ""),
-        f"deployment: {a.deployment.label}, {m.engine}; {conc}; mean {m.mean_isl:,.0f} input / "
+        f"deployment: {a.deployment.label}, {parallel}, {m.engine}; mean {m.mean_isl:,.0f} input / "
         f"{m.mean_osl:,.0f} output tokens per request",
+        f"judged at {conc}: {m.concurrency_basis}",
         "",
     ]
     per_gpu = m.output_tok_s_per_gpu
@@ -96,14 +146,14 @@ def format_bench_audit(a: BenchAudit) -> str:
         [
             "mean TPOT (ms)",
             f"{s.mean_tpot * 1e3:.2f}",
-            f"{a.floor_tpot_s * 1e3:.2f}",
+            f"floor {a.floor_tpot_s * 1e3:.2f}",
             f"{float(e.tpot_s) * 1e3:.2f}" if e is not None else "—",
         ],
         [
             "output tok/s per GPU",
             f"{per_gpu:,.0f}" if per_gpu else "—",
-            f"{(m.concurrency or 1) / a.floor_tpot_s / a.deployment.tp:,.0f}",
-            f"{float(e.output_tok_s_per_gpu):,.0f}" if e is not None else "—",
+            f"ceiling {a.ceiling_output_tok_s_per_gpu:,.0f}",
+            f"{a.expected_output_tok_s_per_gpu:,.0f}" if a.expected_output_tok_s_per_gpu is not None else "—",
         ],
     ]
     if s.mean_ttft is not None:
@@ -112,10 +162,10 @@ def format_bench_audit(a: BenchAudit) -> str:
                 "mean TTFT (ms)",
                 f"{s.mean_ttft * 1e3:.1f}",
                 "—",
-                f"{float(e.ttft_s) * 1e3:.1f}" if e is not None else "—",
+                f"{float(e.ttft_s) * 1e3:.1f}" if e is not None and not m.prefill_gpus else "—",
             ]
         )
-    lines.append(render_table(["", "measured", "floor", "expected"], rows))
+    lines.append(render_table(["", "measured", "physical bound", "expected"], rows))
     lines.append("")
     lines.append(
         f"achieved fraction of the floor: {a.fraction_of_floor:.2f} (TPOT {1 / a.fraction_of_floor:.2f}× the "
@@ -132,9 +182,13 @@ def format_bench_audit(a: BenchAudit) -> str:
             f"TPOT median / p99: {_ms(s.median_tpot)} / {_ms(s.p99_tpot)} ms; ITL median / p99: "
             f"{_ms(s.median_itl)} / {_ms(s.p99_itl)} ms"
         )
+    if a.notes:
+        lines += ["", "read from the file, or assumed:"] + [f"  {n}" for n in a.notes]
     lines += ["", "diagnostics:"] + [f"  [{d.level}] {d.message}" for d in a.diagnostics]
     if a.evidence:
-        lines += ["", "evidence (shipped measurements of this GPU and format):"] + [f"  {x}" for x in a.evidence]
+        lines += ["", "evidence (shipped measurements of this model, GPU and format):"] + [f"  {x}" for x in a.evidence]
+    if a.other_evidence:
+        lines += ["", "other models on this GPU and format (for scale only):"] + [f"  {x}" for x in a.other_evidence]
     return "\n".join(lines)
 
 

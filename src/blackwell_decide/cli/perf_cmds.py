@@ -242,7 +242,8 @@ def _read_files(files: list[str], args: argparse.Namespace) -> list[Any]:
 
     given = {"model": args.model, "gpu": args.gpu, "weights": args.weights, "kv": args.kv, "tp": args.tp}
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    overrides["engine"] = args.engine or "vllm"
+    if args.engine:  # else each result's own tool (vLLM, SGLang, InferenceX's framework) says
+        overrides["engine"] = args.engine
     return list(read_measurements(files, **overrides))
 
 

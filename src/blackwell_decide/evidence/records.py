@@ -226,12 +226,12 @@ def frontier_at(points: Sequence[Measurement], tok_s_per_user: float) -> Frontie
             if min(a, b) <= tok_s_per_user <= max(a, b) and a != b:
                 w = (a - tok_s_per_user) / (a - b)
                 value = _per_gpu(lo) + w * (_per_gpu(hi) - _per_gpu(lo))
-                concurrencies = (lo.concurrency or 0, hi.concurrency or 0)
+                concurrencies = (int(lo.concurrency or 0), int(hi.concurrency or 0))
                 candidates.append(FrontierPoint(tok_s_per_user, value, tp, concurrencies, False))
     faster = [p for p in usable if _interactivity(p) >= tok_s_per_user]
     if faster:
         top = max(faster, key=_per_gpu)
-        candidates.append(FrontierPoint(_interactivity(top), _per_gpu(top), top.tp, (top.concurrency or 0,), True))
+        candidates.append(FrontierPoint(_interactivity(top), _per_gpu(top), top.tp, (int(top.concurrency or 0),), True))
     if not candidates:
         return None
     # On ties the interpolated (exact) point wins over the lower bound.
@@ -303,7 +303,7 @@ def measured_records(tok_s_per_user: float = 50.0) -> tuple[EvidenceRecord, ...]
                 source=source,
                 isl=isl,
                 osl=osl,
-                concurrency=first.concurrency,
+                concurrency=None if first.concurrency is None else int(first.concurrency),
                 tp=low_tp,
             )
         )

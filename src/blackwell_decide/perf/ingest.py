@@ -1,5 +1,5 @@
-"""Reading measurements: serving-sweep CSVs, published-figure tables, and the result JSON that
-``vllm bench serve --save-result`` writes, into typed :class:`Measurement` records.
+"""Reading measurements: serving-sweep CSVs, published-figure tables, and benchmark result JSON
+(readers in :mod:`blackwell_decide.perf.readers`), into typed :class:`Measurement` records.
 
 Every reader raises :class:`~blackwell_decide.errors.UsageError` naming the file, the row and
 the column of a bad value, never a traceback.
@@ -8,7 +8,6 @@ the column of a bad value, never a traceback.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -19,9 +18,23 @@ import attrs
 
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Source
+from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
-from blackwell_decide.perf.workload import Workload
+from blackwell_decide.perf.readers.model_ids import catalog_model_for, checkpoint_stem
 from blackwell_decide.units import MS
+
+__all__ = [
+    "Measurement",
+    "Microbenchmark",
+    "catalog_model_for",
+    "checkpoint_stem",
+    "load_dataset",
+    "read_measurements",
+    "read_microbenchmarks",
+    "read_published_csv",
+    "read_sweep_csv",
+    "read_vllm_bench_json",
+]
 
 SWEEP_COLUMNS: tuple[str, ...] = (
     "model",
@@ -36,62 +49,6 @@ SWEEP_COLUMNS: tuple[str, ...] = (
     "ttft_ms",
     "tpot_ms",
 )
-
-
-@attrs.frozen
-class Measurement:
-    """One measured operating point.
-
-    ``isl``/``osl`` are the nominal lengths the benchmark was asked for; ``mean_isl``/``mean_osl``
-    the mean lengths it actually sent (benchmarks often draw lengths around the nominal one).
-    ``concurrency`` is the number of concurrent clients, or None for an offline run where every
-    request was queued at once (maximum throughput). ``output_tok_s`` is output tokens/s over
-    all ``num_gpus`` GPUs; ``throughput_derived`` marks a value computed from concurrency and
-    TPOT rather than measured.
-    """
-
-    dataset: str
-    row: int
-    model: str
-    gpu: str
-    engine: str
-    weights: str
-    kv: str
-    tp: int
-    isl: int
-    osl: int
-    concurrency: int | None
-    tpot_s: float | None = None
-    ttft_s: float | None = None
-    output_tok_s: float | None = None
-    throughput_derived: bool = False
-    mean_isl: float = attrs.field(default=attrs.Factory(lambda m: float(m.isl), takes_self=True))
-    mean_osl: float = attrs.field(default=attrs.Factory(lambda m: float(m.osl), takes_self=True))
-    num_gpus: int = attrs.field(default=attrs.Factory(lambda m: m.tp, takes_self=True))
-    ids: tuple[str, ...] = ()
-    source: Source | None = None
-    note: str = ""
-
-    @property
-    def workload(self) -> Workload:
-        """The workload with the lengths actually sent."""
-        return Workload(max(1, round(self.mean_isl)), max(1, round(self.mean_osl)))
-
-    @property
-    def output_tok_s_per_gpu(self) -> float | None:
-        return None if self.output_tok_s is None else self.output_tok_s / self.num_gpus
-
-    @property
-    def deployment_key(self) -> tuple[str, str, str, str, int]:
-        return (self.model, self.gpu, self.weights, self.kv, self.tp)
-
-    @property
-    def label(self) -> str:
-        conc = "max" if self.concurrency is None else str(self.concurrency)
-        return (
-            f"{self.dataset}:{self.row} {self.gpu} {self.engine} {self.weights} tp{self.tp} "
-            f"{self.isl}/{self.osl} conc {conc}"
-        )
 
 
 # ---------------------------------------------------------------------------- field parsing
@@ -364,10 +321,7 @@ def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
     return tuple(out)
 
 
-# ---------------------------------------------------------------------------- vLLM bench serve
-VLLM_REQUIRED = ("completed", "total_input_tokens", "total_output_tokens", "mean_tpot_ms", "output_throughput")
-
-
+# ---------------------------------------------------------------------------- result JSON
 def read_vllm_bench_json(
     path: Path | str,
     *,
@@ -378,136 +332,20 @@ def read_vllm_bench_json(
     tp: int | None = None,
     engine: str = "vllm",
 ) -> Measurement:
-    """One measurement from the result JSON of ``vllm bench serve --save-result`` (keys
-    ``mean_tpot_ms``, ``mean_ttft_ms``, ``output_throughput``, ``max_concurrency``,
-    ``completed``, ``total_input_tokens``, ``total_output_tokens``, ``model_id``, …).
+    """One measurement from the result JSON of ``vllm bench serve --save-result`` (see
+    :mod:`blackwell_decide.perf.readers.vllm` for the keys read).
 
     The file does not say which GPU, precision or parallelism served it: pass them, or record
     them with ``--metadata gpu=b200 weights=nvfp4 kv=fp8 tp=1`` when benchmarking (keyword
-    arguments win); without a KV format the deployment's default is used. Mean lengths are the
-    tokens actually sent and generated per request. ``max_concurrency`` null means every request
-    was sent at once (an offline maximum)."""
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"{path}: no such file; check the path")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a JSON object as `vllm bench serve --save-result` writes")
-    missing = [k for k in VLLM_REQUIRED if data.get(k) is None]
-    if missing:
-        raise UsageError(
-            f"{path}: missing field(s) {', '.join(missing)}; "
-            "is this the result JSON of `vllm bench serve --save-result`?"
-        )
+    arguments win). Without them the model comes from ``model_id``, the weights from the
+    checkpoint name, the KV format from the engine's default, TP is 1. The concurrency is what
+    was in flight: ``max_concurrency`` when the clients were capped and saturated it, else Little's
+    law on the run (``Measurement.concurrency_basis`` says which)."""
+    from blackwell_decide.perf.readers import read_bench_result
 
-    explicit = {"model": model, "gpu": gpu, "weights": weights, "kv": kv, "tp": tp}
-    recorded = {name: data.get(name) for name in explicit}
-    from_checkpoint = model is None and recorded["model"] is None and bool(data.get("model_id"))
-    if from_checkpoint:
-        recorded["model"] = data["model_id"]
-    deployment = {
-        name: str(explicit[name] if explicit[name] is not None else recorded[name] or "").strip() for name in explicit
-    }
-    # The KV format may stay unknown: the deployment then takes the weights' default.
-    absent = [name for name, value in deployment.items() if not value and name != "kv"]
-    if absent:
-        flags = " ".join(f"--{name} …" for name in absent)
-        raise UsageError(
-            f"{path}: the result does not record {', '.join(absent)}; pass {flags} "
-            f"(or record them when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
-        )
-    if from_checkpoint:
-        deployment["model"] = catalog_model_for(deployment["model"], where=f"{path}: model_id")
-
-    def number(name: str) -> float:
-        value = data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise UsageError(f"{path}: field {name!r} must be a non-negative number, got {value!r}")
-        return float(value)
-
-    completed = number("completed")
-    if completed < 1:
-        raise UsageError(f"{path}: no completed requests ('completed' is {data.get('completed')!r})")
-    tpot = number("mean_tpot_ms") * MS
-    if tpot <= 0:
-        raise UsageError(f"{path}: 'mean_tpot_ms' must be positive, got {data.get('mean_tpot_ms')!r}")
-    mean_isl = number("total_input_tokens") / completed
-    mean_osl = number("total_output_tokens") / completed
-    if mean_isl < 1 or mean_osl < 1:
-        raise UsageError(f"{path}: fewer than one input or output token per request")
-    tp_text = deployment["tp"]
-    try:
-        tp_value = int(tp_text)
-    except ValueError:
-        raise UsageError(f"{path}: tp must be a whole number, got {tp_text!r}") from None
-    if tp_value < 1:
-        raise UsageError(f"{path}: tp must be 1 or more, got {tp_value}")
-    concurrency_raw = data.get("max_concurrency")
-    if concurrency_raw is not None and (not isinstance(concurrency_raw, int) or concurrency_raw < 1):
-        raise UsageError(f"{path}: 'max_concurrency' must be a positive whole number or null, got {concurrency_raw!r}")
-    ttft = data.get("mean_ttft_ms")
-    return Measurement(
-        dataset=file.name,
-        row=1,
-        model=deployment["model"],
-        gpu=deployment["gpu"],
-        engine=check_engine(engine),
-        weights=deployment["weights"],
-        kv=deployment["kv"],
-        tp=tp_value,
-        isl=round(mean_isl),
-        osl=round(mean_osl),
-        mean_isl=mean_isl,
-        mean_osl=mean_osl,
-        concurrency=concurrency_raw,
-        tpot_s=tpot,
-        ttft_s=float(ttft) * MS if isinstance(ttft, int | float) and ttft > 0 else None,
-        output_tok_s=number("output_throughput"),
-        source=Source(url=str(file), date=str(data.get("date") or "n.d."), kind="user", title="vllm bench serve"),
-    )
-
-
-# ---------------------------------------------------------------------------- checkpoint ids
-#: Trailing parts of a checkpoint name that say how it was quantised or tuned, not which model
-#: it is (``nvidia/Llama-3.3-70B-Instruct-FP4`` is Llama 3.3 70B).
-_CHECKPOINT_SUFFIXES = re.compile(
-    r"(?:[-_.](?:instruct|chat|hf|fp8|fp4|nvfp4|mxfp4|int4|int8|awq|gptq|w4a16|w8a8|w4a8|dynamic|quantized|it))+$"
-)
-
-
-def _checkpoint_stem(name: str) -> str:
-    """A checkpoint or Hugging Face id without its organisation, its quantisation and tuning
-    suffixes, and a leading ``meta-`` (``meta-llama/Meta-Llama-3.1-70B-Instruct`` ->
-    ``llama-3.1-70b``)."""
-    stem = name.strip().lower().rsplit("/", 1)[-1]
-    stem = _CHECKPOINT_SUFFIXES.sub("", stem)
-    return stem.removeprefix("meta-")
-
-
-def catalog_model_for(checkpoint: str, *, where: str = "model") -> str:
-    """The catalog model key a checkpoint id names: a catalog key itself, or the one model whose
-    Hugging Face id or key has the same stem (organisation and quantisation or tuning suffixes
-    stripped). UsageError saying to pass ``--model KEY`` when none, or several, match."""
-    from blackwell_decide.plugins import get_catalog
-
-    models = get_catalog().models
-    if checkpoint in models:
-        return models.get(checkpoint).key
-    stem = _checkpoint_stem(checkpoint)
-    matches = sorted(
-        {m.key for m in models.values() if stem and stem in (_checkpoint_stem(m.hf_id), _checkpoint_stem(m.key))}
-    )
-    if len(matches) == 1:
-        return matches[0]
-    known = ", ".join(sorted(m.key for m in models.values()))
-    which = f"matches several catalog models ({', '.join(matches)})" if matches else "matches no catalog model"
-    raise UsageError(
-        f"{where} {checkpoint!r} {which}; pass --model KEY with the catalog model it is a checkpoint of "
-        f"(one of {known})"
-    )
+    return read_bench_result(
+        path, fmt="vllm", model=model, gpu=gpu, weights=weights, kv=kv, tp=tp, engine=engine
+    ).measurement
 
 
 # ---------------------------------------------------------------------------- shipped data sets
@@ -535,14 +373,25 @@ def load_dataset(dataset_id: str) -> tuple[Measurement, ...]:
 
 
 def read_measurements(paths: Iterable[Path | str], **deployment: Any) -> tuple[Measurement, ...]:
-    """Measurements from files of any supported kind: ``.json`` is read as a vLLM result (with
-    ``deployment`` keyword arguments for what it does not record), anything else as a CSV in the
-    sweep layout, or the published-figures layout when it has a ``metric`` column."""
+    """Measurements from files of any supported kind: ``.json``/``.jsonl`` is a benchmark result
+    (vLLM, SGLang, GenAI-Perf, GuideLLM or InferenceX, detected from its keys; every run in it,
+    with ``deployment`` keyword arguments for what it does not record), anything else a CSV in the sweep layout, or
+    the published-figures layout when it has a ``metric`` column."""
+    from blackwell_decide.perf.readers import read_bench_results
+
     out: list[Measurement] = []
     for path in paths:
         file = Path(path)
-        if file.suffix.lower() == ".json":
-            out.append(read_vllm_bench_json(file, **deployment))
+        if file.suffix.lower() in (".json", ".jsonl"):
+            for result in read_bench_results(file, **deployment):
+                m = result.measurement
+                if m.pp > 1 or m.prefill_gpus:
+                    raise UsageError(
+                        f"{file}: a pipeline-parallel or prefill/decode-disaggregated run (pp {m.pp}, "
+                        f"{m.prefill_gpus} prefill GPUs) cannot calibrate the tensor-parallel model; audit it with "
+                        "`check-bench` instead"
+                    )
+                out.append(m)
             continue
         _, columns = _open_csv(file)
         if "metric" in columns and "tpot_ms" not in columns:

@@ -1,0 +1,431 @@
+"""What every benchmark-result reader shares: reading the file, checking its fields (every
+missing or bad field named at once), settling the deployment the file does not record, and the
+concurrency that was really in flight (Little's law).
+
+A reader turns one tool's layout into a :class:`BenchResult`: the :class:`Measurement` that
+calibration uses and the :class:`RunStats` (percentiles, duration, traffic) the audit diagnoses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.measurement import Measurement
+from blackwell_decide.perf.profile import check_engine
+from blackwell_decide.perf.readers.model_ids import match_catalog_model, weights_in_name
+
+#: Little's law within this fraction of ``max_concurrency`` means the client cap was the
+#: concurrency (the small gap is the ramp-up and drain at either end of the run).
+CAP_AGREEMENT = 0.05
+#: Engines whose KV-cache format "auto" is the model's own dtype (vLLM and SGLang
+#: ``--kv-cache-dtype auto``); TensorRT-LLM takes it from the checkpoint's quantisation instead.
+KV_AUTO_IS_MODEL_DTYPE = frozenset({"vllm", "sglang"})
+
+
+@attrs.frozen
+class RunStats:
+    """Latency percentiles (seconds; None where the file has none) and the traffic of one run.
+
+    ``request_rate`` is the arrival rate asked for (requests/s), None for "inf" (every prompt
+    sent at once, or as fast as ``max_concurrency`` clients allow). ``littles_law`` is the mean
+    number of requests in flight over the run: total time spent in the system by all requests ÷
+    the run's duration (= completed ÷ duration × mean end-to-end latency)."""
+
+    tool: str
+    mean_tpot: float
+    median_tpot: float | None = None
+    p99_tpot: float | None = None
+    mean_itl: float | None = None
+    median_itl: float | None = None
+    p99_itl: float | None = None
+    mean_ttft: float | None = None
+    median_ttft: float | None = None
+    p99_ttft: float | None = None
+    mean_e2e: float | None = None
+    median_e2e: float | None = None
+    p99_e2e: float | None = None
+    duration_s: float | None = None
+    completed: int = 0
+    num_prompts: int | None = None
+    request_rate: float | None = None
+    max_concurrency: int | None = None
+    littles_law: float | None = None
+    littles_law_from: str = ""  # per-request arrays, mean end-to-end latency, or TTFT + TPOT x output
+    failed: int = 0
+    spec_acceptance_length: float | None = None  # tokens accepted per speculative step, where recorded
+
+    @property
+    def all_at_once(self) -> bool:
+        """Every prompt was sent at the start: no rate and no client cap below the prompt count."""
+        prompts = self.num_prompts or self.completed
+        if not prompts:  # the file does not say how many prompts were sent
+            return False
+        return self.request_rate is None and (self.max_concurrency is None or prompts <= self.max_concurrency)
+
+
+@attrs.frozen
+class BenchResult:
+    measurement: Measurement
+    stats: RunStats
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """A short name for listing the runs of one file."""
+        m = self.measurement
+        conc = "offline" if m.concurrency is None else f"concurrency {m.concurrency:.3g}"
+        return f"{m.model} on {m.gpu} TP{m.tp}, {m.mean_isl:.0f}/{m.mean_osl:.0f} tokens, {conc}"
+
+
+@attrs.frozen
+class DeploymentFlags:
+    """What the person running the audit said about the deployment (None: not given)."""
+
+    model: str | None = None
+    gpu: str | None = None
+    weights: str | None = None
+    kv: str | None = None
+    tp: int | None = None
+    pp: int | None = None
+    prefill_gpus: int | None = None
+    engine: str | None = None
+
+
+# ---------------------------------------------------------------------------- the file
+def load_json(path: Path | str, tool: str) -> Any:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file; check the path")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not a readable JSON file ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        first = exc
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1:  # JSON Lines (SGLang appends one result per run): the last run
+        try:
+            return json.loads(lines[-1])
+        except json.JSONDecodeError:
+            pass
+    raise UsageError(f"{path}: not a readable {tool} JSON file ({first})")
+
+
+class Fields:
+    """Reads numbers out of one record, collecting every missing or bad field so that one error
+    names them all."""
+
+    def __init__(self, data: Mapping[str, Any], path: Path | str, tool: str) -> None:
+        self.data, self.path, self.tool = data, path, tool
+        self.missing: list[str] = []
+        self.bad: list[str] = []
+
+    def number(self, key: str, *, required: bool = False, positive: bool = False, scale: float = 1.0) -> float | None:
+        """``data[key] × scale``; a missing optional field is None; present values must be finite
+        and not negative (positive where ``positive``)."""
+        value = self.data.get(key)
+        if value is None or value == "":
+            if required:
+                self.missing.append(key)
+            return None
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                self.bad.append(f"{key!r} is {value!r}, not a number")
+                return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.bad.append(f"{key!r} is {value!r}, not a number")
+            return None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            need = "positive" if positive else "finite and not negative"
+            self.bad.append(f"{key!r} is {value!r}; it must be {need}")
+            return None
+        return float(value) * scale
+
+    def check(self, hint: str) -> None:
+        """Raise one UsageError naming every missing and bad field (with ``hint`` on the layout
+        when fields are missing)."""
+        problems = []
+        if self.missing:
+            problems.append(f"missing field(s) {', '.join(self.missing)}")
+        problems.extend(self.bad)
+        if problems:
+            tail = f" ({hint})" if self.missing else ""
+            raise UsageError(f"{self.path}: {'; '.join(problems)}{tail}")
+
+
+# ---------------------------------------------------------------------------- concurrency
+def littles_law(
+    completed: float,
+    duration_s: float | None,
+    *,
+    mean_e2e_s: float | None = None,
+    per_request_e2e_s: Sequence[float] | None = None,
+    mean_ttft_s: float | None = None,
+    mean_tpot_s: float | None = None,
+    mean_osl: float | None = None,
+) -> tuple[float | None, str]:
+    """Mean requests in flight = time all requests spent in the system ÷ the run's duration, from
+    per-request latencies where saved, else completed × mean end-to-end latency, else the end-to-end
+    latency rebuilt as TTFT + (output − 1) × TPOT. (None, "") without a duration."""
+    if not duration_s:
+        return None, ""
+    if per_request_e2e_s:
+        return math.fsum(per_request_e2e_s) / duration_s, "per-request latencies"
+    if mean_e2e_s:
+        return completed * mean_e2e_s / duration_s, "completed ÷ duration × mean end-to-end latency"
+    if mean_ttft_s is not None and mean_tpot_s and mean_osl:
+        e2e = mean_ttft_s + max(mean_osl - 1.0, 0.0) * mean_tpot_s
+        return completed * e2e / duration_s, "completed ÷ duration × (mean TTFT + (output − 1) × mean TPOT)"
+    return None, ""
+
+
+def settle_concurrency(stats: RunStats) -> tuple[float | None, str]:
+    """The concurrency to judge the run at and a sentence saying where it came from."""
+    cap, rate, law = stats.max_concurrency, stats.request_rate, stats.littles_law
+    prompts = stats.num_prompts or stats.completed
+    traffic = (
+        f"{rate:g} request{'' if rate == 1 else 's'}/s"
+        if rate is not None
+        else ("all prompts at once" if cap is None else "as fast as allowed")
+    )
+    cap_text = f", max_concurrency {cap}" if cap is not None else ""
+    if law is None:
+        if cap is not None and rate is None:
+            return float(
+                cap
+            ), f"max_concurrency {cap} (the file has no duration or latencies to check it by Little's law)"
+        if rate is None:
+            return None, "all prompts at once and no latencies to apply Little's law: judged as an offline maximum"
+        raise UsageError(
+            f"the run sent {rate:g} requests/s but records neither its duration nor its end-to-end latency, so the "
+            "concurrency it ran at cannot be known; pass a file with 'duration' and latencies"
+        )
+    where = (
+        f"Little's law ({stats.littles_law_from}): {law:.2f} in flight on average "
+        f"({traffic}{cap_text}, {prompts} prompts)"
+    )
+    if cap is not None and rate is None and prompts > cap and abs(law - cap) <= CAP_AGREEMENT * cap:
+        return float(cap), f"max_concurrency {cap}, confirmed by {where}"
+    if law < 1.0:
+        return 1.0, f"{where}; below one request, judged at concurrency 1"
+    if cap is not None:
+        law = min(law, float(cap))
+    return law, where
+
+
+# ---------------------------------------------------------------------------- deployment
+@attrs.frozen
+class Settled:
+    model: str
+    gpu: str
+    weights: str
+    kv: str
+    tp: int
+    pp: int
+    prefill_gpus: int
+    engine: str
+    notes: tuple[str, ...]
+
+
+def _whole(value: Any, name: str, path: Path | str, *, minimum: int) -> int:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{path}: {name} must be a whole number, got {value!r}") from None
+    if not number.is_integer() or number < minimum:
+        raise UsageError(f"{path}: {name} must be a whole number ≥ {minimum}, got {value!r}")
+    return int(number)
+
+
+def _recorded(data: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def settle_deployment(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, *, model_id: str | None, engine: str
+) -> Settled:
+    """The deployment: each flag given wins, then what the file records (``--metadata`` keys
+    gpu, weights, kv, tp, pp, prefill_gpus; tensor_parallel_size; kv_cache_dtype), then a stated
+    default: the model from the checkpoint id, the weights its name says (else the model's own
+    dtype), the engine's default KV format, TP 1, no pipeline stages, no separate prefill GPUs.
+    The GPU has no default: the file never says which GPU served it."""
+    from blackwell_decide.plugins import get_catalog
+
+    notes: list[str] = []
+    engine = check_engine(flags.engine or _recorded(data, "engine") or engine)
+    model = flags.model or _recorded(data, "model")
+    checkpoint = model_id
+    gpu = flags.gpu or _recorded(data, "gpu")
+    absent = [name for name, value in (("model", model or checkpoint), ("gpu", gpu)) if not value]
+    if absent:
+        flag_text = " ".join(f"--{name} …" for name in absent)
+        raise UsageError(
+            f"{path}: the result does not record {' or '.join(absent)}; pass {flag_text} "
+            f"(or record it when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
+        )
+    if not model:
+        assert checkpoint is not None
+        match = match_catalog_model(checkpoint, where=f"{path}: model_id")
+        model = match.key
+        if match.note:
+            notes.append(match.note)
+    assert gpu is not None
+    catalog = get_catalog()
+    arch = catalog.models.get(model)
+    native = arch.native_weight_format or "bf16"
+
+    weights = flags.weights or _recorded(data, "weights")
+    if not weights:
+        named = weights_in_name(checkpoint or "")
+        if named:
+            weights = named
+            notes.append(f"weights {named}: read from the checkpoint name {checkpoint!r} (pass --weights to override)")
+        else:
+            weights = native
+            notes.append(
+                f"weights {native}: the result and the checkpoint name say no quantisation, so the model's own dtype "
+                "is assumed (pass --weights FORMAT if it was quantised when served)"
+            )
+
+    kv_text = flags.kv or _recorded(data, "kv", "kv_cache_dtype")
+    kv: str
+    if kv_text and kv_text.lower() != "auto":
+        kv = kv_text
+    elif engine in KV_AUTO_IS_MODEL_DTYPE:
+        kv = native
+        said = "records kv-cache dtype 'auto'" if kv_text else "does not record the KV-cache format"
+        notes.append(f"kv {native}: the result {said}; {engine}'s 'auto' stores the cache in the model's dtype")
+    else:
+        kv = ""
+        notes.append(f"kv: not recorded; {engine}'s default for {weights} weights is used (pass --kv to override)")
+
+    tp_text = flags.tp if flags.tp is not None else _recorded(data, "tp", "tensor_parallel_size")
+    if tp_text is None:
+        tp = 1
+        notes.append("tp 1: the result does not record tensor parallelism (pass --tp N if it ran on more GPUs)")
+    else:
+        tp = _whole(tp_text, "tp", path, minimum=1)
+    pp_text = flags.pp if flags.pp is not None else _recorded(data, "pp", "pipeline_parallel_size")
+    pp = 1 if pp_text is None else _whole(pp_text, "pp", path, minimum=1)
+    prefill_text = flags.prefill_gpus if flags.prefill_gpus is not None else _recorded(data, "prefill_gpus")
+    prefill = 0 if prefill_text is None else _whole(prefill_text, "prefill_gpus", path, minimum=0)
+    return Settled(model, gpu, weights, kv, tp, pp, prefill, engine, tuple(notes))
+
+
+def per_request_e2e(data: Mapping[str, Any], completed: int) -> list[float] | None:
+    """End-to-end seconds per successful request from saved ``ttfts`` and ``itls`` arrays (vLLM
+    and SGLang ``--save-detailed``/``--output-details``), or None when they are absent or do
+    not line up."""
+    ttfts, itls = data.get("ttfts"), data.get("itls")
+    if not isinstance(ttfts, list) or not isinstance(itls, list) or len(ttfts) != len(itls) or not ttfts:
+        return None
+    errors = data.get("errors")
+    out: list[float] = []
+    for i, (ttft, gaps) in enumerate(zip(ttfts, itls, strict=True)):
+        if isinstance(errors, list) and i < len(errors) and errors[i]:
+            continue
+        if not isinstance(ttft, int | float) or not isinstance(gaps, list):
+            return None
+        if not all(isinstance(g, int | float) and math.isfinite(g) and g >= 0 for g in gaps):
+            return None
+        if not (math.isfinite(ttft) and ttft > 0):
+            continue
+        out.append(float(ttft) + math.fsum(gaps))
+    return out if len(out) == completed else None
+
+
+# ---------------------------------------------------------------------------- assembling
+#: Latency statistics as the tools name them: mean_/median_/std_/pNN_ + metric + _ms.
+LATENCY_KEY = re.compile(r"^(?:mean|median|std|p\d+(?:\.\d+)?)_[a-z0-9_]+_ms$")
+
+
+def check_latency_fields(fields: Fields) -> None:
+    """Every latency statistic the file has must be finite and not negative (a negative
+    percentile is a corrupt or hand-edited file, never a figure to quote)."""
+    for key in fields.data:
+        if isinstance(key, str) and LATENCY_KEY.match(key):
+            fields.number(key)
+
+
+def request_rate(value: Any, path: Path | str) -> float | None:
+    """The arrival rate asked for: None for "inf" (or absent), else positive requests/s."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "")):
+        return None
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{path}: 'request_rate' must be a number of requests/s or \"inf\", got {value!r}") from None
+    if math.isinf(rate) and rate > 0:
+        return None
+    if not (math.isfinite(rate) and rate > 0):
+        raise UsageError(f"{path}: 'request_rate' must be positive or \"inf\", got {value!r}")
+    return rate
+
+
+def client_cap(value: Any, key: str, path: Path | str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1 or not float(value).is_integer():
+        raise UsageError(f"{path}: {key!r} must be a positive whole number or null, got {value!r}")
+    return int(value)
+
+
+def build_result(
+    path: Path | str,
+    settled: Settled,
+    stats: RunStats,
+    *,
+    mean_isl: float,
+    mean_osl: float,
+    output_tok_s: float | None,
+    date: str,
+) -> BenchResult:
+    """The measurement and stats of one run, judged at the concurrency that was in flight."""
+    from blackwell_decide.model import Source
+
+    if mean_isl < 1 or mean_osl < 1:
+        raise UsageError(f"{path}: fewer than one input or output token per request")
+    try:
+        concurrency, basis = settle_concurrency(stats)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    measurement = Measurement(
+        dataset=Path(path).name,
+        row=1,
+        model=settled.model,
+        gpu=settled.gpu,
+        engine=settled.engine,
+        weights=settled.weights,
+        kv=settled.kv,
+        tp=settled.tp,
+        isl=round(mean_isl),
+        osl=round(mean_osl),
+        mean_isl=mean_isl,
+        mean_osl=mean_osl,
+        concurrency=concurrency,
+        tpot_s=stats.mean_tpot,
+        ttft_s=stats.mean_ttft,
+        output_tok_s=output_tok_s,
+        num_gpus=settled.tp * settled.pp + settled.prefill_gpus,
+        source=Source(url=str(path), date=date or "n.d.", kind="user", title=stats.tool),
+        pp=settled.pp,
+        prefill_gpus=settled.prefill_gpus,
+        concurrency_basis=basis,
+    )
+    return BenchResult(measurement, stats, settled.notes)
