@@ -162,9 +162,11 @@ def test_a_rate_16_run_is_judged_at_its_littles_law_concurrency() -> None:
     warnings = " ".join(d.message for d in a.diagnostics if d.level == "warning")
     # the miss is explained: the server completed 6.06 of the 16 requests/s offered (overloaded)
     assert "completed 6.06 requests/s of the 16/s offered" in warnings
-    assert "instead of FP8 ones" in warnings and "FP8 or BF16 kernels instead of fp8" not in warnings
-    # and the expectation says it is extrapolated (vllm-hopper was fitted on Llama 70B at 922/922)
-    assert "The expectation is itself extrapolated (model llama-3.1-405b is outside" in warnings
+    assert "FP8 or BF16 kernels instead of fp8" not in warnings
+    # with communication in the floor (26.2 ms at TP8) the expectation is 71.7 ms: 106 ms is 1.48× it, inside
+    # what the overload explains, and the comparison says it is extrapolated (405B is outside vllm-hopper's data)
+    everything = " ".join(d.message for d in a.diagnostics)
+    assert "1.48× the calibrated expectation" in everything and "extrapolated" in everything
 
 
 def test_the_readme_command_runs_on_a_result_without_tp_or_kv(
@@ -193,7 +195,8 @@ def test_a_stalled_result_is_flagged_with_its_numbers() -> None:
     # mean 69.6 ms / median 17.41 ms = 4.0x; p99 696 ms / 17.41 ms = 40.0x (the fixture's fields)
     assert any("mean TPOT 69.60 ms is 4.0× its median (17.41 ms)" in w for w in warnings)
     assert any("p99 TPOT 696.0 ms is 40.0× the median (17.41 ms)" in w for w in warnings)
-    assert any("median TPOT, 17.41 ms, is 0.96× the expectation" in w for w in warnings)
+    # the expectation at 4 in flight is 17.67 ms (vllm-hopper with communication): typical steps are normal
+    assert any("median TPOT, 17.41 ms, is 0.99× the expectation" in w for w in warnings)
 
 
 def test_an_8b_result_is_never_compared_with_70b_evidence() -> None:
@@ -202,8 +205,9 @@ def test_an_8b_result_is_never_compared_with_70b_evidence() -> None:
     assert a.evidence == ()
     assert a.other_evidence and all(e.startswith("another model (llama-3.1-70b") for e in a.other_evidence)
     assert not any("their floor" in d.message for d in a.diagnostics)
-    # the 70B row keeps its own floor (70.56 GB over 2 x 3.35 TB/s = 10.53 ms), not the 8B one (2.40 ms)
-    assert "its 10.53 ms batch-1 floor" in a.other_evidence[0]
+    # the 70B row keeps its own floor (70.56 GB over 2 x 3.35 TB/s = 10.53 ms plus 160 all-reduces on NVLink 4:
+    # 11.20 ms), not the 8B one
+    assert "its 11.20 ms batch-1 floor" in a.other_evidence[0]
 
 
 def test_pipeline_and_disaggregated_runs_use_the_flags() -> None:
@@ -256,21 +260,22 @@ def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fixture", "flags", "tpot_ms", "tp", "floor_ms"),
     [
-        # the sweep row h100-sxm/vllm/fp8/tp2 at concurrency 4 (17.407 ms; floor 70.56 GB / 6.7 TB/s = 10.53 ms)
-        ("sglang/h100_fp8_tp2_conc4.jsonl", [], 17.407, 2, 10.53),
+        # the sweep row h100-sxm/vllm/fp8/tp2 at concurrency 4 (17.407 ms; floor 70.56 GB / 6.7 TB/s = 10.53 ms
+        # plus 160 NVLink 4 all-reduces = 11.20 ms, see test_hopper_row)
+        ("sglang/h100_fp8_tp2_conc4.jsonl", [], 17.407, 2, 11.20),
         (
             "genai_perf/h100_fp8_tp2_conc4_genai_perf.json",
             ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8"],
             17.407,
             2,
-            10.53,
+            11.20,
         ),
         (
             "guidellm/h100_fp8_tp2_sweep.json",
             ["--gpu", "h100-sxm", "--tp", "2", "--kv", "fp8", "--index", "0"],
             17.407,
             2,
-            10.53,
+            11.20,
         ),
         # the sweep row b200/vllm/nvfp4/tp1 at concurrency 4 (13.071 ms; floor 40.61 GB / 7.7 TB/s = 5.27 ms)
         ("inferencex/b200_vllm_fp4_tp1_rows.json", ["--kv", "fp8", "--index", "0"], 13.071, 1, 5.274),
