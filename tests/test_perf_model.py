@@ -222,14 +222,14 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
 
 
 def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
-    # trtllm-blackwell's TTFT band is -54.55 % / +120 % (its own TP cross-validation); doubled
-    # for an extrapolated shape, the high side is +240 % and the low side the mirror 1/3.4 - 1,
-    # not -109 % (a negative TTFT).
-    p = predict(b200_nvfp4, Workload(8192, 1024), engine="trtllm", concurrency=4)
-    assert p.extrapolated
-    assert p.ttft_band == pytest.approx((1 / 3.4 - 1, 2.4), abs=1e-9)
-    # the TPOT band (-20 % / +25 %) doubles as before: -40 % / +50 %
-    assert p.band == pytest.approx((-0.4, 0.5), abs=1e-9)
+    # trtllm-blackwell's TTFT band is -54.55 % / +120 % (its own TP cross-validation); its data
+    # stop at concurrency 128, so 512 is two octaves out and the band three times as wide: the
+    # high side +360 % and the low side the mirror 1/4.6 - 1, not -164 % (a negative TTFT).
+    p = predict(b200_nvfp4, SWEEP_SHAPE, engine="trtllm", concurrency=512)
+    assert p.extrapolated and p.range_distance == pytest.approx(2.0)
+    assert p.ttft_band == pytest.approx((round(1 / 4.6 - 1, 4), 3.6), abs=1e-9)
+    # the TPOT band (-20 % / +25 %) triples: -60 % / +75 %
+    assert p.band == pytest.approx((-0.6, 0.75), abs=1e-9)
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:

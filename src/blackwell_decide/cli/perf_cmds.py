@@ -167,6 +167,7 @@ def _run_predict(args: argparse.Namespace) -> int:
             "isl": workload.isl,
             "osl": workload.osl,
             "notes": list(prediction.notes),
+            "calibrated_range": prediction.calibrated_range,
         }
         if prediction.is_curve:
             payload["points"] = records
@@ -181,15 +182,17 @@ def _run_predict(args: argparse.Namespace) -> int:
 def format_prediction(prediction: Prediction) -> str:
     records = prediction.records()
     lo, hi = prediction.band
+    widest = "widest " if prediction.is_curve else ""
     lines = [
         f"{prediction.deployment} on {prediction.engine}, {prediction.workload.isl} in / "
         f"{prediction.workload.osl} out tokens per request",
         f"profile {prediction.profile}{' (extrapolated)' if prediction.extrapolated else ''}; "
-        f"band {lo:+.0%} / {hi:+.0%} (TPOT, throughput), {prediction.ttft_band[0]:+.0%} / "
+        f"{widest}band {lo:+.0%} / {hi:+.0%} (TPOT, throughput), {prediction.ttft_band[0]:+.0%} / "
         f"{prediction.ttft_band[1]:+.0%} (TTFT); KV cache holds {int(prediction.kv_capacity)} requests",
+        _range_line(prediction),
         "",
     ]
-    headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding"]
+    headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding", "range"]
     rows = [
         [
             f"{r['concurrency']:g}",
@@ -199,6 +202,7 @@ def format_prediction(prediction: Prediction) -> str:
             f"{r['tok_s_per_user']:.1f}",
             f"{r['output_tok_s_per_gpu']:,.0f}",
             r["binding"],
+            "inside" if r["in_calibrated_range"] else f"+{r['range_distance_octaves']:.1f} oct",
         ]
         for r in records
     ]
@@ -206,6 +210,30 @@ def format_prediction(prediction: Prediction) -> str:
     if prediction.notes:
         lines += ["", *(f"note: {n}" for n in prediction.notes)]
     return "\n".join(lines)
+
+
+def _range_line(prediction: Prediction) -> str:
+    """Where the calibrated range of the profile lies and whether the prediction is inside it."""
+    fitted = prediction.calibrated_range
+    if not fitted:
+        return "calibrated range: none (the profile has no fit record)"
+    parts = []
+    if fitted.get("concurrency"):
+        low, high = fitted["concurrency"]
+        parts.append(f"concurrency {low:g}-{high:g}")
+    if fitted.get("offline_rows"):
+        parts.append("offline maximum throughput")
+    if fitted.get("context_tokens"):
+        low, high = fitted["context_tokens"]
+        parts.append(f"context {low:g}-{high:g} tokens")
+    in_range = prediction.in_range if isinstance(prediction.in_range, tuple) else (prediction.in_range,)
+    if all(in_range):
+        verdict = "inside the calibrated range"
+    elif not any(in_range):
+        verdict = "outside the calibrated range (band widened by 1 + octaves outside)"
+    else:
+        verdict = f"{in_range.count(False)} of {len(in_range)} points outside the calibrated range"
+    return f"calibrated range: {', '.join(parts)}; {verdict}"
 
 
 def _run_from_csv(args: argparse.Namespace) -> int:
