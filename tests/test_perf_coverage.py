@@ -94,9 +94,10 @@ def test_offline_queries_of_a_profile_fitted_offline_are_inside_on_concurrency()
     assert check_range(trtllm, Workload(1000, 1000), 2000, online=True).distance[0] > 0.0
 
 
-def test_widened_band_mirrors_below_minus_100_percent() -> None:
-    assert widened((-0.2, 0.25), 2.0) == (-0.4, 0.5)
-    assert widened((-0.6, 0.8), 2.0) == (round(1 / 2.6 - 1, 4), 1.6)
+def test_a_widened_band_mirrors_its_high_side_below() -> None:
+    assert widened((-0.2, 0.25), 1.0) == (-0.2, 0.25)
+    assert widened((-0.2, 0.25), 2.0) == (round(1 / 1.5 - 1, 4), 0.5)
+    assert widened((-0.5455, 1.2), 3.0) == (round(1 / 4.6 - 1, 4), 3.6)
 
 
 def test_batch_answers_and_evaluated_points_say_whether_they_are_in_range(tmp_path: Path) -> None:

@@ -228,8 +228,8 @@ def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deploymen
     p = predict(b200_nvfp4, SWEEP_SHAPE, engine="trtllm", concurrency=512)
     assert p.extrapolated and p.range_distance == pytest.approx(2.0)
     assert p.ttft_band == pytest.approx((round(1 / 4.6 - 1, 4), 3.6), abs=1e-9)
-    # the TPOT band (-20 % / +25 %) triples: -60 % / +75 %
-    assert p.band == pytest.approx((-0.6, 0.75), abs=1e-9)
+    # the TPOT band (-20 % / +25 %) triples on the high side, +75 %, and mirrors it below: 1/1.75 - 1
+    assert p.band == pytest.approx((round(1 / 1.75 - 1, 4), 0.75), abs=1e-9)
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:

@@ -15,6 +15,7 @@ from blackwell_decide.cli._common import (
     render_table,
     set_handler,
 )
+from blackwell_decide.cli.perf_cmds import add_serving_flags, serving_features
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def register(subparsers: Any) -> None:
     from blackwell_decide.cli.bounds_cmds import add_convention_flags
 
     add_convention_flags(f)
+    add_serving_flags(f)
     f.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(f, _run_fleet)
 
@@ -214,7 +216,8 @@ def _throughput(
     from blackwell_decide.perf.model import at_interactivity
     from blackwell_decide.perf.workload import Workload
 
-    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine)
+    features = serving_features(args)
+    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine, features=features)
     note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
     if getattr(prediction, "extrapolated", False):
         note += ", extrapolated outside the profile's data"

@@ -12,10 +12,11 @@ The rule (one number per query point, the *range distance* ``d``, in octaves):
   larger of the input and output length ratios). The context (input + output tokens of a
   request) is scored the same way against the fitted context range, ``d_x``; the workload
   distance is ``max(d_s, d_x)`` because the two describe one shape.
-- ``d = d_c + max(d_s, d_x)``; the band's high side (a factor ``1 + h``) becomes
-  ``1 + h·(1 + d)`` and its low side the multiplicative mirror, so one octave out doubles the
-  band, two triple it. On top, a categorical extrapolation (another accelerator, format, model,
-  family or engine than the data) multiplies the band by :data:`EXTRAPOLATION_BAND_FACTOR`.
+- ``d = d_c + max(d_s, d_x)``; the band's high side ``h`` (the truth up to ``1 + h`` times the
+  prediction) becomes ``h·(1 + d)`` and its low side the multiplicative mirror
+  ``1 / (1 + h·(1 + d)) − 1``, so one octave out doubles the band's high side, two triple it.
+  On top, a categorical extrapolation (another accelerator, format, model, family or engine
+  than the data) multiplies the widening by :data:`EXTRAPOLATION_BAND_FACTOR`.
 
 The physics carries concurrency and shape scaling beyond the data, but the fitted overheads
 (host cost per request, the TTFT terms) were only ever checked inside it: linear distance would
@@ -157,10 +158,11 @@ def band_factor(distance: ArrayLike, categorical: bool) -> FloatArray:
 
 
 def widened(band: Sequence[float], factor: float) -> tuple[float, float]:
-    """``band`` (low, high relative errors) ``factor`` times as wide. At or below -100 % a
-    widened low side would allow negative times and rates: there it becomes the multiplicative
-    mirror of the widened high side."""
-    low, high = float(band[0]) * factor, float(band[1]) * factor
-    if low <= -1.0:
-        low = 1.0 / (1.0 + high) - 1.0
-    return (round(low, 4), round(high, 4))
+    """``band`` (low, high relative errors) with its high side ``factor`` times as wide and its
+    low side the multiplicative mirror of the widened high side, 1 / (1 + high) − 1: the truth
+    may be off by the same factor either way, and never by a negative time or rate. A factor
+    of 1 leaves the band as it is."""
+    if factor == 1.0:
+        return (float(band[0]), float(band[1]))
+    high = float(band[1]) * factor
+    return (round(1.0 / (1.0 + high) - 1.0, 4), round(high, 4))

@@ -26,6 +26,7 @@ from blackwell_decide.perf.physics import (
     simulate,
 )
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine
+from blackwell_decide.perf.serving import ServingFeatures, apply_speculation, prefilled_tokens
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
@@ -413,13 +414,49 @@ def _setup(
     profile: CalibrationProfile | str | None,
     terms: DeploymentTerms | None,
     catalog: Catalog | None,
+    features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice]:
     workload = _check_workload(workload)
     engine = check_engine(engine)
     terms = terms or deployment_terms(deployment)
     choice = _resolve_profile(profile, terms, workload, engine, deployment, catalog)
     check_servable(deployment, terms, choice.profile.engine_settings, workload, engine, catalog=catalog)
+    if features is not None and features.active:
+        if not isinstance(features, ServingFeatures):
+            raise UsageError(f"features must be a ServingFeatures, got {type(features).__name__}")
+        missing = []
+        if features.speculative is not None:
+            missing.append("speculative decoding")
+        if features.prefix_cache_hit_rate > 0:
+            missing.append("prefix caching")
+        reason = (
+            f"{choice.profile.key} was fitted on runs without {' or '.join(missing)}: the fitted step is scaled "
+            "by the features' physics"
+        )
+        choice = attrs.evolve(choice, extrapolated=True, reasons=(*choice.reasons, reason))
     return terms, engine, choice
+
+
+def _simulate(
+    terms: DeploymentTerms,
+    profile: CalibrationProfile,
+    workload: Workload,
+    concurrency: NDArray[np.float64],
+    *,
+    online: bool,
+    features: ServingFeatures | None,
+) -> StepResult:
+    """:func:`simulate`, with the prefix cache's shorter prefill and speculative decoding's
+    TPOT where ``features`` turn them on (see :mod:`blackwell_decide.perf.serving`)."""
+    prefilled = None if features is None else prefilled_tokens(workload, features)
+    result = simulate(terms, profile, workload, concurrency, online=online, prefill_tokens=prefilled)
+    if features is not None and features.speculative is not None:
+        result = apply_speculation(result, features.speculative, terms.model, workload, terms.tp)
+    return result
+
+
+def _feature_notes(features: ServingFeatures | None) -> list[str]:
+    return [] if features is None else list(features.describe())
 
 
 def predict(
@@ -432,16 +469,18 @@ def predict(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """TPOT, TTFT, tokens/s per user and output tokens/s per GPU at ``concurrency`` concurrent
     requests (a number: floats out; an array: arrays out). ``profile`` overrides the registered
     profile (a key or a :class:`CalibrationProfile`); ``terms`` reuses precomputed deployment
     constants (see :func:`deployment_terms`); ``online`` False drops the host cost of streaming
-    tokens to API clients (an offline engine benchmark)."""
+    tokens to API clients (an offline engine benchmark); ``features`` turns on speculative
+    decoding and a prefix cache (:class:`~blackwell_decide.perf.serving.ServingFeatures`)."""
     values, scalar = _concurrency_array(concurrency)
-    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
-    result = simulate(terms, choice.profile, workload, values, online=online)
-    notes = []
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog, features)
+    result = _simulate(terms, choice.profile, workload, values, online=online, features=features)
+    notes = _feature_notes(features)
     if np.any(values > result.kv_capacity):
         notes.append(
             f"the KV cache holds {int(result.kv_capacity)} requests of {workload.label} tokens; "
@@ -470,11 +509,13 @@ def _full_curve(
     *,
     every: bool = False,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice, StepResult]:
-    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog, features)
     capacity, _ = kv_request_capacity(terms, choice.profile.engine_settings, workload)
     grid = np.arange(1.0, capacity + 1.0) if every else concurrency_grid(capacity)
-    return terms, engine, choice, simulate(terms, choice.profile, workload, grid, online=online)
+    result = _simulate(terms, choice.profile, workload, grid, online=online, features=features)
+    return terms, engine, choice, result
 
 
 def frontier(
@@ -486,16 +527,20 @@ def frontier(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The throughput-against-interactivity frontier: the Pareto-optimal points (no other point
     has both more tokens/s per user and more output tokens/s per GPU) over a concurrency grid
     from 1 to the KV capacity."""
-    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, online=online)
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, online=online, features=features
+    )
     throughput = result.output_tok_s_per_gpu
     # Walking from low to high concurrency interactivity falls; keep points that raise throughput.
     best = np.maximum.accumulate(throughput)
     keep = np.flatnonzero(throughput >= best - 1e-12)
-    return _prediction(terms, workload, engine, choice, result, keep, online=online)
+    notes = _feature_notes(features)
+    return _prediction(terms, workload, engine, choice, result, keep, online=online, notes=notes)
 
 
 def max_throughput(
@@ -507,6 +552,7 @@ def max_throughput(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = False,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The operating point with the most output tokens/s per GPU (concurrency up to what the
     KV cache holds and the engine batches). By default an offline engine benchmark, as
@@ -514,10 +560,10 @@ def max_throughput(
     queued in the engine, no tokens streamed to API clients); ``online=True`` for the best a
     serving API reaches."""
     terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
     )
     best = int(np.argmax(result.output_tok_s_per_gpu))
-    return _prediction(terms, workload, engine, choice, result, best, online=online)
+    return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))
 
 
 def at_interactivity(
@@ -530,6 +576,7 @@ def at_interactivity(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The highest-throughput operating point whose tokens/s per user is at least
     ``tok_s_per_user`` (online serving). Raises UsageError naming the ceiling when even one
@@ -541,7 +588,7 @@ def at_interactivity(
     if not (target > 0 and math.isfinite(target)):
         raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
     terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
     )
     user = 1.0 / result.tpot_s
     feasible = np.flatnonzero(user >= target)
@@ -553,4 +600,4 @@ def at_interactivity(
             f"(physical ceiling {1.0 / float(result.floor_s[0]):.1f}); lower --interactivity or add GPUs (--tp)"
         )
     best = int(feasible[np.argmax(result.output_tok_s_per_gpu[feasible])])
-    return _prediction(terms, workload, engine, choice, result, best, online=online)
+    return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))
