@@ -224,13 +224,14 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
 
 def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
     # trtllm-blackwell's TTFT band is -57.45 % / +135 % (its own TP cross-validation,
-    # calibration/trtllm-blackwell.json); doubled for an extrapolated shape, the high side is
-    # +270 % and the low side the mirror 1/3.7 - 1, not -115 % (a negative TTFT).
-    p = predict(b200_nvfp4, Workload(8192, 1024), engine="trtllm", concurrency=4)
-    assert p.extrapolated
-    assert p.ttft_band == pytest.approx((1 / 3.7 - 1, 2.7), abs=1e-9)
-    # the TPOT band (-16.67 % / +20 %) doubles as before: -33.33 % / +40 %
-    assert p.band == pytest.approx((-0.3334, 0.4), abs=1e-9)
+    # calibration/trtllm-blackwell.json); its data stop at concurrency 128, so 512 is two octaves out
+    # and the band three times as wide: the high side +405 % and the low side the mirror 1/5.05 - 1,
+    # not -172 % (a negative TTFT).
+    p = predict(b200_nvfp4, SWEEP_SHAPE, engine="trtllm", concurrency=512)
+    assert p.extrapolated and p.range_distance == pytest.approx(2.0)
+    assert p.ttft_band == pytest.approx((round(1 / 5.05 - 1, 4), 4.05), abs=1e-9)
+    # the TPOT band (-16.67 % / +20 %) triples on the high side, +60 %, and mirrors it below: 1/1.6 - 1
+    assert p.band == pytest.approx((round(1 / 1.6 - 1, 4), 0.6), abs=1e-9)
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:

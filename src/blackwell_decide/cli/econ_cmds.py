@@ -17,6 +17,7 @@ from blackwell_decide.cli._common import (
     set_handler,
 )
 from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP
+from blackwell_decide.cli.perf_cmds import add_serving_flags, serving_features
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def register(subparsers: Any) -> None:
     from blackwell_decide.cli.bounds_cmds import add_convention_flags
 
     add_convention_flags(f)
+    add_serving_flags(f)
     f.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(f, _run_fleet)
 
@@ -220,7 +222,8 @@ def _throughput(
     from blackwell_decide.perf.model import at_interactivity
     from blackwell_decide.perf.workload import Workload
 
-    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine)
+    features = serving_features(args)
+    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine, features=features)
     note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
     if getattr(prediction, "extrapolated", False):
         note += ", extrapolated outside the profile's data"

@@ -64,6 +64,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--profile", metavar="KEY_OR_FILE", help="a calibration profile key or a JSON file from `calibrate -o`"
     )
+    add_serving_flags(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(p, _run_predict)
 
@@ -115,6 +116,55 @@ def register(subparsers: Any) -> None:
     set_handler(v, _run_validate)
 
 
+# ------------------------------------------------------------------------------ serving features
+DRAFT_CHOICES = ("eagle", "mtp", "draft-model", "ngram")
+
+
+def add_serving_flags(p: argparse.ArgumentParser) -> None:
+    """Speculative decoding and prefix caching flags (predict, fleet)."""
+    g = p.add_argument_group("serving features (default: off, as the shipped measurements ran)")
+    g.add_argument("--draft", choices=DRAFT_CHOICES, help="speculative decoding with this drafter")
+    g.add_argument(
+        "--acceptance-length",
+        type=positive_float,
+        metavar="TOKENS",
+        help="mean tokens emitted per verified step, the bonus token included (needs --draft)",
+    )
+    g.add_argument("--draft-tokens", type=positive_int, default=3, metavar="K", help="tokens drafted per step (3)")
+    g.add_argument(
+        "--draft-cost",
+        type=float,
+        metavar="FRACTION",
+        help="time to draft one token as a fraction of a plain decode step (default: from the architecture; "
+        "required for --draft draft-model, e.g. 0.015 for a 1B draft of a 70B model)",
+    )
+    g.add_argument(
+        "--prefix-cache-hit-rate",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of prompt tokens found in the prefix cache and not prefilled (0 to <1)",
+    )
+
+
+def serving_features(args: argparse.Namespace) -> Any:
+    """The :class:`~blackwell_decide.perf.serving.ServingFeatures` the flags ask for (None: off)."""
+    from blackwell_decide.perf.serving import ServingFeatures, SpeculativeDecoding
+
+    draft = getattr(args, "draft", None)
+    acceptance = getattr(args, "acceptance_length", None)
+    hit = getattr(args, "prefix_cache_hit_rate", 0.0) or 0.0
+    if draft is None and acceptance is not None:
+        raise UsageError("--acceptance-length needs --draft KIND (eagle, mtp, draft-model or ngram)")
+    speculative = None
+    if draft is not None:
+        if acceptance is None:
+            raise UsageError(f"--draft {draft} needs --acceptance-length TOKENS (mean tokens per verified step)")
+        speculative = SpeculativeDecoding(draft, acceptance, args.draft_tokens, args.draft_cost)
+    features = ServingFeatures(speculative, hit)
+    return features if features.active else None
+
+
 # ------------------------------------------------------------------------------ predict
 def _load_profile(spec: str) -> CalibrationProfile | str:
     path = Path(spec)
@@ -153,7 +203,7 @@ def _run_predict(args: argparse.Namespace) -> int:
     deployment = served_by(deployment_from_args(args), args)
     workload = Workload(args.isl, args.osl)
     profile = _load_profile(args.profile) if args.profile else None
-    common: dict[str, Any] = {"engine": args.engine, "profile": profile}
+    common: dict[str, Any] = {"engine": args.engine, "profile": profile, "features": serving_features(args)}
     if args.concurrency:
         prediction = predict(deployment, workload, concurrency=args.concurrency, **common)
     elif args.interactivity:
@@ -170,6 +220,7 @@ def _run_predict(args: argparse.Namespace) -> int:
             "isl": workload.isl,
             "osl": workload.osl,
             "notes": list(prediction.notes),
+            "calibrated_range": prediction.calibrated_range,
         }
         if prediction.is_curve:
             payload["points"] = records
@@ -184,15 +235,17 @@ def _run_predict(args: argparse.Namespace) -> int:
 def format_prediction(prediction: Prediction) -> str:
     records = prediction.records()
     lo, hi = prediction.band
+    widest = "widest " if prediction.is_curve else ""
     lines = [
         f"{prediction.deployment} on {prediction.engine}, {prediction.workload.isl} in / "
         f"{prediction.workload.osl} out tokens per request",
         f"profile {prediction.profile}{' (extrapolated)' if prediction.extrapolated else ''}; "
-        f"band {lo:+.0%} / {hi:+.0%} (TPOT, throughput), {prediction.ttft_band[0]:+.0%} / "
+        f"{widest}band {lo:+.0%} / {hi:+.0%} (TPOT, throughput), {prediction.ttft_band[0]:+.0%} / "
         f"{prediction.ttft_band[1]:+.0%} (TTFT); KV cache holds {int(prediction.kv_capacity)} requests",
+        _range_line(prediction),
         "",
     ]
-    headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding"]
+    headers = ["concurrency", "TPOT ms", "floor ms", "TTFT ms", "tok/s/user", "tok/s/GPU", "binding", "range"]
     rows = [
         [
             f"{r['concurrency']:g}",
@@ -202,6 +255,7 @@ def format_prediction(prediction: Prediction) -> str:
             f"{r['tok_s_per_user']:.1f}",
             f"{r['output_tok_s_per_gpu']:,.0f}",
             r["binding"],
+            "inside" if r["in_calibrated_range"] else f"+{r['range_distance_octaves']:.1f} oct",
         ]
         for r in records
     ]
@@ -209,6 +263,30 @@ def format_prediction(prediction: Prediction) -> str:
     if prediction.notes:
         lines += ["", *(f"note: {n}" for n in prediction.notes)]
     return "\n".join(lines)
+
+
+def _range_line(prediction: Prediction) -> str:
+    """Where the calibrated range of the profile lies and whether the prediction is inside it."""
+    fitted = prediction.calibrated_range
+    if not fitted:
+        return "calibrated range: none (the profile has no fit record)"
+    parts = []
+    if fitted.get("concurrency"):
+        low, high = fitted["concurrency"]
+        parts.append(f"concurrency {low:g}-{high:g}")
+    if fitted.get("offline_rows"):
+        parts.append("offline maximum throughput")
+    if fitted.get("context_tokens"):
+        low, high = fitted["context_tokens"]
+        parts.append(f"context {low:g}-{high:g} tokens")
+    in_range = prediction.in_range if isinstance(prediction.in_range, tuple) else (prediction.in_range,)
+    if all(in_range):
+        verdict = "inside the calibrated range"
+    elif not any(in_range):
+        verdict = "outside the calibrated range (band widened by 1 + octaves outside)"
+    else:
+        verdict = f"{in_range.count(False)} of {len(in_range)} points outside the calibrated range"
+    return f"calibrated range: {', '.join(parts)}; {verdict}"
 
 
 def _run_from_csv(args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ from blackwell_decide.perf.profile import (
     profile_from_dict,
     profile_to_dict,
 )
+from blackwell_decide.perf.serving import ServingFeatures, SpeculativeDecoding
 from blackwell_decide.perf.workload import Workload
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "Measurement",
     "Prediction",
     "RequestDoesNotFitError",
+    "ServingFeatures",
+    "SpeculativeDecoding",
     "Workload",
     "at_interactivity",
     "catalog_model_for",

@@ -219,21 +219,7 @@ def answer_csv(path: Path | str, *, catalog: Catalog | None = None) -> tuple[lis
 
 
 def _point(curve: Prediction, index: int) -> Prediction:
-    def pick(value: Any) -> float:
-        return float(np.asarray(value)[index])
-
-    binding = curve.binding if isinstance(curve.binding, str) else curve.binding[index]
-    return attrs.evolve(
-        curve,
-        concurrency=pick(curve.concurrency),
-        tpot_s=pick(curve.tpot_s),
-        ttft_s=pick(curve.ttft_s),
-        tok_s_per_user=pick(curve.tok_s_per_user),
-        output_tok_s_per_gpu=pick(curve.output_tok_s_per_gpu),
-        output_tok_s=pick(curve.output_tok_s),
-        floor_tpot_s=pick(curve.floor_tpot_s),
-        binding=binding,
-    )
+    return curve.at(index)
 
 
 def _column_of(exc: BlackwellDecideError, query: Query) -> str:

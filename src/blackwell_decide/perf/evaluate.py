@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from blackwell_decide.errors import BlackwellDecideError
+from blackwell_decide.perf.coverage import check_range
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.model import concurrency_grid
 from blackwell_decide.perf.physics import DeploymentTerms, decode_floor, deployment_terms, simulate
@@ -31,7 +32,9 @@ class PointResult:
     """A measurement beside its prediction. Predicted values are None where the measurement has
     no counterpart (an offline run has no TPOT); ``floor_tpot_s`` is the physical decode floor at
     the measured concurrency, and ``throughput_ceiling_per_gpu`` the physical output-token
-    ceiling per GPU (all bytes at peak bandwidth, all FLOPs at peak compute)."""
+    ceiling per GPU (all bytes at peak bandwidth, all FLOPs at peak compute); ``range_distance``
+    is the :func:`~blackwell_decide.perf.coverage.check_range` distance of the point from its
+    profile's fitted range."""
 
     measurement: Measurement
     profile: str
@@ -40,6 +43,13 @@ class PointResult:
     output_tok_s_per_gpu: float | None
     floor_tpot_s: float | None
     throughput_ceiling_per_gpu: float
+    #: octaves outside the profile's fitted concurrency, context and shape range (0 inside)
+    range_distance: float = 0.0
+
+    @property
+    def in_range(self) -> bool:
+        """Whether the point lies inside its profile's calibrated range."""
+        return self.range_distance <= 0.0
 
     def relative_error(self, metric: str) -> float | None:
         """(predicted − measured) / measured for ``tpot``, ``ttft`` or ``throughput``."""
@@ -165,17 +175,20 @@ def _evaluate_group(
 
     assert isinstance(workload, Workload)
     out = []
+    fit = profile.fitted_on
     if offline:
+        distance = float(check_range(fit, workload, np.array([1.0]), online=False).distance[0])
         probe = simulate(terms, profile, workload, np.array([1.0]), online=False)
         # Throughput is smooth in the batch: a geometric grid finds its maximum within a per cent.
         grid = concurrency_grid(max(probe.kv_capacity, 1.0), points=128)
         result = simulate(terms, profile, workload, grid, online=False)
         best = float(np.max(result.output_tok_s_per_gpu))
         for m in members:
-            out.append(PointResult(m, profile.key, None, None, best, None, cache.ceiling(m)))
+            out.append(PointResult(m, profile.key, None, None, best, None, cache.ceiling(m), distance))
         return out
     concurrency = np.array([float(m.concurrency or 1) for m in members])
     result = simulate(terms, profile, workload, concurrency)
+    distances = check_range(fit, workload, concurrency, online=True).distance
     # The bound uses the batch that physically fits in the whole memory, never more.
     free = terms.memory_bytes - terms.resident_weight_bytes
     most = max(1.0, free / (terms.kv_bytes_per_token(workload.decode_context) * workload.decode_context))
@@ -190,6 +203,7 @@ def _evaluate_group(
                 float(result.output_tok_s_per_gpu[i]),
                 float(floor[i]),
                 cache.ceiling(m),
+                float(distances[i]),
             )
         )
     return out

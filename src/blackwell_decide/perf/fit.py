@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.coverage import fitted_ranges
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.physics import DeploymentTerms
@@ -376,6 +377,7 @@ def fit_profiles(
                 f"x{sparse_band_factor(len(usable)):.1f} for the few points. Measure more concurrencies "
                 "(e.g. 1, 4, 16, 64) for a full fit."
             )
+        ranges = fitted_ranges(usable)
         record = FitRecord(
             datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
             rows=len(usable),
@@ -384,7 +386,10 @@ def fit_profiles(
             accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
             formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
             models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
-            shapes=tuple(sorted({(m.workload.isl, m.workload.osl) for m in usable})),
+            shapes=ranges.shapes,
+            concurrency_range=ranges.concurrency,
+            offline_rows=ranges.offline_rows,
+            context_range=ranges.context,
             method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.5, measured throughput 1), "
             f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}"
             + (f"; sparse data, kept at {base.key}'s values: {', '.join(kept)}" if sparse is not None else ""),

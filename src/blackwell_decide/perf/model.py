@@ -11,6 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from blackwell_decide.errors import CatalogError, UsageError
+from blackwell_decide.perf.coverage import (
+    SHAPE_COVERAGE_FACTOR,
+    band_factor,
+    check_range,
+    widened,
+)
 from blackwell_decide.perf.feasibility import check_servable
 from blackwell_decide.perf.physics import (
     DeploymentTerms,
@@ -20,6 +26,7 @@ from blackwell_decide.perf.physics import (
     simulate,
 )
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine, serving_profile
+from blackwell_decide.perf.serving import ServingFeatures, apply_speculation, prefilled_tokens
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
@@ -27,12 +34,6 @@ if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
 FloatOrArray = float | NDArray[np.float64]
-
-#: A shape counts as covered by a profile's data when both lengths are within this factor of
-#: a fitted shape.
-SHAPE_COVERAGE_FACTOR = 2.0
-#: How much wider the band of an extrapolated prediction is.
-EXTRAPOLATION_BAND_FACTOR = 2.0
 
 
 @attrs.frozen
@@ -43,8 +44,14 @@ class Prediction:
     ``output_tok_s_per_gpu`` counts generated tokens only. ``binding`` names the limit that
     dominates each point: ``memory-bandwidth``, ``compute``, ``step-overhead`` or ``kv-capacity``
     (more clients than the KV cache holds: they queue). ``band`` is the relative error band of
-    TPOT and throughput, ``ttft_band`` that of TTFT; both widen when ``extrapolated``.
+    TPOT and throughput, ``ttft_band`` that of TTFT; both widen when ``extrapolated`` (for a
+    curve they are the widest over its points; :meth:`records` gives each point's own).
     ``floor_tpot_s`` is the physical decode floor at the running batch (TPOT never beats it).
+    ``in_range`` says per point whether it lies inside the profile's fitted concurrency, context
+    and shape range, ``range_distance`` how many octaves outside it (see
+    :mod:`blackwell_decide.perf.coverage` for the rule), ``band_factor`` how many times the
+    profile's own band each point's band is; ``profile_band`` / ``profile_ttft_band`` are the
+    profile's bands before widening.
     """
 
     deployment: str
@@ -64,10 +71,44 @@ class Prediction:
     ttft_band: tuple[float, float]
     profile: str
     notes: tuple[str, ...] = ()
+    in_range: bool | tuple[bool, ...] = True
+    range_distance: FloatOrArray = 0.0
+    band_factor: FloatOrArray = 1.0
+    profile_band: tuple[float, float] = (-0.15, 0.15)
+    profile_ttft_band: tuple[float, float] = (-0.3, 0.3)
+    categorical: bool = False  # extrapolated for a reason other than the range (another GPU, format, ...)
+    calibrated_range: dict[str, Any] = attrs.field(factory=dict, eq=False)
 
     @property
     def is_curve(self) -> bool:
         return isinstance(self.tpot_s, np.ndarray)
+
+    def at(self, index: int) -> Prediction:
+        """The point ``index`` of a curve as a one-point prediction (its own band and range)."""
+
+        def pick(value: Any) -> float:
+            return float(np.atleast_1d(np.asarray(value, dtype=float))[index])
+
+        binding = self.binding if isinstance(self.binding, str) else self.binding[index]
+        in_range = self.in_range if isinstance(self.in_range, bool) else self.in_range[index]
+        factor = pick(self.band_factor)
+        return attrs.evolve(
+            self,
+            concurrency=pick(self.concurrency),
+            tpot_s=pick(self.tpot_s),
+            ttft_s=pick(self.ttft_s),
+            tok_s_per_user=pick(self.tok_s_per_user),
+            output_tok_s_per_gpu=pick(self.output_tok_s_per_gpu),
+            output_tok_s=pick(self.output_tok_s),
+            floor_tpot_s=pick(self.floor_tpot_s),
+            binding=binding,
+            in_range=in_range,
+            range_distance=pick(self.range_distance),
+            band_factor=factor,
+            extrapolated=self.categorical or not in_range,
+            band=widened(self.profile_band, factor),
+            ttft_band=widened(self.profile_ttft_band, factor),
+        )
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per point (milliseconds for latencies)."""
@@ -79,6 +120,9 @@ class Prediction:
         total = np.atleast_1d(np.asarray(self.output_tok_s, dtype=float))
         floor = np.atleast_1d(np.asarray(self.floor_tpot_s, dtype=float))
         binding = (self.binding,) if isinstance(self.binding, str) else self.binding
+        in_range = (self.in_range,) * conc.size if isinstance(self.in_range, bool) else self.in_range
+        distance = np.broadcast_to(np.asarray(self.range_distance, dtype=float), conc.shape)
+        factor = np.broadcast_to(np.asarray(self.band_factor, dtype=float), conc.shape)
         out = []
         for i in range(conc.size):
             out.append(
@@ -92,9 +136,11 @@ class Prediction:
                     "floor_tpot_ms": round(float(floor[i]) * 1e3, 4),
                     "binding": binding[i],
                     "kv_capacity": int(self.kv_capacity),
-                    "extrapolated": self.extrapolated,
-                    "band": list(self.band),
-                    "ttft_band": list(self.ttft_band),
+                    "extrapolated": self.categorical or not in_range[i],
+                    "in_calibrated_range": bool(in_range[i]),
+                    "range_distance_octaves": round(float(distance[i]), 3),
+                    "band": list(widened(self.profile_band, float(factor[i]))),
+                    "ttft_band": list(widened(self.profile_ttft_band, float(factor[i]))),
                     "profile": self.profile,
                 }
             )
@@ -208,9 +254,6 @@ def _coverage_gaps(
             gaps.append(f"weight format {weights} is outside {profile.key}'s data ({', '.join(fit.formats)})")
         if fit.models and not any(_same_architecture(deployment.model, m) for m in fit.models):
             gaps.append(f"model {deployment.model.key} is outside {profile.key}'s data ({', '.join(fit.models)})")
-    if fit.shapes and not any(_shape_near(workload, shape) for shape in fit.shapes):
-        shapes = ", ".join(f"{i}/{o}" for i, o in fit.shapes)
-        gaps.append(f"shape {workload.label} is outside {profile.key}'s data ({shapes})")
     return gaps
 
 
@@ -239,12 +282,6 @@ def _same_architecture(arch: ModelArch, fitted_key: str) -> bool:
         "sliding_window_layers",
     )
     return all(getattr(arch, f) == getattr(other, f) for f in shape)
-
-
-def _shape_near(workload: Workload, shape: Sequence[int]) -> bool:
-    isl, osl = shape
-    f = SHAPE_COVERAGE_FACTOR
-    return isl / f <= workload.isl <= isl * f and osl / f <= workload.osl <= osl * f
 
 
 def _resolve_profile(
@@ -302,6 +339,7 @@ def _prediction(
     index: NDArray[np.intp] | int | None,
     *,
     notes: Sequence[str] = (),
+    online: bool = True,
 ) -> Prediction:
     def pick(values: NDArray[np.float64]) -> FloatOrArray:
         if index is None:
@@ -318,15 +356,20 @@ def _prediction(
     else:
         binding = tuple(result.binding[i] for i in index)
     err = choice.profile.error
-    widen = EXTRAPOLATION_BAND_FACTOR if choice.extrapolated else 1.0
-    band = _widened(err.band, widen)
-    ttft_band = _widened(err.ttft_band, widen)
-    all_notes = [*(f"extrapolated: {r}" for r in choice.reasons), *notes]
+    concurrency = pick(result.concurrency)
+    check = check_range(choice.profile.fitted_on, workload, concurrency, online=online, key=choice.profile.key)
+    factors = band_factor(check.distance, choice.extrapolated)
+    inside = check.inside
+    widest = float(factors.max())
+    band = widened(err.band, widest)
+    ttft_band = widened(err.ttft_band, widest)
+    all_notes = [*(f"extrapolated: {r}" for r in (*choice.reasons, *check.reasons)), *notes]
+    curve = isinstance(concurrency, np.ndarray)
     return Prediction(
         deployment=terms.label,
         engine=engine,
         workload=workload,
-        concurrency=pick(result.concurrency),
+        concurrency=concurrency,
         tpot_s=pick(result.tpot_s),
         ttft_s=pick(result.ttft_s),
         tok_s_per_user=pick(1.0 / result.tpot_s),
@@ -335,21 +378,33 @@ def _prediction(
         floor_tpot_s=pick(result.floor_s),
         binding=binding,
         kv_capacity=result.kv_capacity,
-        extrapolated=choice.extrapolated,
+        extrapolated=choice.extrapolated or not bool(inside.all()),
         band=band,
         ttft_band=ttft_band,
         profile=choice.profile.key,
         notes=tuple(all_notes),
+        in_range=tuple(bool(v) for v in inside) if curve else bool(inside[0]),
+        range_distance=check.distance if curve else float(check.distance[0]),
+        band_factor=factors if curve else float(factors[0]),
+        profile_band=err.band,
+        profile_ttft_band=err.ttft_band,
+        categorical=choice.extrapolated,
+        calibrated_range=calibrated_range(choice.profile),
     )
 
 
-def _widened(band: tuple[float, float], factor: float) -> tuple[float, float]:
-    """A band ``factor`` times as wide. Below -100 % a widened low side would allow negative
-    times and rates: there it becomes the multiplicative mirror of the widened high side."""
-    low, high = band[0] * factor, band[1] * factor
-    if low <= -1.0:
-        low = 1.0 / (1.0 + high) - 1.0
-    return (low, high)
+def calibrated_range(profile: CalibrationProfile) -> dict[str, Any]:
+    """The fitted ranges of ``profile`` in JSON-ready form (empty without a fit record)."""
+    fit = profile.fitted_on
+    if fit is None:
+        return {}
+    return {
+        "concurrency": None if fit.concurrency_range is None else list(fit.concurrency_range),
+        "offline_rows": fit.offline_rows,
+        "context_tokens": None if fit.context_range is None else list(fit.context_range),
+        "shapes": [list(s) for s in fit.shapes],
+        "shape_tolerance_factor": SHAPE_COVERAGE_FACTOR,
+    }
 
 
 def _setup(
@@ -359,6 +414,7 @@ def _setup(
     profile: CalibrationProfile | str | None,
     terms: DeploymentTerms | None,
     catalog: Catalog | None,
+    features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice]:
     workload = _check_workload(workload)
     engine = check_engine(engine)
@@ -368,7 +424,42 @@ def _setup(
         choice, profile=serving_profile(choice.profile, engine, deployment.memory_fraction, deployment.tp)
     )
     check_servable(deployment, terms, choice.profile.engine_settings, workload, engine, catalog=catalog)
+    if features is not None and features.active:
+        if not isinstance(features, ServingFeatures):
+            raise UsageError(f"features must be a ServingFeatures, got {type(features).__name__}")
+        missing = []
+        if features.speculative is not None:
+            missing.append("speculative decoding")
+        if features.prefix_cache_hit_rate > 0:
+            missing.append("prefix caching")
+        reason = (
+            f"{choice.profile.key} was fitted on runs without {' or '.join(missing)}: the fitted step is scaled "
+            "by the features' physics"
+        )
+        choice = attrs.evolve(choice, extrapolated=True, reasons=(*choice.reasons, reason))
     return terms, engine, choice
+
+
+def _simulate(
+    terms: DeploymentTerms,
+    profile: CalibrationProfile,
+    workload: Workload,
+    concurrency: NDArray[np.float64],
+    *,
+    online: bool,
+    features: ServingFeatures | None,
+) -> StepResult:
+    """:func:`simulate`, with the prefix cache's shorter prefill and speculative decoding's
+    TPOT where ``features`` turn them on (see :mod:`blackwell_decide.perf.serving`)."""
+    prefilled = None if features is None else prefilled_tokens(workload, features)
+    result = simulate(terms, profile, workload, concurrency, online=online, prefill_tokens=prefilled)
+    if features is not None and features.speculative is not None:
+        result = apply_speculation(result, features.speculative, terms.model, workload, terms.tp)
+    return result
+
+
+def _feature_notes(features: ServingFeatures | None) -> list[str]:
+    return [] if features is None else list(features.describe())
 
 
 def predict(
@@ -381,22 +472,24 @@ def predict(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """TPOT, TTFT, tokens/s per user and output tokens/s per GPU at ``concurrency`` concurrent
     requests (a number: floats out; an array: arrays out). ``profile`` overrides the registered
     profile (a key or a :class:`CalibrationProfile`); ``terms`` reuses precomputed deployment
     constants (see :func:`deployment_terms`); ``online`` False drops the host cost of streaming
-    tokens to API clients (an offline engine benchmark)."""
+    tokens to API clients (an offline engine benchmark); ``features`` turns on speculative
+    decoding and a prefix cache (:class:`~blackwell_decide.perf.serving.ServingFeatures`)."""
     values, scalar = _concurrency_array(concurrency)
-    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
-    result = simulate(terms, choice.profile, workload, values, online=online)
-    notes = []
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog, features)
+    result = _simulate(terms, choice.profile, workload, values, online=online, features=features)
+    notes = _feature_notes(features)
     if np.any(values > result.kv_capacity):
         notes.append(
             f"the KV cache holds {int(result.kv_capacity)} requests of {workload.label} tokens; "
             "clients beyond that queue (TTFT includes the wait)"
         )
-    return _prediction(terms, workload, engine, choice, result, 0 if scalar else None, notes=notes)
+    return _prediction(terms, workload, engine, choice, result, 0 if scalar else None, notes=notes, online=online)
 
 
 def concurrency_grid(capacity: float, points: int = 96) -> NDArray[np.float64]:
@@ -419,11 +512,13 @@ def _full_curve(
     *,
     every: bool = False,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice, StepResult]:
-    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog)
+    terms, engine, choice = _setup(deployment, workload, engine, profile, terms, catalog, features)
     capacity, _ = kv_request_capacity(terms, choice.profile.engine_settings, workload)
     grid = np.arange(1.0, capacity + 1.0) if every else concurrency_grid(capacity)
-    return terms, engine, choice, simulate(terms, choice.profile, workload, grid, online=online)
+    result = _simulate(terms, choice.profile, workload, grid, online=online, features=features)
+    return terms, engine, choice, result
 
 
 def frontier(
@@ -435,16 +530,20 @@ def frontier(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The throughput-against-interactivity frontier: the Pareto-optimal points (no other point
     has both more tokens/s per user and more output tokens/s per GPU) over a concurrency grid
     from 1 to the KV capacity."""
-    terms, engine, choice, result = _full_curve(deployment, workload, engine, profile, terms, catalog, online=online)
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, online=online, features=features
+    )
     throughput = result.output_tok_s_per_gpu
     # Walking from low to high concurrency interactivity falls; keep points that raise throughput.
     best = np.maximum.accumulate(throughput)
     keep = np.flatnonzero(throughput >= best - 1e-12)
-    return _prediction(terms, workload, engine, choice, result, keep)
+    notes = _feature_notes(features)
+    return _prediction(terms, workload, engine, choice, result, keep, online=online, notes=notes)
 
 
 def max_throughput(
@@ -456,6 +555,7 @@ def max_throughput(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = False,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The operating point with the most output tokens/s per GPU (concurrency up to what the
     KV cache holds and the engine batches). By default an offline engine benchmark, as
@@ -463,10 +563,10 @@ def max_throughput(
     queued in the engine, no tokens streamed to API clients); ``online=True`` for the best a
     serving API reaches."""
     terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
     )
     best = int(np.argmax(result.output_tok_s_per_gpu))
-    return _prediction(terms, workload, engine, choice, result, best)
+    return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))
 
 
 def at_interactivity(
@@ -479,6 +579,7 @@ def at_interactivity(
     terms: DeploymentTerms | None = None,
     catalog: Catalog | None = None,
     online: bool = True,
+    features: ServingFeatures | None = None,
 ) -> Prediction:
     """The highest-throughput operating point whose tokens/s per user is at least
     ``tok_s_per_user`` (online serving). Raises UsageError naming the ceiling when even one
@@ -490,7 +591,7 @@ def at_interactivity(
     if not (target > 0 and math.isfinite(target)):
         raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
     terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, every=True, online=online
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
     )
     user = 1.0 / result.tpot_s
     feasible = np.flatnonzero(user >= target)
@@ -502,4 +603,4 @@ def at_interactivity(
             f"(physical ceiling {1.0 / float(result.floor_s[0]):.1f}); lower --interactivity or add GPUs (--tp)"
         )
     best = int(feasible[np.argmax(result.output_tok_s_per_gpu[feasible])])
-    return _prediction(terms, workload, engine, choice, result, best)
+    return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))

@@ -280,11 +280,13 @@ def simulate(
     concurrency: FloatArray,
     *,
     online: bool = True,
+    prefill_tokens: float | None = None,
 ) -> StepResult:
     """Steady state of ``concurrency`` closed-loop clients (arrays in, arrays out). ``online``
     clients receive every token streamed over the serving API, which costs host time per running
     request per step; ``online=False`` is an offline engine benchmark (every request queued in
-    the engine itself, as ``trtllm-bench`` runs)."""
+    the engine itself, as ``trtllm-bench`` runs). ``prefill_tokens``: prompt tokens prefilled
+    per request (fewer than ``workload.isl`` with a prefix cache; default all of them)."""
     requested = np.asarray(concurrency, dtype=np.float64)
     settings = profile.engine_settings
     capacity, kv_tokens = kv_request_capacity(terms, settings, workload)
@@ -294,8 +296,9 @@ def simulate(
 
     # Own prefill of one request: its prompt's GPU time plus the steps its chunks ride on.
     per_token = prefill_time_per_token(terms, profile, workload)
-    own_prefill = workload.isl * per_token
-    chunks = math.ceil(workload.isl / settings.chunk_tokens)
+    prefilled = float(workload.isl if prefill_tokens is None else prefill_tokens)
+    own_prefill = prefilled * per_token
+    chunks = max(math.ceil(prefilled / settings.chunk_tokens), 1)
     prefill_latency = own_prefill + chunks * decode
 
     # Closed loop: request rate u with TPOT = decode / (1 - u·own_prefill) (prefill's share of
@@ -324,7 +327,7 @@ def simulate(
         profile.burst_share
         * np.maximum(running - 1.0, 0.0)
         / 2.0
-        * (own_prefill + workload.isl / settings.chunk_tokens * decode)
+        * (own_prefill + prefilled / settings.chunk_tokens * decode)
     )
     ttft = profile.ttft_overhead_s + prefill_latency + first_token_steps + queue + wave
     # Clients beyond the KV capacity wait for a slot: a full request service time per round.

@@ -29,6 +29,15 @@ def _shapes(values: Iterable[Sequence[int]]) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in values)
 
 
+def _optional_range(value: Sequence[float] | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = (float(v) for v in value)
+    if not (0 < low <= high and math.isfinite(high)):
+        raise ValueError(f"a fitted range must be 0 < low <= high, got {value!r}")
+    return (low, high)
+
+
 def check_engine(engine: str) -> str:
     """The engine name, lower-cased; UsageError naming the known engines otherwise."""
     name = str(engine).strip().lower()
@@ -105,6 +114,12 @@ class FitRecord:
     shapes: tuple[tuple[int, int], ...] = attrs.field(default=(), converter=_shapes)  # mean (input, output)
     method: str = ""
     selection: str = ""  # which rows were used, in words
+    #: client concurrency (min, max) of the online rows; None when there were none
+    concurrency_range: tuple[float, float] | None = attrs.field(default=None, converter=_optional_range)
+    #: offline maximum-throughput rows among them (their batch reached what the KV cache holds)
+    offline_rows: int = 0
+    #: context (min, max) of the rows: input + output tokens per request
+    context_range: tuple[float, float] | None = attrs.field(default=None, converter=_optional_range)
 
 
 @attrs.frozen
@@ -259,6 +274,9 @@ def profile_from_dict(
                 shapes=fit.get("shapes", ()),
                 method=str(fit.get("method", "")),
                 selection=str(fit.get("selection", "")),
+                concurrency_range=fit.get("concurrency_range"),
+                offline_rows=int(fit.get("offline_rows", 0)),
+                context_range=fit.get("context_range"),
             ),
             error=ErrorRecord(
                 tpot_mape_in_sample=err.get("tpot_mape_in_sample"),
