@@ -267,3 +267,37 @@ def test_prefill_heavy_is_decided_by_the_share_of_gpu_time(hermetic: Catalog, tm
     assert bill is not None and bill.prefill_share < decision.facts.scenario.thresholds.prefill_share
     assert not decision.finding("s3-prefill-heavy").applies
     assert decision.finding("s1-decode-bound-rented").applies
+
+
+def test_serving_features_and_engine_settings_reach_the_operating_point(hermetic: Catalog, tmp_path: Path) -> None:
+    plain = decide_scenario(CHAT, hermetic).facts.option("b200-nvfp4")
+    # EAGLE with 2.5 tokens per verified step on the candidate (perf.serving's model of it), half of each
+    # prompt in the prefix cache, and vLLM at 0.8 of device memory on the candidate
+    path = _variant(
+        tmp_path,
+        CHAT,
+        'name = "B200 NVFP4"',
+        'name = "B200 NVFP4"\nspeculative = "eagle"\nacceptance_length = 2.5\nmemory_fraction = 0.8',
+    )
+    path = _variant(tmp_path, path, "[workload]\n", "[workload]\nprefix_cache_hit_rate = 0.5\n", "variant2.toml")
+    option = decide_scenario(path, hermetic).facts.option("b200-nvfp4")
+    assert plain.service is not None and option.service is not None
+    assert option.features is not None and option.features.speculative is not None
+    assert option.features.prefix_cache_hit_rate == 0.5
+    # the same service level is met with more output per GPU: speculation shortens each token's step
+    assert option.service.output_tok_s_per_gpu > plain.service.output_tok_s_per_gpu
+    # the KV room follows the scenario's memory fraction: less memory for the cache than vLLM's 0.9 default
+    assert option.kv_room_per_gpu < plain.kv_room_per_gpu
+    assert option.deployment.memory_fraction == 0.8 and option.deployment.engine == "vllm"
+    # the benchmark to settle it serves the same configuration
+    ledger = _ledger(decide_scenario(path, hermetic))
+    serve = next(m.serve for m in ledger.measurements if m.option == "b200-nvfp4")
+    assert "--gpu-memory-utilization 0.8" in serve and '"method": "eagle"' in serve
+
+
+def test_speculative_keys_need_an_acceptance_length(hermetic: Catalog, tmp_path: Path) -> None:
+    from blackwell_decide.errors import ScenarioError
+
+    path = _variant(tmp_path, CHAT, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nspeculative = "eagle"')
+    with pytest.raises(ScenarioError, match="acceptance_length: missing"):
+        decide_scenario(path, hermetic)

@@ -62,6 +62,10 @@ class FleetSpec:
     usd_per_gpu_hour: float | None
     marginal_usd_per_gpu_hour: float | None
     memory_fraction: float | None = None  # the engine's KV memory fraction; None: its shipped default
+    speculative: str | None = None  # drafter kind (perf.serving.DRAFT_KINDS); None: off
+    acceptance_length: float | None = None
+    draft_tokens: int | None = None
+    draft_cost: float | None = None
 
 
 @attrs.frozen
@@ -81,6 +85,10 @@ class CandidateSpec:
     capex_usd_per_gpu: float | None
     depreciation_years: float | None
     memory_fraction: float | None = None  # the engine's KV memory fraction; None: its shipped default
+    speculative: str | None = None  # drafter kind (perf.serving.DRAFT_KINDS); None: off
+    acceptance_length: float | None = None
+    draft_tokens: int | None = None
+    draft_cost: float | None = None
 
 
 @attrs.frozen
@@ -101,6 +109,7 @@ class WorkloadSpec:
     max_context_tokens: float | None
     autoscale: bool = False
     min_replicas: int = 1
+    prefix_cache_hit_rate: float = 0.0
 
     @property
     def input_tokens(self) -> float:
@@ -266,6 +275,29 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "0.9",
             unit="fraction",
         ),
+        "speculative": Key(
+            "choice",
+            "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
+            '"eagle"',
+            choices=("eagle", "mtp", "draft-model", "ngram"),
+        ),
+        "acceptance_length": Key(
+            "number",
+            "with speculative: mean tokens emitted per verified step, the bonus token included (measured on your "
+            "traffic; 1 to draft_tokens + 1)",
+            "2.5",
+            unit="tokens per step",
+            positive=True,
+        ),
+        "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
+        "draft_cost": Key(
+            "number",
+            "with speculative: time to draft one token as a fraction of a decode step (default: from the "
+            "architecture; required for draft-model)",
+            "0.015",
+            unit="fraction of a step",
+            minimum=0,
+        ),
         "ownership": Key(
             "choice",
             "rented (cloud) or owned (on the premises in [facility])",
@@ -305,6 +337,29 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
             "0.9",
             unit="fraction",
+        ),
+        "speculative": Key(
+            "choice",
+            "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
+            '"eagle"',
+            choices=("eagle", "mtp", "draft-model", "ngram"),
+        ),
+        "acceptance_length": Key(
+            "number",
+            "with speculative: mean tokens emitted per verified step, the bonus token included (measured on your "
+            "traffic; 1 to draft_tokens + 1)",
+            "2.5",
+            unit="tokens per step",
+            positive=True,
+        ),
+        "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
+        "draft_cost": Key(
+            "number",
+            "with speculative: time to draft one token as a fraction of a decode step (default: from the "
+            "architecture; required for draft-model)",
+            "0.015",
+            unit="fraction of a step",
+            minimum=0,
         ),
         "ownership": Key("choice", "rented (default) or owned", '"rented"', choices=("rented", "owned")),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),
@@ -347,6 +402,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         ),
         "max_ttft_ms": Key(
             "number", "the longest acceptable time to first token", "2000", unit="milliseconds", positive=True
+        ),
+        "prefix_cache_hit_rate": Key(
+            "fraction",
+            "share of each prompt's tokens found in the engine's prefix cache (default 0): only the rest is prefilled",
+            "0.5",
+            unit="fraction of prompt tokens",
         ),
         "autoscale": Key(
             "bool",
@@ -838,7 +899,38 @@ def _current_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any]) -> 
         usd_per_gpu_hour=price,
         marginal_usd_per_gpu_hour=marginal,
         memory_fraction=g("memory_fraction"),
+        **_speculative_keys(r, table, "current", "current"),
     )
+
+
+def _speculative_keys(r: _Reader, table: Mapping[str, Any], section: str, where: str) -> dict[str, Any]:
+    """The speculative-decoding keys of a fleet or candidate, checked together."""
+    kind = r.get(table, section, "speculative", where)
+    out = {
+        "speculative": kind,
+        "acceptance_length": r.get(table, section, "acceptance_length", where),
+        "draft_tokens": r.get(table, section, "draft_tokens", where),
+        "draft_cost": r.get(table, section, "draft_cost", where),
+    }
+    given = [k for k in ("acceptance_length", "draft_tokens", "draft_cost") if out[k] is not None]
+    if kind is None and given:
+        r.problem(f"{where}.{given[0]}", 'only with speculative decoding: add speculative = "eagle" (or mtp, ngram)')
+    if kind is not None and out["acceptance_length"] is None:
+        r.problem(
+            f"{where}.acceptance_length",
+            "missing; speculative decoding needs the mean tokens per verified step measured on your traffic, "
+            "for example acceptance_length = 2.5",
+        )
+    return out
+
+
+def _hit_rate(r: _Reader, value: Any) -> float:
+    if value is None:
+        return 0.0
+    if not value < 1:
+        r.problem("workload.prefix_cache_hit_rate", f"{value:g}: a hit rate is below 1 (a prompt is never all cached)")
+        return 0.0
+    return float(value)
 
 
 def _candidates_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any]) -> list[CandidateSpec]:
@@ -899,6 +991,7 @@ def _candidates_section(r: _Reader, cat: _CatalogCheck, doc: Mapping[str, Any]) 
                 capex_usd_per_gpu=capex,
                 depreciation_years=years,
                 memory_fraction=g("memory_fraction"),
+                **_speculative_keys(r, table, "candidates", where),
             )
         )
     return out
@@ -946,6 +1039,7 @@ def _workload_section(r: _Reader, doc: Mapping[str, Any]) -> WorkloadSpec | None
         max_ttft_s=ttft_ms * MS if ttft_ms is not None else None,
         max_context_tokens=context,
         autoscale=bool(g("autoscale")),
+        prefix_cache_hit_rate=_hit_rate(r, g("prefix_cache_hit_rate")),
         min_replicas=g("min_replicas") or 1,
     )
 

@@ -179,6 +179,7 @@ class OptionFacts:
     rack: RackFit | None
     notes: tuple[str, ...] = ()
     bill: Bill | None = None
+    features: Any = None  # perf.ServingFeatures the operating point was predicted with
     tp_throughput: tuple[tuple[int, float], ...] = ()
 
     @property
@@ -717,19 +718,28 @@ def _price(
 # --------------------------------------------------------------------------- the operating point
 
 
-def _service(ctx: _Context, deployment: Deployment, engine: str) -> tuple[ServicePoint | None, str]:
+def _service(
+    ctx: _Context, deployment: Deployment, engine: str, features: Any = None
+) -> tuple[ServicePoint | None, str]:
     """The highest-throughput point meeting the service level (TPOT and, when set, TTFT)."""
     from blackwell_decide.perf import at_interactivity, predict
 
     max_ttft = ctx.scenario.workload.max_ttft_s
     try:
-        point = at_interactivity(deployment, ctx.workload, ctx.target, engine=engine, catalog=ctx.catalog)
+        point = at_interactivity(
+            deployment, ctx.workload, ctx.target, engine=engine, catalog=ctx.catalog, features=features
+        )
     except UsageError as exc:
         return None, str(exc)
     if max_ttft is not None and float(point.ttft_s) > max_ttft:
         capacity = max(int(point.kv_capacity), 1)
         curve = predict(
-            deployment, ctx.workload, engine=engine, concurrency=np.arange(1.0, capacity + 1.0), catalog=ctx.catalog
+            deployment,
+            ctx.workload,
+            engine=engine,
+            concurrency=np.arange(1.0, capacity + 1.0),
+            catalog=ctx.catalog,
+            features=features,
         )
         tpot = np.asarray(curve.tpot_s, dtype=float)
         ttft = np.asarray(curve.ttft_s, dtype=float)
@@ -741,7 +751,9 @@ def _service(ctx: _Context, deployment: Deployment, engine: str) -> tuple[Servic
                 f"{max_ttft * 1e3:.0f} ms: the shortest predicted TTFT is {ttft.min() * 1e3:.0f} ms"
             )
         best = float(np.asarray(curve.concurrency, dtype=float)[ok[np.argmax(rate[ok])]])
-        point = predict(deployment, ctx.workload, engine=engine, concurrency=best, catalog=ctx.catalog)
+        point = predict(
+            deployment, ctx.workload, engine=engine, concurrency=best, catalog=ctx.catalog, features=features
+        )
     binding = point.binding if isinstance(point.binding, str) else point.binding[0]
     source = Source(
         url=f"blackwell_decide performance model, calibration profile {point.profile}",
@@ -774,12 +786,42 @@ def _bounds(ctx: _Context, deployment: Deployment) -> Bounds:
     return compute_bounds(deployment, ctx.conventions, seq_lens=lengths)
 
 
-def _deployment(ctx: _Context, gpu: str, weights: str, kv: str | None, tp: int) -> Deployment:
+def _deployment(ctx: _Context, spec: _Spec, weights: str, kv: str | None, tp: int) -> Deployment:
+    """``spec``'s GPU at ``tp`` with its engine, whose memory settings (or the scenario's
+    ``memory_fraction``) size the KV room: one KV room for bounds, fleet, rules and predict."""
     from blackwell_decide.resolve import resolve_scheme
 
-    accelerator = ctx.catalog.accelerators.get(gpu)
+    accelerator = ctx.catalog.accelerators.get(spec.gpu)
     scheme = resolve_scheme(ctx.catalog, weights, kv, accelerator_key=accelerator.key)
-    return Deployment(model=ctx.model, accelerator=accelerator, scheme=scheme, tp=tp)
+    return Deployment(
+        model=ctx.model,
+        accelerator=accelerator,
+        scheme=scheme,
+        tp=tp,
+        engine=spec.engine,
+        memory_fraction=getattr(spec.raw, "memory_fraction", None),
+    )
+
+
+def _features(ctx: _Context, spec: _Spec) -> Any:
+    """The serving features of ``spec`` (perf.ServingFeatures): its speculative decoding, and the
+    workload's prefix-cache hit rate."""
+    from blackwell_decide.perf.serving import ServingFeatures, SpeculativeDecoding
+
+    raw = spec.raw
+    kind = getattr(raw, "speculative", None)
+    speculative = None
+    if kind:
+        try:
+            speculative = SpeculativeDecoding(
+                kind=kind,
+                acceptance_length=float(getattr(raw, "acceptance_length", None) or 1.0),
+                draft_tokens=int(getattr(raw, "draft_tokens", None) or 3),
+                draft_cost=getattr(raw, "draft_cost", None),
+            )
+        except UsageError as exc:
+            raise ScenarioError(str(ctx.scenario.path), [f"{spec.where}.speculative: {exc}"]) from None
+    return ServingFeatures(speculative=speculative, prefix_cache_hit_rate=ctx.scenario.workload.prefix_cache_hit_rate)
 
 
 def _holds_max_context(ctx: _Context, bounds: Bounds) -> bool:
@@ -809,18 +851,18 @@ class _Spec:
 
 
 def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
-    probe = _deployment(ctx, spec.gpu, spec.weights, spec.kv, 1)
+    probe = _deployment(ctx, spec, spec.weights, spec.kv, 1)
     min_tp = smallest_fitting_tp(probe, ctx.conventions) or AUTO_TP[-1]
     tried: list[tuple[int, str]] = []
     rates: list[tuple[int, float]] = []
     notes: list[str] = []
     if spec.tp is not None:
-        deployment = _deployment(ctx, spec.gpu, spec.weights, spec.kv, spec.tp)
+        deployment = _deployment(ctx, spec, spec.weights, spec.kv, spec.tp)
         try:
             bounds = _bounds(ctx, deployment)
         except DoesNotFitError as exc:
             raise ScenarioError(str(ctx.scenario.path), [f"{spec.where}.tp: {exc}"]) from None
-        service, why = _service(ctx, deployment, spec.engine)
+        service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
         if service is None:
             notes.append(why)
         if not _holds_max_context(ctx, bounds):
@@ -833,7 +875,7 @@ def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
         best: tuple[float, int, Deployment, Bounds, ServicePoint] | None = None
         first: tuple[Deployment, Bounds] | None = None
         for tp in (t for t in AUTO_TP if t >= min_tp):
-            deployment = _deployment(ctx, spec.gpu, spec.weights, spec.kv, tp)
+            deployment = _deployment(ctx, spec, spec.weights, spec.kv, tp)
             try:
                 bounds = _bounds(ctx, deployment)
             except DoesNotFitError:
@@ -843,7 +885,7 @@ def _build_option(ctx: _Context, spec: _Spec) -> OptionFacts:
             if not _holds_max_context(ctx, bounds):
                 tried.append((tp, f"KV room holds {bounds.value('kv_tokens'):,.0f} tokens, under the maximum context"))
                 continue
-            service, why = _service(ctx, deployment, spec.engine)
+            service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
             if service is None:
                 tried.append((tp, why))
                 continue
@@ -976,6 +1018,7 @@ def _finish_option(
         rack=rack,
         notes=tuple(notes),
         bill=bill,
+        features=_features(ctx, spec),
     )
 
 
@@ -1265,7 +1308,9 @@ def _delivered(ctx: _Context, current: OptionFacts, required_tok_s_per_gpu: floa
     output tokens/s per GPU (None when none does), and the most any operating point carries."""
     from blackwell_decide.perf import frontier
 
-    curve = frontier(current.deployment, ctx.workload, engine=current.engine, catalog=ctx.catalog)
+    curve = frontier(
+        current.deployment, ctx.workload, engine=current.engine, catalog=ctx.catalog, features=current.features
+    )
     rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
     user = np.asarray(curve.tok_s_per_user, dtype=float)
     enough = np.flatnonzero(rate >= required_tok_s_per_gpu)

@@ -3,6 +3,7 @@ operating point, and the `check-bench` call that reads it against the bounds and
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 from typing import TYPE_CHECKING
@@ -56,6 +57,16 @@ def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
     prompts = max(PROMPTS_PER_SLOT * concurrency, MIN_PROMPTS)
     isl, osl = round(facts.traffic.isl), round(facts.traffic.osl)
     result = f"{option.accelerator}-{option.weights}-tp{option.tp}-c{concurrency}.json"
+    extra: list[str] = []
+    if option.deployment.memory_fraction is not None:
+        extra += ["--gpu-memory-utilization", f"{option.deployment.memory_fraction:g}"]
+    spec = getattr(option.features, "speculative", None)
+    if spec is not None:
+        # vLLM's speculative config; an EAGLE head or draft model is named by the user (their checkpoint).
+        config = {"method": spec.kind, "num_speculative_tokens": spec.draft_tokens}
+        if spec.kind in ("eagle", "draft-model"):
+            config["model"] = "YOUR_DRAFT_CHECKPOINT"
+        extra += ["--speculative-config", json.dumps(config, sort_keys=True)]
     serve = shlex.join(
         [
             "vllm",
@@ -64,6 +75,7 @@ def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
             "--tensor-parallel-size",
             str(option.tp),
             *(["--kv-cache-dtype", "fp8"] if kv.startswith("fp8") else []),
+            *extra,
         ]
     )
     bench = shlex.join(
