@@ -40,7 +40,7 @@ from blackwell_decide.model import (
     SourceKind,
 )
 
-__version__ = "0.1.0"
+from blackwell_decide._version import __version__
 
 if TYPE_CHECKING:
     from blackwell_decide.bounds import (

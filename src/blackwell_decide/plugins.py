@@ -126,7 +126,7 @@ def _version_of(module: object, dist_name: str | None) -> str:
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
         return version
-    from blackwell_decide import __version__
+    from blackwell_decide._version import __version__
 
     return __version__
 

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from blackwell_decide import __version__
+from blackwell_decide._version import __version__
 from blackwell_decide.errors import BlackwellDecideError
 
 #: Command-group modules, in the order their commands appear in ``--help``.

@@ -523,7 +523,7 @@ def _model_vs_evidence(decision: Decision) -> str | None:
 
 
 def _repro(decision: Decision) -> dict[str, Any]:
-    from blackwell_decide import __version__
+    from blackwell_decide._version import __version__
 
     facts = decision.facts
     s = facts.scenario
