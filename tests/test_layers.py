@@ -68,7 +68,7 @@ def _modules() -> list[tuple[str, Path]]:
 def _imports(path: Path, module: str) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from blackwell_decide._version import __version__
 from blackwell_decide.errors import (
     BlackwellDecideError,
     CatalogError,
@@ -39,8 +40,6 @@ from blackwell_decide.model import (
     Source,
     SourceKind,
 )
-
-from blackwell_decide._version import __version__
 
 if TYPE_CHECKING:
     from blackwell_decide.bounds import (
