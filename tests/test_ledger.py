@@ -301,3 +301,29 @@ def test_speculative_keys_need_an_acceptance_length(hermetic: Catalog, tmp_path:
     path = _variant(tmp_path, CHAT, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nspeculative = "eagle"')
     with pytest.raises(ScenarioError, match="acceptance_length: missing"):
         decide_scenario(path, hermetic)
+
+
+def test_a_free_fleet_is_compared_in_words_and_strict_json(
+    hermetic: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tests/fixtures/prices/acme-negotiated.toml quotes H100 spot at $0 ("free burst credits"); the B200
+    # candidate at an explicit $3.10/GPU-hour
+    fixture = Path(__file__).resolve().parent / "fixtures" / "prices" / "acme-negotiated.toml"
+    (tmp_path / fixture.name).write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    text = CHAT.read_text(encoding="utf-8")
+    text = text.replace('snapshot = "spheron@2026-05-22"', f'file = "{fixture.name}"')
+    text = text.replace('tier = "on-demand"', 'tier = "spot"').replace(
+        'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 3.10'
+    )
+    path = tmp_path / "free.toml"
+    path.write_text(text, encoding="utf-8")
+    decision = decide_scenario(path, hermetic)
+    ledger = _ledger(decision)
+    assert ledger.today is not None and ledger.today.usd_per_month == 0
+    assert decision.recommendation.verdict is Verdict.DO_NOT_MIGRATE
+    assert "at $0/month): it costs" in decision.recommendation.headline
+    assert "(– " not in decision.recommendation.headline  # no ratio shown as a dash
+    raw = tmp_path / "out.json"
+    assert main(["decide", str(path), "--json"]) == 0
+    raw.write_text(capsys.readouterr().out, encoding="utf-8")
+    json.loads(raw.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))

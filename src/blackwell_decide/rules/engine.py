@@ -250,7 +250,7 @@ def saving_reason(c: Comparison) -> Reason:
         whose = "that fleet's cost"
     return Reason(
         f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month ({c.option_gpus} GPUs) {against} at "
-        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose)}; for the same traffic "
+        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose, c.current_monthly_usd)}; for the same traffic "
         f"{_per_token(c.cost_ratio)} (at full load, per output token: {_per_token(c.unit_cost_ratio)})",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
     )
@@ -550,10 +550,13 @@ def _out_of(c: Comparison) -> str:
     return "" if c.against_today else f" out of the saving over {baseline_words(c)}"
 
 
-def _signed_money(value: float, fraction: float, whose: str = "today's cost") -> str:
+def _signed_money(value: float, fraction: float, whose: str = "today's cost", base: float = 1.0) -> str:
+    """A saving in words with its share of the baseline's cost (no share of a baseline that is free)."""
     if value >= 0:
-        return f"saves ${value:,.0f}/month ({fraction:.0%} of {whose})"
-    return f"costs ${-value:,.0f}/month more ({-fraction:.0%} above {whose})"
+        share = f" ({fraction:.0%} of {whose})" if base > 0 else ""
+        return f"saves ${value:,.0f}/month{share}"
+    share = f" ({-fraction:.0%} above {whose})" if base > 0 else f" ({whose} is $0)"
+    return f"costs ${-value:,.0f}/month more{share}"
 
 
 def _per_token(ratio: float) -> str:

@@ -8,6 +8,7 @@ against that same baseline, and how sure the saving is.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
@@ -98,10 +99,16 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
         )
     opening = _opening(facts, ledger, case, timing)
     against_today = baseline.id == today.id
+    ratio = ledger.bill_ratio
+    compared = (
+        f"{cheaper_or_dearer(ratio)} than"
+        if ratio is not None and math.isfinite(ratio) and ratio > 0
+        else ("free, against" if ratio is not None and ratio > 0 else "against")
+    )
     bill = (
         f"{option.label} serves the same traffic for {usd(option.usd_per_month)}/month "
-        f"({cheaper_or_dearer(ledger.bill_ratio)} than {ledger.baseline_words}"
-        + ("" if against_today else f" at {usd(baseline.usd_per_month)}/month")
+        f"({compared} {ledger.baseline_words}"
+        + ("" if against_today and ratio and math.isfinite(ratio) else f" at {usd(baseline.usd_per_month)}/month")
         + f"): it {_money(ledger.saving_usd)}"
     )
     if not against_today:
