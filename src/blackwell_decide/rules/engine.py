@@ -250,7 +250,8 @@ def saving_reason(c: Comparison) -> Reason:
         whose = "that fleet's cost"
     return Reason(
         f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month ({c.option_gpus} GPUs) {against} at "
-        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose, c.current_monthly_usd)}; for the same traffic "
+        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose, c.current_monthly_usd)}; "
+        "for the same traffic "
         f"{_per_token(c.cost_ratio)} (at full load, per output token: {_per_token(c.unit_cost_ratio)})",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
     )
