@@ -11,19 +11,29 @@ from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import derived
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import DERIVED, USER_INPUT
+from blackwell_decide.model import validators as v
 from blackwell_decide.units import HOURS_PER_MONTH
+
+#: The longest payback that counts as paying back: 1,000 years. Past it no fleet lasts (and a
+#: date past the year 9999 cannot be written), so it is "never" in words, as a saving of zero is.
+MAX_PAYBACK_MONTHS = 12_000.0
 
 
 @attrs.frozen
 class Payback:
     one_time_usd: float
     monthly_savings_usd: float
-    months: float  # inf when the candidate saves nothing
+    months: float  # inf when the candidate saves nothing, or repays only after MAX_PAYBACK_MONTHS
     derivation: Derived
 
     @property
     def pays_back(self) -> bool:
         return math.isfinite(self.months)
+
+    @property
+    def words(self) -> str:
+        """``14.2 months``, or ``never`` where the saving never repays the one-time cost."""
+        return f"{self.months:.1f} months" if self.pays_back else "never"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,23 +41,26 @@ class Payback:
             "monthly_savings_usd": self.monthly_savings_usd,
             "payback_months": self.months if self.pays_back else None,
             "pays_back": self.pays_back,
+            "payback_words": self.words,
             "formula": self.derivation.formula,
         }
 
 
 def payback(one_time_usd: float, current_monthly_usd: float, candidate_monthly_usd: float) -> Payback:
     """Months until one-time costs (porting, validation, facility work, double-running) are repaid
-    by the monthly saving; infinite when the candidate is not cheaper."""
+    by the monthly saving; infinite ("never") when the candidate is not cheaper or the saving would
+    take more than :data:`MAX_PAYBACK_MONTHS`."""
     for name, value in (
         ("one-time migration cost", one_time_usd),
         ("current monthly cost", current_monthly_usd),
         ("candidate monthly cost", candidate_monthly_usd),
     ):
-        if not (value >= 0 and math.isfinite(value)):
-            raise UsageError(f"{name} must be zero or a positive amount in USD, got {value!r}")
+        v.check_number(name, value, high=v.MAX_USD, unit="USD", fix="give the amount in USD")
     savings = current_monthly_usd - candidate_monthly_usd
     if savings > 0:
         months = one_time_usd / savings
+        if months > MAX_PAYBACK_MONTHS:
+            months = math.inf
     else:
         months = 0.0 if one_time_usd == 0 and savings == 0 else math.inf
     return Payback(
@@ -71,7 +84,7 @@ def payback(one_time_usd: float, current_monthly_usd: float, candidate_monthly_u
 
 def break_even_price(current_monthly_usd: float, candidate_gpus: int, hours: float = HOURS_PER_MONTH) -> Derived:
     """The candidate's USD per GPU-hour at which its fleet costs what the current one does."""
-    if candidate_gpus < 1:
+    if not 1 <= candidate_gpus <= v.MAX_GPUS:
         raise UsageError(f"the candidate fleet needs at least one GPU, got {candidate_gpus}")
     value = current_monthly_usd / (candidate_gpus * hours)
     return derived(
