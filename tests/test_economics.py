@@ -246,9 +246,9 @@ def test_tensor_parallel_rounds_to_whole_replicas() -> None:
 
 
 def test_fleet_inputs_are_validated() -> None:
-    with pytest.raises(UsageError, match="requests per s must be a positive number"):
+    with pytest.raises(UsageError, match="requests per second must be a positive number"):
         Traffic(-1, 800, 400)
-    with pytest.raises(UsageError, match="peak-to-average must be 1 or more"):
+    with pytest.raises(UsageError, match=r"peak-to-average must be a positive number from 1 to 1e\+06"):
         Traffic(50, 800, 400, peak_to_average=0.5)
     with pytest.raises(UsageError, match="no 'reserved' price"):
         plan("b200").monthly_cost("reserved")

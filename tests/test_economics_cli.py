@@ -297,7 +297,7 @@ def test_fleet_text_writes_a_dearer_candidate_with_a_minus_sign(capsys: pytest.C
                 "1",
                 *SPHERON,
             ],
-            "peak-to-average must be 1 or more",
+            "peak-to-average must be a positive number from 1 to 1e+06",
         ),
         (["fleet", "--requests-per-s", "50", "--isl", "800", "--osl", "400", "--gpu", "b200"], "no throughput"),
         (

@@ -84,7 +84,7 @@ class EagerShadow:
     @hookimpl(tryfirst=True)
     def register_accelerators(self, registry: Registry[Accelerator]) -> None:
         b200 = build_catalog(entry_points=False).accelerators.get("b200")
-        registry.add(attrs.evolve(b200, name="B200 (shadowed)", hbm_bandwidth=1.0))
+        registry.add(attrs.evolve(b200, name="B200 (shadowed)", hbm_bandwidth=1.0e12))
 
 
 class BadSignature:

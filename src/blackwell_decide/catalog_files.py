@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -98,6 +99,12 @@ class _Problems:
         return len(self.items)
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, int) and abs(value) >= 10**30:  # repr of a 5,000-digit integer raises
+        return f"an integer of {value.bit_length()} bits"
+    return repr(value)
+
+
 def _is_number(value: object) -> bool:
     # TOML booleans are ints in Python; a price of `true` is a mistake, not 1.
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -150,7 +157,13 @@ class _Table:
         if not _is_number(value):
             self.fail(key, f"expected a number in {unit}, got {value!r}; write {key} = {example}")
             return None
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not math.isfinite(number):
+            self.fail(key, f"must be a finite number ({unit}), got {_shown(value)}; write {key} = {example}")
+            return None
         if number < 0 or (number == 0 and not allow_zero):
             bound = "zero or more" if allow_zero else "greater than zero"
             self.fail(key, f"must be {bound} ({unit}), got {value!r}")

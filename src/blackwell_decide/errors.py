@@ -41,6 +41,12 @@ class DoesNotFitError(UsageError):
     """A deployment whose weights do not fit in the accelerators' memory."""
 
 
+class OutOfRangeError(UsageError, ValueError):
+    """A number that is not finite or lies outside its stated physical range (the message names the
+    input, its value, the range and the fix). A ValueError too, so readers that collect a value
+    class's construction errors as problems keep doing so."""
+
+
 class CatalogError(BlackwellDecideError):
     """A catalog data file or plugin entry is malformed."""
 

@@ -611,7 +611,7 @@ def _check_number(r: _Reader, path: str, key: str, spec: Key, value: Any) -> flo
         unit = f" ({spec.unit}; the unit is in the key's name)" if spec.unit else ""
         r.problem(path, f"expected a number{unit}, got {_describe(value)}; {_fix(key, spec)}")
         return None
-    number = float(value)
+    number = float(value) if not isinstance(value, int) or abs(value) < 10**300 else math.inf
     if not math.isfinite(number):
         r.problem(path, f"must be a finite number, got {value!r}; {_fix(key, spec)}")
         return None

@@ -88,15 +88,32 @@ def deployment_from_args(args: argparse.Namespace, prefix: str = "") -> Any:
 
 
 def print_json(payload: Any) -> None:
-    json.dump(payload, sys.stdout, indent=2, sort_keys=False, default=_json_default)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(payload) + "\n")
+
+
+def json_text(payload: Any, indent: int | None = 2) -> str:
+    """Strict JSON (RFC 8259 has no NaN or Infinity): a non-finite number that reaches here is
+    written as null; the value classes give such a number words of their own beside it (a $0
+    candidate's ratio is null with ``"ratio_words": "free …"``)."""
+    return json.dumps(strict_json(payload), indent=indent, sort_keys=False, default=_json_default, allow_nan=False)
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (dicts, lists and tuples walked)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return strict_json(value.tolist())
     if hasattr(value, "value") and hasattr(value, "name"):  # enums
         return value.value
     raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -273,7 +273,7 @@ def _run_cost(args: argparse.Namespace) -> int:
     blocks = [_cost_block(catalog, table, choice)]
     if candidate and matrix:
         blocks.append(_cost_block(catalog, *candidate))
-        rows = [[c.baseline_tier, c.candidate_tier, "yes" if c.mixed else "", f"{c.ratio:.2f}×"] for c in matrix.cells]
+        rows = [[c.baseline_tier, c.candidate_tier, "yes" if c.mixed else "", c.shown] for c in matrix.cells]
         blocks.append(
             f"baseline ÷ candidate cost per 1M {basis.value} tokens, every tier pair:\n"
             + render_table(["baseline tier", "candidate tier", "mixed", "ratio"], rows)

@@ -13,6 +13,7 @@ from blackwell_decide.cli._common import (
     add_deployment_flags,
     deployment_from_args,
     fraction,
+    json_text,
     positive_float,
     positive_int,
     print_json,
@@ -309,7 +310,7 @@ def _run_from_csv(args: argparse.Namespace) -> int:
             "query_concurrency": "max" if query.concurrency is None else query.concurrency,
             **record,
         }
-        out.write(json.dumps(line) + "\n")
+        out.write(json_text(line, indent=None) + "\n")
     return 0
 
 
@@ -379,10 +380,10 @@ def _write_profiles(target: Path, documents: list[dict[str, Any]], *, force: boo
     try:
         if target.is_dir():
             for document in documents:
-                (target / f"{document['key']}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+                (target / f"{document['key']}.json").write_text(json_text(document) + "\n", encoding="utf-8")
             return
         payload: Any = documents[0] if len(documents) == 1 else {"profiles": documents}
-        target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        target.write_text(json_text(payload) + "\n", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"-o {target}: cannot write ({exc})") from None
 

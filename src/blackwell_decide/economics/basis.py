@@ -9,7 +9,6 @@ needs the workload's input and output lengths.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Iterable
 
 import attrs
@@ -17,6 +16,7 @@ import attrs
 from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import USER_INPUT, Source
+from blackwell_decide.model import validators as v
 
 
 class TokenBasis(enum.Enum):
@@ -41,25 +41,23 @@ def _to_basis(value: str | TokenBasis) -> TokenBasis:
     return TokenBasis.parse(value)
 
 
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"{attribute.name.replace('_', ' ')} must be a positive number, got {value!r}")
-
-
-def _optional_positive(_: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
-    if value is not None and not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"{attribute.name} must be a positive number of tokens, got {value!r}")
-
-
 @attrs.frozen
 class Throughput:
     """Tokens per second per GPU on a stated basis, for a workload of ``isl`` input and ``osl``
     output tokens per request (needed only to convert between bases)."""
 
-    tok_s_per_gpu: float = attrs.field(validator=_positive)
+    tok_s_per_gpu: float = attrs.field(
+        validator=v.in_range(
+            low=v.MIN_TOK_S,
+            high=v.MAX_TOK_S,
+            unit="tok/s per GPU",
+            fix="check the throughput's units",
+            name="throughput per GPU",
+        )
+    )
     basis: TokenBasis = attrs.field(converter=_to_basis)
-    isl: float | None = attrs.field(default=None, validator=_optional_positive)
-    osl: float | None = attrs.field(default=None, validator=_optional_positive)
+    isl: float | None = attrs.field(default=None, validator=v.positive(v.MAX_TOKENS, unit="tokens", optional=True))
+    osl: float | None = attrs.field(default=None, validator=v.positive(v.MAX_TOKENS, unit="tokens", optional=True))
     source: Source = USER_INPUT
     note: str = ""
 

@@ -168,6 +168,20 @@ class RatioCell:
         return self.baseline_tier != self.candidate_tier
 
     @property
+    def candidate_free(self) -> bool:
+        """A $0 candidate (a free tier, hardware already paid for): no finite ratio says how much cheaper."""
+        return self.candidate_usd_per_million == 0 and self.baseline_usd_per_million > 0
+
+    @property
+    def shown(self) -> str:
+        """The ratio as a reader sees it: ``2.35×``, or words where a price is $0."""
+        if self.candidate_free:
+            return "free (candidate costs $0)"
+        if self.baseline_usd_per_million == 0 and self.candidate_usd_per_million == 0:
+            return "1.00× (both free)"
+        return f"{self.ratio:.2f}×"
+
+    @property
     def label(self) -> str:
         if self.mixed:
             return f"mixed tiers: baseline {self.baseline_tier} vs candidate {self.candidate_tier}"
@@ -179,7 +193,8 @@ class RatioCell:
             "candidate_tier": self.candidate_tier,
             "mixed_tiers": self.mixed,
             "label": self.label,
-            "ratio": self.ratio,
+            "ratio": None if self.candidate_free else self.ratio,
+            "ratio_words": self.shown,
             "baseline_usd_per_million": self.baseline_usd_per_million,
             "candidate_usd_per_million": self.candidate_usd_per_million,
         }
@@ -221,8 +236,11 @@ def ratio_matrix(baseline: CostTable, candidate: CostTable, basis: TokenBasis | 
     b = [candidate.line(t, basis) for t in candidate.tiers]
     a_cost = np.array([x.usd_per_million for x in a])
     b_cost = np.array([x.usd_per_million for x in b])
-    with np.errstate(divide="ignore"):
+    # A $0 candidate is free: the ratio is infinite (None in JSON, "free" in words); two $0
+    # prices cost the same (1.0, where 0/0 would give NaN).
+    with np.errstate(divide="ignore", invalid="ignore"):
         grid = a_cost[:, None] / b_cost[None, :]
+    grid = np.where((a_cost[:, None] == 0) & (b_cost[None, :] == 0), 1.0, grid)
     cells = [
         RatioCell(x.tier, y.tier, float(grid[i, j]), x.usd_per_million, y.usd_per_million)
         for i, x in enumerate(a)

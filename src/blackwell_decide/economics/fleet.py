@@ -18,29 +18,36 @@ from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import Throughput, TokenBasis, derived
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import DERIVED, USER_INPUT, PriceQuote
+from blackwell_decide.model import validators as v
 from blackwell_decide.units import HOURS_PER_MONTH
 
-
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"{attribute.name.replace('_', ' ')} must be a positive number, got {value!r}")
-
-
-def _at_least_one(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (value >= 1 and math.isfinite(value)):
-        raise UsageError(
-            f"{attribute.name.replace('_', '-')} must be 1 or more (peak demand over average demand), got {value!r}"
-        )
+_TOKENS = v.positive(v.MAX_TOKENS, unit="tokens per request")
 
 
 @attrs.frozen
 class Traffic:
     """Requests per second at peak, with ``isl`` input and ``osl`` output tokens per request."""
 
-    requests_per_s: float = attrs.field(validator=_positive)
-    isl: float = attrs.field(validator=_positive)
-    osl: float = attrs.field(validator=_positive)
-    peak_to_average: float = attrs.field(default=1.0, validator=_at_least_one)
+    requests_per_s: float = attrs.field(
+        validator=v.positive(v.MAX_REQUESTS_PER_S, unit="requests/s", name="requests per second")
+    )
+    isl: float = attrs.field(validator=_TOKENS)
+    osl: float = attrs.field(validator=_TOKENS)
+    peak_to_average: float = attrs.field(
+        default=1.0,
+        validator=v.in_range(
+            low=1.0, high=1e6, name="peak-to-average", fix="give peak demand over average demand (1 or more)"
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        v.check_number(
+            "peak traffic (requests/s × (input + output tokens))",
+            self.requests_per_s * (self.isl + self.osl),
+            high=v.MAX_TOK_S,
+            unit="tok/s",
+            fix="check the request rate and lengths",
+        )
 
     @property
     def output_tok_s(self) -> float:
@@ -74,8 +81,10 @@ class GpuCapacity:
     label: str
     accelerator: str
     throughput: Throughput
-    tp: int = attrs.field(default=1, validator=attrs.validators.gt(0))
-    tok_s_per_user: float | None = None
+    tp: int = attrs.field(default=1, validator=v.whole(1, v.MAX_GPUS))
+    tok_s_per_user: float | None = attrs.field(
+        default=None, validator=v.in_range(low=v.MIN_TOK_S, high=v.MAX_TOK_S, unit="tok/s per user", optional=True)
+    )
     includes_prefill: bool = True
     prefill_ceiling: Derived | None = None  # tok/s per GPU
     kv_tokens: Derived | None = None  # KV tokens per GPU
@@ -213,7 +222,7 @@ class FleetPlan:
 
 def _whole_replicas(gpus: float, tp: int) -> int:
     """GPUs rounded up to whole tensor-parallel replicas."""
-    return tp * math.ceil(gpus / tp - 1e-9)
+    return tp * max(1, math.ceil(gpus / tp - 1e-9))  # a fleet holds at least one replica
 
 
 def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQuote] = ()) -> FleetPlan:

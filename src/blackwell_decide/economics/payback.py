@@ -11,14 +11,19 @@ from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import derived
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import DERIVED, USER_INPUT
+from blackwell_decide.model import validators as v
 from blackwell_decide.units import HOURS_PER_MONTH
+
+#: The longest payback that counts as paying back: 1,000 years. Past it no fleet lasts (and a
+#: date past the year 9999 cannot be written), so it is "never" in words, as a saving of zero is.
+MAX_PAYBACK_MONTHS = 12_000.0
 
 
 @attrs.frozen
 class Payback:
     one_time_usd: float
     monthly_savings_usd: float
-    months: float  # inf when the candidate saves nothing
+    months: float  # inf when the candidate saves nothing, or repays only after MAX_PAYBACK_MONTHS
     derivation: Derived
     overlap_months: float = 0.0  # months of running both fleets, counted in one_time_usd
 
@@ -35,6 +40,13 @@ class Payback:
     def pays_back(self) -> bool:
         return math.isfinite(self.months)
 
+    @property
+    def words(self) -> str:
+        """``14.2 months``, or ``never`` where the saving never repays the one-time cost."""
+        from blackwell_decide.formatting import months_words
+
+        return months_words(self.months)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "one_time_usd": self.one_time_usd,
@@ -44,6 +56,7 @@ class Payback:
             "migration_usd": self.migration_usd,
             "overlap_months": self.overlap_months,
             "overlap_usd": self.overlap_usd,
+            "payback_words": self.words,
             "formula": self.derivation.formula,
         }
 
@@ -62,13 +75,14 @@ def payback(
         ("current monthly cost", current_monthly_usd),
         ("candidate monthly cost", candidate_monthly_usd),
     ):
-        if not (value >= 0 and math.isfinite(value)):
-            raise UsageError(f"{name} must be zero or a positive amount in USD, got {value!r}")
+        v.check_number(name, value, high=v.MAX_USD, unit="USD", fix="give the amount in USD")
     savings = current_monthly_usd - candidate_monthly_usd
     migration_usd = one_time_usd
     one_time_usd = migration_usd + overlap_months * candidate_monthly_usd
     if savings > 0:
         months = one_time_usd / savings
+        if months > MAX_PAYBACK_MONTHS:
+            months = math.inf
     else:
         months = 0.0 if one_time_usd == 0 and savings == 0 else math.inf
     return Payback(
@@ -94,7 +108,7 @@ def payback(
 
 def break_even_price(current_monthly_usd: float, candidate_gpus: int, hours: float = HOURS_PER_MONTH) -> Derived:
     """The candidate's USD per GPU-hour at which its fleet costs what the current one does."""
-    if candidate_gpus < 1:
+    if not 1 <= candidate_gpus <= v.MAX_GPUS:
         raise UsageError(f"the candidate fleet needs at least one GPU, got {candidate_gpus}")
     value = current_monthly_usd / (candidate_gpus * hours)
     return derived(

@@ -8,7 +8,6 @@ the binding constraint.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
@@ -17,19 +16,14 @@ from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import Throughput, derived
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import DERIVED, USER_INPUT, Source
+from blackwell_decide.model import validators as v
 from blackwell_decide.units import MW, PER_MILLION, SECONDS_PER_HOUR
 
 
-def _check(name: str, value: float, *, low: float = 0.0, inclusive: bool = False) -> None:
-    ok = value >= low if inclusive else value > low
-    if not (ok and math.isfinite(value)):
-        raise UsageError(f"{name} must be {'at least' if inclusive else 'greater than'} {low:g}, got {value!r}")
-
-
 def provisioned_watts(gpu_watts: float, *, server_overhead: float = 0.0, pue: float = 1.0) -> float:
-    _check("GPU power (W)", gpu_watts)
-    _check("server overhead fraction", server_overhead, inclusive=True)
-    _check("PUE", pue, low=1.0, inclusive=True)
+    v.check_number("GPU power", gpu_watts, low=v.MIN_WATTS, high=v.MAX_WATTS, unit="W")
+    v.check_number("server overhead fraction", server_overhead, high=10.0, fix="give it as a fraction of GPU power")
+    v.check_number("PUE", pue, low=1.0, high=10.0, fix="a facility's PUE is 1.0 or more (1.1-1.6 is typical)")
     return gpu_watts * (1.0 + server_overhead) * pue
 
 
@@ -89,7 +83,9 @@ def energy_cost_per_million(
     pue: float = 1.0,
 ) -> Derived:
     """Electricity alone, USD per million tokens (the marginal cost of owned hardware)."""
-    _check("electricity price (USD/kWh)", usd_per_kwh, inclusive=True)
+    v.check_number(
+        "electricity price", usd_per_kwh, high=100.0, unit="USD/kWh", fix="give the price per kWh, not per MWh"
+    )
     watts = provisioned_watts(gpu_watts, server_overhead=server_overhead, pue=pue)
     value = watts / 1000.0 * usd_per_kwh / (throughput.tok_s_per_gpu * SECONDS_PER_HOUR) * PER_MILLION
     return derived(

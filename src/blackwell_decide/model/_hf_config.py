@@ -9,10 +9,12 @@ whatever it had to assume is written into ``notes`` so that a reader can check i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.arch import MLAConfig, MoEConfig
 
 _FIX = "copy it from the model's config.json on Hugging Face"
@@ -66,14 +68,35 @@ def _present(config: Mapping[str, Any], names: Sequence[str]) -> tuple[str, Any]
     return None
 
 
+#: Fields counted in tokens may be far larger than the sizes and counts every other field holds.
+_TOKEN_FIELDS = frozenset({"sliding_window", "max_position_embeddings", "n_positions"})
+_LAYER_FIELDS = frozenset(
+    {"num_hidden_layers", "n_layer", "num_layers", "first_k_dense_replace", "max_window_layers", "moe_layer_freq"}
+)
+
+
 def _as_int(name: str, value: Any, *, minimum: int) -> int:
-    # JSON writers sometimes emit 8192.0; bools are ints in Python but never a size.
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise HFConfigError(name, f"field {name!r} must be an integer, got {value!r}; {_FIX}")
-    number = int(value)
-    if number < minimum:
-        raise HFConfigError(name, f"field {name!r} must be at least {minimum}, got {number}; {_FIX}")
-    return number
+    # JSON writers sometimes emit 8192.0; bools are ints in Python but never a size. The upper
+    # limits are physical (validators.MAX_*): they also bound every loop over layers.
+    maximum = int(v.MAX_TOKENS) if name in _TOKEN_FIELDS else v.MAX_LAYERS if name in _LAYER_FIELDS else v.MAX_COUNT
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value != int(value)
+    ):
+        raise HFConfigError(name, f"field {name!r} must be an integer, got {_shown(value)}; {_FIX}")
+    if value < minimum:
+        raise HFConfigError(name, f"field {name!r} must be at least {minimum}, got {_shown(value)}; {_FIX}")
+    if value > maximum:
+        raise HFConfigError(name, f"field {name!r} must be at most {maximum:,}, got {_shown(value)}; {_FIX}")
+    return int(value)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return f"an integer of {value.bit_length()} bits"
+    return repr(value)
 
 
 def _required_int(config: Mapping[str, Any], *names: str) -> int:

@@ -15,19 +15,26 @@ from typing import Any
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.source import Source
+
+_FIX = "check the model's config.json"
+_MAX_TOKENS = int(v.MAX_TOKENS)
 
 
 @attrs.frozen
 class MoEConfig:
     """Mixture-of-experts feed-forward layers."""
 
-    num_experts: int = attrs.field(validator=attrs.validators.gt(0))
-    experts_per_token: int = attrs.field(validator=attrs.validators.gt(0))
-    expert_intermediate_size: int = attrs.field(validator=attrs.validators.gt(0))
-    num_shared_experts: int = 0
-    shared_intermediate_size: int | None = None  # per shared expert; default expert size
-    dense_layers: int = 0  # layers with a dense MLP instead of experts (DeepSeek's first three)
+    num_experts: int = attrs.field(validator=v.whole(fix=_FIX))
+    experts_per_token: int = attrs.field(validator=v.whole(fix=_FIX))
+    expert_intermediate_size: int = attrs.field(validator=v.whole(fix=_FIX))
+    num_shared_experts: int = attrs.field(default=0, validator=v.whole(0, fix=_FIX))
+    shared_intermediate_size: int | None = attrs.field(  # per shared expert; default expert size
+        default=None, validator=v.whole(fix=_FIX, optional=True)
+    )
+    # layers with a dense MLP instead of experts (DeepSeek's first three)
+    dense_layers: int = attrs.field(default=0, validator=v.whole(0, fix=_FIX))
     expert_bias: bool = False  # per-expert MLP biases (gpt-oss)
     router_bias: bool = False  # gpt-oss router bias; DeepSeek-V3's per-expert score correction
     shared_expert_gate: bool = False  # Qwen2-MoE: a hidden -> 1 sigmoid gate on the shared expert
@@ -42,11 +49,11 @@ class MoEConfig:
 class MLAConfig:
     """Multi-head latent attention (DeepSeek-V2/V3): the KV cache holds a compressed latent."""
 
-    kv_lora_rank: int
-    qk_rope_head_dim: int
-    qk_nope_head_dim: int
-    v_head_dim: int
-    q_lora_rank: int | None = None
+    kv_lora_rank: int = attrs.field(validator=v.whole(fix=_FIX))
+    qk_rope_head_dim: int = attrs.field(validator=v.whole(0, fix=_FIX))
+    qk_nope_head_dim: int = attrs.field(validator=v.whole(0, fix=_FIX))
+    v_head_dim: int = attrs.field(validator=v.whole(fix=_FIX))
+    q_lora_rank: int | None = attrs.field(default=None, validator=v.whole(fix=_FIX, optional=True))
 
 
 @attrs.frozen
@@ -113,11 +120,6 @@ def _source_dict(sources: Mapping[str, Source]) -> dict[str, Source]:
     return dict(sources)
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not (isinstance(value, int) and value > 0):
-        raise ValueError(f"{attribute.name} must be a positive integer, got {value!r}")
-
-
 @attrs.frozen
 class ModelArch:
     """A decoder-only transformer, as much of it as bounds and performance need."""
@@ -125,13 +127,13 @@ class ModelArch:
     key: str
     name: str
     hf_id: str
-    num_layers: int = attrs.field(validator=_positive_int)
-    hidden_size: int = attrs.field(validator=_positive_int)
-    num_attention_heads: int = attrs.field(validator=_positive_int)
-    num_kv_heads: int = attrs.field(validator=_positive_int)
-    head_dim: int = attrs.field(validator=_positive_int)
-    intermediate_size: int = attrs.field(validator=_positive_int)
-    vocab_size: int = attrs.field(validator=_positive_int)
+    num_layers: int = attrs.field(validator=v.whole(1, v.MAX_LAYERS, fix=_FIX))
+    hidden_size: int = attrs.field(validator=v.whole(fix=_FIX))
+    num_attention_heads: int = attrs.field(validator=v.whole(fix=_FIX))
+    num_kv_heads: int = attrs.field(validator=v.whole(fix=_FIX))
+    head_dim: int = attrs.field(validator=v.whole(fix=_FIX))
+    intermediate_size: int = attrs.field(validator=v.whole(fix=_FIX))
+    vocab_size: int = attrs.field(validator=v.whole(fix=_FIX))
     tie_word_embeddings: bool = False
     gated_mlp: bool = True  # SwiGLU: gate, up and down projections
     attention_bias: bool = False  # q, k, v biases (Qwen2, gpt-oss); MLA: the down-projection biases
@@ -139,12 +141,15 @@ class ModelArch:
     mlp_bias: bool = False  # biases in the dense MLP projections (Llama's mlp_bias)
     qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3)
     attention_sinks: bool = False  # one learned logit per head (gpt-oss)
-    sliding_window: int | None = None
+    sliding_window: int | None = attrs.field(default=None, validator=v.whole(high=_MAX_TOKENS, fix=_FIX, optional=True))
     sliding_window_layers: int = attrs.field(default=0)  # how many layers use the sliding window
     moe: MoEConfig | None = attrs.field(default=None)
     mla: MLAConfig | None = None
-    mtp_layers: int = 0  # multi-token-prediction modules shipped with the checkpoint, not counted
-    max_position_embeddings: int | None = None
+    # multi-token-prediction modules shipped with the checkpoint, not counted
+    mtp_layers: int = attrs.field(default=0, validator=v.whole(0, fix=_FIX))
+    max_position_embeddings: int | None = attrs.field(
+        default=None, validator=v.whole(high=_MAX_TOKENS, fix=_FIX, optional=True)
+    )
     native_weight_format: str | None = None  # format key of the published checkpoint's weights
     native_expert_format: str | None = None  # ... of its routed experts, where it differs (gpt-oss: mxfp4)
     published_total_params: int | None = None

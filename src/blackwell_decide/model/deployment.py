@@ -7,6 +7,7 @@ import enum
 
 import attrs
 
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.arch import ModelArch
 from blackwell_decide.model.formats import QuantScheme
 from blackwell_decide.model.hardware import Accelerator
@@ -46,15 +47,16 @@ class Conventions:
     capacity_basis: CapacityBasis = attrs.field(default=CapacityBasis.DEVICE, converter=CapacityBasis)
     runtime_reserve_bytes: float = attrs.field(default=1.0 * GB)
     figures: str | None = None
-    decode_intensity: float | None = None
+    decode_intensity: float | None = attrs.field(
+        default=None, validator=v.in_range(low=1e-6, high=1e9, unit="FLOP/byte", optional=True)
+    )
     kv_headroom_bytes: float = attrs.field(default=0.0)
     kv_room: KvRoomBasis = attrs.field(default=KvRoomBasis.ENGINE, converter=KvRoomBasis)
 
     @runtime_reserve_bytes.validator
     @kv_headroom_bytes.validator
     def _check_reserve(self, attribute: attrs.Attribute[float], value: float) -> None:
-        if value < 0:
-            raise ValueError(f"{attribute.name} must be zero or positive, got {value}")
+        v.check_number(f"Conventions {attribute.name.replace('_', ' ')}", value, high=v.MAX_BYTES, unit="bytes")
 
     @classmethod
     def article(cls) -> Conventions:
@@ -99,7 +101,9 @@ class Deployment:
     model: ModelArch
     accelerator: Accelerator
     scheme: QuantScheme
-    tp: int = attrs.field(default=1, validator=attrs.validators.gt(0))
+    tp: int = attrs.field(
+        default=1, validator=v.whole(1, v.MAX_GPUS, fix="give the tensor-parallel size as a whole number of GPUs")
+    )
     engine: str = "vllm"
     memory_fraction: float | None = attrs.field(default=None)
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.source import Source
 
 
@@ -22,21 +23,21 @@ class NumberFormat:
 
     key: str
     name: str
-    element_bits: int = attrs.field(validator=attrs.validators.gt(0))
+    element_bits: int = attrs.field(validator=v.whole(1, 64, fix="give the bits per element (4 for FP4)"))
     compute_format: str
     block_size: int | None = attrs.field(default=None)
-    scale_bits: int = 0
+    scale_bits: int = attrs.field(default=0, validator=v.whole(0, 64))
     scale_format: str = "none"
-    zero_point_bits: int = 0
-    per_tensor_scale_bits: int = 0
+    zero_point_bits: int = attrs.field(default=0, validator=v.whole(0, 64))
+    per_tensor_scale_bits: int = attrs.field(default=0, validator=v.whole(0, 64))
     aliases: tuple[str, ...] = ()
     sources: Mapping[str, Source] = attrs.field(factory=dict)
     notes: tuple[str, ...] = ()
 
     @block_size.validator
     def _check_block(self, _: attrs.Attribute[int | None], value: int | None) -> None:
-        if value is not None and value <= 0:
-            raise ValueError(f"block_size must be positive, got {value}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**6):
+            raise ValueError(f"block_size must be a whole number of elements from 1 to 1000000, got {value!r}")
         if value is None and (self.scale_bits or self.zero_point_bits):
             raise ValueError("a format with block scales or zero points needs a block_size")
 

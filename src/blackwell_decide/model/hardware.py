@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.source import Source
 from blackwell_decide.units import GB
 
@@ -15,11 +16,6 @@ class Cooling(enum.Enum):
     AIR = "air"
     LIQUID = "liquid"
     AIR_OR_LIQUID = "air-or-liquid"
-
-
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{attribute.name} must be positive, got {value!r}")
 
 
 def _format_keys(keys: Iterable[str]) -> frozenset[str]:
@@ -43,6 +39,9 @@ class Alternative:
     note: str = ""
 
 
+_FIX = "give the vendor's datasheet figure in the catalog's units"
+
+
 @attrs.frozen
 class Accelerator:
     """One accelerator as deployed (per GPU, not per board).
@@ -57,13 +56,19 @@ class Accelerator:
     name: str
     vendor: str
     family: str
-    memory_bytes: float = attrs.field(validator=_positive)
-    memory_label_gb: float = attrs.field(validator=_positive)
-    hbm_bandwidth: float = attrs.field(validator=_positive)  # bytes/s
+    memory_bytes: float = attrs.field(validator=v.in_range(low=v.MIN_BYTES, high=v.MAX_BYTES, unit="bytes", fix=_FIX))
+    memory_label_gb: float = attrs.field(
+        validator=v.in_range(low=v.MIN_BYTES / GB, high=v.MAX_BYTES / GB, unit="GB", fix=_FIX)
+    )
+    hbm_bandwidth: float = attrs.field(  # bytes/s
+        validator=v.in_range(low=v.MIN_BANDWIDTH, high=v.MAX_BANDWIDTH, unit="bytes/s", fix=_FIX)
+    )
     dense_flops: Mapping[str, float] = attrs.field()
-    tdp_watts: float = attrs.field(validator=_positive)
+    tdp_watts: float = attrs.field(validator=v.in_range(low=v.MIN_WATTS, high=v.MAX_WATTS, unit="W", fix=_FIX))
     interconnect: str
-    interconnect_bandwidth: float  # bytes/s per GPU, both directions together
+    interconnect_bandwidth: float = attrs.field(  # bytes/s per GPU, both directions together
+        validator=v.non_negative(v.MAX_BANDWIDTH, unit="bytes/s", fix=_FIX)
+    )
     cooling: Cooling = attrs.field(converter=Cooling)
     native_formats: frozenset[str] = attrs.field(converter=_format_keys)
     form_factor: str = ""
@@ -76,9 +81,15 @@ class Accelerator:
     def _check_flops(self, _: attrs.Attribute[Mapping[str, float]], value: Mapping[str, float]) -> None:
         if not value:
             raise ValueError("dense_flops needs at least one compute format")
-        bad = {k: v for k, v in value.items() if not v > 0}
-        if bad:
-            raise ValueError(f"dense_flops must be positive, got {bad}")
+        for fmt, flops in value.items():
+            v.check_number(
+                f"Accelerator {self.key!r}: dense FLOP/s for {fmt}",
+                flops,
+                low=v.MIN_FLOPS,
+                high=v.MAX_FLOPS,
+                unit="FLOP/s",
+                fix=_FIX,
+            )
 
     @property
     def memory_label_bytes(self) -> float:

@@ -6,12 +6,8 @@ import datetime as dt
 
 import attrs
 
+from blackwell_decide.model import validators as v
 from blackwell_decide.model.source import Source
-
-
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not value >= 0:
-        raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
 
 
 @attrs.frozen
@@ -21,7 +17,14 @@ class PriceQuote:
     provider: str
     accelerator: str  # accelerator catalog key
     tier: str  # on-demand, spot, reserved-1y, reserved-3y, negotiated, …
-    usd_per_gpu_hour: float = attrs.field(validator=_non_negative)
+    usd_per_gpu_hour: float = attrs.field(
+        validator=v.non_negative(
+            v.MAX_USD_PER_GPU_HOUR,
+            unit="USD per GPU-hour",
+            name="price",
+            fix="give the price in USD per GPU-hour (0 for free)",
+        )
+    )
     as_of: dt.date
     source: Source
     note: str = ""
