@@ -201,7 +201,7 @@ class Thresholds:
 
     min_savings_fraction: float = 0.15
     max_payback_months: float = 12.0
-    prefill_share: float = 0.25
+    prefill_share: float = 0.2
     newer_fleet_kv_share: float = 0.3
     fleet_mismatch_fraction: float = 0.25
 
@@ -519,8 +519,8 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         ),
         "prefill_share": Key(
             "fraction",
-            "share of the current fleet's GPU time prefill takes from which traffic is prefill-heavy (default 0.25)",
-            "0.25",
+            "share of the current fleet's GPU time prefill takes from which traffic is prefill-heavy (default 0.2)",
+            "0.2",
             unit="fraction of GPU time",
         ),
         "newer_fleet_kv_share": Key(
@@ -1326,7 +1326,7 @@ infrastructure_usd = 0
 # [thresholds]                     # what the rules compare facts against (defaults shown)
 # min_savings_fraction = 0.15
 # max_payback_months = 12
-# prefill_share = 0.25
+# prefill_share = 0.2
 # newer_fleet_kv_share = 0.3
 # fleet_mismatch_fraction = 0.25
 """
