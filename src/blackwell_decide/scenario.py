@@ -250,6 +250,33 @@ class Key:
     choices: tuple[str, ...] = ()
 
 
+#: The serving-feature keys a fleet and a candidate share (perf.serving).
+_SERVING_KEYS: Mapping[str, Key] = {
+    "speculative": Key(
+        "choice",
+        "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
+        '"eagle"',
+        choices=("eagle", "mtp", "draft-model", "ngram"),
+    ),
+    "acceptance_length": Key(
+        "number",
+        "with speculative: mean tokens emitted per verified step, the bonus token included (measured on your "
+        "traffic; 1 to draft_tokens + 1)",
+        "2.5",
+        unit="tokens per step",
+        positive=True,
+    ),
+    "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
+    "draft_cost": Key(
+        "number",
+        "with speculative: time to draft one token as a fraction of a decode step (default: from the "
+        "architecture; required for draft-model)",
+        "0.015",
+        unit="fraction of a step",
+        minimum=0,
+    ),
+}
+
 SCHEMA: Mapping[str, Mapping[str, Key]] = {
     "scenario": {
         "name": Key("str", "title of the memo", '"Chat fleet, H100 to B200"', required=True),
@@ -275,29 +302,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "0.9",
             unit="fraction",
         ),
-        "speculative": Key(
-            "choice",
-            "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
-            '"eagle"',
-            choices=("eagle", "mtp", "draft-model", "ngram"),
-        ),
-        "acceptance_length": Key(
-            "number",
-            "with speculative: mean tokens emitted per verified step, the bonus token included (measured on your "
-            "traffic; 1 to draft_tokens + 1)",
-            "2.5",
-            unit="tokens per step",
-            positive=True,
-        ),
-        "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
-        "draft_cost": Key(
-            "number",
-            "with speculative: time to draft one token as a fraction of a decode step (default: from the "
-            "architecture; required for draft-model)",
-            "0.015",
-            unit="fraction of a step",
-            minimum=0,
-        ),
+        **_SERVING_KEYS,
         "ownership": Key(
             "choice",
             "rented (cloud) or owned (on the premises in [facility])",
@@ -338,29 +343,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "0.9",
             unit="fraction",
         ),
-        "speculative": Key(
-            "choice",
-            "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
-            '"eagle"',
-            choices=("eagle", "mtp", "draft-model", "ngram"),
-        ),
-        "acceptance_length": Key(
-            "number",
-            "with speculative: mean tokens emitted per verified step, the bonus token included (measured on your "
-            "traffic; 1 to draft_tokens + 1)",
-            "2.5",
-            unit="tokens per step",
-            positive=True,
-        ),
-        "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
-        "draft_cost": Key(
-            "number",
-            "with speculative: time to draft one token as a fraction of a decode step (default: from the "
-            "architecture; required for draft-model)",
-            "0.015",
-            unit="fraction of a step",
-            minimum=0,
-        ),
+        **_SERVING_KEYS,
         "ownership": Key("choice", "rented (default) or owned", '"rented"', choices=("rented", "owned")),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),
         "usd_per_gpu_hour": Key(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +353,17 @@ def per_request_e2e(data: Mapping[str, Any], completed: int) -> list[float] | No
 # ---------------------------------------------------------------------------- assembling
 #: Latency statistics as the tools name them: mean_/median_/std_/pNN_ + metric + _ms.
 LATENCY_KEY = re.compile(r"^(?:mean|median|std|p\d+(?:\.\d+)?)_[a-z0-9_]+_ms$")
+
+
+def latency_percentiles(ms: Callable[[str], float | None], e2e: str) -> dict[str, float | None]:
+    """The mean, median and p99 TPOT, ITL, TTFT and end-to-end latency (seconds) of a result that
+    names them ``{mean,median,p99}_{tpot,itl,ttft}_ms`` and ``{mean,median,p99}_{e2e}_ms`` (vLLM and
+    SGLang both do; vLLM calls end-to-end ``e2el``, SGLang ``e2e_latency``). ``ms`` reads one field."""
+    out: dict[str, float | None] = {}
+    for metric, key in (("tpot", "tpot"), ("itl", "itl"), ("ttft", "ttft"), ("e2e", e2e)):
+        for stat in ("median", "p99") if metric == "tpot" else ("mean", "median", "p99"):
+            out[f"{stat}_{metric}"] = ms(f"{stat}_{key}_ms")
+    return out
 
 
 def check_latency_fields(fields: Fields) -> None:
