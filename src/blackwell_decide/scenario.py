@@ -250,8 +250,15 @@ class Key:
     choices: tuple[str, ...] = ()
 
 
-#: The serving-feature keys a fleet and a candidate share (perf.serving).
+#: The engine-memory and serving-feature keys a fleet and a candidate share (bounds.kv_room, perf.serving).
 _SERVING_KEYS: Mapping[str, Key] = {
+    "memory_fraction": Key(
+        "fraction",
+        "the engine's memory fraction that sizes the KV room (vLLM gpu_memory_utilization, TensorRT-LLM "
+        "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
+        "0.9",
+        unit="fraction",
+    ),
     "speculative": Key(
         "choice",
         "speculative decoding's drafter (default: none): eagle, mtp, draft-model or ngram",
@@ -295,13 +302,6 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "tp": Key("int", "tensor-parallel size of one replica", "1", unit="GPUs", positive=True),
         "engine": Key("str", "serving engine", '"vllm"'),
         "engine_version": Key("str", "serving engine release", '"0.12.0"'),
-        "memory_fraction": Key(
-            "fraction",
-            "the engine's memory fraction that sizes the KV room (vLLM gpu_memory_utilization, TensorRT-LLM "
-            "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
-            "0.9",
-            unit="fraction",
-        ),
         **_SERVING_KEYS,
         "ownership": Key(
             "choice",
@@ -336,13 +336,6 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             positive=True,
         ),
         "engine": Key("str", "serving engine", '"vllm"'),
-        "memory_fraction": Key(
-            "fraction",
-            "the engine's memory fraction that sizes the KV room (vLLM gpu_memory_utilization, TensorRT-LLM "
-            "kv_cache_free_gpu_mem_fraction, SGLang mem_fraction_static; default: the engine's shipped default)",
-            "0.9",
-            unit="fraction",
-        ),
         **_SERVING_KEYS,
         "ownership": Key("choice", "rented (default) or owned", '"rented"', choices=("rented", "owned")),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
+from blackwell_decide.formatting import months_words
 from blackwell_decide.rules.measure import Measurement, measurement_for
 from blackwell_decide.rules.verdict import Verdict
 
@@ -276,21 +276,3 @@ def _baseline_words(facts: Facts, baseline: OptionFacts) -> str:
         verb = "right-sized" if baseline.gpus < cur.gpus else "grown"
         return f"today's fleet {verb} to {baseline.gpus} × {name} (TP={baseline.tp}, no new hardware)"
     return baseline.label
-
-
-def ratio_words(ratio: float | None) -> str:
-    """The bill ratio for the same traffic, in words."""
-    return cheaper_or_dearer(ratio)
-
-
-def money_words(value: float | None) -> str:
-    """A saving as a person says it: "saves $1,234/month" or "costs $548/month more"."""
-    if value is None:
-        return "–"
-    if value >= 0:
-        return f"saves {usd(value)}/month"
-    return f"costs {usd(-value)}/month more"
-
-
-def share_words(value: float | None) -> str:
-    return pct(value)
