@@ -10,7 +10,6 @@ when they exist, so a reader can see how far above its floor that hardware reall
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import BlackwellDecideError
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def audit_bench_result(
     from blackwell_decide.resolve import resolve_deployment
 
     measurement = read_vllm_bench_json(path, model=model, gpu=gpu, weights=weights, kv=kv, tp=tp, engine=engine)
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    data = input_files.load_json(path, limit=input_files.MEASUREMENT_LIMIT)
     stats = LatencyStats.from_result(data)
     deployment = resolve_deployment(
         model=measurement.model, gpu=measurement.gpu, weights=measurement.weights, kv=measurement.kv, tp=measurement.tp

@@ -8,7 +8,7 @@ the column of a bad value, never a traceback.
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Source
 from blackwell_decide.perf.profile import check_engine
@@ -144,7 +145,7 @@ def _open_csv(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
     if not file.is_file():
         raise UsageError(f"{path}: no such file; check the path")
     try:
-        with file.open(newline="", encoding="utf-8") as handle:
+        with io.StringIO(input_files.read_text(file, limit=input_files.MEASUREMENT_LIMIT), newline="") as handle:
             reader = csv.DictReader(handle)
             rows = list(reader)
             columns = [c.strip() for c in (reader.fieldnames or [])]
@@ -390,10 +391,7 @@ def read_vllm_bench_json(
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"{path}: no such file; check the path")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: not a readable JSON file ({exc})") from None
+    data = input_files.load_json(file, limit=input_files.MEASUREMENT_LIMIT)
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a JSON object as `vllm bench serve --save-result` writes")
     missing = [k for k in VLLM_REQUIRED if data.get(k) is None]
