@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # `blackwell-decide … | head` should not print a traceback
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's usual 128 + SIGINT
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

@@ -20,6 +20,7 @@ import attrs
 from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Source
+from blackwell_decide.model.validators import check_number
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.workload import Workload
 from blackwell_decide.units import MS
@@ -422,14 +423,15 @@ def read_vllm_bench_json(
 
     def number(name: str) -> float:
         value = data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise UsageError(f"{path}: field {name!r} must be a non-negative number, got {value!r}")
-        return float(value)
+        # 1e12: past any benchmark's token count, milliseconds or tok/s (keeps the ratios finite)
+        return check_number(f"{path}: field {name!r}", value, high=1e12, fix="is this a vLLM result file?")
 
     completed = number("completed")
     if completed < 1:
         raise UsageError(f"{path}: no completed requests ('completed' is {data.get('completed')!r})")
     tpot = number("mean_tpot_ms") * MS
+    if number("output_throughput") <= 0:
+        raise UsageError(f"{path}: 'output_throughput' must be positive, got {data.get('output_throughput')!r}")
     if tpot <= 0:
         raise UsageError(f"{path}: 'mean_tpot_ms' must be positive, got {data.get('mean_tpot_ms')!r}")
     mean_isl = number("total_input_tokens") / completed
