@@ -104,14 +104,14 @@ def test_bad_results_are_usage_errors(tmp_path: Path) -> None:
     partial.write_text(json.dumps({"completed": 4, "mean_tpot_ms": 10.0}), encoding="utf-8")
     with pytest.raises(UsageError, match="missing field"):
         audit_bench_result(partial, model="llama-3.3-70b", gpu="b200", weights="nvfp4", kv="fp8", tp=1)
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match="does not exist"):
         audit_bench_result(tmp_path / "nope.json", model="llama-3.3-70b")
 
 
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["check-bench", "nope.json", "--model", "llama-3.3-70b"], "no such file"),
+        (["check-bench", "nope.json", "--model", "llama-3.3-70b"], "does not exist"),
         (
             ["check-bench", str(FIXTURES / "b200_nvfp4_tp1_conc4.json"), "--model", "llama-3.3-70b", "--gpu", "b2000"],
             "Did you mean 'b200'",
@@ -306,7 +306,7 @@ def test_failed_requests_are_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
-        ({"mean_tpot_ms": 0.0}, "'mean_tpot_ms' must be positive"),
+        ({"mean_tpot_ms": 0.0}, "'mean_tpot_ms' is 0.0; it must be positive"),
         ({"max_concurrency": 0}, "'max_concurrency' must be a positive whole number"),
         ({"request_rate": "fast"}, "'request_rate' must be a number of requests/s"),
         ({"tp": "two"}, "tp must be a whole number"),

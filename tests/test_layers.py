@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "units": 0,
     "formatting": 0,
     "dates": 0,
+    "input_files": 0,  # the one bounded reader of every user and data file
     "builtin._data": 0,  # where shipped data files live (importlib.resources), no logic
     "model": 1,
     "registry": 1,

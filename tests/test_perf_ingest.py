@@ -119,7 +119,7 @@ def test_vllm_result_json_without_the_deployment_asks_for_the_flag(tmp_path: Pat
     ("change", "message"),
     [
         ({"mean_tpot_ms": None}, "mean_tpot_ms"),
-        ({"completed": 0}, "no completed requests"),
+        ({"completed": 0}, "'completed' is 0; it must be positive"),
         ({"mean_tpot_ms": -1.0}, "mean_tpot_ms"),
         ({"max_concurrency": "four"}, "max_concurrency"),
     ],
@@ -134,9 +134,9 @@ def test_vllm_result_json_rejects_bad_fields(tmp_path: Path, change: dict[str, o
 
 
 def test_missing_files_are_usage_errors(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match="does not exist"):
         read_vllm_bench_json(tmp_path / "nope.json")
-    with pytest.raises(UsageError, match="no such file"):
+    with pytest.raises(UsageError, match="does not exist"):
         read_sweep_csv(tmp_path / "nope.csv")
 
 

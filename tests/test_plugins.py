@@ -201,7 +201,10 @@ def test_malformed_private_rates_file_is_one_warning(tmp_path: Path, monkeypatch
     monkeypatch.setenv(RATES_ENV, str(rates))
     catalog, messages = build_recording_warnings()
     assert len(messages) == 1
-    assert messages[0].startswith("plugin 'private-rates': register_price_snapshots failed (PriceFileError: ")
+    assert messages[0].startswith(
+        "plugin 'private-rates' (distribution blackwell-decide-private-rates, "
+        "entry point blackwell_decide_private_rates): register_price_snapshots failed (PriceFileError: "
+    )
     assert "quote[0].usd_per_gpu_hour: must be zero or more" in messages[0]
     assert str(rates) in messages[0]
     assert_installed_plugins_still_work(catalog)
@@ -240,7 +243,10 @@ def test_a_broken_plugin_is_one_warning_naming_it(
     add_entry_points(entry_point)
     catalog, messages = build_recording_warnings()
     assert len(messages) == 1, messages
-    assert messages[0].startswith(f"plugin {entry_point.name!r}: ")
+    # the warning names the plugin, its distribution (none for these fakes) and its entry point
+    assert messages[0].startswith(
+        f"plugin {entry_point.name!r} (distribution (none), entry point {entry_point.value}): "
+    )
     assert message in messages[0]
     assert [(p.plugin, message in p.message) for p in catalog.problems] == [(entry_point.name, True)]
     assert_installed_plugins_still_work(catalog)
@@ -252,7 +258,7 @@ def test_strict_mode_turns_a_broken_plugin_into_plugin_error(
 ) -> None:
     add_entry_points(entry_point)
     monkeypatch.setenv(STRICT_ENV, "1")
-    with pytest.raises(PluginError, match=f"plugin '{entry_point.name}': ") as info:
+    with pytest.raises(PluginError, match=f"plugin '{entry_point.name}' \\(distribution ") as info:
         build_catalog()
     assert message in str(info.value)
 
@@ -261,7 +267,8 @@ def test_two_plugins_registering_one_key_are_both_named(add_entry_points: Any) -
     add_entry_points(fake_entry_point("gaudi-fork", "gaudi_clone"))
     catalog, messages = build_recording_warnings()
     assert messages == [
-        "plugin 'gaudi-fork': accelerator 'gaudi-3' is registered by both 'gaudi' and 'gaudi-fork'; "
+        f"plugin 'gaudi-fork' (distribution (none), entry point {FAKE_MODULE}:gaudi_clone): "
+        "accelerator 'gaudi-3' is registered by both 'gaudi' and 'gaudi-fork'; "
         "keeping the one from 'gaudi'"
     ]
     # The first registration wins, so the figures stay the pack's own.
@@ -275,7 +282,8 @@ def test_a_plugin_cannot_shadow_a_builtin_key_even_with_tryfirst(add_entry_point
     catalog, messages = build_recording_warnings()
     builtin = "blackwell_decide.builtin.accelerators"
     assert messages == [
-        f"plugin 'eager-shadow': accelerator 'b200' is registered by both '{builtin}' and 'eager-shadow'; "
+        f"plugin 'eager-shadow' (distribution (none), entry point {FAKE_MODULE}:eager_shadow): "
+        f"accelerator 'b200' is registered by both '{builtin}' and 'eager-shadow'; "
         f"keeping the one from '{builtin}'"
     ]
     assert catalog.accelerators.owner("b200") == builtin

@@ -208,8 +208,8 @@ def _config(tmp_path: Path, base: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("changes", "needle"),
     [
-        ({"hidden_size": math.inf}, "'hidden_size' must be an integer"),
-        ({"num_attention_heads": math.nan}, "'num_attention_heads' must be an integer"),
+        ({"hidden_size": math.inf}, "holds Infinity, which is not JSON"),
+        ({"num_attention_heads": math.nan}, "holds NaN, which is not JSON"),
         ({"hidden_size": 1e308}, "'hidden_size' must be at most 10,000,000"),
         ({"vocab_size": 1e308}, "'vocab_size' must be at most 10,000,000"),
         ({"num_hidden_layers": 10**40}, "'num_hidden_layers' must be at most 10,000, got an integer of 133 bits"),

@@ -19,12 +19,11 @@ import difflib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
+from blackwell_decide import input_files
 from blackwell_decide.dates import as_date
 from blackwell_decide.errors import CatalogError, UnknownKeyError, UsageError
 from blackwell_decide.model import (
@@ -306,15 +305,16 @@ def _name(path: CatalogPath) -> str:
 def _read(path: CatalogPath) -> tuple[str, dict[str, Any] | None, str | None]:
     name = _name(path)
     try:
-        raw = Path(path).read_bytes() if isinstance(path, str | os.PathLike) else path.read_bytes()
-    except OSError as exc:
-        return name, None, f"cannot be read ({exc.strerror or exc}); check the path"
-    try:
-        return name, tomllib.loads(raw.decode("utf-8")), None
-    except UnicodeDecodeError:
-        return name, None, "is not UTF-8 text; save it as UTF-8 TOML"
-    except tomllib.TOMLDecodeError as exc:
-        return name, None, f"is not valid TOML ({exc}); fix the syntax at that line"
+        if isinstance(path, str | os.PathLike):
+            raw = input_files.read_bytes(path)
+        else:  # a file inside an installed package
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                return name, None, f"cannot be read ({exc.strerror or exc}); check the path"
+        return name, input_files.parse_toml(name, input_files.decode(name, raw)), None
+    except input_files.InputFileError as exc:
+        return name, None, exc.problem
 
 
 def _load(
@@ -415,8 +415,8 @@ def _parse_accelerator(entry: _Table, book: _SourceBook) -> Accelerator | None:
     native_formats: frozenset[str] = frozenset(f.lower() for f in native)
     if len(entry.problems) > before:
         return None
-    assert memory_bytes is not None and label_gb is not None and bandwidth is not None and tdp is not None
-    assert link_bandwidth is not None
+    if memory_bytes is None or label_gb is None or bandwidth is None or tdp is None or link_bandwidth is None:
+        return None  # each missing figure is already a problem
     try:
         return Accelerator(
             key=key,
@@ -615,9 +615,8 @@ def _parse_format(entry: _Table, book: _SourceBook) -> NumberFormat | None:
             source = book.read(table, field)
             if source is not None:
                 sources[field] = source
-    if len(entry.problems) > before:
+    if len(entry.problems) > before or element_bits is None:
         return None
-    assert element_bits is not None
     try:
         return NumberFormat(
             key=key,

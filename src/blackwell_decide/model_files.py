@@ -8,11 +8,11 @@ that names the path, the field and how to fix it.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import ModelArch, Source, SourceKind
 from blackwell_decide.model._hf_config import HFConfigError
@@ -28,21 +28,16 @@ def config_path(path: Path) -> Path:
 def read_hf_config(path: Path) -> dict[str, Any]:
     """The JSON object in ``path`` (a config.json or the folder holding one)."""
     file = config_path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not file.exists():
         raise UsageError(
             f"model config {file} does not exist; pass the path of a Hugging Face config.json "
             "(or of the checkpoint folder that holds it)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"model config {file} cannot be read ({exc}); check the path and its permissions") from None
+        )
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = input_files.load_json(file)
+    except input_files.InputFileError as exc:
         raise UsageError(
-            f"model config {file} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "download config.json again from the model's Hugging Face page"
+            f"model config {file} {exc.problem}; download config.json again from the model's Hugging Face page"
         ) from None
     if not isinstance(data, dict):
         raise UsageError(

@@ -157,6 +157,7 @@ def build_catalog(
     problems: list[PluginProblem] = []
     infos: dict[str, PluginInfo] = {}
     dist_of: dict[str, str | None] = {}
+    labels: dict[str, str] = {}  # how a problem names the plugin: entry points add distribution and target
     builtin_names: set[str] = set()
 
     def register(plugin: object, name: str, dist: str | None, builtin: bool) -> None:
@@ -180,8 +181,10 @@ def build_catalog(
             try:
                 loaded = ep.load()
             except Exception as exc:
+                labels[ep.name] = _ep_label(ep)
                 problems.append(PluginProblem(ep.name, f"failed to import ({type(exc).__name__}: {exc})"))
                 continue
+            labels[ep.name] = _ep_label(ep)
             register(loaded, ep.name, ep.dist.name if ep.dist else None, builtin=False)
 
     registration_order = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
@@ -196,12 +199,22 @@ def build_catalog(
         for impl in sorted(hook.get_hookimpls(), key=lambda impl: registration_order[impl.plugin_name]):
             registry.current_plugin = impl.plugin_name
             try:
-                impl.function(registry=registry)
+                returned = impl.function(registry=registry)
             except Exception as exc:
                 if impl.plugin_name in builtin_names:
                     raise
                 problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
+                continue
+            if returned is not None:
+                problems.append(
+                    PluginProblem(
+                        impl.plugin_name,
+                        f"{hook_name} returned {type(returned).__name__} instead of calling registry.add(entry); "
+                        "what it returned is ignored",
+                    )
+                )
         problems.extend(registry.problems)
+        problems.extend(_revalidate(registry, builtin_names))
     problems.extend(_resolve_quoted_accelerators(registries["prices"], registries["accelerators"]))
 
     for name, plugin in pm.list_name_plugin():
@@ -211,10 +224,11 @@ def build_catalog(
         infos[name] = PluginInfo(name, _version_of(plugin, dist_of.get(name)), name in builtin_names, hooks)
 
     if problems:
+        said = [f"plugin {p.plugin!r}{labels.get(p.plugin, '')}: {p.message}" for p in problems]
         if strict:
-            raise PluginError("; ".join(f"plugin {p.plugin!r}: {p.message}" for p in problems))
-        for problem in problems:
-            warnings.warn(f"plugin {problem.plugin!r}: {problem.message}", PluginWarning, stacklevel=2)
+            raise PluginError("; ".join(said))
+        for text in said:
+            warnings.warn(text, PluginWarning, stacklevel=2)
 
     return Catalog(
         accelerators=registries["accelerators"],
@@ -227,6 +241,32 @@ def build_catalog(
         plugins=tuple(infos.values()),
         problems=tuple(problems),
     )
+
+
+def _ep_label(ep: importlib.metadata.EntryPoint) -> str:
+    dist = ep.dist.name if ep.dist else "(none)"
+    return f" (distribution {dist}, entry point {ep.value})"
+
+
+def _revalidate(registry: Registry[Any], builtin_names: set[str]) -> list[PluginProblem]:
+    """Check every attrs entry's invariants again once all hooks ran: a plugin may have built an
+    entry and changed it afterwards (object.__setattr__ on a frozen class). An invalid entry is
+    dropped with a problem naming its plugin."""
+    problems: list[PluginProblem] = []
+    keys = registry.keys()  # a copy: invalid entries are removed on the way
+    for key in keys:
+        item = registry.get(key)
+        if not attrs.has(type(item)):
+            continue
+        try:
+            attrs.validate(item)
+        except Exception as exc:
+            owner = registry.owner(key)
+            if owner in builtin_names:
+                raise
+            registry.remove(key)
+            problems.append(PluginProblem(owner, f"{registry.kind} {key!r} is invalid and was dropped ({exc})"))
+    return problems
 
 
 def _resolve_quoted_accelerators(

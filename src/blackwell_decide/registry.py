@@ -76,8 +76,29 @@ class Registry(Generic[T]):
             return
         self._items[key] = item
         self._owner[key] = plugin
+        taken = {_normalise(k): k for k in self._items if k != key}
         for alias in self._aliases_of(item):
-            self._aliases.setdefault(_normalise(alias), key)
+            spelled = _normalise(alias)
+            # A spelling that already means another entry (its key or an alias: "B-200" for b200)
+            # keeps that meaning: the first registration wins, and built-ins register first.
+            holder = taken.get(spelled) or self._aliases.get(spelled)
+            if holder is None:
+                self._aliases[spelled] = key
+            elif holder != key and self._owner[holder] != plugin:
+                self.problems.append(
+                    PluginProblem(
+                        plugin,
+                        f"{self.kind} {key!r}: alias {alias!r} already means {holder!r} "
+                        f"(registered by {self._owner[holder]!r}); alias refused",
+                    )
+                )
+
+    def remove(self, name: str) -> None:
+        """Drop an entry found invalid after every hook ran (and the aliases pointing at it)."""
+        key = self.resolve(name)
+        del self._items[key]
+        del self._owner[key]
+        self._aliases = {alias: k for alias, k in self._aliases.items() if k != key}
 
     def update(self, name: str, item: T) -> None:
         """Swap in a corrected entry under the same key and owner (used by the facade after

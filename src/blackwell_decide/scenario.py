@@ -16,13 +16,13 @@ import datetime as dt
 import enum
 import hashlib
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide import input_files
 from blackwell_decide.dates import as_date
 from blackwell_decide.errors import ScenarioError, UsageError, nearest_match
 from blackwell_decide.units import MS
@@ -722,18 +722,13 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     cannot be read at all.
     """
     path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such scenario file; `blackwell-decide init {path}` writes a starter")
+    data = input_files.read_bytes(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such scenario file; `blackwell-decide init {path}` writes a starter") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), ["the file is not UTF-8 text"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [f"not valid TOML: {exc}"]) from None
+        doc = input_files.parse_toml(str(path), input_files.decode(str(path), data))
+    except input_files.InputFileError as exc:
+        raise ScenarioError(str(path), [f"the file {exc.problem}"]) from None
     if catalog is None:
         from blackwell_decide.plugins import get_catalog
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--strict-plugins",
+        action="store_true",
+        help="turn every plugin warning into an error (exit 2); the same as BLACKWELL_DECIDE_STRICT_PLUGINS=1",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
@@ -62,13 +68,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        code: int = args.handler(args)
+        code: int = _run(args)
     except BlackwellDecideError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `blackwell-decide … | head` should not print a traceback
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's usual 128 + SIGINT
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not getattr(args, "strict_plugins", False):
+        result: int = args.handler(args)
+        return result
+    from blackwell_decide.errors import PluginError
+    from blackwell_decide.plugins import STRICT_ENV, PluginWarning, reset_catalog
+    from blackwell_decide.rules.engine import RuleWarning
+
+    previous = os.environ.get(STRICT_ENV)
+    os.environ[STRICT_ENV] = "1"
+    reset_catalog()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PluginWarning)
+            warnings.simplefilter("error", RuleWarning)
+            try:
+                result = args.handler(args)
+            except (PluginWarning, RuleWarning) as warning:
+                raise PluginError(f"--strict-plugins: {warning}") from None
+        return result
+    finally:  # main() may run again in the same process (tests, embedding programs)
+        if previous is None:
+            os.environ.pop(STRICT_ENV, None)
+        else:
+            os.environ[STRICT_ENV] = previous
+        reset_catalog()
 
 
 if __name__ == "__main__":  # pragma: no cover

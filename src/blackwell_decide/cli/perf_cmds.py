@@ -4,7 +4,6 @@ model from the command line."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,12 +172,13 @@ def _load_profile(spec: str) -> CalibrationProfile | str:
         return spec
     if not path.is_file():
         raise UsageError(f"--profile {spec}: no such file; check the path or give a profile key")
+    from blackwell_decide import input_files
     from blackwell_decide.perf.profile import profile_from_dict
 
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"--profile {spec}: not a readable JSON file ({exc})") from None
+        raw = input_files.load_json(path)
+    except input_files.InputFileError as exc:
+        raise UsageError(f"--profile {spec}: {exc.problem}") from None
     entries = raw["profiles"] if isinstance(raw, dict) and "profiles" in raw else [raw]
     if len(entries) != 1:
         raise UsageError(

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import decimal
 import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import BlackwellDecideError, ScenarioError, UsageError
 from blackwell_decide.evidence.quantities import QUANTITIES, Context, Reading, Recomputed, format_number
 
@@ -88,11 +88,9 @@ def load_claims(path: str | Path) -> ClaimFile:
     """Read a claims file; every problem is reported at once, with its key path."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"claims file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+        raw = input_files.load_toml(path)
+    except input_files.InputFileError as exc:
+        raise UsageError(f"claims file {exc}") from None
     problems: list[str] = []
     defaults = raw.get("defaults", {})
     if not isinstance(defaults, Mapping):

@@ -5,6 +5,7 @@ answered with the list of every bad row (row, column, problem), never with part 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import BlackwellDecideError, UsageError
 from blackwell_decide.perf.evaluate import DeploymentCache
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError
@@ -95,7 +97,7 @@ def parse_queries(path: Path | str) -> tuple[list[Query], list[RowProblem]]:
     if not file.is_file():
         raise UsageError(f"--from-csv {path}: no such file; check the path")
     try:
-        with file.open(newline="", encoding="utf-8") as handle:
+        with io.StringIO(input_files.read_text(file), newline="") as handle:
             reader = csv.DictReader(handle)
             columns = [c.strip() for c in (reader.fieldnames or [])]
             records = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]

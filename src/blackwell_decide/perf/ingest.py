@@ -8,6 +8,7 @@ the column of a bad value, never a traceback.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Source
 from blackwell_decide.perf.measurement import Measurement
@@ -98,10 +100,8 @@ def _engine(text: str, where: str) -> str:
 
 def _open_csv(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
     file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"{path}: no such file; check the path")
     try:
-        with file.open(newline="", encoding="utf-8") as handle:
+        with io.StringIO(input_files.read_text(file, limit=input_files.MEASUREMENT_LIMIT), newline="") as handle:
             reader = csv.DictReader(handle)
             rows = list(reader)
             columns = [c.strip() for c in (reader.fieldnames or [])]

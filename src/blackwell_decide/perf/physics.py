@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from blackwell_decide.errors import UsageError
 from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
 from blackwell_decide.perf.workload import Workload
 
@@ -314,7 +315,11 @@ def simulate(
 
     floor = decode_floor(terms, workload, running)
     tpot = np.maximum(tpot, floor)
-    assert np.all(tpot >= floor), "a prediction may never beat the physical decode floor"
+    if not np.all(tpot >= floor):  # only NaN fails here: an input past what the arithmetic holds
+        raise UsageError(
+            f"no finite prediction for {workload.isl:,} input and {workload.osl:,} output tokens on this deployment; "
+            "check the workload's lengths and the accelerator's and profile's figures"
+        )
 
     rate = running / (t_own + osl * tpot)
     # The first token reaches the client some engine steps after the prefill ends (output

@@ -181,12 +181,19 @@ def active_rules(catalog: Catalog | None = None, extra: Iterable[Any] = ()) -> l
 
         catalog = get_catalog()
     candidates = [*catalog.rules.values(), *extra]
+    owner = {id(catalog.rules.get(k)): p for p, keys in catalog.rules.by_plugin().items() for k in keys}
     rules: list[Rule] = []
     for item in candidates:
         if isinstance(item, Rule):
             rules.append(item)
-        else:
-            warnings.warn(f"ignoring {item!r}: a rule needs id, title and evaluate(facts)", RuleWarning, stacklevel=2)
+        else:  # name the plugin, not a repr with a memory address
+            where = f"plugin {owner[id(item)]!r}" if id(item) in owner else "the caller"
+            warnings.warn(
+                f"ignoring a {type(item).__name__} registered as a rule by {where}: a rule needs id, title and "
+                "evaluate(facts)",
+                RuleWarning,
+                stacklevel=2,
+            )
     replacement: dict[str, Rule] = {}
     losers: set[int] = set()
     for rule in rules:

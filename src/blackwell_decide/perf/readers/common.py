@@ -101,17 +101,19 @@ class DeploymentFlags:
 
 # ---------------------------------------------------------------------------- the file
 def load_json(path: Path | str, tool: str) -> Any:
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"{path}: no such file; check the path")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not a readable JSON file ({exc})") from None
+    from blackwell_decide import input_files
+
+    # Bounded like every input (regular files only, a size limit); SGLang writes a literal Infinity
+    # request rate, so the JSON constants are read here and checked per field by the readers.
+    text = input_files.read_text(path, limit=input_files.MEASUREMENT_LIMIT)
     try:
         return json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path}: nests objects or arrays too deeply to read") from None
     except json.JSONDecodeError as exc:
         first = exc
+    except ValueError as exc:  # an integer past Python's 4,300-digit limit
+        raise UsageError(f"{path}: holds a value that cannot be read ({exc})") from None
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) > 1:  # JSON Lines (SGLang appends one result per run): the last run
         try:
@@ -119,6 +121,10 @@ def load_json(path: Path | str, tool: str) -> Any:
         except json.JSONDecodeError:
             pass
     raise UsageError(f"{path}: not a readable {tool} JSON file ({first})")
+
+
+#: Past any benchmark's token count, milliseconds or tokens per second: keeps every ratio finite.
+MAX_FIELD = 1e12
 
 
 class Fields:
@@ -147,9 +153,9 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.bad.append(f"{key!r} is {value!r}, not a number")
             return None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        if not math.isfinite(value) or value < 0 or (positive and value == 0) or value > MAX_FIELD:
             need = "positive" if positive else "finite and not negative"
-            self.bad.append(f"{key!r} is {value!r}; it must be {need}")
+            self.bad.append(f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
             return None
         return float(value) * scale
 

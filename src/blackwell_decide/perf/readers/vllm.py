@@ -49,7 +49,10 @@ def looks_like(data: Any) -> bool:
 
 def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> BenchResult:
     fields = Fields(data, path, TOOL)
-    values = {key: fields.number(key, required=True) for key in REQUIRED}
+    values = {
+        key: fields.number(key, required=True, positive=key in ("completed", "mean_tpot_ms", "output_throughput"))
+        for key in REQUIRED
+    }
     check_latency_fields(fields)
     duration = fields.number("duration")
     fields.check(HINT)
