@@ -201,7 +201,7 @@ def test_validate_prints_every_dataset_and_passes() -> None:
             "no such file",
         ),
         (["calibrate"], "measurement files"),
-        (["calibrate", "/nonexistent/sweep.csv"], "no such file"),
+        (["calibrate", "/nonexistent/sweep.csv"], "does not exist"),
         (["calibrate", "--dataset", "nope"], "unknown dataset"),
     ],
 )
