@@ -359,7 +359,7 @@ def test_plugins_reports_a_broken_plugin_and_strict_mode_fails(
     assert code == 0
     problem = "failed to import (ModuleNotFoundError: No module named 'blackwell_decide_no_such_module')"
     assert [str(w.message) for w in caught if issubclass(w.category, PluginWarning)] == [
-        f"plugin 'broken-pack': {problem}"
+        f"plugin 'broken-pack' (distribution (none), entry point blackwell_decide_no_such_module): {problem}"
     ]
     assert f"Problems (1):\n  broken-pack: {problem}" in out
     assert "gaudi" in table(out)  # the rest still loads
@@ -372,4 +372,4 @@ def test_plugins_reports_a_broken_plugin_and_strict_mode_fails(
     monkeypatch.setenv(STRICT_ENV, "1")
     code, out, err = run(capsys, "plugins")
     assert (code, out) == (2, "")
-    assert "error: plugin 'broken-pack': failed to import" in err
+    assert "error: plugin 'broken-pack' (distribution (none), entry point blackwell_decide_no_such_module)" in err
