@@ -1,6 +1,6 @@
 """Issue 12, item 6: property-based tests over every reader and the CLI's main(argv), in process.
 
-Each input starts from a real file (examples/*.toml, the price, config.json and vLLM fixtures) with
+Each input starts from a real file (examples/*.toml, the price, config.json and vLLM fixtures, a query CSV) with
 one number replaced by an extreme or malformed value, or from extreme flag values. The outcome must
 be success or a clean error: exit 0 or 2, no exception escaping main(), one error line on stderr,
 and successful JSON holding no NaN, Infinity or negative cost.
@@ -152,3 +152,27 @@ def test_extreme_fleet_flags(
     argv = ["fleet", "--requests-per-s", requests, "--isl", isl, "--osl", "400", "--peak-to-average", peak]
     argv += ["--gpu", "h100-sxm", "--throughput", throughput, "--prices", str(PRICES), "--json"]
     _check_outcome(argv, capsys)
+
+
+CSV_COLUMNS = ["model", "gpu", "weights", "kv", "tp", "engine", "isl", "osl", "concurrency"]
+CSV_ROW = ["llama-3.1-8b", "h100", "fp8", "fp8", "1", "vllm", "1024", "256", "8"]
+
+
+@FUZZ
+@given(column=st.integers(4, 8), value=st.sampled_from([*FLAG_VALUES, "9" * 400, "max", "1.5", "-0"]))
+def test_mutated_query_csvs(column: int, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    row = list(CSV_ROW)
+    row[column] = value
+    path = tmp_path / "queries.csv"
+    path.write_text(",".join(CSV_COLUMNS) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    argv = ["predict", "--from-csv", str(path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(argv)
+    out, err = capsys.readouterr()
+    # one JSON line per row: a prediction, or the row's problem; the run exits 2 when any row failed
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    for line in out.splitlines():
+        assert not re.search(r"\b(NaN|-?Infinity)\b", line), line
+        json.loads(line)
