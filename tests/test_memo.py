@@ -260,7 +260,7 @@ def test_a_plugin_adds_a_section_in_its_place(chat: Decision, tmp_path: Path) ->
     assert "## Capacity plan\n\nRacks reserved: 6.\n" in md
     # order 85: after the fleet section (80), before migration (90)
     assert md.index("## Fleet and monthly cost") < md.index("## Capacity plan") < md.index("## Migration costs")
-    with pytest.raises(UsageError, match=r"'acme/capacity\.html\.j2' not found"):
+    with pytest.raises(UsageError, match=r"plugin 'test-memo-section': .* 'acme/capacity\.html\.j2': not found"):
         render_memo(chat, "html", catalog=catalog)
 
 

@@ -83,6 +83,17 @@ def parse_toml(name: str, text: str) -> dict[str, Any]:
         ) from None
 
 
+#: Longest integer a JSON input may hold: 10^30 is past any count, size or rate (and every float).
+MAX_INT_DIGITS: Final = 30
+
+
+def bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise InputFileError("", f"holds an integer of {digits:,} digits; write a number of physical size")
+    return int(text)
+
+
 def _no_constant(word: str) -> float:
     raise InputFileError("", f"holds {word}, which is not JSON; write a finite number or null")
 
@@ -91,7 +102,7 @@ def parse_json(name: str, text: str) -> Any:
     """The JSON document in ``text``; NaN/Infinity, syntax, nesting and integer-length failures as
     InputFileError."""
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, parse_int=bounded_int)
     except InputFileError as exc:
         raise InputFileError(name, exc.problem) from None
     except json.JSONDecodeError as exc:

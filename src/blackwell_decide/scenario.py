@@ -362,9 +362,9 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "number", "average requests per second (default: the peak)", "25", unit="requests per second", positive=True
         ),
         "input_tokens": Key(
-            "number", "mean prompt tokens per request (or give [[workload.mix]])", "800", unit="tokens", positive=True
+            "number", "mean prompt tokens per request (or give [[workload.mix]])", "800", unit="tokens", minimum=1
         ),
-        "output_tokens": Key("number", "mean generated tokens per request", "400", unit="tokens", positive=True),
+        "output_tokens": Key("number", "mean generated tokens per request", "400", unit="tokens", minimum=1),
         "mix": Key("list", "traffic classes: [[workload.mix]] share, input_tokens, output_tokens", "(table)"),
         "min_tokens_per_s_per_user": Key(
             "number",
@@ -416,8 +416,8 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             required=True,
             positive=True,
         ),
-        "input_tokens": Key("number", "prompt tokens", "800", unit="tokens", required=True, positive=True),
-        "output_tokens": Key("number", "generated tokens", "400", unit="tokens", required=True, positive=True),
+        "input_tokens": Key("number", "prompt tokens", "800", unit="tokens", required=True, minimum=1),
+        "output_tokens": Key("number", "generated tokens", "400", unit="tokens", required=True, minimum=1),
     },
     "prices": {
         "snapshot": Key(

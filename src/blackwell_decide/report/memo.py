@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import urllib.parse
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,12 +133,17 @@ def _html_code(value: object) -> object:
     return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(value))))
 
 
+_SCRIPT_LINK = re.compile(r"\]\((?=\s*(?:javascript|vbscript|data|file):)", re.IGNORECASE)
+
+
 def _md_finalize(value: object) -> object:
     from markupsafe import Markup
 
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return value.replace("<", "&lt;").replace(">", "&gt;")
+    # a name such as "[x](javascript:…)" must not become a live link (the memo's own links are
+    # to its chart files and to https sources)
+    return _SCRIPT_LINK.sub(r"]\\(", value.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 # --------------------------------------------------------------------------- the view
@@ -795,13 +801,13 @@ def render_memo(
     svgs = _chart_data(decision, _shown_options(decision))
     files = {f"{chart_prefix}-{name}.svg": svg for name, svg in sorted(svgs.items())}
     view["charts"] = {name: Markup(svg) for name, svg in svgs.items()}
-    view["chart_files"] = {name: f"{chart_prefix}-{name}.svg" for name in svgs}
+    # URL-encoded: a memo named "q3 (draft).md" still links its charts
+    # (Markup: once encoded, a file name holds nothing the Markdown escaping must touch)
+    view["chart_files"] = {name: Markup(urllib.parse.quote(f"{chart_prefix}-{name}.svg")) for name in svgs}
     rendered_sections = []
     try:
         for section in sections:
-            extra = dict(section.context(decision)) if section.context else {}
-            template = env.get_template(f"{section.template}.{fmt}.j2")
-            body = template.render({**view, **extra, "section": section})
+            body = _render_section(env, section, decision, view, fmt, catalog)
             rendered_sections.append({"id": section.id, "title": section.title, "body": Markup(body)})
         text = env.get_template(f"memo.{fmt}.j2").render({**view, "sections": rendered_sections})
         if fmt == "md":
@@ -816,6 +822,50 @@ def render_memo(
     return text, files
 
 
+def _section_owner(section: MemoSection, catalog: Catalog | None) -> str:
+    registry = (catalog or _default_catalog()).memo_sections
+    try:
+        return registry.owner(section.id)
+    except KeyError:
+        return "(unregistered)"
+
+
+def _default_catalog() -> Catalog:
+    from blackwell_decide.plugins import get_catalog
+
+    return get_catalog()
+
+
+def _render_section(
+    env: Any, section: MemoSection, decision: Decision, view: Mapping[str, Any], fmt: str, catalog: Catalog | None
+) -> str:
+    """One plugin section's body. A section whose context() raises or whose template fails is left
+    out: a note in the memo and a warning on stderr name the plugin. A missing template refuses the
+    memo with an error naming the plugin."""
+    import jinja2
+    from markupsafe import escape
+
+    from blackwell_decide.plugins import DEFAULT_PLUGINS, PluginWarning
+
+    try:
+        extra = dict(section.context(decision)) if section.context else {}
+        template = env.get_template(f"{section.template}.{fmt}.j2")
+        return str(template.render({**view, **extra, "section": section}))
+    except Exception as exc:  # a plugin may raise anything; jinja2.TemplateError included
+        owner = _section_owner(section, catalog)
+        if owner in DEFAULT_PLUGINS:  # a built-in section fails only through --templates: the user's error
+            raise
+        if isinstance(exc, jinja2.TemplateNotFound):  # an installation problem: refuse, naming the plugin
+            raise UsageError(
+                f"plugin {owner!r}: memo section {section.id!r} needs template {exc.name!r}: not found in "
+                "--templates, the plugin's template_dir or the built-in templates; reinstall or fix the plugin"
+            ) from None
+        message = f"plugin {owner!r}: memo section {section.id!r} left out ({type(exc).__name__}: {exc})"
+        warnings.warn(message, PluginWarning, stacklevel=2)
+        note = f"This section was left out: {message}."
+        return str(escape(note)) if fmt == "html" else str(_md_finalize(note))
+
+
 def _atomic_write(items: Mapping[Path, str]) -> None:
     """Write every file under a temporary name, then rename them all; on any failure remove the
     temporaries and leave the destination untouched."""
@@ -823,19 +873,24 @@ def _atomic_write(items: Mapping[Path, str]) -> None:
     # mkstemp creates private files; a memo gets the permissions any new file would.
     umask = os.umask(0)
     os.umask(umask)
+    paths = list(items)
+    # Every file is written into one temporary folder beside the destination (same file system,
+    # so each move is a rename); the memo itself moves last, so an interrupt between moves never
+    # leaves a new memo beside old charts.
+    folder = Path(tempfile.mkdtemp(prefix=f".{paths[0].name}.", suffix=".tmp", dir=paths[0].parent))
     try:
-        for path, text in items.items():
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((Path(tmp_name), path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp_name, 0o666 & ~umask)
+        for path in [*paths[1:], paths[0]]:
+            tmp = folder / path.name
+            with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(items[path])
+            os.chmod(tmp, 0o666 & ~umask)
+            staged.append((tmp, path))
         for tmp, path in staged:
             os.replace(tmp, path)
-    except BaseException:
+    finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        raise
+        folder.rmdir()
 
 
 def write_memo(
@@ -856,8 +911,6 @@ def write_memo(
         raise UsageError(f"-o {output}: the memo's name must end in .md or .html")
     if not output.parent.is_dir():
         raise UsageError(f"-o {output}: the folder {output.parent} does not exist")
-    if output.exists() and not force:
-        raise UsageError(f"{output} already exists; pass --force to overwrite it")
     text, charts_svg = render_memo(
         decision,
         fmt,
@@ -868,5 +921,10 @@ def write_memo(
     items: dict[Path, str] = {output: text}
     if fmt == "md":
         items.update({output.parent / name: svg for name, svg in charts_svg.items()})
+    existing = [path for path in items if path.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing)
+        verb = "already exists" if len(existing) == 1 else "already exist"
+        raise UsageError(f"{names} {verb}; pass --force to overwrite, or choose another -o name")
     _atomic_write(items)
     return sorted(items)

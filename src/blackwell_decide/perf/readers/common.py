@@ -107,7 +107,9 @@ def load_json(path: Path | str, tool: str) -> Any:
     # request rate, so the JSON constants are read here and checked per field by the readers.
     text = input_files.read_text(path, limit=input_files.MEASUREMENT_LIMIT)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=input_files.bounded_int)
+    except input_files.InputFileError as exc:
+        raise UsageError(f"{path}: {exc.problem}") from None
     except RecursionError:
         raise UsageError(f"{path}: nests objects or arrays too deeply to read") from None
     except json.JSONDecodeError as exc:
