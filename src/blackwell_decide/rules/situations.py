@@ -151,7 +151,7 @@ def _tier_reasons(c: Comparison) -> tuple[Reason, ...]:
     if len(same) < 2:
         return ()
     text = ", ".join(
-        f"{cell.baseline_tier} {cell.ratio:.2f}× (${cell.baseline_usd_per_million:.3f} → "
+        f"{cell.baseline_tier} {cell.shown} (${cell.baseline_usd_per_million:.3f} → "
         f"${cell.candidate_usd_per_million:.3f} per 1M)"
         for cell in same
     )
