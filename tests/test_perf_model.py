@@ -222,14 +222,18 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
 
 
 def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
-    # trtllm-blackwell's TTFT band is -54.55 % / +120 % (its own TP cross-validation); its data
-    # stop at concurrency 128, so 512 is two octaves out and the band three times as wide: the
-    # high side +360 % and the low side the mirror 1/4.6 - 1, not -164 % (a negative TTFT).
+    # trtllm-blackwell's data stop at concurrency 128, so 512 is two octaves out and the band
+    # three times as wide on the high side; the low side is the multiplicative mirror
+    # 1 / (1 + high) - 1, never a plain multiple (three times -55 % would be a negative TTFT).
+    from blackwell_decide.builtin.calibration import builtin_profiles
+
+    profile = next(p for p in builtin_profiles() if p.key == "trtllm-blackwell")
     p = predict(b200_nvfp4, SWEEP_SHAPE, engine="trtllm", concurrency=512)
     assert p.extrapolated and p.range_distance == pytest.approx(2.0)
-    assert p.ttft_band == pytest.approx((round(1 / 4.6 - 1, 4), 3.6), abs=1e-9)
-    # the TPOT band (-20 % / +25 %) triples on the high side, +75 %, and mirrors it below: 1/1.75 - 1
-    assert p.band == pytest.approx((round(1 / 1.75 - 1, 4), 0.75), abs=1e-9)
+    for band, own in ((p.ttft_band, profile.error.ttft_band), (p.band, profile.error.band)):
+        assert band[1] == pytest.approx(3 * own[1], abs=1e-4)
+        assert band[0] == pytest.approx(1 / (1 + band[1]) - 1, abs=1e-4)
+        assert -1 < band[0] < own[0]
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:
