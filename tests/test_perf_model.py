@@ -223,15 +223,18 @@ def test_exact_profile_is_not_extrapolated_but_other_engines_and_gpus_are(b200_n
 
 
 def test_a_widened_band_never_goes_below_minus_100_percent(b200_nvfp4: Deployment) -> None:
-    # trtllm-blackwell's TTFT band is -57.45 % / +135 % (its own TP cross-validation,
-    # calibration/trtllm-blackwell.json); its data stop at concurrency 128, so 512 is two octaves out
-    # and the band three times as wide: the high side +405 % and the low side the mirror 1/5.05 - 1,
-    # not -172 % (a negative TTFT).
+    # trtllm-blackwell's data stop at concurrency 128, so 512 is two octaves out and the band
+    # three times as wide on the high side; the low side is the multiplicative mirror
+    # 1 / (1 + high) - 1, never a plain multiple (three times -55 % would be a negative TTFT).
+    from blackwell_decide.builtin.calibration import builtin_profiles
+
+    profile = next(p for p in builtin_profiles() if p.key == "trtllm-blackwell")
     p = predict(b200_nvfp4, SWEEP_SHAPE, engine="trtllm", concurrency=512)
     assert p.extrapolated and p.range_distance == pytest.approx(2.0)
-    assert p.ttft_band == pytest.approx((round(1 / 5.05 - 1, 4), 4.05), abs=1e-9)
-    # the TPOT band (-16.67 % / +20 %) triples on the high side, +60 %, and mirrors it below: 1/1.6 - 1
-    assert p.band == pytest.approx((round(1 / 1.6 - 1, 4), 0.6), abs=1e-9)
+    for band, own in ((p.ttft_band, profile.error.ttft_band), (p.band, profile.error.band)):
+        assert band[1] == pytest.approx(3 * own[1], abs=1e-4)
+        assert band[0] == pytest.approx(1 / (1 + band[1]) - 1, abs=1e-4)
+        assert -1 < band[0] < own[0]
 
 
 def test_llama_3_3_counts_as_the_fitted_llama_3_1_architecture(b200_nvfp4: Deployment) -> None:

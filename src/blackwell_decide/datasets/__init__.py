@@ -34,7 +34,8 @@ class DatasetInfo:
     the file to catalog keys (``*`` for every row). ``mean_length_fraction`` is the mean actual
     input and output length as a fraction of the nominal one the file records.
     ``requests_per_concurrency`` is how many requests the benchmark sent per unit of
-    concurrency (0 when not a closed-loop sweep).
+    concurrency (0 when not a closed-loop sweep). ``scheduling`` holds the harness's
+    first-token scheduler settings per engine (streaming interval, batch waiting), with sources.
     """
 
     id: str
@@ -51,6 +52,9 @@ class DatasetInfo:
     requests_per_concurrency: int = 0
     throughput_basis: str = ""
     notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: the harness's scheduler settings per engine (raw manifest entries; see
+    #: :func:`blackwell_decide.perf.scheduling.scheduling_for`)
+    scheduling: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def path(self) -> Path:
@@ -92,6 +96,7 @@ def _load() -> dict[str, DatasetInfo]:
                 requests_per_concurrency=int(entry.get("requests_per_concurrency", 0)),
                 throughput_basis=entry.get("throughput_basis", ""),
                 notes=entry.get("notes", ()),
+                scheduling=entry.get("scheduling", ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CatalogError(f"datasets/manifest.json: bad entry {entry.get('id', '?')!r}: {exc}") from exc

@@ -19,6 +19,7 @@ from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.model import concurrency_grid
 from blackwell_decide.perf.physics import DeploymentTerms, decode_floor, deployment_terms, simulate
 from blackwell_decide.perf.profile import CalibrationProfile
+from blackwell_decide.perf.scheduling import scheduling_for, simulate_served
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Deployment
@@ -154,9 +155,11 @@ def evaluate(
             skipped.append(Skipped(m, str(exc)))
             continue
         profile = profile_for(m, terms)
-        groups.setdefault((m.deployment_key, profile.key, id(profile), m.workload, m.concurrency is None), []).append(m)
+        groups.setdefault(
+            (m.deployment_key, profile.key, id(profile), m.workload, m.concurrency is None, m.dataset), []
+        ).append(m)
     results: list[PointResult] = []
-    for (key, _, _, workload, offline), members in groups.items():
+    for (key, _, _, workload, offline, _), members in groups.items():
         terms = cache.terms(key)  # type: ignore[arg-type]
         profile = profile_for(members[0], terms)
         results.extend(_evaluate_group(terms, profile, workload, members, offline, cache))  # type: ignore[arg-type]
@@ -187,7 +190,8 @@ def _evaluate_group(
             out.append(PointResult(m, profile.key, None, None, best, None, cache.ceiling(m), distance))
         return out
     concurrency = np.array([float(m.concurrency or 1) for m in members])
-    result = simulate(terms, profile, workload, concurrency)
+    scheduling = scheduling_for(members[0].dataset, members[0].engine, terms.tp)
+    result = simulate_served(terms, profile, workload, concurrency, scheduling=scheduling)
     distances = check_range(fit, workload, concurrency, online=True).distance
     # The bound uses the batch that physically fits in the whole memory, never more.
     free = terms.memory_bytes - terms.resident_weight_bytes

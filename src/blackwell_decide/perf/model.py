@@ -23,10 +23,10 @@ from blackwell_decide.perf.physics import (
     StepResult,
     deployment_terms,
     kv_request_capacity,
-    simulate,
 )
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine, serving_profile
-from blackwell_decide.perf.serving import ServingFeatures, apply_speculation, prefilled_tokens
+from blackwell_decide.perf.scheduling import simulate_served
+from blackwell_decide.perf.serving import ServingFeatures
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
@@ -449,13 +449,10 @@ def _simulate(
     online: bool,
     features: ServingFeatures | None,
 ) -> StepResult:
-    """:func:`simulate`, with the prefix cache's shorter prefill and speculative decoding's
-    TPOT where ``features`` turn them on (see :mod:`blackwell_decide.perf.serving`)."""
-    prefilled = None if features is None else prefilled_tokens(workload, features)
-    result = simulate(terms, profile, workload, concurrency, online=online, prefill_tokens=prefilled)
-    if features is not None and features.speculative is not None:
-        result = apply_speculation(result, features.speculative, terms.model, workload, terms.tp)
-    return result
+    """The step physics with the prefix cache's shorter prefill and speculative decoding's TPOT
+    where ``features`` turn them on, at the engine's default scheduling (see
+    :mod:`blackwell_decide.perf.serving` and :mod:`blackwell_decide.perf.scheduling`)."""
+    return simulate_served(terms, profile, workload, concurrency, online=online, features=features)
 
 
 def _feature_notes(features: ServingFeatures | None) -> list[str]:

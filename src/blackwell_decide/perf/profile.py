@@ -171,7 +171,8 @@ PARAMETER_MEANINGS: dict[str, str] = {
     "low_bit_layer_overhead_s": "extra latency per layer of the 4-bit path (activation quantisation kernels), seconds",
     "ttft_overhead_s": "fixed time to first token outside the GPU (API, tokenisation, first-token return), seconds",
     "ttft_steps": "engine steps between the end of a prompt's prefill and its first token reaching the client",
-    "burst_share": "share of requests that arrive in a wave with the others and queue behind their prefills",
+    "burst_share": "share of requests that arrive in a wave with the others and queue behind their prefills "
+    "(not fitted: set from how each benchmark ran, 0 for a steadily loaded deployment)",
 }
 
 

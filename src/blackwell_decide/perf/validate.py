@@ -54,14 +54,27 @@ class CrossValidation:
 
 @attrs.frozen
 class ShapeHoldout:
-    """Profiles refitted on one workload shape only, scored on a data set they never saw."""
+    """Profiles refitted on the 1k/1k-like workload shapes only, scored per data set and engine
+    on the shapes they never saw."""
 
     dataset: str
-    fitted_on: str  # the shape, e.g. "922/922"
+    fitted_on: str  # the shapes, e.g. "922/922, 1000/1000"
     profiles: tuple[str, ...]
     scores: dict[str, Score]
-    #: parameters that shape's rows cannot identify, left at the fit's start values
+    #: parameters those shapes' rows cannot identify, left at the fit's start values
     left_at_start: tuple[str, ...] = ()
+    engine: str = ""
+
+
+@attrs.frozen
+class ShapeScore:
+    """Errors of the shipped profiles on one data set, engine and workload shape."""
+
+    dataset: str
+    engine: str
+    shape: str
+    split: str
+    scores: dict[str, Score]
 
 
 @attrs.frozen
@@ -69,6 +82,7 @@ class ValidationReport:
     datasets: tuple[DatasetScore, ...]
     cross_validation: tuple[CrossValidation, ...]
     shape_holdout: tuple[ShapeHoldout, ...] = ()
+    by_shape: tuple[ShapeScore, ...] = ()
 
     @property
     def violations(self) -> tuple[str, ...]:
@@ -98,11 +112,13 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
         return chosen[key]
 
     scores = []
+    by_shape: list[ShapeScore] = []
     for info in list_datasets():
         if info.role == "reference":
             continue
         measurements = load_dataset(info.id)
         results, skipped = evaluate(measurements, profile_for, cache=cache)
+        by_shape.extend(_by_shape(info.id, results, chosen))
         splits = []
         for split, keep in (("in-sample", True), ("held-out", False)):
             points = [r for r in results if _in_sample(r.measurement, _profile_of(r, chosen)) == keep]
@@ -141,13 +157,37 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
                 )
             )
     holdout = _shape_holdout(cache, catalog) if cross_validation else ()
-    return ValidationReport(tuple(scores), tuple(crossed), holdout)
+    return ValidationReport(tuple(scores), tuple(crossed), holdout, tuple(by_shape))
+
+
+def _by_shape(
+    dataset: str, results: Sequence[PointResult], chosen: dict[tuple[object, ...], CalibrationProfile]
+) -> list[ShapeScore]:
+    groups: dict[tuple[str, str, str], list[PointResult]] = {}
+    for r in results:
+        m = r.measurement
+        split = "in-sample" if _in_sample(m, _profile_of(r, chosen)) else "held-out"
+        groups.setdefault((m.engine, m.workload.label, split), []).append(r)
+    return [
+        ShapeScore(dataset, engine, shape, split, _score(points)) for (engine, shape, split), points in groups.items()
+    ]
+
+
+#: A workload shape is "1k/1k-like" when both its lengths are within this factor of the most
+#: common fitting shape (the sweep's 922/922 mean; the offline tables' 1000/1000 qualifies).
+SHAPE_HOLDOUT_FACTOR = 1.25
+
+
+def _like(shape: tuple[int, int], centre: tuple[int, int]) -> bool:
+    f = SHAPE_HOLDOUT_FACTOR
+    return all(c / f <= v <= c * f for v, c in zip(shape, centre, strict=True))
 
 
 def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[ShapeHoldout, ...]:
     """Refit every engine and family from scratch (the fit's start values, nothing taken from
-    the shipped profiles) on the most common workload shape of the fitting data, and score the
-    refits on every other shipped serving measurement of those engines and families."""
+    the shipped profiles) on the 1k/1k-like workload shapes of the fitting data (see
+    :data:`SHAPE_HOLDOUT_FACTOR`), and score the refits, per data set and engine, on every other
+    shipped serving measurement of those engines and families."""
     from blackwell_decide.datasets import list_datasets
     from blackwell_decide.perf.calibrate import base_profile
     from blackwell_decide.perf.ceilings import shipped_microbenchmarks
@@ -157,14 +197,15 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
     shapes: dict[tuple[int, int], int] = {}
     for m in fitting:
         shapes[(m.workload.isl, m.workload.osl)] = shapes.get((m.workload.isl, m.workload.osl), 0) + 1
-    shape = max(shapes, key=lambda k: shapes[k])
-    train = [m for m in fitting if (m.workload.isl, m.workload.osl) == shape]
+    centre = max(shapes, key=lambda k: shapes[k])
+    like = sorted(s for s in shapes if _like(s, centre))
+    train = [m for m in fitting if (m.workload.isl, m.workload.osl) in like]
     test = [
         m
         for info in list_datasets()
         if info.role != "reference"
         for m in load_dataset(info.id)
-        if (m.workload.isl, m.workload.osl) != shape
+        if not _like((m.workload.isl, m.workload.osl), centre)
     ]
     groups: dict[str, dict[str, list[Measurement]]] = {}
     for m in train:
@@ -184,7 +225,7 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         refits += [r.profile for r in fits]
         left_at_start.update({r.profile.key: r.kept for r in fits})
     by_pair = {(p.engine, p.family.lower()): p for p in refits}
-    scored: dict[str, list[PointResult]] = {}
+    scored: dict[tuple[str, str], list[PointResult]] = {}
     for m in test:
         try:
             profile = by_pair.get((m.engine, cache.terms(m.deployment_key).family.lower()))
@@ -193,13 +234,13 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         if profile is None:
             continue
         points, _ = evaluate([m], lambda _m, _t, p=profile: p, cache=cache)  # type: ignore[misc]
-        scored.setdefault(m.dataset, []).extend(points)
-    label = f"{shape[0]}/{shape[1]}"
+        scored.setdefault((m.dataset, m.engine), []).extend(points)
+    label = ", ".join(f"{i}/{o}" for i, o in like)
     out = []
-    for dataset, points in scored.items():
+    for (dataset, engine), points in scored.items():
         profiles = tuple(sorted({p.profile for p in points}))
         kept = tuple(n for n in START if any(n in left_at_start.get(p, ()) for p in profiles))
-        out.append(ShapeHoldout(dataset, label, profiles, _score(points), kept))
+        out.append(ShapeHoldout(dataset, label, profiles, _score(points), kept, engine))
     return tuple(out)
 
 
@@ -257,21 +298,31 @@ def render(report: ValidationReport) -> str:
                 f"{c.profile:18} {','.join(map(str, c.train_tp)):10} {','.join(map(str, c.test_tp)):11} "
                 f"{_pct(c.scores['tpot']):>13} {_pct(c.scores['ttft']):>13} {_pct(c.scores['throughput']):>13}"
             )
+    if report.by_shape:
+        lines += ["", "Per workload shape and engine (shipped profiles)", ""]
+        header = f"{'data set':30} {'engine':7} {'shape':11} {'split':10} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}"
+        lines += [header, "-" * len(header)]
+        for b in report.by_shape:
+            lines.append(
+                f"{b.dataset:30} {b.engine:7} {b.shape:11} {b.split:10} {_pct(b.scores['tpot']):>13} "
+                f"{_pct(b.scores['ttft']):>13} {_pct(b.scores['throughput']):>13}"
+            )
     if report.shape_holdout:
         shape = report.shape_holdout[0].fitted_on
         lines += [
             "",
-            f"Shape hold-out (refit from scratch on the {shape} mean-token shape only, predict the other shapes)",
+            f"Shape hold-out (refit from scratch on the 1k/1k-like mean-token shapes {shape} only, "
+            "predict the other shapes)",
             "",
         ]
-        header = f"{'data set':34} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}  profiles"
+        header = f"{'data set':34} {'engine':7} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}  profiles"
         lines += [header, "-" * len(header)]
         for h in report.shape_holdout:
             lines.append(
-                f"{h.dataset:34} {_pct(h.scores['tpot']):>13} {_pct(h.scores['ttft']):>13} "
+                f"{h.dataset:34} {h.engine:7} {_pct(h.scores['tpot']):>13} {_pct(h.scores['ttft']):>13} "
                 f"{_pct(h.scores['throughput']):>13}  {', '.join(h.profiles)}"
             )
-        kept = [n for n in START if any(n in h.left_at_start for h in report.shape_holdout)]
+        kept = [n for n in START if n != "burst_share" and any(n in h.left_at_start for h in report.shape_holdout)]
         if kept:
             lines += [
                 "",
