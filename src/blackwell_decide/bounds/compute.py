@@ -7,6 +7,7 @@ from typing import Any
 
 from blackwell_decide.bounds.comm import ACTIVATION_BYTES, allreduce_cost, allreduces_per_step
 from blackwell_decide.bounds.kv_room import deployment_memory, kv_room_inputs
+from blackwell_decide.bounds.prefill import causal_attention_flops_per_token, prefill_work
 from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
 from blackwell_decide.errors import DoesNotFitError, UsageError
 from blackwell_decide.model import (
@@ -230,8 +231,10 @@ def compute_bounds(
     *,
     seq_lens: Iterable[int] = DEFAULT_SEQ_LENS,
     prefill_utilization: float = 0.75,
+    prompt_tokens: int | None = None,
 ) -> Bounds:
-    """Decode floor and ceiling, KV room, roofline and prefill ceiling for ``deployment``.
+    """Decode floor and ceiling, KV room, roofline and prefill ceiling for ``deployment``; the
+    prefill ceiling at prompts of ``prompt_tokens`` (default: the shortest of ``seq_lens``).
 
     Raises :class:`DoesNotFitError` (with the smallest tensor-parallel size that fits) when the
     weights leave no room for a KV cache.
@@ -240,8 +243,11 @@ def compute_bounds(
     if not 0 < prefill_utilization <= 1:
         raise UsageError(f"prefill utilisation must be in (0, 1], got {prefill_utilization}")
     seq_lens = tuple(int(x) for x in seq_lens)
-    if any(x <= 0 for x in seq_lens):
+    if not seq_lens or any(x <= 0 for x in seq_lens):
         raise UsageError(f"sequence lengths must be positive, got {seq_lens}")
+    prompt = int(prompt_tokens) if prompt_tokens is not None else min(seq_lens)
+    if prompt <= 0:
+        raise UsageError(f"the prompt length must be positive, got {prompt_tokens}")
     d = apply_conventions(deployment, conventions)
     arch, acc, scheme = d.model, d.accelerator, d.scheme
     p = arch.params
@@ -370,26 +376,59 @@ def compute_bounds(
         else ev.ref("decode_intensity")
     )
     ev.run("decode_fraction_of_peak", {"I_decode": intensity, "BW": bw, "F_peak": peak})
-    ev.run(
-        "prefill_ceiling_tok_s",
-        {
-            "u_prefill": (prefill_utilization, USER_INPUT, None),
-            "tp": tp,
-            "F_peak": peak,
-            "N_compute": (n_compute, model_src, None),
-        },
-    )
+    uniform: dict[str, tuple[float, Source | None, str | None]] = {
+        "u_prefill": (prefill_utilization, USER_INPUT, None),
+        "tp": tp,
+        "F_peak": peak,
+        "N_compute": (n_compute, model_src, None),
+    }
+    if conventions.prefill_by_format:
+        _record_prefill(ev, d, prompt, tp, model_src)
+        ev.run(
+            "prefill_ceiling_tok_s",
+            {"u_prefill": (prefill_utilization, USER_INPUT, None), "t_prefill": ev.ref("prefill_s_per_token")},
+        )
+    else:
+        ev.run("prefill_uniform_tok_s", uniform, name="prefill_ceiling_tok_s")
     return Bounds(
         deployment=d,
         conventions=conventions,
         derivations=ev.derivations,
-        assumptions=_assumptions(d, conventions, fmt),
+        assumptions=_assumptions(d, conventions, fmt, prompt),
         seq_lens=seq_lens,
         prefill_utilization=prefill_utilization,
+        prompt_tokens=prompt,
     )
 
 
-def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -> tuple[str, ...]:
+def _record_prefill(
+    ev: _Evaluator, d: Deployment, prompt: int, tp: tuple[float, Source | None, str | None], model_src: Source | None
+) -> None:
+    """Record the prefill time per prompt token: each matmul at its format's peak (bounds/prefill.py)."""
+    work = prefill_work(d)
+    acc = d.accelerator
+
+    def peak_of(fmt: str) -> tuple[float, Source | None, str | None]:
+        return (acc.peak_flops(fmt), _first_source(acc.sources, f"dense_flops.{fmt}"), None)
+
+    ev.run(
+        "prefill_s_per_token",
+        {
+            "A_expert": (work.expert_flops, model_src, None),
+            "F_expert": peak_of(work.expert_format),
+            "A_dense": (work.dense_flops, model_src, None),
+            "F_dense": peak_of(work.dense_format),
+            "A_attn": (causal_attention_flops_per_token(d.model, prompt), model_src, None),
+            "F_attn": peak_of(work.attention_format),
+            "A_lm_head": (work.lm_head_flops, model_src, None),
+            "F_lm_head": peak_of(work.lm_head_format),
+            "P_prompt": (float(prompt), USER_INPUT, None),
+            "tp": tp,
+        },
+    )
+
+
+def _assumptions(d: Deployment, conventions: Conventions, compute_format: str, prompt_tokens: int) -> tuple[str, ...]:
     lines = list(conventions.describe())
     if d.weight_only:
         lines.append(
@@ -414,10 +453,19 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str) -
         )
         lines.extend(ar.notes)
     lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
-    lines.append(
-        "prefill ceiling counts 2 FLOPs per multiplied parameter and leaves out attention FLOPs "
-        "(small against the matmuls below ~8k tokens of context for dense 70B-class models)"
-    )
+    if conventions.prefill_by_format:
+        work = prefill_work(d)
+        lines.append(
+            f"prefill ceiling at {prompt_tokens:,}-token prompts: 2 FLOPs per multiplied parameter, each matmul at "
+            f"the peak of the wider of its operands (experts {work.expert_format}, other linear layers "
+            f"{work.dense_format}, lm_head {work.lm_head_format}, once per prompt), attention over the causal "
+            f"prompt at {work.attention_format}"
+        )
+    else:
+        lines.append(
+            "prefill ceiling counts 2 FLOPs per multiplied parameter for every token at one peak and leaves out "
+            "attention FLOPs"
+        )
     if d.model.moe is not None:
         lines.append("batch-1 decode streams only the active experts; larger batches touch more of them")
     if d.scheme.weights.per_tensor_scale_bits:

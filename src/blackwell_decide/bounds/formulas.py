@@ -91,6 +91,16 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("N_compute", "params", "parameters multiplied per token (2 FLOPs each)"),
         Symbol("I_decode", "FLOP/B", "arithmetic intensity of a batch-1 decode step"),
         Symbol("u_prefill", "fraction", "achieved fraction of peak FLOP/s in prefill"),
+        Symbol("A_expert", "FLOP/token", "routed-expert matmul FLOPs per prompt token (2 per active expert parameter)"),
+        Symbol("A_dense", "FLOP/token", "FLOPs per prompt token of every other linear layer but the lm_head"),
+        Symbol("A_attn", "FLOP/token", "attention score and value FLOPs per prompt token over the causal prompt"),
+        Symbol("A_lm_head", "FLOP", "lm_head FLOPs, once per prompt (the last token's logits)"),
+        Symbol("F_expert", "FLOP/s", "dense peak FLOP/s of the format the expert matmuls run in"),
+        Symbol("F_dense", "FLOP/s", "dense peak FLOP/s of the format the other linear layers run in"),
+        Symbol("F_attn", "FLOP/s", "dense peak FLOP/s of the format attention runs in"),
+        Symbol("F_lm_head", "FLOP/s", "dense peak FLOP/s of the format the lm_head runs in"),
+        Symbol("P_prompt", "tokens", "prompt length the prefill ceiling is computed at"),
+        Symbol("t_prefill", "s/token", "time per prompt token of the tensor-parallel group at peak"),
     )
 }
 
@@ -205,10 +215,29 @@ def _build() -> dict[str, Formula]:
             s("I_decode") * s("BW") / s("F_peak"),
         ),
         Formula(
+            "prefill_uniform_tok_s",
+            "tok/s",
+            "prefill ceiling of the tensor-parallel group with every multiplied parameter at one peak",
+            s("u_prefill") * s("tp") * s("F_peak") / (2 * s("N_compute")),
+        ),
+        Formula(
+            "prefill_s_per_token",
+            "s/token",
+            "prefill time per prompt token of the tensor-parallel group at peak: each matmul at its format's "
+            "peak, attention over the causal prompt, the lm_head once per prompt",
+            (
+                s("A_expert") / s("F_expert")
+                + s("A_dense") / s("F_dense")
+                + s("A_attn") / s("F_attn")
+                + s("A_lm_head") / (s("P_prompt") * s("F_lm_head"))
+            )
+            / s("tp"),
+        ),
+        Formula(
             "prefill_ceiling_tok_s",
             "tok/s",
             "prefill ceiling of the tensor-parallel group at a utilisation",
-            s("u_prefill") * s("tp") * s("F_peak") / (2 * s("N_compute")),
+            s("u_prefill") / s("t_prefill"),
         ),
     ]
     return {f.name: f for f in formulas}

@@ -74,6 +74,7 @@ class Bounds:
     assumptions: tuple[str, ...] = attrs.field()
     seq_lens: tuple[int, ...] = attrs.field()
     prefill_utilization: float = 0.75
+    prompt_tokens: int = 8192  # the prompt length of the prefill ceiling
 
     def value(self, name: str) -> float:
         return self.derivations[name].value
@@ -146,6 +147,7 @@ class Bounds:
             "decode_intensity_flops_per_byte": v("decode_intensity"),
             "decode_fraction_of_peak": v("decode_fraction_of_peak"),
             "prefill_utilization": self.prefill_utilization,
+            "prefill_prompt_tokens": self.prompt_tokens,
             "prefill_ceiling_tok_s": v("prefill_ceiling_tok_s"),
             "prefill_ceiling_tok_s_per_gpu": v("prefill_ceiling_tok_s") / d.tp,
             "assumptions": list(self.assumptions),

@@ -270,7 +270,7 @@ def _rows(bounds: Bounds) -> list[tuple[str, str, str]]:
         ("batch-1 decode intensity", f"{v('decode_intensity'):.2f}", "FLOP/byte"),
         ("batch-1 share of peak compute", f"{v('decode_fraction_of_peak') * 100:.3f}", "%"),
         (
-            f"prefill ceiling at {bounds.prefill_utilization:.0%}",
+            f"prefill ceiling at {bounds.prefill_utilization:.0%}, {bounds.prompt_tokens:,}-token prompts",
             f"{v('prefill_ceiling_tok_s'):,.0f}",
             "tok/s" + (f" (×{d.tp} GPUs)" if d.tp > 1 else ""),
         ),

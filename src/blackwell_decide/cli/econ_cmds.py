@@ -328,7 +328,7 @@ def _capacity_and_plan(
     tp = 1
     label = accelerator
     if deployment is not None:
-        bounds = compute_bounds(deployment, conventions_from_args(args))
+        bounds = compute_bounds(deployment, conventions_from_args(args), prompt_tokens=round(traffic.isl))
         tp = deployment.tp
         label = f"{accelerator} {deployment.scheme.weights.key}" + (f" ×{tp}" if tp > 1 else "")
         prefill = _per_gpu(bounds.derivations["prefill_ceiling_tok_s"], tp)

@@ -39,6 +39,9 @@ class Conventions:
       reserve (an engine's utilisation headroom; the article's second 1 GB subtraction).
     - ``decode_intensity``: FLOP/byte assumed for batch-1 decode when reporting the fraction of
       peak; ``None`` computes it (2 FLOPs per parameter over the streamed bytes).
+    - ``prefill_by_format``: the prefill ceiling prices each matmul at its format's peak, adds
+      attention over the causal prompt and counts the lm_head once per prompt; ``False`` counts
+      every multiplied parameter at the compute format's peak for every token (the article).
     - ``kv_room``: which figure is the KV room (``kv_budget_bytes``): the serving engine's
       (default) or the physical upper bound (capacity minus resident bytes, as the article counts).
     """
@@ -52,6 +55,7 @@ class Conventions:
     )
     kv_headroom_bytes: float = attrs.field(default=0.0)
     kv_room: KvRoomBasis = attrs.field(default=KvRoomBasis.ENGINE, converter=KvRoomBasis)
+    prefill_by_format: bool = True
 
     @runtime_reserve_bytes.validator
     @kv_headroom_bytes.validator
@@ -68,6 +72,7 @@ class Conventions:
             figures="article",
             decode_intensity=1.0,
             kv_room=KvRoomBasis.PHYSICAL,
+            prefill_by_format=False,
         )
 
     def describe(self) -> tuple[str, ...]:
@@ -86,6 +91,8 @@ class Conventions:
             lines.append(f"a further {self.kv_headroom_bytes / GB:g} GB per GPU held back from the KV cache")
         if self.decode_intensity is not None:
             lines.append(f"batch-1 decode intensity assumed {self.decode_intensity:g} FLOP/byte")
+        if not self.prefill_by_format:
+            lines.append("prefill ceiling: every multiplied parameter at one peak, for every token (no attention)")
         if self.kv_room is KvRoomBasis.PHYSICAL:
             lines.append("KV room = capacity minus resident bytes (the physical upper bound, not an engine's setting)")
         return tuple(lines)

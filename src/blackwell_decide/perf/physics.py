@@ -66,6 +66,8 @@ class DeploymentTerms:
     num_experts: int
     experts_per_token: int
     linear_flops_per_token: float  # per GPU
+    prefill_matmul_s: float  # per prompt token per GPU at peak: each linear layer at its format's peak
+    prefill_lm_head_s: float  # per prompt per GPU at peak (the last token's logits)
     resident_weight_bytes: float  # per GPU
     memory_bytes: float  # per GPU, device-reported
     kv_bytes_per_element: float
@@ -95,6 +97,7 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
     taken from the bounds engine so both layers count bytes the same way."""
     from blackwell_decide.bounds import compute_bounds, kv_replication
     from blackwell_decide.bounds.comm import allreduce_cost, allreduces_per_step
+    from blackwell_decide.bounds.prefill import attention_format, prefill_work
     from blackwell_decide.model import Conventions, KvRoomBasis
 
     # The KV room comes from the engine settings of each call (kv_budget_bytes), so the terms
@@ -115,6 +118,7 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
     dense_bytes = streamed_batch1 - (expert_bytes * moe.experts_per_token if moe is not None else 0.0)
     compute_format = deployment.compute_format
     peak = acc.peak_flops(compute_format)
+    work = prefill_work(deployment)
     return DeploymentTerms(
         label=deployment.label,
         accelerator=acc.key,
@@ -125,7 +129,7 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
         hidden=arch.hidden_size,
         bandwidth=acc.hbm_bandwidth,
         peak_flops=peak,
-        attention_peak_flops=_attention_peak(deployment, peak),
+        attention_peak_flops=acc.peak_flops(attention_format(deployment)),
         allreduces_per_step=allreduces_per_step(arch.num_layers) if tp > 1 else 0,
         allreduce=allreduce_cost(acc, tp),
         dense_weight_bytes=dense_bytes,
@@ -133,6 +137,12 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
         num_experts=moe.num_experts if moe is not None else 0,
         experts_per_token=moe.experts_per_token if moe is not None else 0,
         linear_flops_per_token=2.0 * p.compute_active / tp,
+        prefill_matmul_s=(
+            work.expert_flops / acc.peak_flops(work.expert_format)
+            + work.dense_flops / acc.peak_flops(work.dense_format)
+        )
+        / tp,
+        prefill_lm_head_s=work.lm_head_flops / acc.peak_flops(work.lm_head_format) / tp,
         resident_weight_bytes=bounds.value("weight_bytes_per_gpu"),
         memory_bytes=acc.memory_bytes,
         kv_bytes_per_element=scheme.kv_cache.bytes_per_param,
@@ -140,15 +150,6 @@ def deployment_terms(deployment: Deployment) -> DeploymentTerms:
         low_bit=scheme.weights.element_bits <= 4,
         floor_batch1_s=bounds.value("decode_floor_s"),
     )
-
-
-def _attention_peak(deployment: Deployment, matmul_peak: float) -> float:
-    """Attention runs in the KV-cache format where the tensor cores take it, else in 16 bits."""
-    acc = deployment.accelerator
-    for fmt in (deployment.scheme.kv_cache.compute_format, "bf16", "fp16"):
-        if acc.runs_natively(fmt) and fmt in acc.dense_flops:
-            return acc.dense_flops[fmt]
-    return matmul_peak
 
 
 # ------------------------------------------------------------------------------ the step model
@@ -262,16 +263,21 @@ def _allreduce_time(terms: DeploymentTerms, profile: CalibrationProfile, tokens:
 
 
 def prefill_time_per_token(terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload) -> float:
-    """GPU time to prefill one prompt token (matmuls, causal attention over half the prompt on
-    average, and its share of the all-reduces) at the prefill efficiency."""
-    matmul = terms.linear_flops_per_token / (profile.eta_prefill * terms.peak_flops)
-    attention = terms.attention_flops_per_token(workload.isl / 2.0) / (profile.eta_prefill * terms.attention_peak_flops)
+    """GPU time to prefill one prompt token at the prefill efficiency: each matmul at its format's
+    peak, attention over the causal prompt, the lm_head's share (once per prompt) and the
+    all-reduces; the same work as the bounds' prefill ceiling (bounds/prefill.py)."""
+    from blackwell_decide.bounds.prefill import causal_attention_flops_per_token
+
+    attention_flops = causal_attention_flops_per_token(terms.model, workload.isl) / terms.tp
+    at_peak = (
+        terms.prefill_matmul_s + attention_flops / terms.attention_peak_flops + terms.prefill_lm_head_s / workload.isl
+    )
     comm = 0.0
     if terms.tp > 1:
         # prefill reduces a whole chunk at once: the per-token share of a chunk's all-reduces
         chunk = float(min(workload.isl, profile.engine_settings.chunk_tokens))
         comm = float(_allreduce_floor(terms, chunk)) / chunk
-    return matmul + attention + comm
+    return at_peak / profile.eta_prefill + comm
 
 
 def simulate(
