@@ -127,6 +127,8 @@ def load_json(path: Path | str, tool: str) -> Any:
 
 #: Past any benchmark's token count, milliseconds or tokens per second: keeps every ratio finite.
 MAX_FIELD = 1e12
+#: The smallest positive value a latency (ms), a rate or a count can take in a result file.
+MIN_POSITIVE = 1e-6
 
 
 class Fields:
@@ -158,6 +160,10 @@ class Fields:
         if not math.isfinite(value) or value < 0 or (positive and value == 0) or value > MAX_FIELD:
             need = "positive" if positive else "finite and not negative"
             self.bad.append(f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
+            return None
+        if positive and value < MIN_POSITIVE:
+            # 5e-324 ms is positive but no physical latency or rate: it would divide as zero
+            self.bad.append(f"{key!r} is {value!r}; it must be at least {MIN_POSITIVE:g}")
             return None
         return float(value) * scale
 
@@ -420,6 +426,12 @@ def build_result(
 
     if mean_isl < 1 or mean_osl < 1:
         raise UsageError(f"{path}: fewer than one input or output token per request")
+    # Every reader's time per output token, in seconds: positive values that underflow (5e-324 ms)
+    # are no latency a GPU can reach; refused here once for all formats.
+    if not stats.mean_tpot >= MIN_POSITIVE * 1e-3:
+        raise UsageError(f"{path}: a mean time per output token of {stats.mean_tpot!r} s is not a measured latency")
+    if output_tok_s is not None and not output_tok_s >= MIN_POSITIVE:
+        raise UsageError(f"{path}: an output throughput of {output_tok_s!r} tok/s is not a measured rate")
     try:
         concurrency, basis = settle_concurrency(stats)
     except UsageError as exc:
