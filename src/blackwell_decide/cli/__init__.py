@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "blackwell_decide.cli.bounds_cmds",
     "blackwell_decide.cli.perf_cmds",
     "blackwell_decide.cli.econ_cmds",
+    "blackwell_decide.cli.rank_cmds",
     "blackwell_decide.cli.audit_cmds",
     "blackwell_decide.cli.decide_cmds",
 )

@@ -1,0 +1,148 @@
+"""``rank``: every feasible GPU × format × TP × engine × price for one workload, by monthly bill."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from blackwell_decide.cli._common import positive_float, positive_int, print_json, render_table, set_handler
+from blackwell_decide.errors import UsageError
+
+#: Interactivity targets for the Pareto frontier, as multiples of the asked service level.
+PARETO_MULTIPLES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0)
+
+
+def register(subparsers: Any) -> None:
+    r = subparsers.add_parser(
+        "rank",
+        help="rank every feasible GPU, format, TP, engine and price for a workload by its monthly bill",
+        description="Evaluate every accelerator × weight format × KV format × TP (1, 2, 4, 8) × engine × provider "
+        "× tier in the catalog and loaded plugins for REQUESTS/s at peak of ISL in and OSL out tokens at a service "
+        "level; rank the feasible ones by the monthly bill (GPUs holding the peak in whole replicas × $/GPU-h × "
+        "730 h), say why the rest were excluded, and draw the Pareto frontier of cost against interactivity.",
+    )
+    r.add_argument("--model", help="model key (see `catalog models`)")
+    r.add_argument("--model-config", help="a Hugging Face config.json to use instead of --model")
+    r.add_argument("--requests-per-s", type=positive_float, required=True, help="requests per second at peak")
+    r.add_argument("--isl", type=positive_int, required=True, help="input tokens per request")
+    r.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
+    r.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
+    r.add_argument(
+        "--interactivity", type=positive_float, required=True, metavar="TOK_S_PER_USER", help="tokens/s per user"
+    )
+    r.add_argument("--max-ttft-ms", type=positive_float, help="service level: longest time to first token")
+    r.add_argument("--max-context", type=positive_int, help="longest context (tokens) one replica must hold")
+    r.add_argument("--autoscale", action="store_true", help="bill rented fleets autoscaled with the average traffic")
+    r.add_argument("--engine", action="append", help="serving engine(s) to try (repeatable; default vllm)")
+    r.add_argument("--gpu", action="append", help="only these accelerators (repeatable)")
+    r.add_argument("--as-of", help="price snapshots on or before this date (YYYY-MM-DD)")
+    r.add_argument("--top", type=positive_int, help="show the N cheapest options")
+    r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(r, _run_rank)
+
+
+def _run_rank(args: argparse.Namespace) -> int:
+    from blackwell_decide.economics import BillTerms, Traffic
+    from blackwell_decide.economics.prices import parse_date
+    from blackwell_decide.economics.rank import rank_market
+    from blackwell_decide.perf.profile import check_engine
+    from blackwell_decide.plugins import get_catalog
+    from blackwell_decide.resolve import resolve_model
+
+    if not args.model and not args.model_config:
+        raise UsageError("rank needs --model KEY or --model-config config.json")
+    catalog = get_catalog()
+    arch = resolve_model(catalog, args.model, args.model_config)
+    traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+    engines = tuple(check_engine(e) for e in (args.engine or ["vllm"]))
+    targets = () if args.no_pareto else tuple(m * args.interactivity for m in PARETO_MULTIPLES)
+    ranking = rank_market(
+        catalog,
+        arch,
+        traffic,
+        args.interactivity,
+        engines=engines,
+        gpus=args.gpu,
+        max_ttft_s=args.max_ttft_ms / 1e3 if args.max_ttft_ms else None,
+        max_context=args.max_context,
+        terms=BillTerms(autoscale=args.autoscale),
+        as_of=parse_date(args.as_of) if args.as_of else None,
+        pareto_targets=targets,
+    )
+    if args.json:
+        print_json(ranking.to_dict(top=args.top))
+        return 0
+    print(_format(ranking, args.top))
+    return 0 if ranking.options else 1
+
+
+def _format(ranking: Any, top: int | None) -> str:
+    from blackwell_decide.formatting import usd
+
+    t = ranking.traffic
+    lines = [
+        f"{ranking.model}: {t.requests_per_s:g} requests/s at peak × ({t.isl:g} in + {t.osl:g} out) tokens at "
+        f"{ranking.tok_s_per_user:g} tok/s per user; peak/average {t.peak_to_average:g}",
+        "",
+    ]
+    options = ranking.options if top is None else ranking.options[:top]
+    if options:
+        rows = [
+            [
+                str(i + 1),
+                o.gpu,
+                o.weights,
+                o.kv,
+                str(o.tp),
+                o.engine,
+                f"{o.provider} {o.tier} ({o.as_of.isoformat()})",
+                str(o.gpus),
+                usd(o.usd_per_month),
+                f"{o.bill.usd_per_million_output:.3f}" if o.bill.usd_per_million_output is not None else "—",
+                f"{o.bill.full_load_usd_per_million_output:.3f}",
+                o.binding,
+                f"{o.band[0]:+.0%}/{o.band[1]:+.0%}",
+                "yes" if o.extrapolated else "",
+            ]
+            for i, o in enumerate(options)
+        ]
+        headers = [
+            "#",
+            "gpu",
+            "weights",
+            "kv",
+            "tp",
+            "engine",
+            "price",
+            "GPUs",
+            "$/month",
+            "$/1M out (realized)",
+            "$/1M out (full load)",
+            "binding",
+            "band",
+            "extrap.",
+        ]
+        lines.append(render_table(headers, rows))
+        lines.append(
+            f"({len(options)} of {len(ranking.options)} options; bill = GPUs holding the peak × $/GPU-h × 730 h)"
+        )
+    else:
+        lines.append("no option serves this workload at this service level")
+    if ranking.unserved:
+        lines.append("")
+        lines.append("GPUs that cannot serve it, and why:")
+        lines.extend(f"  {gpu}: {why}" for gpu, why in sorted(ranking.unserved.items()))
+    lines.append("")
+    lines.append("excluded combinations:")
+    lines.extend(f"  {e.count:5d}  {e.reason} (e.g. {', '.join(e.examples)})" for e in ranking.excluded)
+    if ranking.pareto:
+        lines.append("")
+        lines.append("Pareto frontier, cheapest bill against interactivity:")
+        for p in ranking.pareto:
+            o = p.option
+            lines.append(
+                f"  {p.tok_s_per_user:g} tok/s/user: {o.gpu} {o.weights} TP{o.tp} {o.provider} {o.tier}, "
+                f"{o.gpus} GPUs, {usd(o.usd_per_month)}/month"
+            )
+    return "\n".join(lines)
