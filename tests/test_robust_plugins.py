@@ -43,7 +43,9 @@ class CapturesAliases:
 
     @hookimpl
     def register_accelerators(self, registry: Registry[Accelerator]) -> None:
-        registry.add(attrs.evolve(_b200(), key="my-b200", name="My B200", aliases=("B-200", "H100 SXM5")))
+        registry.add(
+            attrs.evolve(_b200(), key="my-b200", name="My B200", aliases=("B-200", "H100 SXM5", "H100 SXM5 80GB"))
+        )
 
 
 class InfiniteBandwidth:
@@ -84,7 +86,12 @@ def test_an_alias_cannot_capture_a_builtin_spelling() -> None:
     catalog, messages = _build(CapturesAliases())
     assert catalog.accelerators.resolve("B-200") == "b200"
     assert catalog.accelerators.resolve("h100 sxm5") == "h100-sxm"
-    assert len(messages) == 2
+    # the built-in's name without its vendor ("NVIDIA H100 SXM5 80GB") is one of its spellings too
+    assert catalog.accelerators.resolve("H100 SXM5 80GB") == "h100-sxm"
+    assert len(messages) == 3
+    assert messages[2].startswith(
+        "plugin 'captures-aliases': accelerator 'my-b200': alias 'H100 SXM5 80GB' already means 'h100-sxm'"
+    )
     assert messages[0].startswith(
         "plugin 'captures-aliases': accelerator 'my-b200': alias 'B-200' already means 'b200'"
     )

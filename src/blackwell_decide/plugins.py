@@ -57,6 +57,17 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+#: Vendor words a GPU's name starts with that people leave out ("H100 SXM5 80GB").
+_VENDORS = ("NVIDIA ", "AMD ", "Intel ")
+
+
+def _accelerator_spellings(a: Accelerator) -> tuple[str, ...]:
+    """The names an accelerator answers to: its name, its name without the vendor, its aliases;
+    so a plugin's alias cannot take a built-in's everyday spelling."""
+    bare = next((a.name[len(v) :] for v in _VENDORS if a.name.startswith(v)), None)
+    return (a.name, *((bare,) if bare else ()), *a.aliases)
+
+
 @attrs.frozen
 class Catalog:
     """Everything the plugins registered, as typed registries."""
@@ -96,7 +107,7 @@ def _empty_registries() -> dict[str, Registry[Any]]:
     # Types of the upper layers (profiles, rules, memo sections) are checked by those layers'
     # own loaders; here they are only required to carry a key.
     return {
-        "accelerators": Registry("accelerator", Accelerator, lambda a: a.key, lambda a: (a.name, *a.aliases)),
+        "accelerators": Registry("accelerator", Accelerator, lambda a: a.key, _accelerator_spellings),
         "formats": Registry("number format", NumberFormat, lambda f: f.key, lambda f: (f.name, *f.aliases)),
         "models": Registry("model", ModelArch, lambda m: m.key, lambda m: (m.name, m.hf_id)),
         "prices": Registry("price snapshot", PriceSnapshot, lambda p: p.key, lambda p: (p.provider,)),

@@ -783,8 +783,12 @@ def _label(facts: Facts, option_id: str) -> str:
         return option_id
 
 
-def _add_months(date: dt.date, months: float) -> dt.date:
-    return date + dt.timedelta(days=round(months * 365.0 / 12.0))
+def _add_months(date: dt.date, months: float) -> dt.date | None:
+    """``months`` after ``date``; None past the calendar's end (year 9999): "never" in words."""
+    try:
+        return date + dt.timedelta(days=round(months * 365.0 / 12.0))
+    except OverflowError:
+        return None
 
 
 def _timing(facts: Facts, comparison: Comparison, verdict: Verdict) -> Timing:
