@@ -54,6 +54,10 @@ def monthly(gpus: int, usd_per_gpu_hour: float) -> float:
     return gpus * usd_per_gpu_hour * 730  # the 730-hour month of DESIGN §3
 
 
+def check_rightsize_text(gpus: int, saving: float) -> str:
+    return f"right-sizing the current fleet to {gpus} GPUs would save {usd(saving)}/month without migrating"
+
+
 def reason_texts(decision: Decision, rule_id: str | None = None) -> list[str]:
     reasons = decision.finding(rule_id).reasons if rule_id else decision.recommendation.reasons
     return [r.text for r in reasons]
@@ -559,38 +563,45 @@ def test_h200_fleet_is_the_weaker_case(decisions: dict[str, Decision]) -> None:
     c = facts.comparisons["b200-nvfp4"]
     assert term(d, "b200-nvfp4", "bandwidth") == pytest.approx(7.7 / 4.8, rel=1e-3)
     assert c.floor_speedup.value == pytest.approx(2.79, abs=0.02)
-    # The H200 already has about half a B200's KV room (article Chart 2: "captures half the step-change")
-    assert cur.kv_room_min_tp.value / b200.kv_room_min_tp.value == pytest.approx(0.52, abs=0.02)
+    # The H200 already has about half a B200's KV room (article Chart 2: "captures half the step-change"):
+    # within 0.4–0.6 on the engine's memory fraction of device memory
+    assert 0.4 < cur.kv_room_min_tp.value / b200.kv_room_min_tp.value < 0.6
     # cheaper per token and per month than today's fleet
     assert c.monthly_savings_usd > 0
-    # Today: the 16 H200s declared at spot, 16 × $1.92 × 730 = $22,426/month; the model holds the peak on 6
-    # (at TP=1, and at TP=2 re-tuned: 982 → 1,230 output tok/s per GPU, still 6 GPUs). Right-sizing to 6
-    # costs $8,410 and is the baseline (a tie with the re-tune keeps the fewer change).
-    assert (cur.gpus, cur.modelled_gpus) == (16, 6)
+    # Today: the 16 H200s declared at spot, 16 × $1.92 × 730 = $22,426/month; the model holds the peak on far
+    # fewer (whole replicas at its own per-GPU throughput), so right-sizing is an option, and the baseline is
+    # the cheaper of it and the re-tune (a tie keeps the fewer change, the right-size).
+    assert cur.gpus == 16 and cur.modelled_gpus == sized_gpus(d, "current")
     assert cur.monthly_usd == pytest.approx(monthly(16, 1.92))  # $22,426
     retuned, rightsized = facts.retuned, facts.rightsized
-    assert retuned is not None and (retuned.tp, retuned.gpus) == (2, 6)
-    assert rightsized is not None and (rightsized.tp, rightsized.gpus) == (1, 6)
-    assert facts.baseline is rightsized and d.recommendation.baseline == "current-rightsized"
+    assert rightsized is not None and rightsized.gpus == cur.modelled_gpus and rightsized.tp == cur.tp == 1
+    held = [o for o in (rightsized, retuned) if o is not None]
+    assert facts.baseline.monthly_usd == min(o.monthly_usd or 0.0 for o in held)
+    if retuned is not None and retuned.monthly_usd == rightsized.monthly_usd:
+        assert facts.baseline is rightsized
+    assert d.recommendation.baseline == facts.baseline.id
+    assert b200.gpus == sized_gpus(d, "b200-nvfp4")
     assert c.current_monthly_usd == pytest.approx(monthly(16, 1.92))
-    assert c.option_monthly_usd == pytest.approx(monthly(2, 2.12))  # $3,095
-    assert c.unit_cost_ratio == pytest.approx(3.79, abs=0.01)
-    assert facts.retuned_comparisons["b200-nvfp4"].unit_cost_ratio == pytest.approx(3.03, abs=0.01)
-    # Against today's bill the $85,000 one-time cost would pay back in 4.4 months; but right-sizing alone
-    # saves $14,016 of the $19,331, and the move must pay back out of the rest: 16.0 months, a migrate-if.
-    assert c.payback.months == pytest.approx(
-        (85_000 + OVERLAP * monthly(2, 2.12)) / (monthly(16, 1.92) - monthly(2, 2.12))
-    )
-    assert c.payback.months == pytest.approx(4.56, abs=0.01)
+    assert_money(d, c, 85_000)
+    # the unit cost ratio against the re-tune is today's divided by the re-tune's per-GPU gain (same price)
+    if retuned is not None:
+        assert cur.service is not None and retuned.service is not None
+        gain = retuned.service.output_tok_s_per_gpu / cur.service.output_tok_s_per_gpu
+        assert facts.retuned_comparisons["b200-nvfp4"].unit_cost_ratio == pytest.approx(
+            c.unit_cost_ratio / gain, rel=1e-9
+        )
+    # Against today's bill the $85,000 one-time cost pays back soon; but right-sizing alone saves most of it,
+    # and the move must pay back out of the rest. The verdict is a migrate-if when that payback is past the
+    # threshold while the saving clears it (robust: the one-time cost is over ten months of the remainder).
     base = facts.against_baseline("b200-nvfp4")
-    assert base.current_monthly_usd == pytest.approx(monthly(6, 1.92))  # $8,410
-    assert base.payback.months == pytest.approx(
-        (85_000 + OVERLAP * monthly(2, 2.12)) / (monthly(6, 1.92) - monthly(2, 2.12))
-    )
-    assert base.payback.months == pytest.approx(16.6, abs=0.05)
+    assert base.current_monthly_usd == pytest.approx(facts.baseline.monthly_usd or 0.0)
+    assert_money(d, base, 85_000)
+    assert c.payback.months < base.payback.months
     assert base.payback.months > facts.scenario.thresholds.max_payback_months
+    assert base.savings_fraction > facts.scenario.thresholds.min_savings_fraction
+    assert_verdict_logic(d)
     texts = " ".join(reason_texts(d, "s4-newer-current-fleet"))
-    assert "right-sizing the current fleet to 6 GPUs would save $14,016/month without migrating" in texts
+    assert check_rightsize_text(rightsized.gpus, monthly(16, 1.92) - monthly(rightsized.gpus, 1.92)) in texts
 
 
 # --------------------------------------------------------------------------- 5. air-cooled site
