@@ -13,11 +13,14 @@ import json
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.economics import replicas_for
 from blackwell_decide.formatting import months_words, usd
+from blackwell_decide.perf import Workload
+from blackwell_decide.perf.model import predict
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import write_memo
 from blackwell_decide.rules import Decision, Verdict, decide_scenario
@@ -171,9 +174,34 @@ def test_always_on_fleets_are_billed_for_the_peak(hermetic: Catalog) -> None:
 def test_a_target_todays_gpus_cannot_meet_at_any_tp_is_a_migration_for_capability(
     hermetic: Catalog, tmp_path: Path
 ) -> None:
-    # 130 tok/s per user: the model finds no H100 FP8 operating point at TP 1, 2, 4 or 8 (TP=8 tops out
-    # near 116 tok/s per user at concurrency 1); B200 NVFP4 at TP=8 meets it.
-    path = _variant(tmp_path, CHAT, "min_tokens_per_s_per_user = 50", "min_tokens_per_s_per_user = 130")
+    # A target between the fastest single stream (concurrency 1, the best TP of 1, 2, 4, 8) the model gives
+    # today's H100 FP8 and the fastest it gives the B200 NVFP4 candidate: no H100 operating point meets it,
+    # a B200 one does, whatever the calibration's points.
+    chat = decide_scenario(CHAT, hermetic)
+    traffic = chat.facts.current.fleet.traffic if chat.facts.current.fleet is not None else None
+    assert traffic is not None
+    workload = Workload(isl=int(traffic.isl), osl=int(traffic.osl))
+
+    def fastest_stream(option_id: str) -> float:
+        option = chat.facts.option(option_id)
+        return max(
+            float(
+                predict(
+                    attrs.evolve(option.deployment, tp=tp),
+                    workload,
+                    engine=option.engine,
+                    concurrency=1.0,
+                    catalog=hermetic,
+                ).tok_s_per_user
+            )
+            for tp in (1, 2, 4, 8)
+        )
+
+    today_best, candidate_best = fastest_stream("current"), fastest_stream("b200-nvfp4")
+    assert today_best < candidate_best  # the B200's 2.3x bandwidth: its single stream is faster at its best TP
+    target = round((today_best + candidate_best) / 2)
+    assert today_best < target < candidate_best
+    path = _variant(tmp_path, CHAT, "min_tokens_per_s_per_user = 50", f"min_tokens_per_s_per_user = {target}")
     decision = decide_scenario(path, hermetic)
     facts = decision.facts
     assert facts.capability_gap

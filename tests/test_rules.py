@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from blackwell_decide.cli import main
+from blackwell_decide.formatting import usd
 from blackwell_decide.hookspecs import hookimpl
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.rules import (
@@ -27,6 +28,7 @@ from blackwell_decide.rules import (
     decide,
     decide_scenario,
 )
+from blackwell_decide.rules.engine import cost_verdict
 from blackwell_decide.rules.precision import stack_support, version_tuple
 from blackwell_decide.scenario import load_scenario
 
@@ -100,19 +102,28 @@ def test_decide_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]
         "current-rightsized": "rightsized",
         "current-retuned": "retuned",
     }
-    # today's fleet is the 14 GPUs the scenario declares (the article, Part 3.3); the model's 74 beside it
-    assert (options["current"]["gpus"], options["current"]["modelled_gpus"]) == (14, 74)
+    # today's fleet is the 14 GPUs the scenario declares (the article, Part 3.3); the model's count beside it,
+    # whole TP=2 pairs, more than 25 % above it (the fleet check is short)
+    modelled = options["current"]["modelled_gpus"]
+    assert options["current"]["gpus"] == 14 and modelled % 2 == 0 and modelled > 14 * 1.25
     assert options["current"]["usd_per_month"] == pytest.approx(monthly(14, H100))  # $26,981
     retuned = options["current-retuned"]
-    assert (retuned["parent"], retuned["tp"], retuned["gpus"]) == ("current", 4, 32)
+    assert (retuned["parent"], retuned["tp"]) == ("current", 4)
+    assert retuned["gpus"] % 4 == 0 and retuned["gpus"] < modelled  # whole TP=4 groups, fewer than at TP=2
+    assert retuned["usd_per_month"] == pytest.approx(monthly(retuned["gpus"], H100))
     assert retuned["against_today"]["payback"]["one_time_usd"] == 0  # re-tuning buys nothing
     assert options["b200-nvfp4"]["against_retuned"]["baseline"] == "current-retuned"
     assert options["b200-nvfp4"]["against_rightsized"]["baseline"] == "current-rightsized"
     assert doc["baseline"] == doc["recommendation"]["baseline"] == "current-retuned"
     assert (doc["retune"]["configured_tp"], doc["retune"]["best_tp"], doc["retune"]["improves"]) == (2, 4, True)
     check = doc["fleet_check"]
-    assert (check["declared_gpus"], check["modelled_gpus"], check["short"], check["over"]) == (14, 74, True, False)
-    assert check["difference"] == pytest.approx((14 - 74) / 74)
+    assert (check["declared_gpus"], check["modelled_gpus"], check["short"], check["over"]) == (
+        14,
+        modelled,
+        True,
+        False,
+    )
+    assert check["difference"] == pytest.approx((14 - modelled) / modelled)
 
 
 def test_decide_prints_the_verdict_and_flip_points(capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,43 +220,65 @@ def test_the_price_flip_points_flip_the_verdict(held: Decision, hermetic: Catalo
     assert near.verdict is Verdict.MIGRATE_IF and near.ledger is not None and near.ledger.in_doubt
     # The flip points are against the re-tuned H100s (TP=4, 32 GPUs): well above their break-even the B200s
     # still beat today's 74 GPUs at TP=2, but re-tuning alone beats them: hold, not migrate.
-    assert break_even == pytest.approx(monthly(32, H100) / (7 * 730))
+    retuned_gpus = held.facts.baseline.gpus
+    b200_gpus = held.facts.option("b200-nvfp4").gpus
+    assert held.facts.baseline.id == "current-retuned"
+    assert break_even == pytest.approx(monthly(retuned_gpus, H100) / (b200_gpus * 730))
     assert decision_at(break_even * 1.01).facts.against_baseline("b200-nvfp4").monthly_savings_usd < 0
     assert decision_at(break_even * 1.6).recommendation.verdict is Verdict.HOLD
     today_break_even = held.facts.comparisons["b200-nvfp4"].break_even.value
-    assert today_break_even == pytest.approx(74 * H100 / 7)
+    assert today_break_even == pytest.approx(74 * H100 / b200_gpus)
     assert decision_at(today_break_even * 1.3).recommendation.verdict is Verdict.DO_NOT_MIGRATE
 
 
 def test_re_tuning_alone_beating_the_candidate_is_a_hold_with_its_reason(
     held: Decision, hermetic: Catalog, tmp_path: Path
 ) -> None:
-    # B200 at $13/GPU-hour: 7 × $13 × 730 = $66,430/month, under today's $142,613 (74 H100s at TP=2)
-    # but above the $61,670 of the same H100s re-tuned to TP=4 (32 of them)
+    # A B200 price between the two break-evens: 1.6× the one against the re-tuned H100s (so the B200s cost
+    # well over the re-tuned fleet, outside the prediction bands) yet under the one against today's 74 GPUs
+    retuned_gpus, b200_gpus = held.facts.baseline.gpus, held.facts.option("b200-nvfp4").gpus
+    price = round(1.6 * monthly(retuned_gpus, H100) / (b200_gpus * 730), 2)
+    assert monthly(retuned_gpus, H100) < monthly(b200_gpus, price) < monthly(74, H100)
     source = held.facts.scenario.path
-    path = variant(tmp_path, source, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
+    path = variant(tmp_path, source, 'name = "B200 NVFP4"', f'name = "B200 NVFP4"\nusd_per_gpu_hour = {price:.2f}')
     decision = decide_scenario(path, hermetic)
     rec = decision.recommendation
     assert rec.verdict is Verdict.HOLD
     today = decision.facts.comparisons["b200-nvfp4"]
     base = decision.facts.against_baseline("b200-nvfp4")
-    assert today.monthly_savings_usd == pytest.approx(monthly(74, H100) - monthly(7, 13.0))  # $76,183
-    assert base.monthly_savings_usd == pytest.approx(monthly(32, H100) - monthly(7, 13.0))  # −$4,760
+    assert decision.facts.option("b200-nvfp4").gpus == b200_gpus  # the price moves the bill, not the sizing
+    assert today.monthly_savings_usd == pytest.approx(monthly(74, H100) - monthly(b200_gpus, price))
+    assert base.monthly_savings_usd == pytest.approx(monthly(retuned_gpus, H100) - monthly(b200_gpus, price))
+    assert today.monthly_savings_usd > 0 > base.monthly_savings_usd
     assert any(r.text.startswith("re-tune today's GPUs to TP=4 alone beats the move") for r in rec.reasons)
-    assert rec.headline.startswith("Hold — re-tune today's GPUs to TP=4 first (74 → 32 GPUs, no new hardware): ")
+    assert rec.headline.startswith(
+        f"Hold — re-tune today's GPUs to TP=4 first (74 → {retuned_gpus} GPUs, no new hardware): "
+    )
     # the headline names both comparisons, each with its baseline
-    assert "$66,430/month (1.08× dearer than today's GPUs re-tuned to TP=4 (32 × H100 SXM5 80GB" in rec.headline
-    assert "saves $76,183/month against today's bill of $142,613" in rec.headline
-    assert rec.timing.start is None and rec.timing.text.startswith("re-tune today's GPUs to TP=4 now (74 → 32 GPUs")
+    dearer = monthly(b200_gpus, price) / monthly(retuned_gpus, H100)
+    assert (
+        f"{usd(monthly(b200_gpus, price))}/month ({dearer:.2f}× dearer than today's GPUs re-tuned to TP=4 "
+        f"({retuned_gpus} × H100 SXM5 80GB"
+    ) in rec.headline
+    assert (
+        f"saves {usd(today.monthly_savings_usd)}/month against today's bill of {usd(monthly(74, H100))}"
+    ) in rec.headline
+    assert rec.timing.start is None
+    assert rec.timing.text.startswith(f"re-tune today's GPUs to TP=4 now (74 → {retuned_gpus} GPUs")
     assert decision.finding("s1-decode-bound-rented").verdict is Verdict.HOLD
 
 
 def test_a_short_fleet_whose_cheapest_fix_loses_to_its_bill_is_not_a_migration(
     article: Decision, hermetic: Catalog, tmp_path: Path
 ) -> None:
-    # The declared 14 H100s: B200 at $13/GPU-hour ($66,430/month for 7) costs more than today's
-    # $26,981 and more than the $61,670 the model says holding the service level takes (32 re-tuned)
-    path = variant(tmp_path, ARTICLE, 'name = "B200 NVFP4"', 'name = "B200 NVFP4"\nusd_per_gpu_hour = 13.00')
+    # The declared 14 H100s: a B200 price 1.6× the break-even against the re-tuned fleet makes the B200s
+    # cost more than today's bill and more than the re-tuned fleet the model says holding the service level
+    # takes, well outside the prediction bands: not a migration
+    retuned_gpus, b200_gpus = article.facts.baseline.gpus, article.facts.option("b200-nvfp4").gpus
+    assert article.facts.baseline.id == "current-retuned"
+    price = round(1.6 * monthly(retuned_gpus, H100) / (b200_gpus * 730), 2)
+    assert monthly(b200_gpus, price) > monthly(retuned_gpus, H100) > monthly(14, H100)
+    path = variant(tmp_path, ARTICLE, 'name = "B200 NVFP4"', f'name = "B200 NVFP4"\nusd_per_gpu_hour = {price:.2f}')
     rec = decide_scenario(path, hermetic).recommendation
     assert rec.verdict is Verdict.DO_NOT_MIGRATE
     # today's fleet and its bill first, with what settles the shortfall; then both baselines, named
@@ -253,27 +286,38 @@ def test_a_short_fleet_whose_cheapest_fix_loses_to_its_bill_is_not_a_migration(
         "The model says today's 14 × H100 SXM5 80GB ($26,981/month) cannot hold 50 tok/s per user at peak"
     )
     assert "`check-bench`" in rec.headline
-    assert "1.08× dearer than today's GPUs re-tuned to TP=4 (32 × H100 SXM5 80GB" in rec.headline
-    assert "costs $39,449/month more against today's bill of $26,981" in rec.headline
-    assert rec.timing.text.startswith("if `check-bench` confirms the shortfall, re-tune today's GPUs to TP=4 (14 → 32")
+    dearer = monthly(b200_gpus, price) / monthly(retuned_gpus, H100)
+    assert f"{dearer:.2f}× dearer than today's GPUs re-tuned to TP=4 ({retuned_gpus} × H100 SXM5 80GB" in rec.headline
+    more = monthly(b200_gpus, price) - monthly(14, H100)
+    assert f"costs {usd(more)}/month more against today's bill of $26,981" in rec.headline
+    assert rec.timing.text.startswith(
+        f"if `check-bench` confirms the shortfall, re-tune today's GPUs to TP=4 (14 → {retuned_gpus}"
+    )
 
 
 def test_the_fleet_mismatch_tolerance_decides_whether_the_declared_fleet_holds_the_service_level(
     article: Decision, hermetic: Catalog, tmp_path: Path
 ) -> None:
-    # 14 declared against 74 modelled is 81 % short. Within a 90 % tolerance the declared fleet is taken
-    # to hold the service level and is the cheapest baseline: 7 B200s ($30,813) cost more than its $26,981.
+    # 14 declared is far short of the model's count. Within a 90 % tolerance the declared fleet is taken
+    # to hold the service level and is the cheapest baseline; the verdict is then the money's against it.
     assert article.recommendation.verdict is Verdict.MIGRATE_IF
     path = variant(tmp_path, ARTICLE, "[migration]", "[thresholds]\nfleet_mismatch_fraction = 0.9\n\n[migration]")
     decision = decide_scenario(path, hermetic)
     facts = decision.facts
     assert facts.fleet_check is not None and not facts.fleet_check.short and facts.rightsized is None
     assert facts.baseline is facts.current and facts.holds_service_level(facts.current)
-    assert decision.recommendation.verdict is Verdict.DO_NOT_MIGRATE
-    # 7 × $6.03 × 730 = $30,813 against 14 × $2.64 × 730 = $26,981: 1.14× dearer, $3,832/month more
-    assert decision.recommendation.headline.startswith(
-        "Do not migrate: B200 NVFP4 (rented) serves the same traffic for $30,813/month (1.14× dearer than today's "
-        "14 × H100 SXM5 80GB (TP=2, as declared)): it costs $3,832/month more."
+    base = facts.against_baseline("b200-nvfp4")
+    assert base.current_monthly_usd == pytest.approx(monthly(14, H100))  # $26,981
+    b200_gpus = facts.option("b200-nvfp4").gpus
+    assert base.option_monthly_usd == pytest.approx(monthly(b200_gpus, B200))
+    # B200s at $6.03 save at most a few % of 14 H100s' bill, under the 15 % threshold: never a migration
+    assert base.savings_fraction < facts.scenario.thresholds.min_savings_fraction
+    rec = decision.recommendation
+    assert rec.verdict in (Verdict.HOLD, Verdict.DO_NOT_MIGRATE)
+    assert rec.verdict is cost_verdict(base, facts.scenario.thresholds)[0]
+    assert (
+        f"B200 NVFP4 (rented) serves the same traffic for {usd(base.option_monthly_usd)}/month" in rec.headline
+        and "today's 14 × H100 SXM5 80GB (TP=2, as declared)" in rec.headline
     )
 
 
