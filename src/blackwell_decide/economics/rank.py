@@ -178,6 +178,7 @@ def _evaluate(
     from blackwell_decide.economics.fleet import GpuCapacity, size_fleet
     from blackwell_decide.model import Conventions, Deployment, Source, SourceKind
     from blackwell_decide.perf import at_interactivity, predict
+    from blackwell_decide.perf.feasibility import RequestDoesNotFitError
     from blackwell_decide.perf.workload import Workload
     from blackwell_decide.resolve import resolve_scheme
 
@@ -195,9 +196,12 @@ def _evaluate(
     workload = Workload(round(traffic.isl), round(traffic.osl))
     try:
         point = at_interactivity(deployment, workload, target, engine=engine, catalog=catalog)
-    except UsageError as exc:
-        text = str(exc)
-        return "KV room cannot hold one request" if "KV" in text or "fit" in text else "service level not met"
+    except RequestDoesNotFitError as exc:
+        if "context window" in str(exc):
+            return "request longer than the model's context window"
+        return "KV room cannot hold one request"
+    except UsageError:
+        return "service level not met"
     if max_ttft_s is not None and float(point.ttft_s) > max_ttft_s:
         # As a decision does: the best point at lower concurrency that meets both targets.
         room = max(int(point.kv_capacity), 1)
