@@ -43,6 +43,12 @@ def register(subparsers: Any) -> None:
         metavar="MONTHS",
         help="the top option's bill now against in MONTHS on its price trend (log-linear fit over the snapshots)",
     )
+    r.add_argument(
+        "--sweep",
+        metavar="HTML",
+        help="rank a 3 × 3 grid instead (rate ÷5, ×1, ×4 across; ISL/OSL, 5×ISL, 5×OSL down) and write the "
+        "winner per cell as an SVG heat map to HTML",
+    )
     r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(r, _run_rank)
@@ -62,6 +68,8 @@ def _run_rank(args: argparse.Namespace) -> int:
     arch = resolve_model(catalog, args.model, args.model_config)
     traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
     engines = tuple(check_engine(e) for e in (args.engine or ["vllm"]))
+    if args.sweep:
+        return _run_sweep(args, catalog, arch, engines)
     targets = () if args.no_pareto else tuple(m * args.interactivity for m in PARETO_MULTIPLES)
     ranking = rank_market(
         catalog,
@@ -203,4 +211,47 @@ def run_price_history(args: argparse.Namespace) -> int:
     print(render_table(["provider", "gpu", "tier", "dated $/GPU-h", "log-linear trend"], rows))
     urls = sorted({p.source_url for s in series for p in s.points})
     print("\nsources:\n" + "\n".join(f"  {u}" for u in urls))
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple[str, ...]) -> int:
+    from pathlib import Path
+
+    from blackwell_decide.economics.rank import sweep_market
+    from blackwell_decide.report.sweep_map import sweep_html
+
+    rate, isl, osl = args.requests_per_s, args.isl, args.osl
+    cells = sweep_market(
+        catalog,
+        arch,
+        (rate / 5, rate, rate * 4),
+        ((isl, osl), (isl * 5, osl), (isl, osl * 5)),
+        args.interactivity,
+        peak_to_average=args.peak_to_average,
+        engines=engines,
+        gpus=args.gpu,
+    )
+    title = f"{arch.name}: cheapest GPU per cell at {args.interactivity:g} tok/s per user"
+    try:
+        Path(args.sweep).write_text(sweep_html(cells, title), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"--sweep {args.sweep}: cannot write the page ({exc.strerror}); choose a writable path"
+        ) from None
+    if args.json:
+        print_json({"cells": [c.to_dict() for c in cells], "html": args.sweep})
+        return 0
+    rows = [
+        [
+            f"{c.requests_per_s:g}",
+            str(c.isl),
+            str(c.osl),
+            c.winner.gpu if c.winner else "none",
+            f"${c.winner.usd_per_month:,.0f}" if c.winner else "",
+            f"{c.margin:.0%}" if c.margin is not None else "",
+        ]
+        for c in cells
+    ]
+    print(render_table(["req/s", "in", "out", "winner", "$/month", "margin over next GPU"], rows))
+    print(f"heat map: {args.sweep}")
     return 0

@@ -446,3 +446,56 @@ def _pareto(
             frontier.append(p)
             cheapest_faster = p.option.usd_per_month
     return tuple(reversed(frontier))
+
+
+@attrs.frozen
+class SweepCell:
+    """The winner of one (rate, input, output) cell and its margin over the best other GPU."""
+
+    requests_per_s: float
+    isl: int
+    osl: int
+    winner: RankedOption | None
+    runner_up: RankedOption | None
+
+    @property
+    def margin(self) -> float | None:
+        """The runner-up GPU's bill over the winner's, minus one (0.25: the next GPU costs 25 % more)."""
+        if self.winner is None or self.runner_up is None or self.winner.usd_per_month <= 0:
+            return None
+        return self.runner_up.usd_per_month / self.winner.usd_per_month - 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests_per_s": self.requests_per_s,
+            "isl": self.isl,
+            "osl": self.osl,
+            "winner": self.winner.to_dict() if self.winner else None,
+            "runner_up_gpu": self.runner_up.gpu if self.runner_up else None,
+            "margin": self.margin,
+        }
+
+
+def sweep_market(
+    catalog: Catalog,
+    arch: ModelArch,
+    rates: Sequence[float],
+    shapes: Sequence[tuple[int, int]],
+    tok_s_per_user: float,
+    *,
+    peak_to_average: float = 1.0,
+    **options: Any,
+) -> tuple[SweepCell, ...]:
+    """:func:`rank_market` over a grid of rates × (input, output) lengths, one shared memo."""
+    from blackwell_decide.economics.fleet import Traffic
+
+    memo: Memo = {}
+    cells: list[SweepCell] = []
+    for isl, osl in shapes:
+        for rate in rates:
+            ranking = rank_market(
+                catalog, arch, Traffic(rate, isl, osl, peak_to_average), tok_s_per_user, memo=memo, **options
+            )
+            best = ranking.best_per_gpu()
+            cells.append(SweepCell(rate, isl, osl, best[0] if best else None, best[1] if len(best) > 1 else None))
+    return tuple(cells)
