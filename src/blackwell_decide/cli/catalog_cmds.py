@@ -76,6 +76,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="show the price snapshots in FILE (a price file of your own) instead of the registered ones",
     )
+    catalog.add_argument(
+        "--history",
+        action="store_true",
+        help="prices: the dated series per provider, GPU and tier, with the fitted log-linear trend",
+    )
     catalog.add_argument("--json", action="store_true", help="machine-readable output, with sources")
     set_handler(catalog, _run_catalog)
 
@@ -98,6 +103,12 @@ def _run_catalog(args: argparse.Namespace) -> int:
     from blackwell_decide.plugins import get_catalog
 
     section: str | None = args.section
+    if args.history:
+        from blackwell_decide.cli.rank_cmds import run_price_history
+
+        if section not in (None, "prices") or args.prices is not None:
+            raise UsageError("--history shows the registered price series; use it as `catalog prices --history`")
+        return run_price_history(args)
     if args.prices is not None:
         if section not in (None, "prices"):
             raise UsageError(f"--prices FILE shows price snapshots; drop it or use `catalog prices`, not {section!r}")

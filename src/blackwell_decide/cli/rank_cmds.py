@@ -37,6 +37,18 @@ def register(subparsers: Any) -> None:
     r.add_argument("--gpu", action="append", help="only these accelerators (repeatable)")
     r.add_argument("--as-of", help="price snapshots on or before this date (YYYY-MM-DD)")
     r.add_argument("--top", type=positive_int, help="show the N cheapest options")
+    r.add_argument(
+        "--when",
+        type=positive_float,
+        metavar="MONTHS",
+        help="the top option's bill now against in MONTHS on its price trend (log-linear fit over the snapshots)",
+    )
+    r.add_argument(
+        "--sweep",
+        metavar="HTML",
+        help="rank a 3 × 3 grid instead (rate ÷5, ×1, ×4 across; ISL/OSL, 5×ISL, 5×OSL down) and write the "
+        "winner per cell as an SVG heat map to HTML",
+    )
     r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(r, _run_rank)
@@ -56,6 +68,8 @@ def _run_rank(args: argparse.Namespace) -> int:
     arch = resolve_model(catalog, args.model, args.model_config)
     traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
     engines = tuple(check_engine(e) for e in (args.engine or ["vllm"]))
+    if args.sweep:
+        return _run_sweep(args, catalog, arch, engines)
     targets = () if args.no_pareto else tuple(m * args.interactivity for m in PARETO_MULTIPLES)
     ranking = rank_market(
         catalog,
@@ -70,11 +84,30 @@ def _run_rank(args: argparse.Namespace) -> int:
         as_of=parse_date(args.as_of) if args.as_of else None,
         pareto_targets=targets,
     )
+    when = _when(catalog, ranking, args.when) if args.when is not None else None
     if args.json:
-        print_json(ranking.to_dict(top=args.top))
+        doc = ranking.to_dict(top=args.top)
+        if args.when is not None:
+            doc["when"] = when.to_dict() if not isinstance(when, str) and when is not None else {"note": when}
+        print_json(doc)
         return 0
     print(_format(ranking, args.top))
+    if args.when is not None:
+        print("\nwhen: " + (when if isinstance(when, str) else when.sentence() if when else "nothing ranked"))
     return 0 if ranking.options else 1
+
+
+def _when(catalog: Any, ranking: Any, months: float) -> Any:
+    """The top option's price trend carried ``months`` ahead, or why there is none."""
+    from blackwell_decide.economics.price_trend import fit_trend, price_series, when_to_move
+
+    if not ranking.options:
+        return None
+    top = ranking.options[0]
+    found = price_series(catalog, provider=top.provider, gpu=top.gpu, tier=top.tier)
+    if not found or len(found[0].points) < 2:
+        return f"{top.provider} {top.gpu} {top.tier} has one dated price: no trend to project"
+    return when_to_move(fit_trend(found[0]), top.gpus, months, top.bill.terms.hours_per_month)
 
 
 def _format(ranking: Any, top: int | None) -> str:
@@ -146,3 +179,79 @@ def _format(ranking: Any, top: int | None) -> str:
                 f"{o.gpus} GPUs, {usd(o.usd_per_month)}/month"
             )
     return "\n".join(lines)
+
+
+def run_price_history(args: argparse.Namespace) -> int:
+    """``catalog prices --history [PROVIDER] [--gpu GPU]``: every dated series and its trend."""
+    from blackwell_decide.economics.price_trend import fit_trend, price_series
+    from blackwell_decide.plugins import get_catalog
+
+    catalog = get_catalog()
+    provider = args.keys[0] if args.keys else None
+    gpus: list[str | None] = [catalog.accelerators.resolve(g) for g in args.gpu] or [None]
+    series = [s for g in gpus for s in price_series(catalog, provider=provider, gpu=g)]
+    if not series:
+        raise UsageError(f"no price series for {provider or 'any provider'}: see `catalog prices` for what is quoted")
+    trends = {id(s): fit_trend(s) for s in series if len(s.points) >= 2}
+    if args.json:
+        print_json(
+            [trends[id(s)].to_dict() if id(s) in trends else {**s.to_dict(), "monthly_change": None} for s in series]
+        )
+        return 0
+    rows = []
+    for s in series:
+        trend = trends.get(id(s))
+        change = "—"
+        if trend is not None:
+            change = f"{trend.monthly_change:+.1%}/month"
+            if trend.slope_se is None:
+                change += " (2 points)"
+        dated = ", ".join(f"{p.as_of.isoformat()} ${p.usd_per_gpu_hour:.2f}" for p in s.points)
+        rows.append([s.provider, s.gpu, s.tier, dated, change])
+    print(render_table(["provider", "gpu", "tier", "dated $/GPU-h", "log-linear trend"], rows))
+    urls = sorted({p.source_url for s in series for p in s.points})
+    print("\nsources:\n" + "\n".join(f"  {u}" for u in urls))
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple[str, ...]) -> int:
+    from pathlib import Path
+
+    from blackwell_decide.economics.rank import sweep_market
+    from blackwell_decide.report.sweep_map import sweep_html
+
+    rate, isl, osl = args.requests_per_s, args.isl, args.osl
+    cells = sweep_market(
+        catalog,
+        arch,
+        (rate / 5, rate, rate * 4),
+        ((isl, osl), (isl * 5, osl), (isl, osl * 5)),
+        args.interactivity,
+        peak_to_average=args.peak_to_average,
+        engines=engines,
+        gpus=args.gpu,
+    )
+    title = f"{arch.name}: cheapest GPU per cell at {args.interactivity:g} tok/s per user"
+    try:
+        Path(args.sweep).write_text(sweep_html(cells, title), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"--sweep {args.sweep}: cannot write the page ({exc.strerror}); choose a writable path"
+        ) from None
+    if args.json:
+        print_json({"cells": [c.to_dict() for c in cells], "html": args.sweep})
+        return 0
+    rows = [
+        [
+            f"{c.requests_per_s:g}",
+            str(c.isl),
+            str(c.osl),
+            c.winner.gpu if c.winner else "none",
+            f"${c.winner.usd_per_month:,.0f}" if c.winner else "",
+            f"{c.margin:.0%}" if c.margin is not None else "",
+        ]
+        for c in cells
+    ]
+    print(render_table(["req/s", "in", "out", "winner", "$/month", "margin over next GPU"], rows))
+    print(f"heat map: {args.sweep}")
+    return 0

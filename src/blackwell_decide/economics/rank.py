@@ -145,6 +145,11 @@ class _Point:
     extrapolated: bool
 
 
+#: (gpu, weights, kv, tp, engine) → (deployment, bounds, perf terms) or the reason it does not fit:
+#: these depend on the deployment only, so a sweep or a Pareto pass computes each once.
+Memo = dict[tuple[str, str, str, int, str], Any]
+
+
 def _quotes(catalog: Catalog, gpu: str, as_of: dt.date | None) -> list[PriceQuote]:
     """Every provider's quotes for ``gpu`` from its newest snapshot on or before ``as_of``."""
     newest: dict[str, Any] = {}
@@ -171,6 +176,7 @@ def _evaluate(
     target: float,
     max_ttft_s: float | None,
     max_context: int | None,
+    memo: Memo,
 ) -> _Point | str:
     """The operating point of one deployment at the service level, or why there is none."""
     from blackwell_decide.bounds import compute_bounds
@@ -178,30 +184,43 @@ def _evaluate(
     from blackwell_decide.economics.fleet import GpuCapacity, size_fleet
     from blackwell_decide.model import Conventions, Deployment, Source, SourceKind
     from blackwell_decide.perf import at_interactivity, predict
+    from blackwell_decide.perf.feasibility import RequestDoesNotFitError
+    from blackwell_decide.perf.physics import deployment_terms
     from blackwell_decide.perf.workload import Workload
     from blackwell_decide.resolve import resolve_scheme
 
-    accelerator = catalog.accelerators.get(gpu)
-    scheme = resolve_scheme(catalog, weights, kv, accelerator_key=accelerator.key)
-    deployment = Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp, engine=engine)
-    try:
-        bounds = compute_bounds(deployment, Conventions())
-    except DoesNotFitError:
-        return "weights do not fit"
-    except UsageError as exc:
-        return f"not a valid deployment: {exc}"
+    key = (gpu, weights, kv, tp, engine)
+    if key not in memo:
+        accelerator = catalog.accelerators.get(gpu)
+        scheme = resolve_scheme(catalog, weights, kv, accelerator_key=accelerator.key)
+        built = Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp, engine=engine)
+        try:
+            memo[key] = (built, compute_bounds(built, Conventions()), deployment_terms(built))
+        except DoesNotFitError:
+            memo[key] = "weights do not fit"
+        except UsageError as exc:
+            memo[key] = f"not a valid deployment: {exc}"
+    held = memo[key]
+    if isinstance(held, str):
+        return held
+    deployment, bounds, terms = held
     if max_context is not None and bounds.value("kv_tokens") < max_context:
         return "KV room under the maximum context"
     workload = Workload(round(traffic.isl), round(traffic.osl))
     try:
-        point = at_interactivity(deployment, workload, target, engine=engine, catalog=catalog)
-    except UsageError as exc:
-        text = str(exc)
-        return "KV room cannot hold one request" if "KV" in text or "fit" in text else "service level not met"
+        point = at_interactivity(deployment, workload, target, engine=engine, terms=terms, catalog=catalog)
+    except RequestDoesNotFitError as exc:
+        if "context window" in str(exc):
+            return "request longer than the model's context window"
+        return "KV room cannot hold one request"
+    except UsageError:
+        return "service level not met"
     if max_ttft_s is not None and float(point.ttft_s) > max_ttft_s:
         # As a decision does: the best point at lower concurrency that meets both targets.
         room = max(int(point.kv_capacity), 1)
-        curve = predict(deployment, workload, engine=engine, concurrency=np.arange(1.0, room + 1.0), catalog=catalog)
+        curve = predict(
+            deployment, workload, engine=engine, concurrency=np.arange(1.0, room + 1.0), terms=terms, catalog=catalog
+        )
         tpot = np.asarray(curve.tpot_s, dtype=float)
         ttft = np.asarray(curve.ttft_s, dtype=float)
         rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
@@ -209,7 +228,7 @@ def _evaluate(
         if ok.size == 0:
             return "TTFT target not met"
         best = float(np.asarray(curve.concurrency, dtype=float)[ok[np.argmax(rate[ok])]])
-        point = predict(deployment, workload, engine=engine, concurrency=best, catalog=catalog)
+        point = predict(deployment, workload, engine=engine, concurrency=best, terms=terms, catalog=catalog)
     per_gpu = float(point.output_tok_s_per_gpu)
     throughput = Throughput(
         per_gpu,
@@ -225,7 +244,7 @@ def _evaluate(
 
     capacity = GpuCapacity(
         label=f"{gpu} {weights} ×{tp}",
-        accelerator=accelerator.key,
+        accelerator=deployment.accelerator.key,
         throughput=throughput,
         tp=tp,
         tok_s_per_user=target,
@@ -269,9 +288,11 @@ def rank_market(
     terms: BillTerms | None = None,
     as_of: dt.date | None = None,
     pareto_targets: Sequence[float] = (),
+    memo: Memo | None = None,
 ) -> Ranking:
     """Every feasible option for ``traffic`` at ``tok_s_per_user``, ranked by its bill."""
     terms = terms or BillTerms()
+    memo = {} if memo is None else memo
     reasons: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     per_gpu_reasons: dict[str, Counter[str]] = {}
@@ -295,7 +316,7 @@ def rank_market(
                 exclude("no price for this GPU in any snapshot", label, gpu)
                 continue
             result = _evaluate(
-                catalog, arch, gpu, weights, kv, tp, engine, traffic, tok_s_per_user, max_ttft_s, max_context
+                catalog, arch, gpu, weights, kv, tp, engine, traffic, tok_s_per_user, max_ttft_s, max_context, memo
             )
             if isinstance(result, str):
                 exclude(result, label, gpu)
@@ -330,7 +351,7 @@ def rank_market(
         ranking = attrs.evolve(
             ranking,
             pareto=_pareto(
-                ranking, catalog, arch, traffic, pareto_targets, engines, terms, as_of, max_ttft_s, max_context
+                ranking, catalog, arch, traffic, pareto_targets, engines, terms, as_of, max_ttft_s, max_context, memo
             ),
         )
     return ranking
@@ -391,6 +412,7 @@ def _pareto(
     as_of: dt.date | None,
     max_ttft_s: float | None,
     max_context: int | None,
+    memo: Memo,
 ) -> tuple[ParetoPoint, ...]:
     """The cheapest bill at each interactivity target, over the GPUs that serve the workload;
     kept where a higher target costs more (the frontier: no point both cheaper and faster)."""
@@ -413,6 +435,7 @@ def _pareto(
                 as_of=as_of,
                 max_ttft_s=max_ttft_s,
                 max_context=max_context,
+                memo=memo,
             )
             best = sub.options[0] if sub.options else None
         points.append(ParetoPoint(target, best))
@@ -423,3 +446,56 @@ def _pareto(
             frontier.append(p)
             cheapest_faster = p.option.usd_per_month
     return tuple(reversed(frontier))
+
+
+@attrs.frozen
+class SweepCell:
+    """The winner of one (rate, input, output) cell and its margin over the best other GPU."""
+
+    requests_per_s: float
+    isl: int
+    osl: int
+    winner: RankedOption | None
+    runner_up: RankedOption | None
+
+    @property
+    def margin(self) -> float | None:
+        """The runner-up GPU's bill over the winner's, minus one (0.25: the next GPU costs 25 % more)."""
+        if self.winner is None or self.runner_up is None or self.winner.usd_per_month <= 0:
+            return None
+        return self.runner_up.usd_per_month / self.winner.usd_per_month - 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests_per_s": self.requests_per_s,
+            "isl": self.isl,
+            "osl": self.osl,
+            "winner": self.winner.to_dict() if self.winner else None,
+            "runner_up_gpu": self.runner_up.gpu if self.runner_up else None,
+            "margin": self.margin,
+        }
+
+
+def sweep_market(
+    catalog: Catalog,
+    arch: ModelArch,
+    rates: Sequence[float],
+    shapes: Sequence[tuple[int, int]],
+    tok_s_per_user: float,
+    *,
+    peak_to_average: float = 1.0,
+    **options: Any,
+) -> tuple[SweepCell, ...]:
+    """:func:`rank_market` over a grid of rates × (input, output) lengths, one shared memo."""
+    from blackwell_decide.economics.fleet import Traffic
+
+    memo: Memo = {}
+    cells: list[SweepCell] = []
+    for isl, osl in shapes:
+        for rate in rates:
+            ranking = rank_market(
+                catalog, arch, Traffic(rate, isl, osl, peak_to_average), tok_s_per_user, memo=memo, **options
+            )
+            best = ranking.best_per_gpu()
+            cells.append(SweepCell(rate, isl, osl, best[0] if best else None, best[1] if len(best) > 1 else None))
+    return tuple(cells)

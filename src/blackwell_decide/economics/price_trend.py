@@ -1,0 +1,192 @@
+"""Prices over time: the dated series of each provider × GPU × tier, a log-linear trend fitted to
+it, and "when": what moving now saves against moving in N months, with its uncertainty.
+
+The trend is ordinary least squares of ln(price) on days since the first snapshot; its band is the
+slope's standard error (n - 2 degrees of freedom) carried to the projection as ±1.2816 σ, the
+normal p10–p90. With two snapshots the slope is exact and the band is undefined (reported as
+such); with one there is no trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from blackwell_decide.errors import UsageError
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
+
+__all__ = ["PricePoint", "PriceSeries", "PriceTrend", "WhenAnswer", "fit_trend", "price_series", "when_to_move"]
+
+DAYS_PER_MONTH = 365.25 / 12
+#: The normal distribution's 90th percentile: ±this many standard errors span p10–p90.
+Z_P90 = 1.2815515655446004
+
+
+@attrs.frozen
+class PricePoint:
+    as_of: dt.date
+    usd_per_gpu_hour: float
+    source_url: str
+
+
+@attrs.frozen
+class PriceSeries:
+    provider: str
+    gpu: str
+    tier: str
+    points: tuple[PricePoint, ...]  # oldest first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "gpu": self.gpu,
+            "tier": self.tier,
+            "points": [
+                {"as_of": p.as_of.isoformat(), "usd_per_gpu_hour": p.usd_per_gpu_hour, "source": p.source_url}
+                for p in self.points
+            ],
+        }
+
+
+@attrs.frozen
+class PriceTrend:
+    """ln(price) = intercept + slope × days since ``start``; ``slope_se`` is None with two points."""
+
+    series: PriceSeries
+    start: dt.date
+    intercept: float
+    slope_per_day: float
+    slope_se: float | None
+
+    @property
+    def monthly_change(self) -> float:
+        """Relative change per month of the fitted price (−0.05: falls 5 % a month)."""
+        return math.expm1(self.slope_per_day * DAYS_PER_MONTH)
+
+    def price_on(self, day: dt.date, z: float = 0.0) -> float:
+        """The fitted price on ``day``; ``z`` standard errors of the slope away from the fit."""
+        t = (day - self.start).days
+        slope = self.slope_per_day + z * (self.slope_se or 0.0)
+        return math.exp(self.intercept + slope * t)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.series.to_dict(),
+            "fit": "ln(price) = a + b * days; least squares",
+            "slope_per_day": self.slope_per_day,
+            "slope_standard_error": self.slope_se,
+            "monthly_change": self.monthly_change,
+        }
+
+
+def price_series(
+    catalog: Catalog, *, provider: str | None = None, gpu: str | None = None, tier: str | None = None
+) -> list[PriceSeries]:
+    """Every provider × GPU × tier quoted in the registered snapshots, dated, oldest first."""
+    found: dict[tuple[str, str, str], dict[dt.date, PricePoint]] = {}
+    for snap in catalog.prices.values():
+        if provider is not None and snap.provider.lower() != provider.strip().lower():
+            continue
+        for q in snap.quotes:
+            if gpu is not None and q.accelerator != gpu:
+                continue
+            if tier is not None and q.tier != tier:
+                continue
+            key = (snap.provider, q.accelerator, q.tier)
+            found.setdefault(key, {})[snap.as_of] = PricePoint(snap.as_of, q.usd_per_gpu_hour, q.source.url)
+    return [
+        PriceSeries(p, g, t, tuple(points[d] for d in sorted(points))) for (p, g, t), points in sorted(found.items())
+    ]
+
+
+def fit_trend(series: PriceSeries) -> PriceTrend:
+    """Log-linear least squares over the series' snapshots (at least two distinct dates)."""
+    if len(series.points) < 2:
+        raise UsageError(
+            f"{series.provider} {series.gpu} {series.tier} has {len(series.points)} dated price(s); a trend needs two "
+            "or more snapshots"
+        )
+    start = series.points[0].as_of
+    t = np.array([(p.as_of - start).days for p in series.points], dtype=float)
+    y = np.log(np.array([p.usd_per_gpu_hour for p in series.points], dtype=float))
+    design = np.column_stack([np.ones_like(t), t])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    se: float | None = None
+    n = t.size
+    if n > 2:
+        residual = y - design @ coef
+        sigma2 = float(residual @ residual) / (n - 2)
+        se = math.sqrt(sigma2 / float(((t - t.mean()) ** 2).sum()))
+    return PriceTrend(series, start, float(coef[0]), float(coef[1]), se)
+
+
+@attrs.frozen
+class WhenAnswer:
+    """Moving now against moving in ``months``: the same fleet of ``gpus`` GPUs, its bill now at
+    the latest quoted price and then at the trend's price (with the p10–p90 of the slope)."""
+
+    trend: PriceTrend
+    gpus: int
+    months: float
+    hours_per_month: float
+    now: dt.date
+    monthly_now_usd: float
+    monthly_then_usd: float
+    monthly_then_band_usd: tuple[float, float] | None
+
+    @property
+    def monthly_saving_from_waiting_usd(self) -> float:
+        """What the bill falls by, per month, if the move waits (negative: waiting costs more)."""
+        return self.monthly_now_usd - self.monthly_then_usd
+
+    def sentence(self) -> str:
+        s = self.trend.series
+        band = ""
+        if self.monthly_then_band_usd is not None:
+            lo, hi = self.monthly_then_band_usd
+            band = f" (p10–p90 ${lo:,.0f}–${hi:,.0f})"
+        else:
+            band = " (two snapshots: no band)"
+        change = self.trend.monthly_change
+        words = "falls" if change < 0 else "rises"
+        return (
+            f"{s.provider} {s.gpu} {s.tier}: the price {words} {abs(change):.1%} a month over "
+            f"{len(s.points)} snapshots ({s.points[0].as_of.isoformat()} to {s.points[-1].as_of.isoformat()}); "
+            f"{self.gpus} GPUs cost ${self.monthly_now_usd:,.0f}/month now and ${self.monthly_then_usd:,.0f}/month "
+            f"in {self.months:g} months on the trend{band}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trend": self.trend.to_dict(),
+            "gpus": self.gpus,
+            "months": self.months,
+            "now": self.now.isoformat(),
+            "monthly_now_usd": self.monthly_now_usd,
+            "monthly_then_usd": self.monthly_then_usd,
+            "monthly_then_p10_p90_usd": list(self.monthly_then_band_usd) if self.monthly_then_band_usd else None,
+            "monthly_saving_from_waiting_usd": self.monthly_saving_from_waiting_usd,
+        }
+
+
+def when_to_move(trend: PriceTrend, gpus: int, months: float, hours_per_month: float) -> WhenAnswer:
+    """The bill of ``gpus`` GPUs now (the latest quote) and in ``months`` on the fitted trend."""
+    if not (math.isfinite(months) and months >= 0):
+        raise UsageError(f"--when must be a number of months ≥ 0, got {months!r}")
+    latest = trend.series.points[-1]
+    later = latest.as_of + dt.timedelta(days=round(months * DAYS_PER_MONTH))
+    # The fit is anchored at the latest quote: only its slope carries the change.
+    ratio = trend.price_on(later) / trend.price_on(latest.as_of)
+    now_usd = gpus * latest.usd_per_gpu_hour * hours_per_month
+    band = None
+    if trend.slope_se is not None:
+        lo = trend.price_on(later, -Z_P90) / trend.price_on(latest.as_of, -Z_P90)
+        hi = trend.price_on(later, Z_P90) / trend.price_on(latest.as_of, Z_P90)
+        band = (now_usd * min(lo, hi), now_usd * max(lo, hi))
+    return WhenAnswer(trend, gpus, months, hours_per_month, latest.as_of, now_usd, now_usd * ratio, band)

@@ -1,0 +1,63 @@
+"""Prices over time: Spheron's dated snapshots (spheron.toml: 2026-03-17, 04-18, 05-22, 06-03, each
+with its source URL), the log-linear trend and the "when" answer built on it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from blackwell_decide.cli import main
+from blackwell_decide.economics.price_trend import fit_trend, price_series, when_to_move
+from blackwell_decide.plugins import get_catalog
+
+
+def test_spheron_b200_on_demand_series_and_its_fit() -> None:
+    (series,) = price_series(get_catalog(), provider="spheron", gpu="b200", tier="on-demand")
+    # spheron.toml: B200 on-demand $6.03 on 2026-03-17 and 2026-05-22, $8.32 on 2026-06-03.
+    assert [(p.as_of.isoformat(), p.usd_per_gpu_hour) for p in series.points] == [
+        ("2026-03-17", 6.03),
+        ("2026-05-22", 6.03),
+        ("2026-06-03", 8.32),
+    ]
+    trend = fit_trend(series)
+    # Closed-form least squares on days 0, 66, 78 and ln(price), independent of the module's lstsq.
+    t = [0.0, 66.0, 78.0]
+    y = [math.log(6.03), math.log(6.03), math.log(8.32)]
+    tm, ym = sum(t) / 3, sum(y) / 3
+    sxx = sum((a - tm) ** 2 for a in t)
+    slope = sum((a - tm) * (b - ym) for a, b in zip(t, y, strict=True)) / sxx
+    residual = [b - (ym + slope * (a - tm)) for a, b in zip(t, y, strict=True)]
+    se = math.sqrt(sum(r * r for r in residual) / 1 / sxx)
+    assert trend.slope_per_day == pytest.approx(slope, rel=1e-9)
+    assert trend.slope_se == pytest.approx(se, rel=1e-9)
+    assert trend.monthly_change == pytest.approx(math.expm1(slope * 365.25 / 12), rel=1e-9)
+
+
+def test_when_projects_the_bill_with_a_band() -> None:
+    (series,) = price_series(get_catalog(), provider="spheron", gpu="b200", tier="on-demand")
+    trend = fit_trend(series)
+    answer = when_to_move(trend, gpus=6, months=3, hours_per_month=730)
+    # Now: 6 GPUs × $8.32 × 730 h, the latest quote.
+    assert answer.monthly_now_usd == pytest.approx(6 * 8.32 * 730, abs=0.01)
+    days = round(3 * 365.25 / 12)
+    assert answer.monthly_then_usd == pytest.approx(6 * 8.32 * 730 * math.exp(trend.slope_per_day * days), rel=1e-9)
+    assert answer.monthly_then_band_usd is not None
+    lo, hi = answer.monthly_then_band_usd
+    assert lo < answer.monthly_then_usd < hi
+    assert answer.monthly_saving_from_waiting_usd == pytest.approx(answer.monthly_now_usd - answer.monthly_then_usd)
+    with pytest.raises(Exception, match="--when"):
+        when_to_move(trend, gpus=6, months=-1, hours_per_month=730)
+
+
+def test_catalog_prices_history_shows_three_or_more_dated_snapshots(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "prices", "Spheron", "--history", "--gpu", "b200", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    on_demand = next(s for s in doc if s["tier"] == "on-demand")
+    assert len(on_demand["points"]) >= 3
+    # Every dated price names where it was read (a URL, or the article it was quoted from).
+    assert all(p["source"] for p in on_demand["points"])
+    assert main(["catalog", "prices", "Spheron", "--history"]) == 0
+    text = capsys.readouterr().out
+    assert "2026-03-17" in text and "log-linear trend" in text and "sources:" in text
