@@ -13,6 +13,7 @@ import math
 __all__ = [
     "change_words",
     "cheaper_or_dearer",
+    "compared_with",
     "months_words",
     "num",
     "pct",
@@ -81,6 +82,17 @@ def cheaper_or_dearer(ratio: float | None, digits: int = 2) -> str:
     if ratio > 1:
         return f"{ratio:.{digits}f}× cheaper"
     return f"{1.0 / ratio:.{digits}f}× dearer"
+
+
+def compared_with(ratio: float | None, what: str, digits: int = 2) -> str:
+    """``ratio`` (baseline cost ÷ option cost) against ``what``, as a phrase: "2.40× cheaper than
+    today", "about the same cost as today"."""
+    words = cheaper_or_dearer(ratio, digits)
+    if words == "the same cost":
+        return f"about the same cost as {what}"
+    if words == DASH:
+        return f"against {what}"
+    return f"{words} than {what}"
 
 
 def change_words(before: float, after: float, unit: str = "", digits: int = 2) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from blackwell_decide.bounds.results import Derived
-from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
+from blackwell_decide.formatting import cheaper_or_dearer, compared_with, months_words, pct, usd
 from blackwell_decide.model import Source, SourceKind
 from blackwell_decide.rules.confidence import SavingRange, saving_range
 from blackwell_decide.rules.verdict import Verdict
@@ -330,11 +330,11 @@ class CostCase:
     def ratio_text(self) -> str:
         """Both cost ratios per output token (when the baseline's differs from today's), for a
         summary line."""
-        text = f"{_per_token(self.today.cost_ratio)} for the same traffic"
         base = self.comparison
+        today = compared_with(self.today.cost_ratio, "today's fleet")
         if base.against_today or math.isclose(base.cost_ratio, self.today.cost_ratio, rel_tol=1e-9):
-            return text
-        return f"{text} than today's fleet, {_per_token(base.cost_ratio)} than {baseline_words(base)}"
+            return f"{today} for the same traffic"
+        return f"{today} and {compared_with(base.cost_ratio, baseline_words(base))} for the same traffic"
 
     def condition_text(self) -> str:
         """What a migrate-if hangs on when today's fleet falls short by the model ("" otherwise)."""

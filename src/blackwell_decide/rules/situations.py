@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from blackwell_decide.formatting import change_words, cheaper_or_dearer
+from blackwell_decide.formatting import change_words, cheaper_or_dearer, compared_with
 from blackwell_decide.rules.engine import (
     Exclusion,
     Finding,
@@ -618,7 +618,7 @@ class Facility:
             reasons.append(
                 Reason(
                     f"the cloud alternative, {alt.label}, would cost ${c.option_monthly_usd:,.0f}/month "
-                    f"({_per_token(c)} than today for the same traffic)",
+                    f"({compared_with(c.cost_ratio, 'today')} for the same traffic)",
                     cite(c.option_monthly, c.cost_per_million_option),
                 )
             )
