@@ -124,16 +124,16 @@ class Formula:
 
     @property
     def args(self) -> tuple[str, ...]:
-        return tuple(sorted(str(s) for s in self.expr.free_symbols))
+        return _free_args(self.expr)
 
     @property
     def text(self) -> str:
-        return f"{self.name} = {sp.sstr(self.expr)}"
+        return f"{self.name} = {to_text(self.expr)}"
 
     @property
     def latex(self) -> str:
         escaped = self.name.replace("_", r"\_")
-        return rf"\mathrm{{{escaped}}} = {sp.latex(self.expr)}"
+        return rf"\mathrm{{{escaped}}} = {to_latex(self.expr)}"
 
 
 def _build() -> dict[str, Formula]:
@@ -293,10 +293,20 @@ def factorise_ratio(numerator: Any, denominator: Any, groups: Mapping[str, set[s
     return terms
 
 
+@functools.cache
+def _free_args(expr: Any) -> tuple[str, ...]:
+    """The names of an expression's free symbols, sorted (computed once per expression)."""
+    return tuple(sorted(str(s) for s in expr.free_symbols))
+
+
+# Printing a sympy expression costs milliseconds and every Bounds prints the same few dozen
+# formulas: print each once (expressions are hashable and immutable).
+@functools.cache
 def to_text(expr: Any) -> str:
     return str(sp.sstr(expr))
 
 
+@functools.cache
 def to_latex(expr: Any) -> str:
     return str(sp.latex(expr))
 
