@@ -122,7 +122,8 @@ class Ledger:
     @property
     def verify(self) -> str:
         """The one thing to verify before acting, in a sentence."""
-        if self.today_short and self.today is not None:
+        # What the verdict hangs on comes first: a shortfall of today's fleet, else the saving's doubt.
+        if self.shortfall and self.today is not None:
             return (
                 f"whether today's {self.today.gpus} GPUs really miss {self.target_tok_s_per_user:g} tok/s per user "
                 "at peak: benchmark them at the operating point and run `check-bench`"
@@ -194,10 +195,13 @@ def _measurements(facts: Facts, case: CostCase | None, option: OptionFacts | Non
     (its throughput carries the saving), and the baseline where the model sizes it."""
     wanted: list[OptionFacts] = []
     check = facts.fleet_check
-    if check is not None and check.short:
-        wanted.append(facts.current)
+    short = check is not None and check.short
+    if short and case is not None and case.shortfall:
+        wanted.append(facts.current)  # the verdict hangs on it: measured first
     if option is not None:
         wanted.append(option)
+    if short:
+        wanted.append(facts.current)
     if case is not None and not case.comparison.against_today:
         wanted.append(facts.option(case.comparison.baseline))
     out = []
