@@ -14,6 +14,7 @@ __all__ = [
     "change_words",
     "cheaper_or_dearer",
     "compared_with",
+    "finite_or_none",
     "months_words",
     "num",
     "pct",
@@ -32,6 +33,11 @@ NEVER_MONTHS = 1200.0
 
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """A number for strict JSON: None where it is missing or not finite."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def usd(value: float | None, digits: int = 0) -> str:

@@ -17,7 +17,6 @@ token classes each carry their share of the bill and no class is charged the who
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
@@ -27,20 +26,12 @@ import numpy.typing as npt
 from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import derived
 from blackwell_decide.errors import UsageError
+from blackwell_decide.formatting import finite_or_none
 from blackwell_decide.model import DERIVED, USER_INPUT
+from blackwell_decide.model import validators as v
 from blackwell_decide.units import HOURS_PER_MONTH, PER_MILLION, SECONDS_PER_HOUR
 
 __all__ = ["Bill", "BillTerms", "monthly_bill", "prefill_time_share", "replicas_for"]
-
-
-def _finite_non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"{attribute.name.replace('_', ' ')} must be a finite number ≥ 0, got {value!r}")
-
-
-def _share(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise UsageError(f"{attribute.name.replace('_', ' ')} must be a share between 0 and 1, got {value!r}")
 
 
 @attrs.frozen
@@ -50,7 +41,7 @@ class BillTerms:
 
     autoscale: bool = False
     min_replicas: int = attrs.field(default=1, validator=attrs.validators.ge(1))
-    hours_per_month: float = attrs.field(default=HOURS_PER_MONTH, validator=_finite_non_negative)
+    hours_per_month: float = attrs.field(default=HOURS_PER_MONTH, validator=v.non_negative(744.0, unit="h"))
 
     @property
     def words(self) -> str:
@@ -95,13 +86,13 @@ class Bill:
     """
 
     gpus_peak: int = attrs.field(validator=attrs.validators.ge(0))
-    gpus_billed: float = attrs.field(validator=_finite_non_negative)
-    usd_per_gpu_hour: float = attrs.field(validator=_finite_non_negative)
+    gpus_billed: float = attrs.field(validator=v.non_negative(v.MAX_GPUS, unit="GPUs"))
+    usd_per_gpu_hour: float = attrs.field(validator=v.non_negative(v.MAX_USD_PER_GPU_HOUR, unit="USD/GPU-h"))
     tier: str
     terms: BillTerms
-    output_tokens_per_month: float = attrs.field(validator=_finite_non_negative)
-    input_tokens_per_month: float = attrs.field(validator=_finite_non_negative)
-    prefill_share: float = attrs.field(validator=_share)
+    output_tokens_per_month: float = attrs.field(validator=v.non_negative(v.MAX_USD, unit="tokens"))
+    input_tokens_per_month: float = attrs.field(validator=v.non_negative(v.MAX_USD, unit="tokens"))
+    prefill_share: float = attrs.field(validator=v.in_range(high=1.0, unit="of GPU time"))
     full_load_usd_per_million_output: float | None
     monthly: Derived
 
@@ -140,9 +131,6 @@ class Bill:
         return self.monthly_usd * self.prefill_share / self.input_tokens_per_month * PER_MILLION
 
     def to_dict(self) -> dict[str, Any]:
-        def finite(value: float | None) -> float | None:
-            return value if value is not None and math.isfinite(value) else None
-
         return {
             "gpus_peak": self.gpus_peak,
             "gpus_billed_mean": self.gpus_billed,
@@ -153,10 +141,10 @@ class Bill:
             "output_tokens_per_month": self.output_tokens_per_month,
             "input_tokens_per_month": self.input_tokens_per_month,
             "prefill_share_of_gpu_time": self.prefill_share,
-            "realized_usd_per_million_output": finite(self.usd_per_million_output),
-            "realized_usd_per_million_input": finite(self.usd_per_million_input),
-            "realized_usd_per_million_total": finite(self.usd_per_million_total),
-            "full_load_usd_per_million_output": finite(self.full_load_usd_per_million_output),
+            "realized_usd_per_million_output": finite_or_none(self.usd_per_million_output),
+            "realized_usd_per_million_input": finite_or_none(self.usd_per_million_input),
+            "realized_usd_per_million_total": finite_or_none(self.usd_per_million_total),
+            "full_load_usd_per_million_output": finite_or_none(self.full_load_usd_per_million_output),
             "formula": self.monthly.formula,
         }
 

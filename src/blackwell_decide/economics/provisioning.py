@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import statistics
 import tomllib
-from importlib import resources
 from typing import Any
 
 import attrs
 
+from blackwell_decide.builtin._data import data_file
 from blackwell_decide.model import Source, SourceKind
 
 __all__ = ["PowerBasis", "default_power_basis"]
@@ -41,7 +41,7 @@ class PowerBasis:
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    text = resources.files("blackwell_decide.builtin").joinpath("data/power.toml").read_text(encoding="utf-8")
+    text = data_file("power.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

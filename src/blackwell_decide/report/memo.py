@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import UsageError
-from blackwell_decide.formatting import months_words, num, pct, times, usd
+from blackwell_decide.formatting import cheaper_or_dearer, months_words, num, pct, times, usd
 from blackwell_decide.model import ARTICLE_SOURCE, Source, SourceKind
 from blackwell_decide.report import charts
 from blackwell_decide.units import GB, KB, MS
@@ -253,8 +253,6 @@ def _option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
 
 
 def _comparison_view(c: Comparison) -> dict[str, Any]:
-    from blackwell_decide.formatting import cheaper_or_dearer
-
     return {
         "tier": c.tier,
         "current_tier": c.current_tier,

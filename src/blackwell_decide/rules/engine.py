@@ -30,6 +30,7 @@ import attrs
 
 from blackwell_decide.bounds.results import Derived
 from blackwell_decide.formatting import cheaper_or_dearer, compared_with, months_words, pct, usd
+from blackwell_decide.formatting import finite_or_none as _finite_or_none
 from blackwell_decide.model import Source, SourceKind
 from blackwell_decide.rules.confidence import SavingRange, saving_range
 from blackwell_decide.rules.verdict import Verdict
@@ -573,10 +574,6 @@ def _per_token(ratio: float) -> str:
 
 def _months(months: float) -> str:
     return months_words(months)
-
-
-def _finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
 
 
 # --------------------------------------------------------------------------- the recommendation

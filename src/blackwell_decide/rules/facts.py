@@ -54,6 +54,7 @@ from blackwell_decide.economics import (
 from blackwell_decide.economics.basis import derived
 from blackwell_decide.economics.provisioning import PowerBasis, default_power_basis
 from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
+from blackwell_decide.formatting import finite_or_none as _finite
 from blackwell_decide.model import (
     DERIVED,
     USER_INPUT,
@@ -561,11 +562,6 @@ class Facts:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _finite(value: float | None) -> float | None:
-    """``value`` for JSON: None where it is missing or not finite."""
-    return value if value is not None and math.isfinite(value) else None
 
 
 def slug(text: str) -> str:

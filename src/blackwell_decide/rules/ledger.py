@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide.formatting import finite_or_none as _finite
 from blackwell_decide.formatting import months_words
 from blackwell_decide.rules.measure import Measurement, measurement_for
 from blackwell_decide.rules.verdict import Verdict
@@ -28,12 +29,6 @@ __all__ = ["STALE_PRICE_DAYS", "Ledger", "build_ledger"]
 
 #: A price snapshot older than this on the decision date is warned about.
 STALE_PRICE_DAYS = 90
-
-
-def _finite(value: float | None) -> float | None:
-    import math
-
-    return value if value is not None and math.isfinite(value) else None
 
 
 @attrs.frozen
