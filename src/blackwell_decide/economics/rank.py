@@ -183,9 +183,10 @@ def _evaluate(
     from blackwell_decide.economics.basis import Throughput
     from blackwell_decide.economics.fleet import GpuCapacity, size_fleet
     from blackwell_decide.model import Conventions, Deployment, Source, SourceKind
-    from blackwell_decide.perf import at_interactivity, predict
+    from blackwell_decide.perf import at_interactivity
     from blackwell_decide.perf.feasibility import RequestDoesNotFitError
     from blackwell_decide.perf.physics import deployment_terms
+    from blackwell_decide.perf.service_level import within_ttft
     from blackwell_decide.perf.workload import Workload
     from blackwell_decide.resolve import resolve_scheme
 
@@ -215,20 +216,14 @@ def _evaluate(
         return "KV room cannot hold one request"
     except UsageError:
         return "service level not met"
-    if max_ttft_s is not None and float(point.ttft_s) > max_ttft_s:
+    if max_ttft_s is not None:
         # As a decision does: the best point at lower concurrency that meets both targets.
-        room = max(int(point.kv_capacity), 1)
-        curve = predict(
-            deployment, workload, engine=engine, concurrency=np.arange(1.0, room + 1.0), terms=terms, catalog=catalog
+        found, _ = within_ttft(
+            deployment, workload, point, target, max_ttft_s, engine=engine, terms=terms, catalog=catalog
         )
-        tpot = np.asarray(curve.tpot_s, dtype=float)
-        ttft = np.asarray(curve.ttft_s, dtype=float)
-        rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
-        ok = np.flatnonzero((1.0 / tpot >= target) & (ttft <= max_ttft_s))
-        if ok.size == 0:
+        if found is None:
             return "TTFT target not met"
-        best = float(np.asarray(curve.concurrency, dtype=float)[ok[np.argmax(rate[ok])]])
-        point = predict(deployment, workload, engine=engine, concurrency=best, terms=terms, catalog=catalog)
+        point = found
     per_gpu = float(point.output_tok_s_per_gpu)
     throughput = Throughput(
         per_gpu,

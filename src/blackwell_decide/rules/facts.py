@@ -718,7 +718,8 @@ def _service(
     ctx: _Context, deployment: Deployment, engine: str, features: Any = None
 ) -> tuple[ServicePoint | None, str]:
     """The highest-throughput point meeting the service level (TPOT and, when set, TTFT)."""
-    from blackwell_decide.perf import at_interactivity, predict
+    from blackwell_decide.perf import at_interactivity
+    from blackwell_decide.perf.service_level import within_ttft
 
     max_ttft = ctx.scenario.workload.max_ttft_s
     try:
@@ -727,29 +728,16 @@ def _service(
         )
     except UsageError as exc:
         return None, str(exc)
-    if max_ttft is not None and float(point.ttft_s) > max_ttft:
-        capacity = max(int(point.kv_capacity), 1)
-        curve = predict(
-            deployment,
-            ctx.workload,
-            engine=engine,
-            concurrency=np.arange(1.0, capacity + 1.0),
-            catalog=ctx.catalog,
-            features=features,
+    if max_ttft is not None:
+        found, shortest = within_ttft(
+            deployment, ctx.workload, point, ctx.target, max_ttft, engine=engine, catalog=ctx.catalog, features=features
         )
-        tpot = np.asarray(curve.tpot_s, dtype=float)
-        ttft = np.asarray(curve.ttft_s, dtype=float)
-        rate = np.asarray(curve.output_tok_s_per_gpu, dtype=float)
-        ok = np.flatnonzero((1.0 / tpot >= ctx.target) & (ttft <= max_ttft))
-        if ok.size == 0:
+        if found is None:
             return None, (
                 f"{deployment.label} cannot meet both {ctx.target:g} tok/s per user and a TTFT of "
-                f"{max_ttft * 1e3:.0f} ms: the shortest predicted TTFT is {ttft.min() * 1e3:.0f} ms"
+                f"{max_ttft * 1e3:.0f} ms: the shortest predicted TTFT is {shortest * 1e3:.0f} ms"
             )
-        best = float(np.asarray(curve.concurrency, dtype=float)[ok[np.argmax(rate[ok])]])
-        point = predict(
-            deployment, ctx.workload, engine=engine, concurrency=best, catalog=ctx.catalog, features=features
-        )
+        point = found
     binding = point.binding if isinstance(point.binding, str) else point.binding[0]
     source = Source(
         url=f"blackwell_decide performance model, calibration profile {point.profile}",
