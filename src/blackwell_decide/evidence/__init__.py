@@ -12,7 +12,8 @@ from blackwell_decide.evidence.claims import (
     format_audit,
     load_claims,
 )
-from blackwell_decide.evidence.quantities import QUANTITIES, Reading, Recomputed
+from blackwell_decide.evidence.quantities import QUANTITIES
+from blackwell_decide.evidence.readings import Reading, Recomputed
 from blackwell_decide.evidence.records import (
     EvidenceRecord,
     FrontierPoint,

@@ -23,7 +23,8 @@ import attrs
 
 from blackwell_decide import input_files
 from blackwell_decide.errors import BlackwellDecideError, ScenarioError, UsageError
-from blackwell_decide.evidence.quantities import QUANTITIES, Context, Reading, Recomputed, format_number
+from blackwell_decide.evidence.quantities import QUANTITIES
+from blackwell_decide.evidence.readings import Context, Reading, Recomputed, format_number
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Conventions
