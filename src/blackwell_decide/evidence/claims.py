@@ -55,10 +55,6 @@ class Claim:
     conventions: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
 
     @property
-    def is_range(self) -> bool:
-        return isinstance(self.claimed, tuple)
-
-    @property
     def point(self) -> float | None:
         return None if isinstance(self.claimed, tuple) else self.claimed
 

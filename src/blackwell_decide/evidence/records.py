@@ -81,12 +81,6 @@ class EvidenceRecord:
             self.per_gpu_value, self.token_basis, self.isl, self.osl, source=self.source, note=f"evidence {self.id}"
         )
 
-    def describe_basis(self) -> str:
-        if self.token_basis is None:
-            return "not a token rate"
-        how = f" ({self.basis_note.how})" if self.basis_note else ""
-        return f"{self.token_basis.value} tokens{how}"
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
@@ -321,17 +315,3 @@ def get_record(record_id: str, records: Iterable[EvidenceRecord] | None = None) 
         return pool[record_id]
     except KeyError:
         raise UnknownKeyError("evidence record", record_id, pool) from None
-
-
-def sweep_points(
-    gpu: str | None = None, engine: str | None = None, weights: str | None = None
-) -> tuple[Measurement, ...]:
-    """Shipped sweep points, optionally filtered."""
-    _, points, _ = _sweep_source()
-    return tuple(
-        p
-        for p in points
-        if (gpu is None or p.gpu == gpu)
-        and (engine is None or p.engine == engine)
-        and (weights is None or p.weights == weights)
-    )
