@@ -20,20 +20,21 @@ import pytest
 from blackwell_decide.cli import main
 from blackwell_decide.errors import UsageError
 from blackwell_decide.evidence.bench_audit import audit_bench_result
+from blackwell_decide.plugins import Catalog
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vllm_bench"
 
 
-def levels(path: Path) -> dict[str, list[str]]:
-    a = audit_bench_result(path, model="llama-3.3-70b")
+def levels(catalog: Catalog, path: Path) -> dict[str, list[str]]:
+    a = audit_bench_result(path, catalog, model="llama-3.3-70b")
     out: dict[str, list[str]] = {}
     for d in a.diagnostics:
         out.setdefault(d.level, []).append(d.message)
     return out
 
 
-def test_measured_row_is_far_above_the_floor_and_near_the_expectation() -> None:
-    a = audit_bench_result(FIXTURES / "b200_nvfp4_tp1_conc4.json", model="llama-3.3-70b")
+def test_measured_row_is_far_above_the_floor_and_near_the_expectation(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "b200_nvfp4_tp1_conc4.json", catalog, model="llama-3.3-70b")
     # physics floor at batch 1: 40.61 GB / 7.7 TB/s = 5.27 ms (bounds); the row runs 13.07 ms
     assert a.batch1_floor_s == pytest.approx(5.274e-3, abs=1e-6)
     assert a.stats.mean_tpot == pytest.approx(13.071e-3)
@@ -44,21 +45,21 @@ def test_measured_row_is_far_above_the_floor_and_near_the_expectation() -> None:
     assert a.expected is not None, a.expected_error
     assert next(d.level for d in a.diagnostics if "calibrated" in d.message) == "ok"
     # the expectation is not 'floor plus 1-2 ms': the shipped measurements say 2.3-2.5× the floor
-    info = " ".join(levels(FIXTURES / "b200_nvfp4_tp1_conc4.json").get("info", []))
+    info = " ".join(levels(catalog, FIXTURES / "b200_nvfp4_tp1_conc4.json").get("info", []))
     assert "not from 'floor plus a millisecond or two'" in info
     assert any("13.07 ms = 2.5×" in e for e in a.evidence)
     assert any("12.06 ms = 2.3×" in e for e in a.evidence)
 
 
-def test_below_the_floor_means_speculation_or_smaller_weights() -> None:
-    warnings = levels(FIXTURES / "b200_nvfp4_tp1_below_floor.json").get("warning", [])
+def test_below_the_floor_means_speculation_or_smaller_weights(catalog: Catalog) -> None:
+    warnings = levels(catalog, FIXTURES / "b200_nvfp4_tp1_below_floor.json").get("warning", [])
     assert len(warnings) == 1
     assert "below the physical floor" in warnings[0]
     assert "speculative decoding" in warnings[0] and "smaller than declared" in warnings[0]
 
 
-def test_far_above_the_expectation_means_wrong_path_or_cold_graphs() -> None:
-    a = audit_bench_result(FIXTURES / "b200_nvfp4_tp1_eager.json", model="llama-3.3-70b")
+def test_far_above_the_expectation_means_wrong_path_or_cold_graphs(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "b200_nvfp4_tp1_eager.json", catalog, model="llama-3.3-70b")
     if a.expected is None:
         pytest.fail(f"no calibrated expectation for the B200 NVFP4 vLLM deployment: {a.expected_error}")
     messages = [d.message for d in a.diagnostics if d.level == "warning"]
@@ -66,8 +67,8 @@ def test_far_above_the_expectation_means_wrong_path_or_cold_graphs() -> None:
     assert any("p99 inter-token latency" in d.message for d in a.diagnostics)
 
 
-def test_hopper_row() -> None:
-    a = audit_bench_result(FIXTURES / "h100_fp8_tp2_conc4.json", model="llama-3.3-70b")
+def test_hopper_row(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "h100_fp8_tp2_conc4.json", catalog, model="llama-3.3-70b")
     # 70.56 GB streamed over 2 × 3.35 TB/s = 10.53 ms at batch 1, plus 160 all-reduces of 16 kB
     # at TP2 on NVLink 4 (3.9 us + 16,384 B / 60 GB/s each, interconnects.toml): 11.20 ms
     assert a.batch1_floor_s == pytest.approx(11.198e-3, abs=0.01e-3)
@@ -90,22 +91,22 @@ def test_check_bench_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "achieved fraction of the floor" in out and "[warning]" in out
 
 
-def test_metadata_in_the_file_can_be_overridden() -> None:
+def test_metadata_in_the_file_can_be_overridden(catalog: Catalog) -> None:
     # the same numbers read as H100 FP8 TP2: 13.07 ms is above H100's 10.5 ms floor, so no warning
     a = audit_bench_result(
-        FIXTURES / "b200_nvfp4_tp1_conc4.json", model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=2
+        FIXTURES / "b200_nvfp4_tp1_conc4.json", catalog, model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=2
     )
     assert a.deployment.accelerator.key == "h100-sxm"
     assert not any("below the physical floor" in d.message for d in a.diagnostics)
 
 
-def test_bad_results_are_usage_errors(tmp_path: Path) -> None:
+def test_bad_results_are_usage_errors(catalog: Catalog, tmp_path: Path) -> None:
     partial = tmp_path / "partial.json"
     partial.write_text(json.dumps({"completed": 4, "mean_tpot_ms": 10.0}), encoding="utf-8")
     with pytest.raises(UsageError, match="missing field"):
-        audit_bench_result(partial, model="llama-3.3-70b", gpu="b200", weights="nvfp4", kv="fp8", tp=1)
+        audit_bench_result(partial, catalog, model="llama-3.3-70b", gpu="b200", weights="nvfp4", kv="fp8", tp=1)
     with pytest.raises(UsageError, match="does not exist"):
-        audit_bench_result(tmp_path / "nope.json", model="llama-3.3-70b")
+        audit_bench_result(tmp_path / "nope.json", catalog, model="llama-3.3-70b")
 
 
 @pytest.mark.parametrize(
@@ -132,9 +133,9 @@ def test_check_bench_bad_input_exits_2(args: list[str], needle: str) -> None:
 # issue 9 (each file's "note" says what is measured and what was filled in).
 
 
-def test_a_rate_1_run_is_judged_at_its_littles_law_concurrency() -> None:
+def test_a_rate_1_run_is_judged_at_its_littles_law_concurrency(catalog: Catalog) -> None:
     path = FIXTURES / "l40s_llama8b_rate1.json"
-    a = audit_bench_result(path, gpu="l40s")
+    a = audit_bench_result(path, catalog, gpu="l40s")
     # Little's law: 200 completed / 206.2 s x 5.2851 s mean end-to-end = 5.126 in flight, not 200
     assert a.measurement.concurrency == pytest.approx(200 / 206.2 * 5.2851, abs=1e-3)
     assert "Little's law" in a.measurement.concurrency_basis
@@ -150,8 +151,8 @@ def test_a_rate_1_run_is_judged_at_its_littles_law_concurrency() -> None:
     assert float(decode_floor(terms, a.measurement.workload, np.array([164.0]))[0]) > 24.6e-3
 
 
-def test_a_rate_16_run_is_judged_at_its_littles_law_concurrency() -> None:
-    a = audit_bench_result(FIXTURES / "h100x8_llama405b_fp8_rate16.json")
+def test_a_rate_16_run_is_judged_at_its_littles_law_concurrency(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "h100x8_llama405b_fp8_rate16.json", catalog)
     # 1000 completed / 165 s x 25.094 s = 152.1 in flight (the file's model_id and gpu/tp metadata)
     assert a.measurement.concurrency == pytest.approx(1000 / 165 * 25.094, abs=0.01)
     assert (a.deployment.model.key, a.deployment.tp, a.deployment.scheme.weights.key) == ("llama-3.1-405b", 8, "fp8")
@@ -191,8 +192,8 @@ def test_the_readme_command_runs_on_a_result_without_tp_or_kv(
     assert "ceiling" in out and "floor 5." in out
 
 
-def test_a_stalled_result_is_flagged_with_its_numbers() -> None:
-    a = audit_bench_result(FIXTURES / "h100_fp8_tp2_stalled.json", model="llama-3.3-70b")
+def test_a_stalled_result_is_flagged_with_its_numbers(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "h100_fp8_tp2_stalled.json", catalog, model="llama-3.3-70b")
     warnings = [d.message for d in a.diagnostics if d.level == "warning"]
     # mean 69.6 ms / median 17.41 ms = 4.0x; p99 696 ms / 17.41 ms = 40.0x (the fixture's fields)
     assert any("mean TPOT 69.60 ms is 4.0× its median (17.41 ms)" in w for w in warnings)
@@ -201,8 +202,8 @@ def test_a_stalled_result_is_flagged_with_its_numbers() -> None:
     assert any("median TPOT, 17.41 ms, is 0.99× the expectation" in w for w in warnings)
 
 
-def test_an_8b_result_is_never_compared_with_70b_evidence() -> None:
-    a = audit_bench_result(FIXTURES / "h100_llama8b_fp8_conc4.json")
+def test_an_8b_result_is_never_compared_with_70b_evidence(catalog: Catalog) -> None:
+    a = audit_bench_result(FIXTURES / "h100_llama8b_fp8_conc4.json", catalog)
     assert a.deployment.model.key == "llama-3.1-8b"
     assert a.evidence == ()
     assert a.other_evidence and all(e.startswith("another model (llama-3.1-70b") for e in a.other_evidence)
@@ -212,30 +213,30 @@ def test_an_8b_result_is_never_compared_with_70b_evidence() -> None:
     assert "its 11.20 ms batch-1 floor" in a.other_evidence[0]
 
 
-def test_pipeline_and_disaggregated_runs_use_the_flags() -> None:
+def test_pipeline_and_disaggregated_runs_use_the_flags(catalog: Catalog) -> None:
     path = FIXTURES / "h100x8_llama405b_fp8_rate16.json"
-    plain = audit_bench_result(path)
-    piped = audit_bench_result(path, tp=8, pp=2)
+    plain = audit_bench_result(path, catalog)
+    piped = audit_bench_result(path, catalog, tp=8, pp=2)
     assert plain.judged_concurrency is not None and plain.measurement.output_tok_s_per_gpu is not None
     assert piped.judged_concurrency == pytest.approx(plain.judged_concurrency / 2)
     assert piped.measurement.num_gpus == 16
     assert piped.measurement.output_tok_s_per_gpu == pytest.approx(plain.measurement.output_tok_s_per_gpu / 2)
-    split = audit_bench_result(path, prefill_gpus=8)
+    split = audit_bench_result(path, catalog, prefill_gpus=8)
     assert split.measurement.num_gpus == 16 and split.floor_tpot_s == pytest.approx(plain.floor_tpot_s)
     assert any("prefill/decode disaggregated" in n for n in split.notes)
 
 
 @pytest.mark.parametrize("value", [-3.2, float("nan")])
-def test_a_negative_or_nan_percentile_is_a_clean_error(tmp_path: Path, value: float) -> None:
+def test_a_negative_or_nan_percentile_is_a_clean_error(catalog: Catalog, tmp_path: Path, value: float) -> None:
     data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
     data["p99_tpot_ms"] = value
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match=r"'p99_tpot_ms' is"):
-        audit_bench_result(path, model="llama-3.3-70b")
+        audit_bench_result(path, catalog, model="llama-3.3-70b")
 
 
-def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
+def test_a_short_burst_is_not_compared_silently(catalog: Catalog, tmp_path: Path) -> None:
     # 100 prompts at once for 2.4 s, 128 output tokens each (issue 9's short runs)
     data = json.loads((FIXTURES / "h100_llama8b_fp8_conc4.json").read_text())
     data.update(
@@ -251,7 +252,7 @@ def test_a_short_burst_is_not_compared_silently(tmp_path: Path) -> None:
     )
     path = tmp_path / "short.json"
     path.write_text(json.dumps(data))
-    a = audit_bench_result(path)
+    a = audit_bench_result(path, catalog)
     [steady] = [d for d in a.diagnostics if "steady state" in d.message]
     assert steady.level == "warning"
     assert "all 100 prompts were sent at once" in steady.message
@@ -296,12 +297,12 @@ def test_check_bench_accepts_the_other_formats(
     assert not any(d["level"] == "warning" for d in doc["diagnostics"])
 
 
-def test_failed_requests_are_reported(tmp_path: Path) -> None:
+def test_failed_requests_are_reported(catalog: Catalog, tmp_path: Path) -> None:
     data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
     data["failed"] = 10  # 40 completed + 10 failed
     path = tmp_path / "failed.json"
     path.write_text(json.dumps(data))
-    a = audit_bench_result(path, model="llama-3.3-70b")
+    a = audit_bench_result(path, catalog, model="llama-3.3-70b")
     assert any("10 of 50 requests failed (20%)" in d.message and d.level == "warning" for d in a.diagnostics)
 
 
@@ -330,18 +331,18 @@ def test_bad_fields_exit_2_with_one_message(
     assert needle in err and str(path) in err and "Traceback" not in err
 
 
-def test_a_recorded_speculative_acceptance_length_divides_the_floor(tmp_path: Path) -> None:
+def test_a_recorded_speculative_acceptance_length_divides_the_floor(catalog: Catalog, tmp_path: Path) -> None:
     # vLLM >= 0.11 writes spec_decode_acceptance_length when speculative decoding is on
     data = json.loads((FIXTURES / "b200_nvfp4_tp1_below_floor.json").read_text())
     data["spec_decode_acceptance_length"] = 2.5
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(data))
-    a = audit_bench_result(path, model="llama-3.3-70b")
+    a = audit_bench_result(path, catalog, model="llama-3.3-70b")
     assert not any(d.level == "warning" for d in a.diagnostics)
     # 5.39 ms per step at 4 in flight / 2.5 accepted tokens = 2.16 ms per token, below the measured 4.2 ms
     [info] = [d.message for d in a.diagnostics if "speculative decoding accepted" in d.message]
     assert "per-token floor is 2.16 ms" in info
     data["spec_decode_acceptance_length"] = 1.05  # 5.39 / 1.05 = 5.13 ms per token: 4.2 ms is still impossible
     path.write_text(json.dumps(data))
-    a = audit_bench_result(path, model="llama-3.3-70b")
+    a = audit_bench_result(path, catalog, model="llama-3.3-70b")
     assert any("below even the speculative floor of 5.13 ms" in d.message for d in a.diagnostics)

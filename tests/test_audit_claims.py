@@ -23,6 +23,7 @@ from blackwell_decide.evidence.claims import (
     format_audit,
     load_claims,
 )
+from blackwell_decide.plugins import Catalog
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CLAIMS = EXAMPLES / "article-claims.toml"
@@ -30,8 +31,8 @@ AUDIT_TEXT = EXAMPLES / "article-claims.audit.txt"
 
 
 @pytest.fixture(scope="module")
-def report() -> AuditReport:
-    return audit_file(CLAIMS)
+def report(catalog: Catalog) -> AuditReport:
+    return audit_file(CLAIMS, catalog)
 
 
 def result(report: AuditReport, claim_id: str) -> ClaimResult:
@@ -286,14 +287,14 @@ def test_missing_claims_file_is_a_usage_error(tmp_path: Path) -> None:
         load_claims(tmp_path / "nope.toml")
 
 
-def test_unknown_scenario_gpu_is_reported_per_claim(tmp_path: Path) -> None:
+def test_unknown_scenario_gpu_is_reported_per_claim(catalog: Catalog, tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text(
         '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
         'scenario = { gpu = "b2000", weights = "nvfp4" }\n[defaults]\nmodel = "llama-3.3-70b"\n',
         encoding="utf-8",
     )
-    r = audit_file(f)
+    r = audit_file(f, catalog)
     assert r.results[0].verdict == "error"
     assert "Did you mean 'b200'" in r.results[0].error
 

@@ -42,6 +42,8 @@ from blackwell_decide.model import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from blackwell_decide.bounds import (
         Bounds,
         Derived,
@@ -68,11 +70,11 @@ if TYPE_CHECKING:
         tokens_per_provisioned_mw,
     )
     from blackwell_decide.evidence import (
+        AuditReport,
+        BenchAudit,
         EvidenceRecord,
+        Triangulation,
         all_records,
-        article_triangulation,
-        audit_bench_result,
-        audit_file,
         format_audit,
         get_record,
         triangulate,
@@ -174,9 +176,6 @@ _LAZY: dict[str, str] = {
     "tokens_per_provisioned_mw": "blackwell_decide.economics",
     "EvidenceRecord": "blackwell_decide.evidence",
     "all_records": "blackwell_decide.evidence",
-    "article_triangulation": "blackwell_decide.evidence",
-    "audit_bench_result": "blackwell_decide.evidence",
-    "audit_file": "blackwell_decide.evidence",
     "format_audit": "blackwell_decide.evidence",
     "get_record": "blackwell_decide.evidence",
     "triangulate": "blackwell_decide.evidence",
@@ -194,6 +193,29 @@ _LAZY: dict[str, str] = {
     "render_memo": "blackwell_decide.report",
     "write_memo": "blackwell_decide.report",
 }
+
+
+# The evidence layer takes the catalog explicitly; the root API is where the default (the
+# built-in catalog plus every installed plugin) is picked for a caller who passes none.
+def audit_file(path: str | Path, catalog: Catalog | None = None) -> AuditReport:
+    """Audit every claim in a claims file (TOML) against the library's own arithmetic."""
+    from blackwell_decide import evidence, plugins
+
+    return evidence.audit_file(path, catalog or plugins.get_catalog())
+
+
+def audit_bench_result(path: str | Path, catalog: Catalog | None = None, **options: Any) -> BenchAudit:
+    """Audit one benchmark result file against its deployment's floor and the calibrated expectation."""
+    from blackwell_decide import evidence, plugins
+
+    return evidence.audit_bench_result(path, catalog or plugins.get_catalog(), **options)
+
+
+def article_triangulation(catalog: Catalog | None = None) -> Triangulation:
+    """B200 NVFP4 over H100 FP8 (Llama 70B) from every path, on the H100 baseline."""
+    from blackwell_decide import evidence, plugins
+
+    return evidence.article_triangulation(catalog or plugins.get_catalog())
 
 
 def __getattr__(name: str) -> Any:

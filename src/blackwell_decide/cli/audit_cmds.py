@@ -104,9 +104,11 @@ def register(subparsers: Any) -> None:
 # ---------------------------------------------------------------------------- check-bench
 def _run_check_bench(args: argparse.Namespace) -> int:
     from blackwell_decide.evidence.bench_audit import audit_bench_result
+    from blackwell_decide.plugins import get_catalog
 
     result = audit_bench_result(
         args.result,
+        get_catalog(),
         fmt=args.fmt,
         model=args.model,
         gpu=args.gpu,
@@ -201,8 +203,9 @@ def _run_audit(args: argparse.Namespace) -> int:
     import attrs
 
     from blackwell_decide.evidence.claims import DIFFERS, audit_file, format_audit
+    from blackwell_decide.plugins import get_catalog
 
-    report = audit_file(args.claims)
+    report = audit_file(args.claims, get_catalog())
     differ = report.count(DIFFERS)
     if args.only:
         report = attrs.evolve(report, results=tuple(r for r in report.results if r.verdict == args.only))
@@ -220,8 +223,9 @@ def _run_evidence(args: argparse.Namespace) -> int:
     records = published_records() + measured_records(args.interactivity)
     if args.triangulate:
         from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, triangulate
+        from blackwell_decide.plugins import get_catalog
 
-        t = triangulate("b200", "h100-sxm", b200_vs_h100_estimates(tok_s_per_user=args.interactivity))
+        t = triangulate("b200", "h100-sxm", b200_vs_h100_estimates(get_catalog(), tok_s_per_user=args.interactivity))
         if args.json:
             print_json(t.to_dict())
             return 0

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from blackwell_decide.perf.measurement import Measurement
     from blackwell_decide.perf.model import Prediction
     from blackwell_decide.perf.readers.common import RunStats
+    from blackwell_decide.plugins import Catalog
 
 
 @attrs.frozen
@@ -148,6 +149,7 @@ def _ms(value: float | None) -> float | None:
 
 def audit_bench_result(
     path: str | Path,
+    catalog: Catalog,
     *,
     model: str | None = None,
     gpu: str | None = None,
@@ -188,7 +190,9 @@ def audit_bench_result(
         engine=engine,
     )
     m, stats = result.measurement, result.stats
-    deployment = resolve_deployment(model=m.model, gpu=m.gpu, weights=m.weights, kv=m.kv or None, tp=m.tp)
+    deployment = resolve_deployment(
+        model=m.model, gpu=m.gpu, weights=m.weights, kv=m.kv or None, tp=m.tp, catalog=catalog
+    )
     notes = list(result.notes)
     judged = None if m.concurrency is None else max(1.0, m.concurrency / m.pp)
     if m.pp > 1:
@@ -204,7 +208,7 @@ def audit_bench_result(
             f"prefill/decode disaggregated: bounds on the {m.tp * m.pp} decode GPUs; throughput per GPU counts the "
             f"{m.prefill_gpus} prefill GPUs too; TTFT includes the KV transfer, which the expectation leaves out"
         )
-    expected, expected_error = _expectation(deployment, m, judged)
+    expected, expected_error = _expectation(catalog, deployment, m, judged)
     bounds = compute_bounds(deployment)
     batch1 = bounds.value("decode_floor_s")
     if expected is not None:
@@ -230,17 +234,19 @@ def audit_bench_result(
         expected_error,
         notes=tuple(notes),
     )
-    evidence, other = _evidence(deployment)
+    evidence, other = _evidence(catalog, deployment)
     return attrs.evolve(audit, diagnostics=tuple(diagnose(audit, evidence)), evidence=evidence, other_evidence=other)
 
 
-def _expectation(deployment: Deployment, m: Measurement, judged: float | None) -> tuple[Prediction | None, str]:
+def _expectation(
+    catalog: Catalog, deployment: Deployment, m: Measurement, judged: float | None
+) -> tuple[Prediction | None, str]:
     from blackwell_decide.perf.model import max_throughput, predict
 
     try:
         if judged is None:
-            return max_throughput(deployment, m.workload, engine=m.engine), ""
-        return predict(deployment, m.workload, engine=m.engine, concurrency=judged), ""
+            return max_throughput(deployment, m.workload, engine=m.engine, catalog=catalog), ""
+        return predict(deployment, m.workload, engine=m.engine, concurrency=judged, catalog=catalog), ""
     except BlackwellDecideError as exc:
         return None, str(exc)
 
@@ -255,16 +261,15 @@ def _same_model(a: ModelArch, b: ModelArch) -> bool:
     return a.key == b.key or (all(getattr(a, f) == getattr(b, f) for f in _SHAPE) and a.moe == b.moe)
 
 
-def _evidence(deployment: Deployment) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _evidence(catalog: Catalog, deployment: Deployment) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Shipped low-concurrency TPOT measurements of this GPU and weight format, each beside the
     batch-1 floor of the deployment it was measured on (its own model): (this model's, other
     models' labelled as such)."""
     from blackwell_decide.bounds import compute_bounds
     from blackwell_decide.evidence.records import measured_records
-    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
-    models = get_catalog().models
+    models = catalog.models
     same: list[str] = []
     other: list[str] = []
     for r in measured_records():
@@ -272,7 +277,12 @@ def _evidence(deployment: Deployment) -> tuple[tuple[str, ...], tuple[str, ...]]
             continue
         try:
             measured_on = resolve_deployment(
-                model=r.model, gpu=r.gpu, weights=r.weights, kv=deployment.scheme.kv_cache.key, tp=r.tp or 1
+                model=r.model,
+                gpu=r.gpu,
+                weights=r.weights,
+                kv=deployment.scheme.kv_cache.key,
+                tp=r.tp or 1,
+                catalog=catalog,
             )
             floor = compute_bounds(measured_on).value("decode_floor_s")
         except BlackwellDecideError:

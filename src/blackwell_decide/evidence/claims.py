@@ -304,10 +304,7 @@ class AuditReport:
         }
 
 
-def audit(claims: ClaimFile, catalog: Catalog | None = None) -> AuditReport:
-    from blackwell_decide.plugins import get_catalog
-
-    catalog = catalog or get_catalog()
+def audit(claims: ClaimFile, catalog: Catalog) -> AuditReport:
     cache: dict[Any, Any] = {}
     results = tuple(audit_claim(catalog, claims.defaults, c, cache) for c in claims.claims)
     return AuditReport(claims.path, claims.title, claims.source, claims.defaults, results)
@@ -416,7 +413,7 @@ def format_audit(report: AuditReport, *, verbose: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def audit_file(path: str | Path, catalog: Catalog | None = None) -> AuditReport:
+def audit_file(path: str | Path, catalog: Catalog) -> AuditReport:
     return audit(load_claims(path), catalog)
 
 

@@ -203,16 +203,14 @@ def _trtllm_per_gpu(gpu: str, weights: str, isl: int, osl: int) -> tuple[float, 
 
 
 def b200_vs_h100_estimates(
-    catalog: Catalog | None = None, conventions: Conventions | None = None, tok_s_per_user: float = 50.0
+    catalog: Catalog, conventions: Conventions | None = None, tok_s_per_user: float = 50.0
 ) -> tuple[RatioEstimate, ...]:
     """The article's three paths (InferenceMAX, MLPerf, first principles) plus the shipped
     measurements, as B200 NVFP4 over H100 FP8 ratios for Llama 70B."""
     from blackwell_decide.bounds import compute_bounds, speedup
     from blackwell_decide.model import Conventions
-    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
-    catalog = catalog or get_catalog()
     h100, h200 = catalog.accelerators.get("h100-sxm"), catalog.accelerators.get("h200-sxm")
     to_h100 = bandwidth_restatement(h200, h100)
     out: list[RatioEstimate] = []
@@ -317,6 +315,6 @@ def _sweep_record(gpu: str, weights: str, engine: str, tok_s_per_user: float) ->
     return next((r for r in measured_records(tok_s_per_user) if r.id == wanted), None)
 
 
-def article_triangulation(catalog: Catalog | None = None) -> Triangulation:
+def article_triangulation(catalog: Catalog) -> Triangulation:
     """B200 NVFP4 over H100 FP8 (Llama 70B) from every path, on the H100 baseline."""
     return triangulate("b200", "h100-sxm", b200_vs_h100_estimates(catalog))
