@@ -20,9 +20,12 @@ from blackwell_decide.errors import BlackwellDecideError
 #: Command-group modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "blackwell_decide.cli.catalog_cmds",
+    "blackwell_decide.cli.plugins_cmds",
     "blackwell_decide.cli.bounds_cmds",
-    "blackwell_decide.cli.perf_cmds",
-    "blackwell_decide.cli.econ_cmds",
+    "blackwell_decide.cli.predict_cmds",
+    "blackwell_decide.cli.calibrate_cmds",
+    "blackwell_decide.cli.cost_cmds",
+    "blackwell_decide.cli.fleet_cmds",
     "blackwell_decide.cli.rank_cmds",
     "blackwell_decide.cli.audit_cmds",
     "blackwell_decide.cli.decide_cmds",

@@ -1,8 +1,7 @@
-"""``catalog`` and ``plugins``: what the installed plugins put in the catalog, and where each figure
-comes from.
+"""``catalog``: what the installed plugins put in the catalog, and where each figure comes from.
 
 Only the standard library and light parts of the package are imported at module level; the
-catalog itself is built inside the handlers, so ``--help`` costs nothing and neither command ever
+catalog itself is built inside the handler, so ``--help`` costs nothing and the command never
 imports sympy or matplotlib.
 """
 
@@ -83,17 +82,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     catalog.add_argument("--json", action="store_true", help="machine-readable output, with sources")
     set_handler(catalog, _run_catalog)
-
-    plugins = subparsers.add_parser(
-        "plugins",
-        help="list the loaded plugins, what each registered, and any problems",
-        description=(
-            "List the built-in and installed plugins (entry-point group 'blackwell_decide'), their "
-            "versions and hooks, the keys each one registered, and any plugin that was skipped."
-        ),
-    )
-    plugins.add_argument("--json", action="store_true", help="machine-readable output")
-    set_handler(plugins, _run_plugins)
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -498,63 +486,3 @@ def snapshot_json(snapshot: PriceSnapshot, gpus: list[str]) -> dict[str, Any]:
             if not gpus or quote.accelerator in gpus
         ],
     }
-
-
-# --- plugins ---------------------------------------------------------------------------------
-
-
-def plugins_json(catalog: Catalog) -> dict[str, Any]:
-    registered = _registered_by_plugin(catalog)
-    return {
-        "plugins": [
-            {
-                "name": info.name,
-                "version": info.version,
-                "builtin": info.builtin,
-                "hooks": list(info.hooks),
-                "registered": registered.get(info.name, {}),
-            }
-            for info in catalog.plugins
-        ],
-        "problems": [{"plugin": p.plugin, "message": p.message} for p in catalog.problems],
-    }
-
-
-def _registered_by_plugin(catalog: Catalog) -> dict[str, dict[str, list[str]]]:
-    grouped: dict[str, dict[str, list[str]]] = {}
-    for registry_name, registry in catalog.registries().items():
-        for plugin, keys in registry.by_plugin().items():
-            grouped.setdefault(plugin, {})[registry_name] = keys
-    return grouped
-
-
-def plugins_text(catalog: Catalog) -> str:
-    data = plugins_json(catalog)
-    rows = [
-        [
-            plugin["name"],
-            plugin["version"],
-            "yes" if plugin["builtin"] else "no",
-            ", ".join(h.removeprefix("register_") for h in plugin["hooks"]) or MISSING,
-            "; ".join(f"{reg}: {', '.join(keys)}" for reg, keys in plugin["registered"].items()) or MISSING,
-        ]
-        for plugin in data["plugins"]
-    ]
-    text = render_table(["plugin", "version", "builtin", "hooks (register_*)", "registered"], rows)
-    if data["problems"]:
-        problems = "\n".join(f"  {p['plugin']}: {p['message']}" for p in data["problems"])
-        text += f"\n\nProblems ({len(data['problems'])}):\n{problems}"
-    else:
-        text += "\n\nNo problems."
-    return text
-
-
-def _run_plugins(args: argparse.Namespace) -> int:
-    from blackwell_decide.plugins import get_catalog
-
-    catalog = get_catalog()
-    if args.json:
-        print_json(plugins_json(catalog))
-    else:
-        print(plugins_text(catalog))
-    return 0

@@ -1,5 +1,4 @@
-"""``cost`` and ``fleet``: cost per million tokens for each price tier and token basis, and fleet
-sizing (GPUs, prefill and KV checks, monthly cost, autoscaling, payback) for a traffic pattern."""
+"""``fleet``: GPUs, monthly cost, power and payback for a traffic pattern on one or two deployments."""
 
 from __future__ import annotations
 
@@ -16,53 +15,24 @@ from blackwell_decide.cli._common import (
     render_table,
     set_handler,
 )
-from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP
-from blackwell_decide.cli.perf_cmds import add_serving_flags, serving_features
+from blackwell_decide.cli._econ_args import (
+    add_price_flags,
+    add_throughput_flags,
+    deployment_for,
+    prices_for,
+    throughput_for,
+)
+from blackwell_decide.cli._serving_flags import add_serving_flags
+from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP, add_convention_flags, conventions_from_args
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
-    from blackwell_decide.economics import CostTable, FleetPlan, Throughput
+    from blackwell_decide.economics import FleetPlan
     from blackwell_decide.economics.prices import PriceChoice
-    from blackwell_decide.model import Deployment
     from blackwell_decide.plugins import Catalog
-
-BASES = ("output", "input", "total")
 
 
 def register(subparsers: Any) -> None:
-    c = subparsers.add_parser(
-        "cost",
-        help="cost per million tokens at every price tier, on the token basis you bill by",
-        description="Cost per 1M tokens = $/GPU-hour / (tokens/s per GPU × 3600) × 10^6, for each price tier. "
-        "Give a measured --throughput, or a deployment (--model --weights …) with --isl --osl "
-        "--interactivity to use the calibrated prediction. With a candidate (--candidate-gpu and "
-        "--candidate-throughput or --candidate-weights) it also prints the ratio matrix over every tier pair, "
-        "mixed-tier pairs marked.",
-    )
-    add_deployment_flags(c, required=False)
-    _add_throughput_flags(c, "", fleet=False)
-    add_deployment_flags(c, prefix="candidate-", required=False)
-    _add_throughput_flags(c, "candidate-", fleet=False)
-    c.add_argument("--engine", default="vllm", help="serving engine for a predicted throughput (vllm, trtllm, sglang)")
-    c.add_argument("--isl", type=positive_int, help="input tokens per request (to predict or convert token bases)")
-    c.add_argument("--osl", type=positive_int, help="output tokens per request")
-    c.add_argument(
-        "--interactivity",
-        type=positive_float,
-        metavar="TOK_S_PER_USER",
-        help="service level in tokens/s per user, for a predicted throughput",
-    )
-    _add_price_flags(c)
-    c.add_argument(
-        "--token-basis",
-        action="append",
-        choices=BASES,
-        metavar="BASIS",
-        help="output, input or total tokens (repeatable; default output)",
-    )
-    c.add_argument("--json", action="store_true", help="machine-readable output")
-    set_handler(c, _run_cost)
-
     f = subparsers.add_parser(
         "fleet",
         help="GPUs, monthly cost and autoscaling for a traffic pattern, on one or two deployments",
@@ -81,9 +51,9 @@ def register(subparsers: Any) -> None:
     )
     target.add_argument("--tpot-ms", type=positive_float, help="service level: time per output token in ms")
     add_deployment_flags(f, required=False)
-    _add_throughput_flags(f, "")
+    add_throughput_flags(f, "")
     add_deployment_flags(f, prefix="candidate-", required=False)
-    _add_throughput_flags(f, "candidate-")
+    add_throughput_flags(f, "candidate-")
     f.add_argument("--engine", default="vllm", help="serving engine for predicted throughputs")
     f.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
     f.add_argument(
@@ -105,225 +75,28 @@ def register(subparsers: Any) -> None:
         metavar="USD",
         help="one-time migration cost, for the payback period",
     )
-    _add_price_flags(f)
-    from blackwell_decide.cli.bounds_cmds import add_convention_flags
-
+    add_price_flags(f)
     add_convention_flags(f)
     add_serving_flags(f)
     f.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(f, _run_fleet)
 
 
-def _add_throughput_flags(p: argparse.ArgumentParser, prefix: str, *, fleet: bool = True) -> None:
-    dest = prefix.replace("-", "_")
-    p.add_argument(
-        f"--{prefix}throughput",
-        dest=f"{dest}throughput",
-        type=positive_float,
-        metavar="TOK_S",
-        help="measured tokens/s per GPU at the service level (instead of a prediction)",
-    )
-    p.add_argument(
-        f"--{prefix}throughput-basis",
-        dest=f"{dest}throughput_basis",
-        choices=BASES,
-        default="output",
-        help="which tokens that throughput counts (default output)",
-    )
-    if not fleet:
-        return
-    p.add_argument(
-        f"--{prefix}throughput-excludes-prefill",
-        dest=f"{dest}throughput_excludes_prefill",
-        action="store_true",
-        help="the throughput is decode-only: add prefill GPU time when sizing",
-    )
-
-
-def _add_price_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("prices (default: the newest built-in snapshot that prices the GPU)")
-    g.add_argument("--provider", help="price provider, e.g. spheron (see `catalog prices`)")
-    g.add_argument("--as-of", metavar="DATE", help="date of the provider's snapshot, YYYY-MM-DD")
-    g.add_argument("--prices", metavar="FILE", help="your own price file (TOML: provider, as_of, [[quote]])")
-    g.add_argument("--tier", action="append", metavar="TIER", help="only these tiers (repeatable)")
-
-
-# ---------------------------------------------------------------------------- shared
-def _prices(args: argparse.Namespace, catalog: Catalog, accelerator: str) -> PriceChoice:
-    from blackwell_decide.economics.prices import choose_prices
-
-    return choose_prices(
-        catalog,
-        accelerator,
-        provider=args.provider,
-        as_of=args.as_of,
-        prices_file=args.prices,
-        tiers=tuple(args.tier or ()),
-    )
-
-
-def _deployment(args: argparse.Namespace, prefix: str) -> Deployment | None:
-    """The deployment on one side when its weights are given (the GPU alone is not enough); the
-    candidate serves the baseline's model unless --candidate-model says otherwise."""
-    dest = prefix.replace("-", "_")
-    if not getattr(args, f"{dest}weights"):
-        return None
-    from blackwell_decide.resolve import resolve_deployment
-
-    model, config = getattr(args, f"{dest}model"), getattr(args, f"{dest}model_config")
-    if prefix and model is None and config is None:
-        model, config = args.model, args.model_config
-    from blackwell_decide.cli.bounds_cmds import served_by
-
-    deployment = resolve_deployment(
-        model=model,
-        model_config=config,
-        gpu=getattr(args, f"{dest}gpu"),
-        weights=getattr(args, f"{dest}weights"),
-        kv=getattr(args, f"{dest}kv"),
-        tp=getattr(args, f"{dest}tp"),
-    )
-    return served_by(deployment, args) if hasattr(args, "memory_fraction") else deployment
-
-
-def _throughput(
-    args: argparse.Namespace,
-    prefix: str,
-    deployment: Deployment | None,
-    *,
-    isl: int | None,
-    osl: int | None,
-    tok_s_per_user: float | None,
-) -> Throughput:
-    from blackwell_decide.economics import Throughput
-    from blackwell_decide.model import Source, SourceKind
-
-    dest = prefix.replace("-", "_")
-    given = getattr(args, f"{dest}throughput")
-    if given is not None:
-        flag = f"--{prefix}throughput"
-        return Throughput(
-            given,
-            getattr(args, f"{dest}throughput_basis"),
-            isl,
-            osl,
-            source=Source(flag, "n.d.", SourceKind.USER, "given on the command line"),
-        )
-    if deployment is None:
-        raise UsageError(
-            f"no throughput for the {'candidate' if prefix else 'baseline'}: pass --{prefix}throughput TOK_S, "
-            f"or --{prefix}weights (with --model) to predict it"
-        )
-    if isl is None or osl is None or tok_s_per_user is None:
-        raise UsageError(
-            "a predicted throughput needs the workload and the service level: pass --isl, --osl and "
-            "--interactivity (or --tpot-ms)"
-        )
-    from blackwell_decide.perf.model import at_interactivity
-    from blackwell_decide.perf.workload import Workload
-
-    features = serving_features(args)
-    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine, features=features)
-    note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
-    if getattr(prediction, "extrapolated", False):
-        note += ", extrapolated outside the profile's data"
-    return Throughput(
-        float(prediction.output_tok_s_per_gpu),
-        "output",
-        isl,
-        osl,
-        source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
-        note=note,
-    )
-
-
-# ---------------------------------------------------------------------------- cost
-def _cost_side(args: argparse.Namespace, prefix: str, catalog: Catalog) -> tuple[CostTable, PriceChoice]:
-    from blackwell_decide.economics import cost_table
-
-    dest = prefix.replace("-", "_")
-    gpu = getattr(args, f"{dest}gpu")
-    if not gpu:
-        raise UsageError(f"cost needs --{prefix}gpu (the accelerator whose prices to use)")
-    deployment = _deployment(args, prefix)
-    accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
-    throughput = _throughput(args, prefix, deployment, isl=args.isl, osl=args.osl, tok_s_per_user=args.interactivity)
-    choice = _prices(args, catalog, accelerator)
-    return cost_table(accelerator, throughput, choice.quotes, args.token_basis or ("output",)), choice
-
-
-def _run_cost(args: argparse.Namespace) -> int:
-    from blackwell_decide.economics import ratio_matrix
-    from blackwell_decide.plugins import get_catalog
-
-    catalog = get_catalog()
-    table, choice = _cost_side(args, "", catalog)
-    candidate = None
-    if any(getattr(args, k) for k in ("candidate_gpu", "candidate_weights", "candidate_throughput")):
-        candidate = _cost_side(args, "candidate-", catalog)
-    basis = table.bases[0]
-    matrix = ratio_matrix(table, candidate[0], basis) if candidate else None
-    if args.json:
-        doc: dict[str, Any] = {"prices": choice.describe(), **table.to_dict()}
-        if candidate and matrix:
-            doc["candidate"] = {"prices": candidate[1].describe(), **candidate[0].to_dict()}
-            doc["ratio_matrix"] = matrix.to_dict()
-        print_json(doc)
-        return 0
-    blocks = [_cost_block(catalog, table, choice)]
-    if candidate and matrix:
-        blocks.append(_cost_block(catalog, *candidate))
-        rows = [[c.baseline_tier, c.candidate_tier, "yes" if c.mixed else "", c.shown] for c in matrix.cells]
-        blocks.append(
-            f"baseline ÷ candidate cost per 1M {basis.value} tokens, every tier pair:\n"
-            + render_table(["baseline tier", "candidate tier", "mixed", "ratio"], rows)
-        )
-    blocks.append(f"formula: {table.lines[0].derivation.formula}")
-    print("\n\n".join(blocks))
-    return 0
-
-
-def _cost_block(catalog: Catalog, table: CostTable, choice: PriceChoice) -> str:
-    t = table.throughput
-    name = catalog.accelerators.get(table.accelerator).name
-    return "\n".join(
-        [
-            f"cost per 1M tokens on {name}: {t.tok_s_per_gpu:,.0f} {t.basis.value} tok/s per GPU"
-            + (f" ({t.note})" if t.note else ""),
-            f"prices: {choice.describe()}",
-            "",
-            render_table(
-                ["tier", "basis", "$/GPU-h", "tok/s/GPU", "$/1M tokens"],
-                [
-                    [
-                        line.tier,
-                        line.basis.value,
-                        f"{line.usd_per_gpu_hour:.2f}",
-                        f"{line.tok_s_per_gpu:,.0f}",
-                        f"{line.usd_per_million:.3g}",
-                    ]
-                    for line in table.lines
-                ],
-            ),
-        ]
-    )
-
-
-# ---------------------------------------------------------------------------- fleet
 def _capacity_and_plan(
     args: argparse.Namespace, prefix: str, catalog: Catalog, traffic: Any, tok_s_per_user: float | None
 ) -> tuple[FleetPlan, PriceChoice]:
     from blackwell_decide.bounds import compute_bounds
-    from blackwell_decide.cli.bounds_cmds import conventions_from_args
     from blackwell_decide.economics import GpuCapacity, size_fleet
 
     dest = prefix.replace("-", "_")
-    deployment = _deployment(args, prefix)
+    deployment = deployment_for(args, prefix)
     gpu = getattr(args, f"{dest}gpu")
     if deployment is None and not gpu:
         raise UsageError(f"the {'candidate' if prefix else 'baseline'} needs --{prefix}gpu")
     accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
-    throughput = _throughput(args, prefix, deployment, isl=traffic.isl, osl=traffic.osl, tok_s_per_user=tok_s_per_user)
+    throughput = throughput_for(
+        args, prefix, deployment, isl=traffic.isl, osl=traffic.osl, tok_s_per_user=tok_s_per_user
+    )
     prefill = kv = None
     tp = 1
     label = accelerator
@@ -343,7 +116,7 @@ def _capacity_and_plan(
         prefill_ceiling=prefill,
         kv_tokens=kv,
     )
-    choice = _prices(args, catalog, accelerator)
+    choice = prices_for(args, catalog, accelerator)
     return size_fleet(traffic, capacity, choice.quotes), choice
 
 
