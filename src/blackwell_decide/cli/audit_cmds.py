@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 from blackwell_decide.cli._common import positive_float, positive_int, print_json, render_table, set_handler
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from blackwell_decide.evidence.bench_audit import BenchAudit
+    from blackwell_decide.evidence.records import EvidenceRecord
 
 
 def non_negative_int(text: str) -> int:
@@ -218,71 +221,13 @@ def _run_audit(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- evidence
 def _run_evidence(args: argparse.Namespace) -> int:
-    from blackwell_decide.evidence.records import get_record, measured_records, published_records
+    from blackwell_decide.evidence.records import measured_records, published_records
 
     records = published_records() + measured_records(args.interactivity)
     if args.triangulate:
-        from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, triangulate
-        from blackwell_decide.plugins import get_catalog
-
-        t = triangulate("b200", "h100-sxm", b200_vs_h100_estimates(get_catalog(), tok_s_per_user=args.interactivity))
-        if args.json:
-            print_json(t.to_dict())
-            return 0
-        rows = [
-            [
-                e.label,
-                f"{e.value:.2f}× vs {e.baseline}",
-                f"× {e.restatement.factor:.2f}" if e.restatement else "",
-                f"{e.restated:.2f}×",
-                e.token_basis.value if e.token_basis else "—",
-                e.metric,
-            ]
-            for e in t.estimates
-        ]
-        print("B200 NVFP4 over H100 FP8, Llama 70B: every path restated on the H100 baseline\n")
-        print(render_table(["estimate", "as published", "restated", "vs H100", "tokens", "metric"], rows))
-        restatements = {e.restatement.formula: e.restatement for e in t.estimates if e.restatement}
-        for r in restatements.values():
-            print(f"\nrestatement: {r.formula} = × {r.factor:.3f}; {r.caveat}")
-        print(f"\nverdict: sources {t.verdict}: {t.explanation()}")
-        return 0
+        return _print_triangulation(args)
     if args.record:
-        record = get_record(args.record, records)
-        if args.json:
-            print_json(record.to_dict())
-            return 0
-        doc = record.to_dict()
-        for key in (
-            "id",
-            "title",
-            "model",
-            "gpu",
-            "num_gpus",
-            "weights",
-            "engine",
-            "scenario",
-            "metric",
-            "value",
-            "per_gpu_value",
-            "unit",
-            "token_basis",
-            "isl",
-            "osl",
-            "tp",
-            "concurrency",
-            "baseline_gpu",
-        ):
-            if doc.get(key) not in (None, ""):
-                print(f"{key:>15}: {doc[key]}")
-        print(f"{'source':>15}: {record.source.cite()}")
-        if record.basis_note:
-            print(f"{'token basis':>15}: {record.basis_note.how}")
-            for url in record.basis_note.sources:
-                print(f"{'':>15}  {url}")
-        for note in record.notes:
-            print(f"{'note':>15}: {note}")
-        return 0
+        return _print_record(args, records)
     if args.json:
         print_json([r.to_dict() for r in records])
         return 0
@@ -300,6 +245,76 @@ def _run_evidence(args: argparse.Namespace) -> int:
     ]
     print(render_table(["id", "gpu", "metric", "value (per GPU)", "tokens", "date", "kind"], rows))
     print("\n`blackwell-decide evidence ID` shows a record's source and notes; --triangulate restates the ratios.")
+    return 0
+
+
+def _print_triangulation(args: argparse.Namespace) -> int:
+    """Every path to the B200-over-H100 ratio, restated on the H100 baseline."""
+    from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, triangulate
+    from blackwell_decide.plugins import get_catalog
+
+    t = triangulate("b200", "h100-sxm", b200_vs_h100_estimates(get_catalog(), tok_s_per_user=args.interactivity))
+    if args.json:
+        print_json(t.to_dict())
+        return 0
+    rows = [
+        [
+            e.label,
+            f"{e.value:.2f}× vs {e.baseline}",
+            f"× {e.restatement.factor:.2f}" if e.restatement else "",
+            f"{e.restated:.2f}×",
+            e.token_basis.value if e.token_basis else "—",
+            e.metric,
+        ]
+        for e in t.estimates
+    ]
+    print("B200 NVFP4 over H100 FP8, Llama 70B: every path restated on the H100 baseline\n")
+    print(render_table(["estimate", "as published", "restated", "vs H100", "tokens", "metric"], rows))
+    restatements = {e.restatement.formula: e.restatement for e in t.estimates if e.restatement}
+    for r in restatements.values():
+        print(f"\nrestatement: {r.formula} = × {r.factor:.3f}; {r.caveat}")
+    print(f"\nverdict: sources {t.verdict}: {t.explanation()}")
+    return 0
+
+
+def _print_record(args: argparse.Namespace, records: Sequence[EvidenceRecord]) -> int:
+    """One record with its source, token-basis evidence and notes."""
+    from blackwell_decide.evidence.records import get_record
+
+    record = get_record(args.record, records)
+    if args.json:
+        print_json(record.to_dict())
+        return 0
+    doc = record.to_dict()
+    for key in (
+        "id",
+        "title",
+        "model",
+        "gpu",
+        "num_gpus",
+        "weights",
+        "engine",
+        "scenario",
+        "metric",
+        "value",
+        "per_gpu_value",
+        "unit",
+        "token_basis",
+        "isl",
+        "osl",
+        "tp",
+        "concurrency",
+        "baseline_gpu",
+    ):
+        if doc.get(key) not in (None, ""):
+            print(f"{key:>15}: {doc[key]}")
+    print(f"{'source':>15}: {record.source.cite()}")
+    if record.basis_note:
+        print(f"{'token basis':>15}: {record.basis_note.how}")
+        for url in record.basis_note.sources:
+            print(f"{'':>15}  {url}")
+    for note in record.notes:
+        print(f"{'note':>15}: {note}")
     return 0
 
 

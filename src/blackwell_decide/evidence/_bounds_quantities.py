@@ -163,6 +163,14 @@ def _aspects(source: Conventions, physics: Conventions, deployments: Sequence[De
                 deps,
             )
         )
+    out += _figure_aspects(source, physics, deps)
+    return out
+
+
+def _figure_aspects(source: Conventions, physics: Conventions, deps: tuple[Deployment, ...]) -> list[_Aspect]:
+    """The figures the source took from another sheet (an alternative tagged ``source.figures``),
+    each switched back to the catalog's figure alone."""
+    out: list[_Aspect] = []
     tag = source.figures
     if tag and tag != physics.figures:
         seen: set[tuple[str, str]] = set()

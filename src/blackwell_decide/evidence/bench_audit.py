@@ -193,21 +193,8 @@ def audit_bench_result(
     deployment = resolve_deployment(
         model=m.model, gpu=m.gpu, weights=m.weights, kv=m.kv or None, tp=m.tp, catalog=catalog
     )
-    notes = list(result.notes)
     judged = None if m.concurrency is None else max(1.0, m.concurrency / m.pp)
-    if m.pp > 1:
-        notes.append(
-            f"pipeline parallelism {m.pp}: each token passes all {m.pp} stages, so the floor is one stage group's "
-            f"(TP {m.tp}) with {judged:.2f} requests per micro-batch; the calibrated profiles were fitted on "
-            "tensor-parallel runs, so the expectation is approximate"
-            if judged is not None
-            else f"pipeline parallelism {m.pp}: bounds are those of one TP {m.tp} stage group"
-        )
-    if m.prefill_gpus:
-        notes.append(
-            f"prefill/decode disaggregated: bounds on the {m.tp * m.pp} decode GPUs; throughput per GPU counts the "
-            f"{m.prefill_gpus} prefill GPUs too; TTFT includes the KV transfer, which the expectation leaves out"
-        )
+    notes = [*result.notes, *_layout_notes(m, judged)]
     expected, expected_error = _expectation(catalog, deployment, m, judged)
     bounds = compute_bounds(deployment)
     batch1 = bounds.value("decode_floor_s")
@@ -236,6 +223,25 @@ def audit_bench_result(
     )
     evidence, other = _evidence(catalog, deployment)
     return attrs.evolve(audit, diagnostics=tuple(diagnose(audit, evidence)), evidence=evidence, other_evidence=other)
+
+
+def _layout_notes(m: Measurement, judged: float | None) -> list[str]:
+    """What pipeline stages or disaggregated prefill change in how the run is judged."""
+    notes: list[str] = []
+    if m.pp > 1:
+        notes.append(
+            f"pipeline parallelism {m.pp}: each token passes all {m.pp} stages, so the floor is one stage group's "
+            f"(TP {m.tp}) with {judged:.2f} requests per micro-batch; the calibrated profiles were fitted on "
+            "tensor-parallel runs, so the expectation is approximate"
+            if judged is not None
+            else f"pipeline parallelism {m.pp}: bounds are those of one TP {m.tp} stage group"
+        )
+    if m.prefill_gpus:
+        notes.append(
+            f"prefill/decode disaggregated: bounds on the {m.tp * m.pp} decode GPUs; throughput per GPU counts the "
+            f"{m.prefill_gpus} prefill GPUs too; TTFT includes the KV transfer, which the expectation leaves out"
+        )
+    return notes
 
 
 def _expectation(

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide.bounds import compute_bounds, speedup
 from blackwell_decide.bounds.results import Input
 from blackwell_decide.economics.basis import TokenBasis
 from blackwell_decide.errors import UsageError
 from blackwell_decide.evidence.records import EvidenceRecord, get_record, measured_records
-from blackwell_decide.model import DERIVED, Source
+from blackwell_decide.model import DERIVED, Conventions, Source
 
 if TYPE_CHECKING:
-    from blackwell_decide.model import Accelerator, Conventions
+    from blackwell_decide.model import Accelerator
     from blackwell_decide.plugins import Catalog
 
 TRTLLM_DATASET = "trtllm-perf-overview-llama70b"
@@ -207,14 +208,24 @@ def b200_vs_h100_estimates(
 ) -> tuple[RatioEstimate, ...]:
     """The article's three paths (InferenceMAX, MLPerf, first principles) plus the shipped
     measurements, as B200 NVFP4 over H100 FP8 ratios for Llama 70B."""
-    from blackwell_decide.bounds import compute_bounds, speedup
-    from blackwell_decide.model import Conventions
-    from blackwell_decide.resolve import resolve_deployment
-
     h100, h200 = catalog.accelerators.get("h100-sxm"), catalog.accelerators.get("h200-sxm")
     to_h100 = bandwidth_restatement(h200, h100)
-    out: list[RatioEstimate] = []
+    imx = get_record("inferencemax-v1-b200-vs-h200-llama70b-50tps")
+    sweep = _sweep_estimate(tok_s_per_user, to_h100)
+    return (
+        *_first_principles(catalog, conventions),
+        _from_ratio_record(imx, "InferenceMAX v1 (as quoted)", to_h100),
+        *(_mlperf_estimate(scenario) for scenario in ("server", "offline")),
+        *((sweep,) if sweep else ()),
+        _trtllm_estimate(),
+    )
 
+
+def _first_principles(catalog: Catalog, conventions: Conventions | None) -> list[RatioEstimate]:
+    """The batch-1 decode-floor speed-up, on the physics conventions and on the article's."""
+    from blackwell_decide.resolve import resolve_deployment
+
+    out: list[RatioEstimate] = []
     for label, conv in (
         ("first principles, decode floor", conventions or Conventions()),
         ("first principles, decode floor (article conventions)", Conventions.article()),
@@ -236,64 +247,62 @@ def b200_vs_h100_estimates(
                 notes=(" × ".join(f"{t.name} {t.value:.2f}" for t in s.terms), *conv.describe()[:1]),
             )
         )
+    return out
 
-    imx = get_record("inferencemax-v1-b200-vs-h200-llama70b-50tps")
-    out.append(_from_ratio_record(imx, "InferenceMAX v1 (as quoted)", to_h100))
 
-    for scenario in ("server", "offline"):
-        b200 = get_record(f"mlperf-v4.1-b200x1-llama2-70b-{scenario}")
-        h100_rec = get_record(f"mlperf-v4.1-h100x8-llama2-70b-{scenario}")
-        out.append(
-            RatioEstimate(
-                label=f"MLPerf v4.1 {scenario}",
-                metric=f"MLPerf {scenario}, output tokens/s per GPU",
-                value=b200.per_gpu_value / h100_rec.per_gpu_value,
-                baseline="h100-sxm",
-                sources=(b200.source, h100_rec.source),
-                evidence_ids=(b200.id, h100_rec.id),
-                token_basis=TokenBasis.OUTPUT,
-                notes=(
-                    f"{b200.per_gpu_value:,.0f} / ({h100_rec.value:,.0f} / {h100_rec.num_gpus})",
-                    "Llama 2 70B: same layer shapes as Llama 3.3 70B, smaller vocabulary",
-                ),
-            )
-        )
+def _mlperf_estimate(scenario: str) -> RatioEstimate:
+    b200 = get_record(f"mlperf-v4.1-b200x1-llama2-70b-{scenario}")
+    h100_rec = get_record(f"mlperf-v4.1-h100x8-llama2-70b-{scenario}")
+    return RatioEstimate(
+        label=f"MLPerf v4.1 {scenario}",
+        metric=f"MLPerf {scenario}, output tokens/s per GPU",
+        value=b200.per_gpu_value / h100_rec.per_gpu_value,
+        baseline="h100-sxm",
+        sources=(b200.source, h100_rec.source),
+        evidence_ids=(b200.id, h100_rec.id),
+        token_basis=TokenBasis.OUTPUT,
+        notes=(
+            f"{b200.per_gpu_value:,.0f} / ({h100_rec.value:,.0f} / {h100_rec.num_gpus})",
+            "Llama 2 70B: same layer shapes as Llama 3.3 70B, smaller vocabulary",
+        ),
+    )
 
+
+def _sweep_estimate(tok_s_per_user: float, to_h100: Restatement) -> RatioEstimate | None:
+    """B200 over H200 off the shipped sweep at the service level (None when a side is missing)."""
     b200_sweep = _sweep_record("b200", "nvfp4", "trtllm", tok_s_per_user)
     h200_sweep = _sweep_record("h200-sxm", "fp8", "trtllm", tok_s_per_user)
-    if b200_sweep and h200_sweep:
-        out.append(
-            RatioEstimate(
-                label=f"shipped sweep, TensorRT-LLM at {tok_s_per_user:g} tok/s/user",
-                metric=f"output tokens/s per GPU at {tok_s_per_user:g} tok/s/user, 1k/1k",
-                value=b200_sweep.value / h200_sweep.value,
-                baseline="h200-sxm",
-                sources=(b200_sweep.source,),
-                evidence_ids=(b200_sweep.id, h200_sweep.id),
-                token_basis=TokenBasis.OUTPUT,
-                restatement=to_h100,
-                notes=(
-                    f"{b200_sweep.value:,.0f} / {h200_sweep.value:,.0f} output tok/s per GPU "
-                    f"({b200_sweep.notes[0]}; {h200_sweep.notes[0]})",
-                ),
-            )
-        )
+    if not (b200_sweep and h200_sweep):
+        return None
+    return RatioEstimate(
+        label=f"shipped sweep, TensorRT-LLM at {tok_s_per_user:g} tok/s/user",
+        metric=f"output tokens/s per GPU at {tok_s_per_user:g} tok/s/user, 1k/1k",
+        value=b200_sweep.value / h200_sweep.value,
+        baseline="h200-sxm",
+        sources=(b200_sweep.source,),
+        evidence_ids=(b200_sweep.id, h200_sweep.id),
+        token_basis=TokenBasis.OUTPUT,
+        restatement=to_h100,
+        notes=(
+            f"{b200_sweep.value:,.0f} / {h200_sweep.value:,.0f} output tok/s per GPU "
+            f"({b200_sweep.notes[0]}; {h200_sweep.notes[0]})",
+        ),
+    )
 
+
+def _trtllm_estimate() -> RatioEstimate:
     b200_trt, trt_src, b_id = _trtllm_per_gpu("b200", "nvfp4", 1000, 1000)
     h100_trt, _, h_id = _trtllm_per_gpu("h100", "fp8", 1000, 1000)
-    out.append(
-        RatioEstimate(
-            label="TensorRT-LLM perf overview, 1k/1k max throughput",
-            metric="offline maximum output tokens/s per GPU, 1000/1000",
-            value=b200_trt / h100_trt,
-            baseline="h100-sxm",
-            sources=(trt_src,),
-            evidence_ids=(b_id, h_id),
-            token_basis=TokenBasis.OUTPUT,
-            notes=(f"{b200_trt:,.0f} (B200 TP1) / {h100_trt:,.1f} (H100 TP2, per GPU)",),
-        )
+    return RatioEstimate(
+        label="TensorRT-LLM perf overview, 1k/1k max throughput",
+        metric="offline maximum output tokens/s per GPU, 1000/1000",
+        value=b200_trt / h100_trt,
+        baseline="h100-sxm",
+        sources=(trt_src,),
+        evidence_ids=(b_id, h_id),
+        token_basis=TokenBasis.OUTPUT,
+        notes=(f"{b200_trt:,.0f} (B200 TP1) / {h100_trt:,.1f} (H100 TP2, per GPU)",),
     )
-    return tuple(out)
 
 
 def _from_ratio_record(record: EvidenceRecord, label: str, restatement: Restatement) -> RatioEstimate:
