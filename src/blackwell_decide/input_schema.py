@@ -30,6 +30,8 @@ class Key:
     minimum: float | None = None  # inclusive
     positive: bool = False  # strictly above zero
     choices: tuple[str, ...] = ()
+    #: Other spellings of a choice (normalised as the value is), as (spelling, choice) pairs.
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 class TableReader:
@@ -158,8 +160,7 @@ def _check_choice(r: TableReader, path: str, key: str, spec: Key, value: Any) ->
     if text is None:
         return None
     lowered = text.lower().replace("_", "-").replace(" ", "-")
-    aliases = {"on-premises": "owned", "on-prem": "owned", "cloud": "rented", "rent": "rented", "own": "owned"}
-    lowered = aliases.get(lowered, lowered) if "owned" in spec.choices else lowered
+    lowered = dict(spec.aliases).get(lowered, lowered)
     if lowered not in spec.choices:
         r.problem(path, f"must be one of {', '.join(spec.choices)}, got {value!r}")
         return None

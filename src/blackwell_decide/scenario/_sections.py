@@ -153,53 +153,61 @@ def candidates_section(r: TableReader, cat: CatalogCheck, doc: Mapping[str, Any]
         r.problem("candidates", "expected one or more [[candidates]] tables")
         return []
     out: list[CandidateSpec] = []
-    names: set[str] = set()
+    names: set[str] = set()  # lower-cased, so two candidates cannot differ only in case
     for index, table in enumerate(raw):
         where = f"candidates[{index}]"
         if not isinstance(table, Mapping):
             r.problem(where, f"expected a table, got {describe_value(table)}")
             continue
-        r.unknown_keys(table, "candidates", where)
-        gpu, weights, kv = _deployment_keys(r, cat, table, "candidates", where)
-
-        def g(key: str, t: Mapping[str, Any] = table, w: str = where) -> Any:
-            return r.get(t, "candidates", key, w)
-
-        ownership = g("ownership") or "rented"
-        capex, years = g("capex_usd_per_gpu"), g("depreciation_years")
-        price = g("usd_per_gpu_hour")
-        if ownership == "owned" and price is None and (capex is None or years is None):
-            r.problem(
-                where,
-                "an owned candidate needs usd_per_gpu_hour, or capex_usd_per_gpu with depreciation_years, to price it",
-            )
-        if ownership == "rented" and capex is not None:
-            r.problem(f"{where}.capex_usd_per_gpu", 'only for owned candidates; set ownership = "owned"')
-        if gpu is None or weights is None or (kv is None and "kv" in table):
-            continue
-        name = g("name") or f"{gpu} {weights}"
-        if name.lower() in names:
-            r.problem(f"{where}.name", f"{name!r} is used by an earlier candidate; give each a distinct name")
-            continue
-        names.add(name.lower())
-        out.append(
-            CandidateSpec(
-                name=name,
-                gpu=gpu,
-                weights=weights,
-                kv=kv,
-                tp=g("tp"),
-                engine=engine_name(r, f"{where}.engine", g("engine")) or "",
-                ownership=Ownership(ownership),
-                price_tier=g("price_tier"),
-                usd_per_gpu_hour=price,
-                capex_usd_per_gpu=capex,
-                depreciation_years=years,
-                memory_fraction=g("memory_fraction"),
-                **_speculative_keys(r, table, "candidates", where),
-            )
-        )
+        candidate = _candidate(r, cat, table, where, names)
+        if candidate is not None:
+            names.add(candidate.name.lower())
+            out.append(candidate)
     return out
+
+
+def _candidate(
+    r: TableReader, cat: CatalogCheck, table: Mapping[str, Any], where: str, taken: set[str]
+) -> CandidateSpec | None:
+    """One ``[[candidates]]`` table, or None with its problems recorded; ``taken`` holds the
+    earlier candidates' names."""
+    r.unknown_keys(table, "candidates", where)
+    gpu, weights, kv = _deployment_keys(r, cat, table, "candidates", where)
+
+    def g(key: str) -> Any:
+        return r.get(table, "candidates", key, where)
+
+    ownership = g("ownership") or "rented"
+    capex, years = g("capex_usd_per_gpu"), g("depreciation_years")
+    price = g("usd_per_gpu_hour")
+    if ownership == "owned" and price is None and (capex is None or years is None):
+        r.problem(
+            where,
+            "an owned candidate needs usd_per_gpu_hour, or capex_usd_per_gpu with depreciation_years, to price it",
+        )
+    if ownership == "rented" and capex is not None:
+        r.problem(f"{where}.capex_usd_per_gpu", 'only for owned candidates; set ownership = "owned"')
+    if gpu is None or weights is None or (kv is None and "kv" in table):
+        return None
+    name = g("name") or f"{gpu} {weights}"
+    if name.lower() in taken:
+        r.problem(f"{where}.name", f"{name!r} is used by an earlier candidate; give each a distinct name")
+        return None
+    return CandidateSpec(
+        name=name,
+        gpu=gpu,
+        weights=weights,
+        kv=kv,
+        tp=g("tp"),
+        engine=engine_name(r, f"{where}.engine", g("engine")) or "",
+        ownership=Ownership(ownership),
+        price_tier=g("price_tier"),
+        usd_per_gpu_hour=price,
+        capex_usd_per_gpu=capex,
+        depreciation_years=years,
+        memory_fraction=g("memory_fraction"),
+        **_speculative_keys(r, table, "candidates", where),
+    )
 
 
 def workload_section(r: TableReader, doc: Mapping[str, Any]) -> WorkloadSpec | None:

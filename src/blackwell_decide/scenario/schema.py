@@ -10,6 +10,15 @@ from collections.abc import Mapping
 from blackwell_decide.input_schema import Key
 from blackwell_decide.scenario.spec import DEFAULT_OVERLAP_MONTHS
 
+#: Everyday words for the two ownerships.
+_OWNERSHIP_ALIASES = (
+    ("on-premises", "owned"),
+    ("on-prem", "owned"),
+    ("own", "owned"),
+    ("cloud", "rented"),
+    ("rent", "rented"),
+)
+
 #: The engine-memory and serving-feature keys a fleet and a candidate share (bounds.kv_room, perf.serving).
 _SERVING_KEYS: Mapping[str, Key] = {
     "memory_fraction": Key(
@@ -69,6 +78,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             '"rented"',
             required=True,
             choices=("rented", "owned"),
+            aliases=_OWNERSHIP_ALIASES,
         ),
         "contract_end": Key("date", "end of the rental commitment, or of depreciation when owned", "2026-09-30"),
         "price_tier": Key("str", "price tier paid for this fleet (default: prices.tier)", '"reserved-1y"'),
@@ -97,7 +107,9 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         ),
         "engine": Key("str", "serving engine", '"vllm"'),
         **_SERVING_KEYS,
-        "ownership": Key("choice", "rented (default) or owned", '"rented"', choices=("rented", "owned")),
+        "ownership": Key(
+            "choice", "rented (default) or owned", '"rented"', choices=("rented", "owned"), aliases=_OWNERSHIP_ALIASES
+        ),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),
         "usd_per_gpu_hour": Key(
             "number", "an explicit price instead of the snapshot's", "6.03", unit="USD per GPU-hour", minimum=0
