@@ -10,6 +10,7 @@ import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.errors import ScenarioError, UsageError
+from blackwell_decide.input_schema import Key, TableReader
 from blackwell_decide.plugins import Catalog
 from blackwell_decide.scenario import SCHEMA, STARTER, Ownership, load_scenario, write_starter
 
@@ -254,3 +255,43 @@ def test_every_schema_key_is_documented() -> None:
         body = doc.split(f"### `{header}`", 1)[1].split("### ", 1)[0]
         documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", body, flags=re.MULTILINE))
         assert documented == set(keys), (section, documented ^ set(keys))
+
+
+#: A two-section schema for the shared reader alone, away from any scenario key.
+TINY = {
+    "rack": {
+        "power_kw": Key("number", "rack power", "40", unit="kW", required=True, positive=True),
+        "cooling": Key(
+            "choice", "how it is cooled", '"air"', choices=("air", "liquid"), aliases=(("water", "liquid"),)
+        ),
+        "share": Key("fraction", "share of the hall", "0.5"),
+    },
+}
+
+
+def test_the_shared_reader_records_every_problem_with_its_path_and_fix() -> None:
+    reader = TableReader(TINY)
+    table = {"power_kw": "40 kW", "share": 50, "colour": "red"}
+    reader.unknown_keys(table, "rack", "hall.rack")
+    assert [reader.get(table, "rack", key, "hall.rack") for key in ("power_kw", "cooling", "share")] == [None] * 3
+    assert reader.problems == [
+        "hall.rack.colour: unknown key; known keys: power_kw, cooling, share",
+        "hall.rack.power_kw: expected a number (kW; the unit is in the key's name), got the string '40 kW'; "
+        "write power_kw = 40",
+        "hall.rack.share: must be a fraction between 0 and 1, got 50; write 0.5 for 50 %",
+    ]
+
+
+def test_the_shared_reader_normalises_a_choice_through_its_aliases() -> None:
+    reader = TableReader(TINY)
+    assert reader.get({"cooling": "Water"}, "rack", "cooling", "rack") == "liquid"
+    assert reader.get({"cooling": "oil"}, "rack", "cooling", "rack") is None
+    assert reader.problems == ["rack.cooling: must be one of air, liquid, got 'oil'"]
+
+
+def test_ownership_reads_everyday_words(tmp_path: Path, catalog: Catalog) -> None:
+    text = edit(VALID, 'ownership = "rented"', 'ownership = "cloud"')
+    assert load_scenario(write(tmp_path, text), catalog).current.ownership is Ownership.RENTED
+    facility = '\n[facility]\ncooling = "air"\nrack_power_kw = 40\n'
+    text = edit(VALID, 'ownership = "rented"', 'ownership = "On Prem"') + facility
+    assert load_scenario(write(tmp_path, text), catalog).current.ownership is Ownership.OWNED

@@ -44,6 +44,10 @@ def decide_scenario(path: str | Path, catalog: Catalog | None = None, as_of: dt.
     date, else today) and run the registered rules."""
     from blackwell_decide.scenario import load_scenario
 
+    if catalog is None:  # the one default left here until the catalog is passed through rules (issue 11 item 2)
+        from blackwell_decide.plugins import get_catalog
+
+        catalog = get_catalog()
     scenario = load_scenario(path, catalog)
     return decide(compute_facts(scenario, catalog, as_of=as_of), catalog=catalog)
 
