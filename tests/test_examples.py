@@ -17,7 +17,7 @@ from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import write_memo
 from blackwell_decide.rules import Decision, Verdict, decide_scenario
 from blackwell_decide.rules.engine import cost_verdict
-from blackwell_decide.rules.facts import Comparison
+from blackwell_decide.rules.option_facts import Comparison
 from blackwell_decide.units import GB
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -32,7 +32,7 @@ from blackwell_decide.units import GB, KB, MS
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
     from blackwell_decide.rules import Decision
-    from blackwell_decide.rules.facts import Comparison, OptionFacts
+    from blackwell_decide.rules.option_facts import Comparison, OptionFacts
 
 FORMATS = ("md", "html")
 

@@ -32,7 +32,8 @@ from blackwell_decide.rules.engine import (
     evaluate,
     recommend,
 )
-from blackwell_decide.rules.facts import Comparison, Facts, FleetCheck, OptionFacts, Retune, compute_facts
+from blackwell_decide.rules.facts import Facts, compute_facts
+from blackwell_decide.rules.option_facts import Comparison, FleetCheck, OptionFacts, Retune
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:

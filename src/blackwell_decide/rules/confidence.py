@@ -25,7 +25,8 @@ import numpy.typing as npt
 from blackwell_decide.economics import replicas_for
 
 if TYPE_CHECKING:
-    from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
+    from blackwell_decide.rules.facts import Facts
+    from blackwell_decide.rules.option_facts import Comparison, OptionFacts
 
 __all__ = ["SAMPLES", "SavingRange", "saving_range"]
 

@@ -37,8 +37,9 @@ from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
-    from blackwell_decide.rules.facts import Comparison, Facts
+    from blackwell_decide.rules.facts import Facts
     from blackwell_decide.rules.ledger import Ledger
+    from blackwell_decide.rules.option_facts import Comparison
     from blackwell_decide.scenario import Thresholds
 
 

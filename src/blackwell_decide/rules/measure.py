@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from blackwell_decide.rules.facts import Facts, OptionFacts
+    from blackwell_decide.rules.facts import Facts
+    from blackwell_decide.rules.option_facts import OptionFacts
 
 __all__ = ["Measurement", "measurement_for"]
 

@@ -36,7 +36,8 @@ from blackwell_decide.units import GB, HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     # Only types: the rules read facts, they never compute them (and the plugin loads light).
-    from blackwell_decide.rules.facts import Comparison, Facts, OptionFacts
+    from blackwell_decide.rules.facts import Facts
+    from blackwell_decide.rules.option_facts import Comparison, OptionFacts
 
 # --------------------------------------------------------------------------- shared readings
 

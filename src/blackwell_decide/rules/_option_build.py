@@ -1,0 +1,427 @@
+"""The facts of one option: bounds, operating point at the service level, fleet size, bill,
+power and rack fit."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from blackwell_decide.bounds import Bounds, compute_bounds, smallest_fitting_tp
+from blackwell_decide.economics import (
+    Bill,
+    BillTerms,
+    GpuCapacity,
+    Throughput,
+    TokenBasis,
+    cost_table,
+    monthly_bill,
+    prefill_time_share,
+    size_fleet,
+    tokens_per_provisioned_mw,
+)
+from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
+from blackwell_decide.model import (
+    Cooling,
+    Deployment,
+    PriceQuote,
+    Source,
+    SourceKind,
+)
+from blackwell_decide.rules._fact_context import (
+    FactContext,
+    all_quotes,
+    per_gpu_derived,
+    power_basis,
+    price_option,
+    scenario_source,
+)
+from blackwell_decide.rules.option_facts import AUTO_TP, OptionFacts, PowerFacts, RackFit, ServicePoint
+from blackwell_decide.scenario import Ownership, SiteCooling
+
+if TYPE_CHECKING:
+    pass
+
+# --------------------------------------------------------------------------- the operating point
+
+
+def _service(
+    ctx: FactContext, deployment: Deployment, engine: str, features: Any = None
+) -> tuple[ServicePoint | None, str]:
+    """The highest-throughput point meeting the service level (TPOT and, when set, TTFT)."""
+    from blackwell_decide.perf import at_interactivity
+    from blackwell_decide.perf.service_level import within_ttft
+
+    max_ttft = ctx.scenario.workload.max_ttft_s
+    try:
+        point = at_interactivity(
+            deployment, ctx.workload, ctx.target, engine=engine, catalog=ctx.catalog, features=features
+        )
+    except UsageError as exc:
+        return None, str(exc)
+    if max_ttft is not None:
+        found, shortest = within_ttft(
+            deployment, ctx.workload, point, ctx.target, max_ttft, engine=engine, catalog=ctx.catalog, features=features
+        )
+        if found is None:
+            return None, (
+                f"{deployment.label} cannot meet both {ctx.target:g} tok/s per user and a TTFT of "
+                f"{max_ttft * 1e3:.0f} ms: the shortest predicted TTFT is {shortest * 1e3:.0f} ms"
+            )
+        point = found
+    binding = point.binding if isinstance(point.binding, str) else point.binding[0]
+    source = Source(
+        url=f"blackwell_decide performance model, calibration profile {point.profile}",
+        date="n.d.",
+        kind=SourceKind.DERIVED,
+        title="predicted operating point at the service level",
+        note="; ".join(point.notes) if point.notes else "",
+    )
+    return (
+        ServicePoint(
+            prediction=point,
+            tok_s_per_user=float(point.tok_s_per_user),
+            output_tok_s_per_gpu=float(point.output_tok_s_per_gpu),
+            concurrency=float(point.concurrency),
+            tpot_s=float(point.tpot_s),
+            ttft_s=float(point.ttft_s),
+            binding=binding,
+            extrapolated=point.extrapolated,
+            band=point.band,
+            profile=point.profile,
+            source=source,
+        ),
+        "",
+    )
+
+
+def option_bounds(ctx: FactContext, deployment: Deployment) -> Bounds:
+    length = ctx.traffic.isl + ctx.traffic.osl
+    lengths = sorted({8192, 32768, round(length)})
+    return compute_bounds(deployment, ctx.conventions, seq_lens=lengths)
+
+
+def _deployment(ctx: FactContext, spec: OptionSpec, weights: str, kv: str | None, tp: int) -> Deployment:
+    """``spec``'s GPU at ``tp`` with its engine, whose memory settings (or the scenario's
+    ``memory_fraction``) size the KV room: one KV room for bounds, fleet, rules and predict."""
+    from blackwell_decide.resolve import resolve_scheme
+
+    accelerator = ctx.catalog.accelerators.get(spec.gpu)
+    scheme = resolve_scheme(ctx.catalog, weights, kv, accelerator_key=accelerator.key)
+    return Deployment(
+        model=ctx.model,
+        accelerator=accelerator,
+        scheme=scheme,
+        tp=tp,
+        engine=spec.engine,
+        memory_fraction=getattr(spec.raw, "memory_fraction", None),
+    )
+
+
+def _features(ctx: FactContext, spec: OptionSpec) -> Any:
+    """The serving features of ``spec`` (perf.ServingFeatures): its speculative decoding, and the
+    workload's prefix-cache hit rate."""
+    from blackwell_decide.perf.serving import ServingFeatures, SpeculativeDecoding
+
+    raw = spec.raw
+    kind = getattr(raw, "speculative", None)
+    speculative = None
+    if kind:
+        try:
+            speculative = SpeculativeDecoding(
+                kind=kind,
+                acceptance_length=float(getattr(raw, "acceptance_length", None) or 1.0),
+                draft_tokens=int(getattr(raw, "draft_tokens", None) or 3),
+                draft_cost=getattr(raw, "draft_cost", None),
+            )
+        except UsageError as exc:
+            raise ScenarioError(str(ctx.scenario.path), [f"{spec.where}.speculative: {exc}"]) from None
+    return ServingFeatures(speculative=speculative, prefix_cache_hit_rate=ctx.scenario.workload.prefix_cache_hit_rate)
+
+
+def _holds_max_context(ctx: FactContext, bounds: Bounds) -> bool:
+    longest = ctx.scenario.workload.max_context_tokens
+    return longest is None or bounds.value("kv_tokens") >= longest
+
+
+# --------------------------------------------------------------------------- options
+
+
+@attrs.frozen
+class OptionSpec:
+    id: str
+    label: str
+    role: str
+    parent: str | None
+    gpu: str
+    weights: str
+    kv: str | None
+    tp: int | None
+    engine: str
+    ownership: Ownership
+    tier: str | None
+    explicit_price: float | None
+    raw: Any
+    where: str
+
+
+def build_option(ctx: FactContext, spec: OptionSpec) -> OptionFacts:
+    probe = _deployment(ctx, spec, spec.weights, spec.kv, 1)
+    min_tp = smallest_fitting_tp(probe, ctx.conventions) or AUTO_TP[-1]
+    tried: list[tuple[int, str]] = []
+    rates: list[tuple[int, float]] = []
+    notes: list[str] = []
+    if spec.tp is not None:
+        deployment = _deployment(ctx, spec, spec.weights, spec.kv, spec.tp)
+        try:
+            bounds = option_bounds(ctx, deployment)
+        except DoesNotFitError as exc:
+            raise ScenarioError(str(ctx.scenario.path), [f"{spec.where}.tp: {exc}"]) from None
+        service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
+        if service is None:
+            notes.append(why)
+        if not _holds_max_context(ctx, bounds):
+            notes.append(
+                f"at TP={spec.tp} one replica holds {bounds.value('kv_tokens'):,.0f} KV tokens, fewer than the "
+                f"{ctx.scenario.workload.max_context_tokens:,.0f}-token context the service must allow"
+            )
+            service = None
+    else:
+        best: tuple[float, int, Deployment, Bounds, ServicePoint] | None = None
+        first: tuple[Deployment, Bounds] | None = None
+        for tp in (t for t in AUTO_TP if t >= min_tp):
+            deployment = _deployment(ctx, spec, spec.weights, spec.kv, tp)
+            try:
+                bounds = option_bounds(ctx, deployment)
+            except DoesNotFitError:
+                tried.append((tp, "weights do not fit"))
+                continue
+            first = first or (deployment, bounds)
+            if not _holds_max_context(ctx, bounds):
+                tried.append((tp, f"KV room holds {bounds.value('kv_tokens'):,.0f} tokens, under the maximum context"))
+                continue
+            service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
+            if service is None:
+                tried.append((tp, why))
+                continue
+            tried.append((tp, f"{service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"))
+            rates.append((tp, service.output_tok_s_per_gpu))
+            # Ties go to the smaller replica (fewer GPUs to coordinate).
+            if best is None or service.output_tok_s_per_gpu > best[0] * (1 + 1e-9):
+                best = (service.output_tok_s_per_gpu, tp, deployment, bounds, service)
+        if best is not None:
+            _, _, deployment, bounds, service_point = best
+            service = service_point
+        elif first is not None:
+            deployment, bounds = first
+            service = None
+            notes.append(f"no tensor-parallel size up to {AUTO_TP[-1]} meets the service level")
+        else:
+            raise ScenarioError(
+                str(ctx.scenario.path),
+                [
+                    f"{spec.where}: {ctx.model.key} with {spec.weights} weights does not fit on up to "
+                    f"{AUTO_TP[-1]} × {spec.gpu}; choose a smaller weight format"
+                ],
+            )
+    option = finish_option(ctx, spec, deployment, bounds, min_tp, tuple(tried), service, notes)
+    return attrs.evolve(option, tp_throughput=tuple(rates)) if rates else option
+
+
+def _capacity(spec: OptionSpec, deployment: Deployment, bounds: Bounds, service: ServicePoint) -> GpuCapacity:
+    tp = deployment.tp
+    return GpuCapacity(
+        label=spec.label,
+        accelerator=deployment.accelerator.key,
+        throughput=Throughput(
+            tok_s_per_gpu=service.output_tok_s_per_gpu,
+            basis=TokenBasis.OUTPUT,
+            isl=service.prediction.workload.isl,
+            osl=service.prediction.workload.osl,
+            source=service.source,
+            note=f"{service.tok_s_per_user:.1f} tok/s per user at concurrency {service.concurrency:g} per replica",
+        ),
+        tp=tp,
+        tok_s_per_user=service.tok_s_per_user,
+        includes_prefill=True,
+        prefill_ceiling=per_gpu_derived(
+            bounds["prefill_ceiling_tok_s"], tp, "prefill_ceiling_tok_s_per_gpu", "prefill ceiling per GPU", "tok/s"
+        ),
+        kv_tokens=per_gpu_derived(bounds["kv_tokens"], tp, "kv_tokens_per_gpu", "KV tokens per GPU", "tokens"),
+    )
+
+
+def finish_option(
+    ctx: FactContext,
+    spec: OptionSpec,
+    deployment: Deployment,
+    bounds: Bounds,
+    min_tp: int,
+    tried: tuple[tuple[int, str], ...],
+    service: ServicePoint | None,
+    notes: list[str],
+) -> OptionFacts:
+    acc = deployment.accelerator
+    scenario = ctx.scenario
+    price = price_option(
+        ctx, acc.key, spec.ownership, spec.tier, spec.explicit_price, acc.tdp_watts, spec.raw, spec.role
+    )
+    in_service = scenario.current.count if spec.role == "current" else None
+    fleet = None
+    costs = None
+    bill: Bill | None = None
+    out_cost = in_cost = monthly = None
+    throughput: Throughput | None = None
+    if service is not None:
+        fleet = size_fleet(ctx.traffic, _capacity(spec, deployment, bounds, service), [price] if price else [])
+        # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
+        gpus = in_service or fleet.gpus
+        throughput = fleet.capacity.throughput
+        notes.extend(fleet.notes)
+    else:
+        gpus = in_service or 0
+        if in_service:
+            # No modelled operating point: the fleet in service is taken to carry the traffic.
+            throughput = Throughput(
+                tok_s_per_gpu=ctx.traffic.output_tok_s / in_service,
+                basis=TokenBasis.OUTPUT,
+                isl=ctx.traffic.isl,
+                osl=ctx.traffic.osl,
+                source=scenario_source(ctx, "peak output tokens/s over the GPUs in service"),
+                note="the model finds no operating point at the service level; the fleet in service is assumed "
+                "to carry the peak",
+            )
+            notes.append(
+                f"the current cost is that of the {in_service} GPUs in service, each carrying "
+                f"{throughput.tok_s_per_gpu:,.0f} output tok/s at peak"
+            )
+    if throughput is not None and gpus:
+        quotes = all_quotes(ctx, acc.key, price)
+        if quotes:
+            costs = cost_table(acc.key, throughput, quotes, bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
+        if price is not None:
+            effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
+            out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
+            in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
+            bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value)
+            monthly = bill.monthly
+    elif price is None and spec.ownership is Ownership.RENTED:
+        notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
+    power = _power(ctx, deployment, throughput, gpus)
+    rack = _rack(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
+    at_min = bounds if deployment.tp == min_tp else option_bounds(ctx, attrs.evolve(deployment, tp=min_tp))
+    return OptionFacts(
+        id=spec.id,
+        label=spec.label,
+        role=spec.role,
+        parent=spec.parent,
+        ownership=spec.ownership,
+        engine=spec.engine,
+        deployment=deployment,
+        bounds=bounds,
+        min_tp=min_tp,
+        kv_room_min_tp=at_min["kv_budget_bytes"],
+        tp_tried=tried,
+        service=service,
+        fleet=fleet,
+        gpus=gpus,
+        gpus_in_service=in_service,
+        price=price,
+        costs=costs,
+        cost_per_million_output=out_cost,
+        cost_per_million_input=in_cost,
+        monthly=monthly,
+        power=power,
+        rack=rack,
+        notes=tuple(notes),
+        bill=bill,
+        features=_features(ctx, spec),
+    )
+
+
+def _bill(
+    ctx: FactContext,
+    spec: OptionSpec,
+    deployment: Deployment,
+    bounds: Bounds,
+    price: PriceQuote,
+    gpus: int,
+    output_tok_s_per_gpu: float,
+    full_load_usd_per_million: float,
+) -> Bill:
+    """The option's month under the scenario's terms: today's fleet paid as declared, every other
+    option for the GPUs that hold the peak; a rented fleet the scenario lets autoscale, for the
+    replicas its average traffic needs."""
+    w = ctx.scenario.workload
+    terms = BillTerms(
+        autoscale=w.autoscale and spec.ownership is Ownership.RENTED,
+        min_replicas=w.min_replicas,
+    )
+    average = ctx.traffic.peak_to_average
+    prefill = prefill_time_share(
+        ctx.traffic.isl, ctx.traffic.osl, output_tok_s_per_gpu, bounds.value("prefill_ceiling_tok_s") / deployment.tp
+    )
+    return monthly_bill(
+        gpus_peak=gpus,
+        tp=deployment.tp,
+        usd_per_gpu_hour=price.usd_per_gpu_hour,
+        tier=price.tier,
+        price_source=price.source,
+        average_output_tok_s=ctx.traffic.output_tok_s / average,
+        average_input_tok_s=ctx.traffic.input_tok_s / average,
+        output_tok_s_per_gpu=output_tok_s_per_gpu,
+        prefill_share=prefill,
+        terms=terms,
+        full_load_usd_per_million_output=full_load_usd_per_million,
+        declared=spec.role == "current",
+    )
+
+
+def _power(ctx: FactContext, deployment: Deployment, throughput: Throughput | None, gpus: int) -> PowerFacts:
+    facility = ctx.scenario.facility
+    acc = deployment.accelerator
+    basis = power_basis(ctx, acc.key)
+    overhead, pue = basis.server_overhead, basis.pue
+    watts = basis.provisioned_watts(acc.tdp_watts)
+    per_mw = (
+        tokens_per_provisioned_mw(
+            throughput, acc.tdp_watts, server_overhead=overhead, pue=pue, watts_source=acc.source_of("tdp_watts")
+        )
+        if throughput is not None
+        else None
+    )
+    energy = watts / 1000.0 * facility.usd_per_kwh if facility else None
+    return PowerFacts(
+        gpu_watts=acc.tdp_watts,
+        gpu_watts_source=acc.source_of("tdp_watts"),
+        provisioned_watts=watts,
+        fleet_kw=gpus * watts / 1000.0,
+        tokens_per_mw=per_mw,
+        energy_usd_per_gpu_hour=energy,
+        basis=basis,
+    )
+
+
+def _rack(ctx: FactContext, deployment: Deployment, gpus: int) -> RackFit | None:
+    facility = ctx.scenario.facility
+    if facility is None:
+        return None
+    acc = deployment.accelerator
+    cooling_ok = not (facility.cooling is SiteCooling.AIR and acc.cooling is Cooling.LIQUID)
+    # A rack's budget is IT power (server, not facility): the PUE is outside the rack.
+    server_kw = facility.gpus_per_server * acc.tdp_watts * (1.0 + power_basis(ctx, acc.key).server_overhead) / 1000.0
+    servers = math.floor(facility.rack_power_kw / server_kw + 1e-9)
+    per_rack = servers * facility.gpus_per_server
+    racks = math.ceil(gpus / per_rack) if per_rack and gpus else None
+    return RackFit(
+        site_cooling=facility.cooling,
+        gpu_cooling=acc.cooling,
+        cooling_ok=cooling_ok,
+        server_kw=server_kw,
+        rack_kw=facility.rack_power_kw,
+        servers_per_rack=servers,
+        gpus_per_rack=per_rack,
+        racks_needed=racks,
+        fits=cooling_ok and servers >= 1,
+    )
