@@ -21,7 +21,7 @@ from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluat
 from blackwell_decide.perf.fit import START, band_for, error_record, fit_profile, least_squares, sparse_reason
 from blackwell_decide.perf.profile import profile_from_dict, profile_to_dict
 from blackwell_decide.perf.validate import ValidationReport, render, validate
-from blackwell_decide.plugins import Catalog
+from blackwell_decide.plugins import Catalog, get_catalog
 from blackwell_decide.resolve import resolve_deployment
 
 
@@ -237,7 +237,7 @@ def test_a_measurement_below_the_floor_fails_validation(monkeypatch: pytest.Monk
     from blackwell_decide.perf.validate import DatasetScore
 
     fixture = Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_below_floor.json"
-    m = read_vllm_bench_json(fixture, model="llama-3.3-70b")
+    m = read_vllm_bench_json(fixture, catalog=get_catalog(), model="llama-3.3-70b")
     [point], _ = evaluate([m], lambda _m, _t: base_profile("vllm", "blackwell"))
     assert point.floor_tpot_s is not None and point.floor_tpot_s == pytest.approx(5.40e-3, rel=0.01)
     assert point.beats_bound and "TPOT 4.20 ms < floor" in point.beats_bound[0]
@@ -262,7 +262,9 @@ def _one_point() -> Measurement:
     from blackwell_decide.perf import read_vllm_bench_json
 
     fixture = Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_conc4.json"
-    return read_vllm_bench_json(fixture, model="llama-3.3-70b", gpu="b200", weights="nvfp4", tp=1)
+    return read_vllm_bench_json(
+        fixture, catalog=get_catalog(), model="llama-3.3-70b", gpu="b200", weights="nvfp4", tp=1
+    )
 
 
 def test_one_point_fits_one_decode_and_one_ttft_figure_and_keeps_the_rest(catalog: Catalog) -> None:

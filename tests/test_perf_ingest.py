@@ -16,6 +16,7 @@ from blackwell_decide.datasets import get_dataset, list_datasets
 from blackwell_decide.errors import UnknownKeyError, UsageError
 from blackwell_decide.perf import load_dataset, read_sweep_csv, read_vllm_bench_json
 from blackwell_decide.perf.ingest import catalog_model_for, read_measurements, read_microbenchmarks
+from blackwell_decide.plugins import get_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vllm_bench"
 HEADER = "model,gpu,engine,weights,kv,tp,isl,osl,concurrency,ttft_ms,tpot_ms"
@@ -89,7 +90,7 @@ def test_every_manifest_entry_has_a_dated_source() -> None:
 
 
 def test_vllm_result_json_reads_the_fields_vllm_writes() -> None:
-    m = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json")
+    m = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json", catalog=get_catalog())
     data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
     assert m.tpot_s == pytest.approx(data["mean_tpot_ms"] / 1e3)
     assert m.ttft_s == pytest.approx(data["mean_ttft_ms"] / 1e3)
@@ -98,7 +99,7 @@ def test_vllm_result_json_reads_the_fields_vllm_writes() -> None:
     assert m.mean_isl == pytest.approx(data["total_input_tokens"] / data["completed"])
     # --metadata gpu=... weights=... kv=... tp=... recorded in the file
     assert (m.gpu, m.weights, m.kv, m.tp, m.engine) == ("b200", "nvfp4", "fp8", 1, "vllm")
-    overridden = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json", gpu="gb200", tp=2)
+    overridden = read_vllm_bench_json(FIXTURES / "b200_nvfp4_tp1_conc4.json", catalog=get_catalog(), gpu="gb200", tp=2)
     assert (overridden.gpu, overridden.tp) == ("gb200", 2)
 
 
@@ -109,8 +110,8 @@ def test_vllm_result_json_without_the_deployment_asks_for_the_flag(tmp_path: Pat
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match="--gpu"):
-        read_vllm_bench_json(path)
-    m = read_vllm_bench_json(path, gpu="h100", weights="fp8", kv="fp8", tp=2)
+        read_vllm_bench_json(path, catalog=get_catalog())
+    m = read_vllm_bench_json(path, catalog=get_catalog(), gpu="h100", weights="fp8", kv="fp8", tp=2)
     # model_id nvidia/Llama-3.3-70B-Instruct-FP8 is a checkpoint of the catalog's llama-3.3-70b
     assert m.tp == 2 and m.model == "llama-3.3-70b"
 
@@ -130,12 +131,12 @@ def test_vllm_result_json_rejects_bad_fields(tmp_path: Path, change: dict[str, o
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match=message):
-        read_vllm_bench_json(path)
+        read_vllm_bench_json(path, catalog=get_catalog())
 
 
 def test_missing_files_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
-        read_vllm_bench_json(tmp_path / "nope.json")
+        read_vllm_bench_json(tmp_path / "nope.json", catalog=get_catalog())
     with pytest.raises(UsageError, match="does not exist"):
         read_sweep_csv(tmp_path / "nope.csv")
 
@@ -163,7 +164,7 @@ def test_sweep_csv_needs_its_columns_and_ignores_extra_ones(tmp_path: Path) -> N
     with pytest.raises(UsageError, match="missing column"):
         read_sweep_csv(path)
     path.write_text(f"{HEADER},notes\nllama-3.3-70b,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,13,anything\n")
-    [m] = read_measurements([path])
+    [m] = read_measurements([path], catalog=get_catalog())
     assert m.tpot_s == pytest.approx(0.013)
 
 
@@ -180,33 +181,33 @@ def test_sweep_csv_needs_its_columns_and_ignores_extra_ones(tmp_path: Path) -> N
     ],
 )
 def test_checkpoint_ids_map_to_the_catalog_model_they_quantise(checkpoint: str, model: str) -> None:
-    assert catalog_model_for(checkpoint) == model
+    assert catalog_model_for(checkpoint, get_catalog()) == model
 
 
 def test_an_unknown_checkpoint_asks_for_model(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="pass --model KEY"):
-        catalog_model_for("someorg/Mystery-13B-Instruct-FP8")
+        catalog_model_for("someorg/Mystery-13B-Instruct-FP8", get_catalog())
     data = json.loads((FIXTURES / "b200_nvfp4_tp1_conc4.json").read_text())
     data["model_id"] = "someorg/Mystery-13B"
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match=r"model_id 'someorg/Mystery-13B' matches no catalog model; pass --model"):
-        read_vllm_bench_json(path)
+        read_vllm_bench_json(path, catalog=get_catalog())
     # --model wins over model_id
-    assert read_vllm_bench_json(path, model="llama-3.3-70b").model == "llama-3.3-70b"
+    assert read_vllm_bench_json(path, catalog=get_catalog(), model="llama-3.3-70b").model == "llama-3.3-70b"
 
 
 def test_a_fine_tune_whose_name_contains_a_catalog_model_maps_to_it_with_a_note() -> None:
     from blackwell_decide.perf.readers.model_ids import match_catalog_model
 
-    match = match_catalog_model("acme-labs/gpt-oss-120b-medical-reasoning-SFT-v0.1")
+    match = match_catalog_model("acme-labs/gpt-oss-120b-medical-reasoning-SFT-v0.1", get_catalog())
     assert match.key == "gpt-oss-120b"
     assert "fine-tune" in match.note and "--model gpt-oss-120b to confirm" in match.note
     # the longest catalog name wins (Llama 3.1 70B, not a shorter stem), and exact checkpoints carry no note
-    assert match_catalog_model("org/Llama-3.1-70B-Instruct-abliterated-v2").key == "llama-3.1-70b"
-    assert match_catalog_model("nvidia/Llama-3.3-70B-Instruct-FP4").note == ""
+    assert match_catalog_model("org/Llama-3.1-70B-Instruct-abliterated-v2", get_catalog()).key == "llama-3.1-70b"
+    assert match_catalog_model("nvidia/Llama-3.3-70B-Instruct-FP4", get_catalog()).note == ""
     # InferenceX benchmarks DeepSeek-R1, post-trained from DeepSeek-V3-Base with its architecture
-    r1 = match_catalog_model("nvidia/DeepSeek-R1-0528-FP4")
+    r1 = match_catalog_model("nvidia/DeepSeek-R1-0528-FP4", get_catalog())
     assert r1.key == "deepseek-v3" and "DeepSeek-V3-Base" in r1.note
 
 
@@ -216,7 +217,7 @@ def test_the_weights_come_from_the_checkpoint_name_when_not_given(tmp_path: Path
         data.pop(key)
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data))
-    m = read_vllm_bench_json(path)
+    m = read_vllm_bench_json(path, catalog=get_catalog())
     # model_id nvidia/Llama-3.3-70B-Instruct-FP8: fp8 weights; vLLM's kv 'auto' is the model dtype
     assert (m.weights, m.kv, m.tp) == ("fp8", "bf16", 2)
 
@@ -227,7 +228,7 @@ def test_every_missing_field_is_named_at_once(tmp_path: Path) -> None:
     with pytest.raises(
         UsageError, match="missing field\\(s\\) total_input_tokens, total_output_tokens, output_throughput"
     ):
-        read_vllm_bench_json(path)
+        read_vllm_bench_json(path, catalog=get_catalog())
 
 
 # ---------------------------------------------------------------------------- other tools' results
@@ -241,7 +242,7 @@ GENAI_PERF = Path(__file__).parent / "fixtures" / "genai_perf" / "h100_fp8_tp2_c
 def test_sglang_output_reads_its_last_run() -> None:
     from blackwell_decide.perf.readers import detect_format, read_bench_result
 
-    result = read_bench_result(SGLANG, model="llama-3.3-70b")
+    result = read_bench_result(SGLANG, catalog=get_catalog(), model="llama-3.3-70b")
     m = result.measurement
     assert result.stats.tool == "sglang bench_serving"
     assert m.tpot_s == pytest.approx(17.407e-3) and m.ttft_s == pytest.approx(121.308e-3)
@@ -254,7 +255,7 @@ def test_sglang_output_reads_its_last_run() -> None:
 def test_genai_perf_export_reads_its_metrics() -> None:
     from blackwell_decide.perf.readers import read_bench_result
 
-    result = read_bench_result(GENAI_PERF, model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
+    result = read_bench_result(GENAI_PERF, catalog=get_catalog(), model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
     m, s = result.measurement, result.stats
     assert s.tool == "genai-perf profile"
     assert m.tpot_s == pytest.approx(17.407e-3)  # inter_token_latency avg, ms
@@ -284,14 +285,16 @@ def test_other_formats_name_every_missing_field(
     path.write_text(json.dumps(data))
     fmt = "sglang" if fixture.suffix == ".jsonl" else "genai-perf"
     with pytest.raises(UsageError) as info:
-        read_bench_result(path, fmt=fmt, model="llama-3.3-70b", gpu="h100-sxm")
+        read_bench_result(path, catalog=get_catalog(), fmt=fmt, model="llama-3.3-70b", gpu="h100-sxm")
     assert named in str(info.value)
     if fmt == "genai-perf":
         assert "output_sequence_length.avg" in str(info.value)
 
 
 def test_calibrate_reads_one_file_of_each_new_format() -> None:
-    [sg, gp] = read_measurements([SGLANG, GENAI_PERF], model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8")
+    [sg, gp] = read_measurements(
+        [SGLANG, GENAI_PERF], catalog=get_catalog(), model="llama-3.3-70b", gpu="h100-sxm", tp=2, kv="fp8"
+    )
     assert sg.tpot_s == gp.tpot_s == pytest.approx(17.407e-3)
     assert sg.concurrency == gp.concurrency == 4
 
@@ -306,7 +309,7 @@ def test_a_guidellm_sweep_reads_as_one_result_per_benchmark() -> None:
     from blackwell_decide.perf.readers import read_bench_results
 
     # GuideLLM v0.2 layout; the shipped sweep rows h100-sxm/vllm/fp8/tp2 at concurrency 4 and 8
-    four, eight = read_bench_results(GUIDELLM, **H100)
+    four, eight = read_bench_results(GUIDELLM, catalog=get_catalog(), **H100)
     assert (four.measurement.concurrency, eight.measurement.concurrency) == (4, 8)
     assert four.measurement.tpot_s == pytest.approx(17.407e-3)  # inter_token_latency_ms mean
     assert eight.measurement.ttft_s == pytest.approx(150.250e-3)
@@ -326,7 +329,7 @@ def test_a_guidellm_report_names_every_missing_field(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError) as info:
-        read_bench_results(path, **H100)
+        read_bench_results(path, catalog=get_catalog(), **H100)
     message = str(info.value)
     assert "benchmarks[0]" in message
     assert "metrics.inter_token_latency_ms.successful.mean" in message and "request_totals.successful" in message
@@ -335,7 +338,7 @@ def test_a_guidellm_report_names_every_missing_field(tmp_path: Path) -> None:
 def test_an_inferencex_row_reads_its_deployment() -> None:
     from blackwell_decide.perf.readers import read_bench_result
 
-    result = read_bench_result(INFERENCEX_ROW, model="llama-3.3-70b")
+    result = read_bench_result(INFERENCEX_ROW, catalog=get_catalog(), model="llama-3.3-70b")
     m = result.measurement
     row = json.loads(INFERENCEX_ROW.read_text())
     # hw b200, precision fp4 on an NVIDIA GPU = NVFP4, framework vllm, tp 1, conc 4
@@ -355,22 +358,27 @@ def test_an_inferencex_row_names_every_missing_field(tmp_path: Path) -> None:
     path = tmp_path / "agg.json"
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match=r"missing field\(s\) isl, osl, mean_tpot, tp"):
-        read_bench_result(path, model="llama-3.3-70b")
+        read_bench_result(path, catalog=get_catalog(), model="llama-3.3-70b")
 
 
 def test_a_file_of_several_runs_needs_an_index(tmp_path: Path) -> None:
     from blackwell_decide.perf.readers import read_bench_result
 
     with pytest.raises(UsageError, match=r"holds 2 runs; pick one with --index N \(0: llama-3.3-70b on b200"):
-        read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b")
-    assert read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b", index=1).measurement.concurrency == 8
+        read_bench_result(INFERENCEX_ROWS, catalog=get_catalog(), model="llama-3.3-70b")
+    assert (
+        read_bench_result(
+            INFERENCEX_ROWS, catalog=get_catalog(), model="llama-3.3-70b", index=1
+        ).measurement.concurrency
+        == 8
+    )
     with pytest.raises(UsageError, match="--index 2"):
-        read_bench_result(INFERENCEX_ROWS, model="llama-3.3-70b", index=2)
+        read_bench_result(INFERENCEX_ROWS, catalog=get_catalog(), model="llama-3.3-70b", index=2)
 
 
 def test_calibrate_reads_every_run_of_guidellm_and_inferencex_files() -> None:
-    guidellm = read_measurements([GUIDELLM], **H100)
-    inferencex = read_measurements([INFERENCEX_ROWS], model="llama-3.3-70b", kv="fp8")
+    guidellm = read_measurements([GUIDELLM], catalog=get_catalog(), **H100)
+    inferencex = read_measurements([INFERENCEX_ROWS], catalog=get_catalog(), model="llama-3.3-70b", kv="fp8")
     assert [m.concurrency for m in guidellm] == [4, 8]
     assert [m.tpot_s for m in inferencex] == pytest.approx([13.071e-3, 12.962e-3])
 
@@ -410,7 +418,7 @@ def test_layout_variants_of_sglang_and_genai_perf(tmp_path: Path) -> None:
     assert "Infinity" in text
     path = tmp_path / "sglang.jsonl"
     path.write_text(text + "\n")
-    result = read_bench_result(path, model="llama-3.3-70b")
+    result = read_bench_result(path, catalog=get_catalog(), model="llama-3.3-70b")
     assert result.stats.request_rate is None and result.measurement.concurrency == 4
     # later GenAI-Perf versions nest the load under input_config.perf_analyzer.stimulus
     data = json.loads(GENAI_PERF.read_text())
@@ -419,4 +427,4 @@ def test_layout_variants_of_sglang_and_genai_perf(tmp_path: Path) -> None:
     config.pop("request_rate")
     path = tmp_path / "profile_export_genai_perf.json"
     path.write_text(json.dumps(data))
-    assert read_bench_result(path, **H100).stats.max_concurrency == 4
+    assert read_bench_result(path, catalog=get_catalog(), **H100).stats.max_concurrency == 4

@@ -16,6 +16,16 @@ def test_every_exported_name_resolves() -> None:
     assert sorted(set(blackwell_decide.__all__)) == sorted(blackwell_decide.__all__)
 
 
+def test_dir_lists_the_public_names_and_no_module_helpers() -> None:
+    """Issue 11 item 6: a new user's dir(blackwell_decide) showed Any, TYPE_CHECKING,
+    annotations and importlib; it must list __all__ (plus dunders) and nothing else."""
+    listed = dir(blackwell_decide)
+    assert [name for name in ("Any", "TYPE_CHECKING", "annotations", "importlib") if name in listed] == []
+    public = [name for name in blackwell_decide.__all__ if not name.startswith("__")]
+    assert [name for name in listed if not name.startswith("__")] == sorted(public)
+    assert "__version__" in listed
+
+
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = blackwell_decide.no_such_name

@@ -228,7 +228,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # The public names and the module's dunders only: helpers of this file (importlib, Any,
+    # TYPE_CHECKING, annotations) are not API and must not show up in a new user's dir().
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
 
 
 __all__ = [

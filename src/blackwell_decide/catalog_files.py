@@ -721,7 +721,7 @@ def load_price_file(path: CatalogPath, *, accelerators: KeyResolver | None = Non
     URL and ``note``).
 
     ``accelerators`` is an optional registry (anything with ``resolve(name) -> key``, such as
-    ``get_catalog().accelerators``): when given, GPU names and aliases are resolved to catalog
+    ``catalog.accelerators``): when given, GPU names and aliases are resolved to catalog
     keys and unknown ones are reported with the nearest match. Raises :class:`PriceFileError`
     listing every problem.
     """

@@ -68,12 +68,13 @@ def register(subparsers: Any) -> None:
 def _read_files(files: list[str], args: argparse.Namespace) -> list[Any]:
     """Measurements from FILEs; the deployment flags fill in what vLLM result JSONs omit."""
     from blackwell_decide.perf.ingest import read_measurements
+    from blackwell_decide.plugins import get_catalog
 
     given = {"model": args.model, "gpu": args.gpu, "weights": args.weights, "kv": args.kv, "tp": args.tp}
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if args.engine:  # else each result's own tool (vLLM, SGLang, InferenceX's framework) says
         overrides["engine"] = args.engine
-    return list(read_measurements(files, **overrides))
+    return list(read_measurements(files, catalog=get_catalog(), **overrides))
 
 
 def _run_calibrate(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -24,6 +24,9 @@ from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.readers.model_ids import catalog_model_for, checkpoint_stem
 from blackwell_decide.units import MS
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
 
 __all__ = [
     "Measurement",
@@ -325,6 +328,7 @@ def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
 def read_vllm_bench_json(
     path: Path | str,
     *,
+    catalog: Catalog,
     model: str | None = None,
     gpu: str | None = None,
     weights: str | None = None,
@@ -344,7 +348,7 @@ def read_vllm_bench_json(
     from blackwell_decide.perf.readers import read_bench_result
 
     return read_bench_result(
-        path, fmt="vllm", model=model, gpu=gpu, weights=weights, kv=kv, tp=tp, engine=engine
+        path, catalog=catalog, fmt="vllm", model=model, gpu=gpu, weights=weights, kv=kv, tp=tp, engine=engine
     ).measurement
 
 
@@ -372,7 +376,7 @@ def load_dataset(dataset_id: str) -> tuple[Measurement, ...]:
     )
 
 
-def read_measurements(paths: Iterable[Path | str], **deployment: Any) -> tuple[Measurement, ...]:
+def read_measurements(paths: Iterable[Path | str], *, catalog: Catalog, **deployment: Any) -> tuple[Measurement, ...]:
     """Measurements from files of any supported kind: ``.json``/``.jsonl`` is a benchmark result
     (vLLM, SGLang, GenAI-Perf, GuideLLM or InferenceX, detected from its keys; every run in it,
     with ``deployment`` keyword arguments for what it does not record), anything else a CSV in the sweep layout, or
@@ -383,7 +387,7 @@ def read_measurements(paths: Iterable[Path | str], **deployment: Any) -> tuple[M
     for path in paths:
         file = Path(path)
         if file.suffix.lower() in (".json", ".jsonl"):
-            for result in read_bench_results(file, **deployment):
+            for result in read_bench_results(file, catalog=catalog, **deployment):
                 m = result.measurement
                 if m.pp > 1 or m.prefill_gpus:
                     raise UsageError(

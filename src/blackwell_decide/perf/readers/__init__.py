@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blackwell_decide.errors import UsageError
 from blackwell_decide.perf.readers import genai_perf, guidellm, inferencex, sglang, vllm
 from blackwell_decide.perf.readers.common import BenchResult, DeploymentFlags, RunStats, load_json
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
 
 #: Format name -> reader module, in detection order (the most specific layouts first).
 READERS: dict[str, ModuleType] = {
@@ -38,6 +41,7 @@ def detect_format(data: Any, path: Path | str = "result") -> str:
 def read_bench_results(
     path: Path | str,
     *,
+    catalog: Catalog,
     fmt: str | None = None,
     model: str | None = None,
     gpu: str | None = None,
@@ -49,13 +53,14 @@ def read_bench_results(
     engine: str | None = None,
 ) -> tuple[BenchResult, ...]:
     """Every run in one benchmark result file, in the format named by ``fmt`` or detected from
-    its keys. Keyword arguments override what the file records about the deployment."""
+    its keys. Keyword arguments override what the file records about the deployment; names
+    resolve against ``catalog``."""
     data = load_json(path, "benchmark result")
     name = fmt or detect_format(data, path)
     if name not in READERS:
         raise UsageError(f"--format {name!r}: not a result format this tool reads; use one of {', '.join(READERS)}")
     module = READERS[name]
-    flags = DeploymentFlags(model, gpu, weights, kv, tp, pp, prefill_gpus, engine)
+    flags = DeploymentFlags(model, gpu, weights, kv, tp, pp, prefill_gpus, engine, catalog=catalog)
     if hasattr(module, "read_all"):
         results: list[BenchResult] = module.read_all(path, data, flags)
         return tuple(results)
@@ -65,10 +70,10 @@ def read_bench_results(
     return (result,)
 
 
-def read_bench_result(path: Path | str, *, index: int | None = None, **options: Any) -> BenchResult:
+def read_bench_result(path: Path | str, *, catalog: Catalog, index: int | None = None, **options: Any) -> BenchResult:
     """One run of a benchmark result file: the only one, or the one at ``index`` (from 0) when
     the file holds several (UsageError listing them when ``index`` is not given)."""
-    results = read_bench_results(path, **options)
+    results = read_bench_results(path, catalog=catalog, **options)
     if index is None:
         if len(results) == 1:
             return results[0]

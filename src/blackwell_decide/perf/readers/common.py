@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,6 +21,9 @@ from blackwell_decide.errors import UsageError
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.readers.model_ids import match_catalog_model, weights_in_name
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
 
 #: Little's law within this fraction of ``max_concurrency`` means the client cap was the
 #: concurrency (the small gap is the ramp-up and drain at either end of the run).
@@ -97,6 +100,8 @@ class DeploymentFlags:
     pp: int | None = None
     prefill_gpus: int | None = None
     engine: str | None = None
+    #: The catalog the deployment's names resolve against, passed down from the caller.
+    catalog: Catalog = attrs.field(kw_only=True)
 
 
 # ---------------------------------------------------------------------------- the file
@@ -279,8 +284,6 @@ def settle_deployment(
     default: the model from the checkpoint id, the weights its name says (else the model's own
     dtype), the engine's default KV format, TP 1, no pipeline stages, no separate prefill GPUs.
     The GPU has no default: the file never says which GPU served it."""
-    from blackwell_decide.plugins import get_catalog
-
     notes: list[str] = []
     engine = check_engine(flags.engine or _recorded(data, "engine") or engine)
     model = flags.model or _recorded(data, "model")
@@ -295,12 +298,12 @@ def settle_deployment(
         )
     if not model:
         assert checkpoint is not None
-        match = match_catalog_model(checkpoint, where=f"{path}: model_id")
+        match = match_catalog_model(checkpoint, flags.catalog, where=f"{path}: model_id")
         model = match.key
         if match.note:
             notes.append(match.note)
     assert gpu is not None
-    catalog = get_catalog()
+    catalog = flags.catalog
     arch = catalog.models.get(model)
     native = arch.native_weight_format or "bf16"
 

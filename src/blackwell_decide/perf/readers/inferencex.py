@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -31,6 +31,9 @@ from blackwell_decide.perf.readers.common import (
     client_cap,
     settle_deployment,
 )
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
 
 TOOL = "InferenceX result"
 REQUIRED = ("hw", "conc", "model", "framework", "precision", "isl", "osl", "output_tput_per_gpu", "mean_tpot")
@@ -46,11 +49,9 @@ def looks_like(data: Any) -> bool:
     return bool(rows) and all(isinstance(r, Mapping) and "hw" in r and "conc" in r for r in rows)
 
 
-def _gpu(hw: str) -> str:
+def _gpu(hw: str, catalog: Catalog) -> str:
     """The catalog accelerator an InferenceX runner name means (``b200-nv`` -> b200)."""
-    from blackwell_decide.plugins import get_catalog
-
-    accelerators = get_catalog().accelerators
+    accelerators = catalog.accelerators
     for candidate in (hw, hw.split("-", maxsplit=1)[0], hw.split("_", maxsplit=1)[0]):
         try:
             return accelerators.get(candidate).key
@@ -59,14 +60,12 @@ def _gpu(hw: str) -> str:
     return hw  # resolving it later gives the catalog's own "did you mean" error
 
 
-def _weights(precision: str, gpu: str) -> str:
+def _weights(precision: str, gpu: str, catalog: Catalog) -> str:
     """InferenceX says "fp4": NVFP4 on NVIDIA GPUs, MXFP4 on AMD ones."""
-    from blackwell_decide.plugins import get_catalog
-
     if precision.lower() != "fp4":
         return precision.lower()
     try:
-        vendor = get_catalog().accelerators.get(gpu).vendor
+        vendor = catalog.accelerators.get(gpu).vendor
     except BlackwellDecideError:
         vendor = "nvidia"
     return "mxfp4" if vendor == "amd" else "nvfp4"
@@ -104,8 +103,8 @@ def _read_one(path: Path | str, number: int | None, row: Any, flags: DeploymentF
     if spec not in ("none", "false", "off", ""):
         notes.append(f"speculative decoding ({spec}) was on: a TPOT below the floor is expected")
     recorded: dict[str, Any] = {"engine": _engine(str(row["framework"]), where)}
-    recorded["gpu"] = _gpu(str(row["hw"]))
-    recorded["weights"] = _weights(str(row["precision"]), flags.gpu or recorded["gpu"])
+    recorded["gpu"] = _gpu(str(row["hw"]), flags.catalog)
+    recorded["weights"] = _weights(str(row["precision"]), flags.gpu or recorded["gpu"], flags.catalog)
     if multinode:
         workers = row.get("decode_num_workers", 1)
         if workers != 1:

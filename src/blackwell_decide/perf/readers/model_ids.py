@@ -4,10 +4,14 @@ suffixes, and fine-tunes whose name contains a catalog model are all read as tha
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import attrs
 
 from blackwell_decide.errors import UsageError
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
 
 #: Trailing parts of a checkpoint name that say how it was quantised or tuned, not which model
 #: it is (``nvidia/Llama-3.3-70B-Instruct-FP4`` is Llama 3.3 70B).
@@ -73,15 +77,13 @@ def _contains(haystack: str, needle: str) -> bool:
     return re.search(rf"(?:^|[-_]){re.escape(needle)}(?:$|[-_])", haystack) is not None
 
 
-def match_catalog_model(checkpoint: str, *, where: str = "model") -> ModelMatch:
+def match_catalog_model(checkpoint: str, catalog: Catalog, *, where: str = "model") -> ModelMatch:
     """The catalog model a checkpoint id names: a catalog key itself; the one model whose Hugging
     Face id or key has the same stem; or, for a fine-tune, the one model whose stem appears whole
     in the checkpoint's name (``org/gpt-oss-120b-medical-SFT-v0.1`` -> gpt-oss-120b, with a note:
     a fine-tune keeps its base model's architecture). UsageError saying to pass ``--model KEY``
     when none, or several, match."""
-    from blackwell_decide.plugins import get_catalog
-
-    models = get_catalog().models
+    models = catalog.models
     if checkpoint in models:
         return ModelMatch(models.get(checkpoint).key)
     stem = checkpoint_stem(checkpoint)
@@ -121,6 +123,6 @@ def match_catalog_model(checkpoint: str, *, where: str = "model") -> ModelMatch:
     )
 
 
-def catalog_model_for(checkpoint: str, *, where: str = "model") -> str:
+def catalog_model_for(checkpoint: str, catalog: Catalog, *, where: str = "model") -> str:
     """The catalog model key :func:`match_catalog_model` finds for ``checkpoint``."""
-    return match_catalog_model(checkpoint, where=where).key
+    return match_catalog_model(checkpoint, catalog, where=where).key
