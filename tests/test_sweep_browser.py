@@ -56,11 +56,14 @@ window.addEventListener('load', () => {
 
 @pytest.fixture(scope="module")
 def sweep() -> tuple[tuple[SweepCell, ...], str]:
-    """A 2 × 2 sweep (10 and 50 requests/s × 800/400 and 800/2000 tokens, two GPUs: a few seconds)
+    """A 3 × 2 sweep (10, 50 and 200 requests/s × 800/400 and 800/2000 tokens, two GPUs: a few
+    seconds; three columns make the map as wide as ``rank --sweep``'s, so it scales down on a phone)
     and the page ``rank --sweep`` writes for it."""
     catalog = get_catalog()
     arch = resolve_model(catalog, "llama-3.3-70b")
-    cells = sweep_market(catalog, arch, (10.0, 50.0), ((800, 400), (800, 2000)), 50.0, gpus=["mi300x", "h100-sxm"])
+    cells = sweep_market(
+        catalog, arch, (10.0, 50.0, 200.0), ((800, 400), (800, 2000)), 50.0, gpus=["mi300x", "h100-sxm"]
+    )
     return cells, sweep_html(cells, "Llama 3.3 70B: cheapest GPU per cell at 50 tok/s per user")
 
 
@@ -94,7 +97,7 @@ def test_the_sweep_map_shows_every_cell_readably_without_sideways_scroll(
 
     assert measured["svgs"] == 1
     # One coloured cell per grid cell the sweep computed, in its order, named by its winner.
-    assert len(cells) == 4
+    assert len(cells) == 6
     assert measured["cells"] == [c.winner.gpu if c.winner else "none" for c in cells]
     assert measured["table_rows"] == len(cells)
 
@@ -102,10 +105,13 @@ def test_the_sweep_map_shows_every_cell_readably_without_sideways_scroll(
         f"at {width} px the page scrolls sideways: {measured['page_scroll']} px of content in {measured['page_width']}"
     )
     texts = measured["texts"]
-    # 2 column heads + 2 row labels + 4 winners + a margin per cell that has one + a legend entry per winner.
+    # 3 column heads + 2 row labels + 6 winners + a margin per cell that has one + a legend entry per winner.
     margins = sum(c.margin is not None for c in cells)
     winners = len({c.winner.gpu for c in cells if c.winner})
-    assert len(texts) == 2 + 2 + len(cells) + margins + winners
+    assert len(texts) == 3 + 2 + len(cells) + margins + winners
+    if width == PHONE[0]:
+        # 400 chart units in the 374 px inside the body's margins: the map did scale to the phone.
+        assert measured["width"] * measured["scale"] == pytest.approx(PHONE[0] - 16, abs=1)
     for text in texts:
         assert text["text"].strip(), "an empty label"
         for size in text["sizes"]:
