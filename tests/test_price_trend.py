@@ -61,3 +61,44 @@ def test_catalog_prices_history_shows_three_or_more_dated_snapshots(capsys: pyte
     assert main(["catalog", "prices", "Spheron", "--history"]) == 0
     text = capsys.readouterr().out
     assert "2026-03-17" in text and "log-linear trend" in text and "sources:" in text
+
+
+def test_when_states_the_saving_from_moving_now_with_its_band_and_cites_the_snapshots() -> None:
+    (series,) = price_series(get_catalog(), provider="spheron", gpu="b200", tier="on-demand")
+    trend = fit_trend(series)
+    assert trend.slope_se is not None
+    answer = when_to_move(trend, gpus=6, months=3, hours_per_month=730)
+    # spheron.toml: $8.32/GPU-h on 2026-06-03, the latest of three; 6 GPUs × 730 h = $36,441.60/month.
+    now = 6 * 8.32 * 730
+    days = round(3 * 365.25 / 12)  # 91
+    # The saving is the bill in 3 months on the trend less today's; its p10–p90 carries the slope ±1.2816 s.e.
+    saving = now * math.expm1(trend.slope_per_day * days)
+    low = now * math.expm1((trend.slope_per_day - 1.2815515655446004 * trend.slope_se) * days)
+    high = now * math.expm1((trend.slope_per_day + 1.2815515655446004 * trend.slope_se) * days)
+    assert answer.monthly_saving_from_moving_now_usd == pytest.approx(saving, abs=0.01)
+    assert answer.monthly_saving_from_moving_now_band_usd == pytest.approx((low, high), abs=0.01)
+    # On these three snapshots (slope 0.002737/day, s.e. 0.003477/day, n - 2 = 1), to the dollar: moving now
+    # saves $10,308/month, p10–p90 −$5,276 to +$33,685 — the band crosses zero.
+    assert saving == pytest.approx(10308, abs=1)
+    assert (low, high) == pytest.approx((-5276, 33685), abs=1)
+    text = answer.sentence()
+    for cited in ("Spheron b200 on-demand", "3 snapshots", "2026-03-17 $6.03", "2026-05-22 $6.03", "2026-06-03 $8.32"):
+        assert cited in text, (cited, text)
+    assert "saves +$10,308/month (p10–p90 −$5,276 to +$33,685, a band across zero" in text
+    doc = answer.to_dict()
+    assert doc["monthly_saving_from_moving_now_p10_p90_usd"] == pytest.approx([low, high])
+
+
+def test_rank_when_says_a_two_snapshot_trend_has_no_band(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = "rank --model llama-3.3-70b --requests-per-s 50 --isl 800 --osl 400 --interactivity 50 --no-pareto"
+    assert main([*argv.split(), "--top", "1", "--when", "6"]) == 0
+    when = capsys.readouterr().out.split("when: ", 1)[1]
+    # The cheapest option is Spheron B200 spot, quoted on 2026-05-22 ($2.12) and 2026-06-03 ($2.68): spheron.toml.
+    assert when.startswith("Spheron b200 spot, 2 snapshots (2026-05-22 $2.12/GPU-h, 2026-06-03 $2.68/GPU-h)")
+    assert "fitted over 12 days and carried 183 days ahead (15.2× its span)" in when
+    assert "no band" in when
+    assert main([*argv.split(), "--top", "1", "--when", "6", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["when"]
+    # 6 GPUs × $2.68 × 730 h now; no p10–p90 without a residual.
+    assert doc["monthly_now_usd"] == pytest.approx(6 * 2.68 * 730, abs=0.01)
+    assert doc["monthly_saving_from_moving_now_p10_p90_usd"] is None

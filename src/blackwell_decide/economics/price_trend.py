@@ -136,6 +136,7 @@ class WhenAnswer:
     months: float
     hours_per_month: float
     now: dt.date
+    then: dt.date
     monthly_now_usd: float
     monthly_then_usd: float
     monthly_then_band_usd: tuple[float, float] | None
@@ -145,21 +146,49 @@ class WhenAnswer:
         """What the bill falls by, per month, if the move waits (negative: waiting costs more)."""
         return self.monthly_now_usd - self.monthly_then_usd
 
+    @property
+    def monthly_saving_from_moving_now_usd(self) -> float:
+        """What moving now saves per month against moving in ``months`` (negative: waiting is cheaper)."""
+        return self.monthly_then_usd - self.monthly_now_usd
+
+    @property
+    def monthly_saving_from_moving_now_band_usd(self) -> tuple[float, float] | None:
+        """The p10–p90 of :attr:`monthly_saving_from_moving_now_usd`, from the slope's band; None with
+        two snapshots (no residual to estimate it from)."""
+        if self.monthly_then_band_usd is None:
+            return None
+        lo, hi = self.monthly_then_band_usd
+        return (lo - self.monthly_now_usd, hi - self.monthly_now_usd)
+
     def sentence(self) -> str:
+        from blackwell_decide.formatting import signed_usd, usd
+
         s = self.trend.series
-        band = ""
-        if self.monthly_then_band_usd is not None:
-            lo, hi = self.monthly_then_band_usd
-            band = f" (p10–p90 ${lo:,.0f}–${hi:,.0f})"
-        else:
-            band = " (two snapshots: no band)"
+        snapshots = ", ".join(f"{p.as_of.isoformat()} ${p.usd_per_gpu_hour:.2f}/GPU-h" for p in s.points)
+        sources = "; ".join(dict.fromkeys(p.source_url for p in s.points))
         change = self.trend.monthly_change
-        words = "falls" if change < 0 else "rises"
+        saving = signed_usd(self.monthly_saving_from_moving_now_usd)
+        band = self.monthly_saving_from_moving_now_band_usd
+        if band is None:
+            uncertainty = "no band: two snapshots leave no residual to estimate one from"
+        else:
+            uncertainty = f"p10–p90 {signed_usd(band[0])} to {signed_usd(band[1])}"
+            if band[0] < 0 < band[1]:
+                uncertainty += ", a band across zero: the snapshots cannot tell whether waiting pays"
+        se = self.trend.slope_se
+        fit = f"{change:+.1%} a month" + (
+            f" (slope ±{math.expm1(se * DAYS_PER_MONTH):.1%} a month, 1 s.e.)" if se is not None else ""
+        )
+        span_days = (s.points[-1].as_of - s.points[0].as_of).days
+        ahead_days = (self.then - self.now).days
         return (
-            f"{s.provider} {s.gpu} {s.tier}: the price {words} {abs(change):.1%} a month over "
-            f"{len(s.points)} snapshots ({s.points[0].as_of.isoformat()} to {s.points[-1].as_of.isoformat()}); "
-            f"{self.gpus} GPUs cost ${self.monthly_now_usd:,.0f}/month now and ${self.monthly_then_usd:,.0f}/month "
-            f"in {self.months:g} months on the trend{band}"
+            f"{s.provider} {s.gpu} {s.tier}, {len(s.points)} snapshots ({snapshots}): log-linear trend {fit}, "
+            f"fitted over {span_days} days and carried {ahead_days} days ahead "
+            f"({ahead_days / span_days:.1f}× its span). "
+            f"{self.gpus} GPUs cost {usd(self.monthly_now_usd)}/month at the latest quote and "
+            f"{usd(self.monthly_then_usd)}/month in {self.months:g} months on the trend. Moving now rather than in "
+            f"{self.months:g} months saves {saving}/month ({uncertainty}; negative: waiting is cheaper). "
+            f"Sources: {sources}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,10 +197,15 @@ class WhenAnswer:
             "gpus": self.gpus,
             "months": self.months,
             "now": self.now.isoformat(),
+            "then": self.then.isoformat(),
             "monthly_now_usd": self.monthly_now_usd,
             "monthly_then_usd": self.monthly_then_usd,
             "monthly_then_p10_p90_usd": list(self.monthly_then_band_usd) if self.monthly_then_band_usd else None,
             "monthly_saving_from_waiting_usd": self.monthly_saving_from_waiting_usd,
+            "monthly_saving_from_moving_now_usd": self.monthly_saving_from_moving_now_usd,
+            "monthly_saving_from_moving_now_p10_p90_usd": (
+                list(band) if (band := self.monthly_saving_from_moving_now_band_usd) is not None else None
+            ),
         }
 
 
@@ -189,4 +223,4 @@ def when_to_move(trend: PriceTrend, gpus: int, months: float, hours_per_month: f
         lo = trend.price_on(later, -Z_P90) / trend.price_on(latest.as_of, -Z_P90)
         hi = trend.price_on(later, Z_P90) / trend.price_on(latest.as_of, Z_P90)
         band = (now_usd * min(lo, hi), now_usd * max(lo, hi))
-    return WhenAnswer(trend, gpus, months, hours_per_month, latest.as_of, now_usd, now_usd * ratio, band)
+    return WhenAnswer(trend, gpus, months, hours_per_month, latest.as_of, later, now_usd, now_usd * ratio, band)
