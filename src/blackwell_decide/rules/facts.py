@@ -191,21 +191,13 @@ class Facts:
 # --------------------------------------------------------------------------- entry point
 
 
-def compute_facts(
-    scenario: Scenario,
-    catalog: Catalog | None = None,
-    conventions: Conventions | None = None,
-    as_of: dt.date | None = None,
-) -> Facts:
-    """Every fact the rules read, for ``scenario``, decided on ``as_of`` (default: the scenario's
-    ``as_of``, else today); a provider's prices are its newest snapshot on or before that date."""
+def _context(
+    scenario: Scenario, catalog: Catalog, conventions: Conventions | None, as_of: dt.date | None
+) -> FactContext:
+    """What every option's facts share: the resolved model, the prices on ``as_of``, the traffic."""
     from blackwell_decide.perf import Workload
     from blackwell_decide.resolve import resolve_model
 
-    if catalog is None:
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
     conventions = conventions or Conventions()
     model = resolve_model(catalog, scenario.model, scenario.model_config)
     as_of = as_of or scenario.as_of or dt.date.today()
@@ -229,6 +221,23 @@ def compute_facts(
         w.tokens_per_s_per_user,
         conventions,
     )
+    return ctx
+
+
+def compute_facts(
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    conventions: Conventions | None = None,
+    as_of: dt.date | None = None,
+) -> Facts:
+    """Every fact the rules read, for ``scenario``, decided on ``as_of`` (default: the scenario's
+    ``as_of``, else today); a provider's prices are its newest snapshot on or before that date."""
+    if catalog is None:
+        from blackwell_decide.plugins import get_catalog
+
+        catalog = get_catalog()
+    ctx = _context(scenario, catalog, conventions, as_of)
+    w = scenario.workload
     specs = option_specs(ctx)
     current = build_option(ctx, specs[0])
     options: list[OptionFacts] = []
@@ -265,9 +274,9 @@ def compute_facts(
         )
     return Facts(
         scenario=scenario,
-        as_of=as_of,
-        model=model,
-        traffic=traffic,
+        as_of=ctx.as_of,
+        model=ctx.model,
+        traffic=ctx.traffic,
         tok_s_per_user=w.tokens_per_s_per_user,
         current=current,
         current_min_tp_bounds=min_tp_bounds(ctx, current),
@@ -275,10 +284,10 @@ def compute_facts(
         comparisons=comparisons,
         precision=precision,
         triangulation=build_triangulation(ctx, current, options),
-        price_snapshots=snapshots,
+        price_snapshots=ctx.snapshots,
         price_history=collect_price_history(ctx, (current, *all_options)),
-        months_to_contract_end=months_between(as_of, end) if end and end > as_of else None,
-        conventions=conventions,
+        months_to_contract_end=months_between(ctx.as_of, end) if end and end > ctx.as_of else None,
+        conventions=ctx.conventions,
         notes=tuple(notes),
         retune=retune,
         retuned_comparisons=retuned_comparisons,
