@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from blackwell_decide.errors import BlackwellDecideError
 from blackwell_decide.perf.coverage import check_range
@@ -19,12 +20,14 @@ from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.model import concurrency_grid
 from blackwell_decide.perf.physics import DeploymentTerms, decode_floor, deployment_terms, simulate
 from blackwell_decide.perf.profile import CalibrationProfile
-from blackwell_decide.perf.scheduling import scheduling_for, simulate_served
+from blackwell_decide.perf.scheduling import Scheduling, scheduling_for, simulate_served
+from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Deployment
     from blackwell_decide.plugins import Catalog
 
+FloatArray = NDArray[np.float64]
 ProfileFor = Callable[[Measurement, DeploymentTerms], CalibrationProfile]
 
 
@@ -138,6 +141,40 @@ def throughput_ceiling(terms: DeploymentTerms, measurement: Measurement) -> floa
     return float(np.max(batch / (floor + prefill))) / terms.tp
 
 
+@attrs.frozen
+class _Group:
+    """Measurements of one deployment, workload, run kind (online or offline) and data set, with
+    what does not depend on the profile worked out once: the concurrencies, the scheduler
+    settings, the physical floors and ceilings."""
+
+    terms: DeploymentTerms
+    workload: Workload
+    offline: bool
+    members: tuple[Measurement, ...]
+    concurrency: FloatArray
+    scheduling: Scheduling
+    floor_tpot_s: FloatArray
+    ceilings: tuple[float, ...]
+
+
+def _group(terms: DeploymentTerms, members: Sequence[Measurement], cache: DeploymentCache) -> _Group:
+    workload = members[0].workload
+    concurrency = np.array([float(m.concurrency or 1) for m in members])
+    # The bound uses the batch that physically fits in the whole memory, never more.
+    free = terms.memory_bytes - terms.resident_weight_bytes
+    most = max(1.0, free / (terms.kv_bytes_per_token(workload.decode_context) * workload.decode_context))
+    return _Group(
+        terms,
+        workload,
+        members[0].concurrency is None,
+        tuple(members),
+        concurrency,
+        scheduling_for(members[0].dataset, members[0].engine, terms.tp),
+        decode_floor(terms, workload, np.minimum(concurrency, most)),
+        tuple(cache.ceiling(m) for m in members),
+    )
+
+
 def evaluate(
     measurements: Iterable[Measurement],
     profile_for: ProfileFor,
@@ -147,6 +184,7 @@ def evaluate(
     """Predict every measurement with the profile ``profile_for`` picks for it."""
     cache = cache or DeploymentCache()
     groups: dict[tuple[object, ...], list[Measurement]] = {}
+    profiles: dict[tuple[object, ...], CalibrationProfile] = {}
     skipped: list[Skipped] = []
     for m in measurements:
         try:
@@ -155,62 +193,73 @@ def evaluate(
             skipped.append(Skipped(m, str(exc)))
             continue
         profile = profile_for(m, terms)
-        groups.setdefault(
-            (m.deployment_key, profile.key, id(profile), m.workload, m.concurrency is None, m.dataset), []
-        ).append(m)
+        key: tuple[object, ...] = (
+            m.deployment_key,
+            profile.key,
+            id(profile),
+            m.workload,
+            m.concurrency is None,
+            m.dataset,
+        )
+        groups.setdefault(key, []).append(m)
+        profiles.setdefault(key, profile)
     results: list[PointResult] = []
-    for (key, _, _, workload, offline, _), members in groups.items():
-        terms = cache.terms(key)  # type: ignore[arg-type]
-        profile = profile_for(members[0], terms)
-        results.extend(_evaluate_group(terms, profile, workload, members, offline, cache))  # type: ignore[arg-type]
+    for group_key, members in groups.items():
+        group = _group(cache.terms(members[0].deployment_key), members, cache)
+        results.extend(_evaluate_group(group, profiles[group_key]))
     return results, skipped
 
 
-def _evaluate_group(
-    terms: DeploymentTerms,
-    profile: CalibrationProfile,
-    workload: object,
-    members: Sequence[Measurement],
-    offline: bool,
-    cache: DeploymentCache,
-) -> list[PointResult]:
-    from blackwell_decide.perf.workload import Workload
+class FixedProfileEvaluation:
+    """Measurements grouped once and evaluated again and again with one profile at a time (a
+    fit's objective): the same groups, in the same order, and the same results as
+    :func:`evaluate` with a ``profile_for`` that always answers that profile."""
 
-    assert isinstance(workload, Workload)
-    out = []
+    def __init__(self, measurements: Iterable[Measurement], cache: DeploymentCache) -> None:
+        grouped: dict[tuple[object, ...], list[Measurement]] = {}
+        self.skipped: list[Skipped] = []
+        for m in measurements:
+            try:
+                cache.terms(m.deployment_key)
+            except BlackwellDecideError as exc:
+                self.skipped.append(Skipped(m, str(exc)))
+                continue
+            grouped.setdefault((m.deployment_key, m.workload, m.concurrency is None, m.dataset), []).append(m)
+        self._groups = [_group(cache.terms(members[0].deployment_key), members, cache) for members in grouped.values()]
+
+    def __call__(self, profile: CalibrationProfile) -> list[PointResult]:
+        return [point for group in self._groups for point in _evaluate_group(group, profile)]
+
+
+def _evaluate_group(group: _Group, profile: CalibrationProfile) -> list[PointResult]:
+    terms, workload, members = group.terms, group.workload, group.members
     fit = profile.fitted_on
-    if offline:
+    if group.offline:
         distance = float(check_range(fit, workload, np.array([1.0]), online=False).distance[0])
         probe = simulate(terms, profile, workload, np.array([1.0]), online=False)
         # Throughput is smooth in the batch: a geometric grid finds its maximum within a per cent.
         grid = concurrency_grid(max(probe.kv_capacity, 1.0), points=128)
         result = simulate(terms, profile, workload, grid, online=False)
         best = float(np.max(result.output_tok_s_per_gpu))
-        for m in members:
-            out.append(PointResult(m, profile.key, None, None, best, None, cache.ceiling(m), distance))
-        return out
-    concurrency = np.array([float(m.concurrency or 1) for m in members])
-    scheduling = scheduling_for(members[0].dataset, members[0].engine, terms.tp)
-    result = simulate_served(terms, profile, workload, concurrency, scheduling=scheduling)
-    distances = check_range(fit, workload, concurrency, online=True).distance
-    # The bound uses the batch that physically fits in the whole memory, never more.
-    free = terms.memory_bytes - terms.resident_weight_bytes
-    most = max(1.0, free / (terms.kv_bytes_per_token(workload.decode_context) * workload.decode_context))
-    floor = decode_floor(terms, workload, np.minimum(concurrency, most))
-    for i, m in enumerate(members):
-        out.append(
-            PointResult(
-                m,
-                profile.key,
-                float(result.tpot_s[i]),
-                float(result.ttft_s[i]),
-                float(result.output_tok_s_per_gpu[i]),
-                float(floor[i]),
-                cache.ceiling(m),
-                float(distances[i]),
-            )
+        return [
+            PointResult(m, profile.key, None, None, best, None, ceiling, distance)
+            for m, ceiling in zip(members, group.ceilings, strict=True)
+        ]
+    result = simulate_served(terms, profile, workload, group.concurrency, scheduling=group.scheduling)
+    distances = check_range(fit, workload, group.concurrency, online=True).distance.tolist()
+    return [
+        PointResult(m, profile.key, tpot, ttft, throughput, floor, ceiling, distance)
+        for m, tpot, ttft, throughput, floor, ceiling, distance in zip(
+            members,
+            result.tpot_s.tolist(),
+            result.ttft_s.tolist(),
+            result.output_tok_s_per_gpu.tolist(),
+            group.floor_tpot_s.tolist(),
+            group.ceilings,
+            distances,
+            strict=True,
         )
-    return out
+    ]
 
 
 def mape(results: Iterable[PointResult], metric: str) -> tuple[float | None, int]:

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from blackwell_decide.errors import UsageError
 from blackwell_decide.perf.coverage import fitted_ranges
-from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
+from blackwell_decide.perf.evaluate import DeploymentCache, FixedProfileEvaluation, PointResult, evaluate, mape
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.physics import DeploymentTerms
 from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, ErrorRecord, FitRecord
@@ -302,17 +302,18 @@ def _solve(
         return out
 
     memo: list[dict[tuple[float, ...], FloatArray]] = [{} for _ in groups]
+    evaluations = [FixedProfileEvaluation(rows, cache) for rows, _ in groups]
 
     def residuals(x: FloatArray) -> FloatArray:
         # A group's residuals depend only on the shared and its own parameters: the Jacobian
         # columns of the other groups' parameters reuse them.
         parts = []
         offset = len(shared)
-        for i, ((rows, _), candidate) in enumerate(zip(groups, profiles_at(x), strict=True)):
+        for i, candidate in enumerate(profiles_at(x)):
             key = (*x[: len(shared)], *x[offset : offset + len(own[i])])
             offset += len(own[i])
             if key not in memo[i]:
-                points, _ = evaluate(rows, lambda _m, _t, c=candidate: c, cache=cache)  # type: ignore[misc]
+                points = evaluations[i](candidate)
                 memo[i] = {key: _residuals(points)} if len(memo[i]) > 64 else {**memo[i], key: _residuals(points)}
             parts.append(memo[i][key])
         return np.concatenate(parts)

@@ -47,11 +47,16 @@ class Measurement:
     pp: int = 1
     prefill_gpus: int = 0
     concurrency_basis: str = ""
-
-    @property
-    def workload(self) -> Workload:
-        """The workload with the lengths actually sent."""
-        return Workload(max(1, round(self.mean_isl)), max(1, round(self.mean_osl)))
+    #: The workload with the lengths actually sent, computed once from ``mean_isl``/``mean_osl``
+    #: (fits and validation read it hundreds of thousands of times).
+    workload: Workload = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(
+            lambda m: Workload(max(1, round(m.mean_isl)), max(1, round(m.mean_osl))), takes_self=True
+        ),
+    )
 
     @property
     def output_tok_s_per_gpu(self) -> float | None:

@@ -225,16 +225,18 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         refits += [r.profile for r in fits]
         left_at_start.update({r.profile.key: r.kept for r in fits})
     by_pair = {(p.engine, p.family.lower()): p for p in refits}
-    scored: dict[tuple[str, str], list[PointResult]] = {}
+    refitted = []
     for m in test:
         try:
-            profile = by_pair.get((m.engine, cache.terms(m.deployment_key).family.lower()))
+            family = cache.terms(m.deployment_key).family.lower()
         except Exception:  # reported as skipped in the main table already
             continue
-        if profile is None:
-            continue
-        points, _ = evaluate([m], lambda _m, _t, p=profile: p, cache=cache)  # type: ignore[misc]
-        scored.setdefault((m.dataset, m.engine), []).extend(points)
+        if (m.engine, family) in by_pair:
+            refitted.append(m)
+    points, _ = evaluate(refitted, lambda m, terms: by_pair[(m.engine, terms.family.lower())], cache=cache)
+    scored: dict[tuple[str, str], list[PointResult]] = {}
+    for point in points:
+        scored.setdefault((point.measurement.dataset, point.measurement.engine), []).append(point)
     label = ", ".join(f"{i}/{o}" for i, o in like)
     out = []
     for (dataset, engine), points in scored.items():
