@@ -9,7 +9,7 @@ import math
 import pytest
 
 from blackwell_decide.cli import main
-from blackwell_decide.economics.price_trend import fit_trend, price_series, when_to_move
+from blackwell_decide.economics.price_trend import fit_trend, price_series, student_t_quantile, when_to_move
 from blackwell_decide.plugins import get_catalog
 
 
@@ -71,20 +71,21 @@ def test_when_states_the_saving_from_moving_now_with_its_band_and_cites_the_snap
     # spheron.toml: $8.32/GPU-h on 2026-06-03, the latest of three; 6 GPUs × 730 h = $36,441.60/month.
     now = 6 * 8.32 * 730
     days = round(3 * 365.25 / 12)  # 91
-    # The saving is the bill in 3 months on the trend less today's; its p10–p90 carries the slope ±1.2816 s.e.
+    # The saving is the bill in 3 months on the trend less today's; its p10–p90 carries the slope ± the
+    # Student-t 90th percentile with n - 2 = 1 degree of freedom, 3.0777 s.e. (standard t table).
     saving = now * math.expm1(trend.slope_per_day * days)
-    low = now * math.expm1((trend.slope_per_day - 1.2815515655446004 * trend.slope_se) * days)
-    high = now * math.expm1((trend.slope_per_day + 1.2815515655446004 * trend.slope_se) * days)
+    low = now * math.expm1((trend.slope_per_day - 3.0776835 * trend.slope_se) * days)
+    high = now * math.expm1((trend.slope_per_day + 3.0776835 * trend.slope_se) * days)
     assert answer.monthly_saving_from_moving_now_usd == pytest.approx(saving, abs=0.01)
     assert answer.monthly_saving_from_moving_now_band_usd == pytest.approx((low, high), abs=0.01)
     # On these three snapshots (slope 0.002737/day, s.e. 0.003477/day, n - 2 = 1), to the dollar: moving now
-    # saves $10,308/month, p10–p90 −$5,276 to +$33,685 — the band crosses zero.
+    # saves $10,308/month, p10–p90 −$18,786 to +$87,349 — the band crosses zero.
     assert saving == pytest.approx(10308, abs=1)
-    assert (low, high) == pytest.approx((-5276, 33685), abs=1)
+    assert (low, high) == pytest.approx((-18786, 87349), abs=1)
     text = answer.sentence()
     for cited in ("Spheron b200 on-demand", "3 snapshots", "2026-03-17 $6.03", "2026-05-22 $6.03", "2026-06-03 $8.32"):
         assert cited in text, (cited, text)
-    assert "saves +$10,308/month (p10–p90 −$5,276 to +$33,685, a band across zero" in text
+    assert "saves +$10,308/month (p10–p90 −$18,786 to +$87,349, a band across zero" in text
     doc = answer.to_dict()
     assert doc["monthly_saving_from_moving_now_p10_p90_usd"] == pytest.approx([low, high])
 
@@ -102,3 +103,12 @@ def test_rank_when_says_a_two_snapshot_trend_has_no_band(capsys: pytest.CaptureF
     # 6 GPUs × $2.68 × 730 h now; no p10–p90 without a residual.
     assert doc["monthly_now_usd"] == pytest.approx(6 * 2.68 * 730, abs=0.01)
     assert doc["monthly_saving_from_moving_now_p10_p90_usd"] is None
+
+
+@pytest.mark.parametrize(
+    ("dof", "expected"),
+    # Student's t 90th percentiles from the standard table (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+    [(1, 3.078), (2, 1.886), (3, 1.638), (10, 1.372), (30, 1.310)],
+)
+def test_student_t_quantile_matches_the_table(dof: int, expected: float) -> None:
+    assert student_t_quantile(0.9, dof) == pytest.approx(expected, abs=6e-4)

@@ -2,9 +2,10 @@
 it, and "when": what moving now saves against moving in N months, with its uncertainty.
 
 The trend is ordinary least squares of ln(price) on days since the first snapshot; its band is the
-slope's standard error (n - 2 degrees of freedom) carried to the projection as ±1.2816 σ, the
-normal p10–p90. With two snapshots the slope is exact and the band is undefined (reported as
-such); with one there is no trend.
+slope's standard error carried to the projection as ± the Student-t 90th percentile with n - 2
+degrees of freedom (p10–p90): with three snapshots that is ±3.08 σ, not the normal ±1.28 σ, since
+one degree of freedom barely pins the scatter. With two snapshots the slope is exact and the band
+is undefined (reported as such); with one there is no trend.
 """
 
 from __future__ import annotations
@@ -21,11 +22,40 @@ from blackwell_decide.errors import UsageError
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
-__all__ = ["PricePoint", "PriceSeries", "PriceTrend", "WhenAnswer", "fit_trend", "price_series", "when_to_move"]
+__all__ = [
+    "PricePoint",
+    "PriceSeries",
+    "PriceTrend",
+    "WhenAnswer",
+    "fit_trend",
+    "price_series",
+    "student_t_quantile",
+    "when_to_move",
+]
 
 DAYS_PER_MONTH = 365.25 / 12
-#: The normal distribution's 90th percentile: ±this many standard errors span p10–p90.
-Z_P90 = 1.2815515655446004
+
+
+def student_t_quantile(p: float, dof: int) -> float:
+    """The ``p`` quantile (0.5 < p < 1) of Student's t with ``dof`` degrees of freedom, by bisection
+    on its CDF (the density integrated with the trapezoid rule on a fine grid; no scipy here).
+    Checked against the tables: t(0.9; 1) = 3.0777, t(0.9; 2) = 1.8856, t(0.9; 10) = 1.3722."""
+    if not (0.5 < p < 1 and dof >= 1):
+        raise ValueError(f"student_t_quantile needs 0.5 < p < 1 and dof ≥ 1, got p={p}, dof={dof}")
+    log_norm = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+
+    def cdf(x: float) -> float:
+        grid = np.linspace(0.0, x, 20_001)
+        density = np.exp(log_norm - (dof + 1) / 2 * np.log1p(grid**2 / dof))
+        return 0.5 + float(np.sum((density[1:] + density[:-1]) * np.diff(grid)) / 2)
+
+    low, high = 0.0, 1.0
+    while cdf(high) < p:
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if cdf(mid) < p else (low, mid)
+    return (low + high) / 2
 
 
 @attrs.frozen
@@ -68,6 +98,12 @@ class PriceTrend:
     def monthly_change(self) -> float:
         """Relative change per month of the fitted price (−0.05: falls 5 % a month)."""
         return math.expm1(self.slope_per_day * DAYS_PER_MONTH)
+
+    @property
+    def p90_multiplier(self) -> float:
+        """Standard errors of the slope either side of the fit that span p10–p90: the Student-t
+        90th percentile with n - 2 degrees of freedom (the residual scatter is estimated, not known)."""
+        return student_t_quantile(0.9, len(self.series.points) - 2)
 
     def price_on(self, day: dt.date, z: float = 0.0) -> float:
         """The fitted price on ``day``; ``z`` standard errors of the slope away from the fit."""
@@ -220,7 +256,8 @@ def when_to_move(trend: PriceTrend, gpus: int, months: float, hours_per_month: f
     now_usd = gpus * latest.usd_per_gpu_hour * hours_per_month
     band = None
     if trend.slope_se is not None:
-        lo = trend.price_on(later, -Z_P90) / trend.price_on(latest.as_of, -Z_P90)
-        hi = trend.price_on(later, Z_P90) / trend.price_on(latest.as_of, Z_P90)
+        z = trend.p90_multiplier
+        lo = trend.price_on(later, -z) / trend.price_on(latest.as_of, -z)
+        hi = trend.price_on(later, z) / trend.price_on(latest.as_of, z)
         band = (now_usd * min(lo, hi), now_usd * max(lo, hi))
     return WhenAnswer(trend, gpus, months, hours_per_month, latest.as_of, later, now_usd, now_usd * ratio, band)

@@ -174,12 +174,11 @@ def audit_bench_result(
     from blackwell_decide.bounds import compute_bounds
     from blackwell_decide.perf.physics import decode_floor, deployment_terms
     from blackwell_decide.perf.readers import read_bench_result
-    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
     result = read_bench_result(
         path,
-        catalog=get_catalog(),
+        catalog=catalog,
         index=index,
         fmt=fmt,
         model=model,
