@@ -96,7 +96,6 @@ if TYPE_CHECKING:
         max_throughput,
         predict,
         read_sweep_csv,
-        read_vllm_bench_json,
     )
     from blackwell_decide.plugins import (
         Catalog,
@@ -127,10 +126,7 @@ if TYPE_CHECKING:
         Verdict,
         decide_scenario,
     )
-    from blackwell_decide.scenario import (
-        Scenario,
-        load_scenario,
-    )
+    from blackwell_decide.scenario import Scenario
 
 #: Where each lazily loaded name lives.
 _LAZY: dict[str, str] = {
@@ -163,7 +159,6 @@ _LAZY: dict[str, str] = {
     "max_throughput": "blackwell_decide.perf",
     "predict": "blackwell_decide.perf",
     "read_sweep_csv": "blackwell_decide.perf",
-    "read_vllm_bench_json": "blackwell_decide.perf",
     "Throughput": "blackwell_decide.economics",
     "TokenBasis": "blackwell_decide.economics",
     "Traffic": "blackwell_decide.economics",
@@ -188,7 +183,6 @@ _LAZY: dict[str, str] = {
     "Verdict": "blackwell_decide.rules",
     "decide_scenario": "blackwell_decide.rules",
     "Scenario": "blackwell_decide.scenario",
-    "load_scenario": "blackwell_decide.scenario",
     "MemoSection": "blackwell_decide.report",
     "render_memo": "blackwell_decide.report",
     "write_memo": "blackwell_decide.report",
@@ -216,6 +210,21 @@ def article_triangulation(catalog: Catalog | None = None) -> Triangulation:
     from blackwell_decide import evidence, plugins
 
     return evidence.article_triangulation(catalog or plugins.get_catalog())
+
+
+def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
+    """Read and check a scenario file (TOML), naming GPUs, formats, models and prices from ``catalog``."""
+    from blackwell_decide import plugins, scenario
+
+    return scenario.load_scenario(path, catalog or plugins.get_catalog())
+
+
+def read_vllm_bench_json(path: str | Path, catalog: Catalog | None = None, **deployment: Any) -> Measurement:
+    """The measurement in a ``vllm bench serve`` result JSON; ``deployment`` (model, gpu, weights,
+    kv, tp, engine) fills in what the file omits."""
+    from blackwell_decide import perf, plugins
+
+    return perf.read_vllm_bench_json(path, catalog=catalog or plugins.get_catalog(), **deployment)
 
 
 def __getattr__(name: str) -> Any:
