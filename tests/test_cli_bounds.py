@@ -121,3 +121,13 @@ def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> No
     assert result.returncode == 2
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bounds_prints_each_formula_once(capsys: pytest.CaptureFixture[str]) -> None:
+    # The KV budget, KV tokens and concurrency at each sequence length share one formula each; the
+    # formulas block listed resident_bytes, kv_tokens and concurrency twice before.
+    assert main(["bounds", "--model", "llama-3.3-70b", "--gpu", "H100", "--weights", "fp8", "--tp", "8"]) == 0
+    out = capsys.readouterr().out
+    block = out.split("formulas:\n", 1)[1].split("\n\nassumptions:", 1)[0].splitlines()
+    assert len(block) == len(set(block)) >= 15
+    assert sum(line.strip().startswith("kv_tokens =") for line in block) == 1

@@ -293,7 +293,8 @@ def format_bounds(bounds: Bounds) -> str:
     lines = [bounds.deployment.label, ""]
     lines.append(render_table(["quantity", "value", "unit"], [list(r) for r in _rows(bounds)]))
     lines += ["", "formulas:"]
-    lines += [f"  {d.formula}" for d in bounds.derivations.values()]
+    # Several quantities share one formula (the two KV budgets, each sequence length): print it once.
+    lines += [f"  {text}" for text in dict.fromkeys(d.formula for d in bounds.derivations.values())]
     lines += ["", "assumptions:"] + [f"  - {a}" for a in bounds.assumptions]
     return "\n".join(lines)
 
