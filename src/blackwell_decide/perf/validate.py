@@ -138,7 +138,10 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
     crossed: list[CrossValidation] = []
     if cross_validation:
         micro = shipped_microbenchmarks()
-        for profile in sorted(set(chosen.values()), key=lambda p: p.key):
+        # A profile borrowed by another family (MI300X on vllm-hopper) is cross-validated once, as
+        # the family it was fitted for, not again under the borrower's key.
+        own = {p.key: p for (_engine, family), p in chosen.items() if p.family == family}
+        for profile in sorted(own.values(), key=lambda p: p.key):
             if not profile.is_fitted or profile.fitted_on is None:
                 continue
             rows = _fit_rows(profile, cache)
