@@ -10,8 +10,6 @@ floor (4.2 ms) and far above the expectation (31 ms).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from blackwell_decide.cli import main
 from blackwell_decide.errors import UsageError
 from blackwell_decide.evidence.bench_audit import audit_bench_result
 from blackwell_decide.plugins import Catalog
+from cli_run import run_cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vllm_bench"
 
@@ -121,9 +120,7 @@ def test_bad_results_are_usage_errors(catalog: Catalog, tmp_path: Path) -> None:
     ],
 )
 def test_check_bench_bad_input_exits_2(args: list[str], needle: str) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
-    )
+    r = run_cli(*args)
     assert r.returncode == 2
     assert needle in r.stderr and "Traceback" not in r.stderr
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from blackwell_decide.cli import main
+from cli_run import CliRun, run_cli
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
-    )
+def run(*args: str) -> CliRun:
+    return run_cli(*args)
 
 
 def test_bounds_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:

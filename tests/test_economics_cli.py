@@ -7,13 +7,12 @@ Prices: the built-in snapshot spheron@2026-05-22 holds the article's quoted Sphe
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from blackwell_decide.cli import main
+from cli_run import CliRun, run_cli
 
 SPHERON = ["--provider", "spheron", "--as-of", "2026-05-22"]
 # The article's worked example (Part 3.3): 50 requests/s of 800 input and 400 output tokens, on H100 at
@@ -24,10 +23,8 @@ ARTICLE_FLEET = [
 ]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=120
-    )
+def run(*args: str) -> CliRun:
+    return run_cli(*args)
 
 
 def test_cost_json_per_tier_and_basis(capsys: pytest.CaptureFixture[str]) -> None:

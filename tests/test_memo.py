@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import MemoSection, build_view, render_memo, write_memo
 from blackwell_decide.report.charts import WIDTH
 from blackwell_decide.rules import Decision, decide_scenario
+from cli_run import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CHAT = EXAMPLES / "s1-h100-chat-fleet.toml"  # 74 H100s at TP=2: the fleet the model sizes for the peak
@@ -290,19 +289,14 @@ def test_memo_command_writes_and_reports(tmp_path: Path, capsys: pytest.CaptureF
     assert "pass --force" in capsys.readouterr().err
 
 
-def test_the_readme_flow_works_from_built_in_data_only(tmp_path: Path) -> None:
+def test_the_readme_flow_works_from_built_in_data_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_plugin_environment: None
+) -> None:
     """`init` then `memo` on a fresh folder, with plugins from entry points switched off."""
-    env = {**os.environ, "BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS": "1"}
+    monkeypatch.setenv("BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS", "1")
+    monkeypatch.chdir(tmp_path)
     for args in (["init", "scenario.toml"], ["memo", "scenario.toml", "-o", "memo.html"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "blackwell_decide", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        done = run_cli(*args)
         assert done.returncode == 0, done.stderr
     html = (tmp_path / "memo.html").read_text(encoding="utf-8")
     assert "Chat fleet: H100 FP8 to B200 NVFP4" in html

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.perf.profile import profile_from_dict
+from cli_run import CliRun, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vllm_bench"
 B200 = ["--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--kv", "fp8"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "blackwell_decide", *args], capture_output=True, text=True, check=False, timeout=300
-    )
+def run(*args: str) -> CliRun:
+    return run_cli(*args)
 
 
 def test_predict_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
