@@ -295,3 +295,20 @@ def test_ownership_reads_everyday_words(tmp_path: Path, catalog: Catalog) -> Non
     facility = '\n[facility]\ncooling = "air"\nrack_power_kw = 40\n'
     text = edit(VALID, 'ownership = "rented"', 'ownership = "On Prem"') + facility
     assert load_scenario(write(tmp_path, text), catalog).current.ownership is Ownership.OWNED
+
+
+def test_a_request_longer_than_the_context_window_is_refused_at_load(tmp_path: Path, catalog: Catalog) -> None:
+    """Llama 3.3 70B's config.json: max_position_embeddings = 131,072; 500,000 + 400 tokens is longer
+    (before, every candidate failed its KV check and the memo priced output at $0.000 per 1M)."""
+    (problem,) = problems_of(tmp_path, edit(VALID, "input_tokens = 800", "input_tokens = 500000"), catalog)
+    assert problem == (
+        "workload.input_tokens: a request of 500,000 input + 400 output = 500,400 tokens is longer than "
+        "Llama 3.3 70B Instruct's context window of 131,072 tokens; shorten the request"
+    )
+    long_context = edit(
+        VALID, "min_tokens_per_s_per_user = 50", "min_tokens_per_s_per_user = 50\nmax_context_tokens = 200000"
+    )
+    (problem,) = problems_of(tmp_path, long_context, catalog)
+    assert problem.startswith("workload.max_context_tokens: 200,000 tokens is longer than")
+    at_the_window = edit(VALID, "input_tokens = 800", "input_tokens = 130672")  # + 400 = 131,072 exactly
+    assert load_scenario(write(tmp_path, at_the_window), catalog).workload.input_tokens == 130672

@@ -24,7 +24,7 @@ from blackwell_decide.scenario._sections import (
     workload_section,
 )
 from blackwell_decide.scenario.schema import SCHEMA
-from blackwell_decide.scenario.spec import Ownership, Scenario
+from blackwell_decide.scenario.spec import Ownership, Scenario, WorkloadSpec
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
@@ -51,6 +51,32 @@ def load_scenario(path: str | Path, catalog: Catalog) -> Scenario:
     except input_files.InputFileError as exc:
         raise ScenarioError(str(path), [f"the file {exc.problem}"]) from None
     return parse_scenario(doc, path=path, sha256=_sha256(data), catalog=catalog)
+
+
+def _check_context(r: TableReader, catalog: Catalog, model: str | None, workload: WorkloadSpec, mixed: bool) -> None:
+    """A request longer than the model's context window cannot be served on any GPU: say so at
+    load time, naming the window, rather than let every candidate fail its KV check."""
+    if model is None or model not in catalog.models:
+        return  # a config.json model is checked where it is read
+    arch = catalog.models.get(model)
+    window = arch.max_position_embeddings
+    if window is None:
+        return
+    for i, c in enumerate(workload.mix):
+        length = c.input_tokens + c.output_tokens
+        if length > window:
+            where = f"workload.mix[{i}]" if mixed else "workload.input_tokens"
+            r.problem(
+                where,
+                f"a request of {c.input_tokens:,.0f} input + {c.output_tokens:,.0f} output = {length:,.0f} tokens "
+                f"is longer than {arch.name}'s context window of {window:,} tokens; shorten the request",
+            )
+    if workload.max_context_tokens is not None and workload.max_context_tokens > window:
+        r.problem(
+            "workload.max_context_tokens",
+            f"{workload.max_context_tokens:,.0f} tokens is longer than {arch.name}'s context window of "
+            f"{window:,} tokens; give at most {window:,}",
+        )
 
 
 def parse_scenario(doc: Mapping[str, Any], *, path: Path, sha256: str, catalog: Catalog) -> Scenario:
@@ -83,6 +109,8 @@ def parse_scenario(doc: Mapping[str, Any], *, path: Path, sha256: str, catalog: 
             "missing; an owned fleet or candidate needs the site's cooling and rack power "
             "(add [facility] with cooling and rack_power_kw)",
         )
+    if meta is not None and workload is not None:
+        _check_context(r, catalog, meta[2], workload, "mix" in doc.get("workload", {}))
     if current is not None and prices is not None:
         check_prices(r, catalog, prices, current, candidates, path.parent, meta[4] if meta is not None else None)
 
