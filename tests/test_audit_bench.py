@@ -307,6 +307,8 @@ def test_failed_requests_are_reported(catalog: Catalog, tmp_path: Path) -> None:
     ("change", "needle"),
     [
         ({"mean_tpot_ms": 0.0}, "'mean_tpot_ms' is 0.0; it must be positive"),
+        ({"duration": 0}, "'duration' is 0; it must be positive"),  # was judged, "lasted 0.0 s"
+        ({"mean_tpot_ms": float("nan")}, "'mean_tpot_ms' is nan"),  # once, though two checks read it
         ({"max_concurrency": 0}, "'max_concurrency' must be a positive whole number"),
         ({"request_rate": "fast"}, "'request_rate' must be a number of requests/s"),
         ({"tp": "two"}, "tp must be a whole number"),
@@ -326,6 +328,7 @@ def test_bad_fields_exit_2_with_one_message(
     assert main(["check-bench", str(path), "--model", "llama-3.3-70b"]) == 2
     err = capsys.readouterr().err
     assert needle in err and str(path) in err and "Traceback" not in err
+    assert err.count(needle) == 1  # a field read twice (metric and latency sweep) is reported once
 
 
 def test_a_recorded_speculative_acceptance_length_divides_the_floor(catalog: Catalog, tmp_path: Path) -> None:

@@ -144,6 +144,14 @@ class Fields:
         self.data, self.path, self.tool = data, path, tool
         self.missing: list[str] = []
         self.bad: list[str] = []
+        self._bad_keys: set[str] = set()
+
+    def _reject(self, key: str, problem: str) -> None:
+        # One problem per field: the same key read twice (once as a metric, once by the latency
+        # sweep) must not be reported twice.
+        if key not in self._bad_keys:
+            self._bad_keys.add(key)
+            self.bad.append(problem)
 
     def number(self, key: str, *, required: bool = False, positive: bool = False, scale: float = 1.0) -> float | None:
         """``data[key] × scale``; a missing optional field is None; present values must be finite
@@ -157,18 +165,18 @@ class Fields:
             try:
                 value = float(value)
             except ValueError:
-                self.bad.append(f"{key!r} is {value!r}, not a number")
+                self._reject(key, f"{key!r} is {value!r}, not a number")
                 return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.bad.append(f"{key!r} is {value!r}, not a number")
+            self._reject(key, f"{key!r} is {value!r}, not a number")
             return None
         if not math.isfinite(value) or value < 0 or (positive and value == 0) or value > MAX_FIELD:
             need = "positive" if positive else "finite and not negative"
-            self.bad.append(f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
+            self._reject(key, f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
             return None
         if positive and value < MIN_POSITIVE:
             # 5e-324 ms is positive but no physical latency or rate: it would divide as zero
-            self.bad.append(f"{key!r} is {value!r}; it must be at least {MIN_POSITIVE:g}")
+            self._reject(key, f"{key!r} is {value!r}; it must be at least {MIN_POSITIVE:g}")
             return None
         return float(value) * scale
 

@@ -55,7 +55,8 @@ def looks_like(data: Any) -> bool:
 
 def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> BenchResult:
     fields = Fields(data, path, TOOL)
-    values = {key: fields.number(key, required=True) for key in REQUIRED}
+    # The duration divides throughput and Little's law: zero is no measured run.
+    values = {key: fields.number(key, required=True, positive=key == "duration") for key in REQUIRED}
     check_latency_fields(fields)
     fields.check(HINT)
     completed_value, duration = values["completed"], values["duration"]

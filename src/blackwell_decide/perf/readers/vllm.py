@@ -54,7 +54,7 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
         for key in REQUIRED
     }
     check_latency_fields(fields)
-    duration = fields.number("duration")
+    duration = fields.number("duration", positive=True)  # 0 s is no measured run, and would divide as one
     fields.check(HINT)
     completed_value = values["completed"]
     assert completed_value is not None
