@@ -357,3 +357,33 @@ def test_a_free_fleet_is_compared_in_words_and_strict_json(
     assert main(["decide", str(path), "--json"]) == 0
     raw.write_text(capsys.readouterr().out, encoding="utf-8")
     json.loads(raw.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))
+
+
+def test_a_declared_fleet_too_small_for_its_traffic_is_costed_on_what_it_can_serve(hermetic: Catalog) -> None:
+    """s6 declares 16 × H100 FP8 at TP=1: 70.6 GB of weights on an 80 GB GPU leave the KV cache a
+    few requests, so the model's busiest operating point carries less than the average traffic.
+    Its bill is what is paid; the realized cost per 1M tokens spreads it over what those GPUs can
+    serve, not over traffic they would turn away (before, $2.333 per 1M output, below the
+    $3.763 full-load unit cost of the same GPUs)."""
+    decision = decide_scenario(EXAMPLES / "s6-accuracy-bound.toml", hermetic)
+    today = decision.facts.current
+    bill, busiest = today.bill, today.max_output_tok_s_per_gpu
+    assert bill is not None and busiest is not None and today.price is not None
+    scenario = decision.facts.scenario
+    average_output = scenario.workload.average_requests_per_s * scenario.workload.output_tokens
+    carries = 16 * busiest
+    assert carries < average_output  # the model's own figure: the fleet cannot carry the average
+    assert bill.share_served == pytest.approx(carries / average_output, rel=1e-12)
+    assert bill.output_tokens_per_month == pytest.approx(carries * 3600 * HOURS, rel=1e-9)
+    assert bill.monthly_usd == pytest.approx(16 * today.price.usd_per_gpu_hour * HOURS)  # paid as declared
+    # realized output cost: the decode share of the bill over what is served; never below full load
+    realized = bill.usd_per_million_output
+    assert realized == pytest.approx(
+        bill.monthly_usd * (1 - bill.prefill_share) / (carries * 3600 * HOURS) * 1e6, rel=1e-9
+    )
+    assert bill.full_load_usd_per_million_output is not None
+    assert realized is not None and realized >= bill.full_load_usd_per_million_output * (1 - bill.prefill_share) - 1e-9
+    assert any("carry at most" in n and "of the average traffic" in n for n in today.notes)
+    # a fleet that carries its traffic is untouched: s1's 74 H100s serve all of it
+    chat = decide_scenario(CHAT, hermetic).facts.current.bill
+    assert chat is not None and chat.share_served == 1.0

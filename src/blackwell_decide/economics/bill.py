@@ -95,6 +95,9 @@ class Bill:
     prefill_share: float = attrs.field(validator=v.in_range(high=1.0, unit="of GPU time"))
     full_load_usd_per_million_output: float | None
     monthly: Derived
+    #: Share of the average traffic the fleet can carry (1 unless a declared fleet is too small
+    #: for it: its bill is then spread over what it can serve, not over traffic it turns away).
+    share_served: float = attrs.field(default=1.0, validator=v.in_range(high=1.0, unit="of the traffic"))
 
     def __attrs_post_init__(self) -> None:
         if self.gpus_billed > self.gpus_peak + 1e-9:
@@ -141,6 +144,7 @@ class Bill:
             "output_tokens_per_month": self.output_tokens_per_month,
             "input_tokens_per_month": self.input_tokens_per_month,
             "prefill_share_of_gpu_time": self.prefill_share,
+            "share_of_average_traffic_served": self.share_served,
             "realized_usd_per_million_output": finite_or_none(self.usd_per_million_output),
             "realized_usd_per_million_input": finite_or_none(self.usd_per_million_input),
             "realized_usd_per_million_total": finite_or_none(self.usd_per_million_total),
@@ -163,13 +167,16 @@ def monthly_bill(
     terms: BillTerms,
     full_load_usd_per_million_output: float | None,
     declared: bool = False,
+    max_output_tok_s: float | None = None,
 ) -> Bill:
     """The bill of a fleet of ``gpus_peak`` GPUs (TP=``tp`` replicas) at ``usd_per_gpu_hour``.
 
     Autoscaled, the fleet is paid for the replicas the average traffic needs at
     ``output_tok_s_per_gpu`` (never fewer than ``terms.min_replicas``, never more than the peak
     fleet); always on, or with no operating point to scale by, it is paid for ``gpus_peak``.
-    ``declared`` marks today's fleet as the scenario states it (paid as declared).
+    ``declared`` marks today's fleet as the scenario states it (paid as declared);
+    ``max_output_tok_s`` is the most output the whole fleet can carry (a declared fleet may be
+    too small for its traffic): the tokens served, and so the realized cost, are capped by it.
     """
     if gpus_peak < 0 or tp < 1:
         raise UsageError(f"a fleet needs whole replicas of at least one GPU, got {gpus_peak} GPUs at TP={tp}")
@@ -193,14 +200,18 @@ def monthly_bill(
     )
     monthly = derived("monthly_bill", f"monthly bill, {terms.words}", value, "USD/month", formula, inputs)
     seconds = hours * SECONDS_PER_HOUR
+    share = 1.0
+    if max_output_tok_s is not None and average_output_tok_s > max_output_tok_s:
+        share = max(max_output_tok_s, 0.0) / average_output_tok_s
     return Bill(
         gpus_peak=gpus_peak,
         gpus_billed=billed,
         usd_per_gpu_hour=usd_per_gpu_hour,
         tier=tier,
         terms=terms,
-        output_tokens_per_month=average_output_tok_s * seconds,
-        input_tokens_per_month=average_input_tok_s * seconds,
+        output_tokens_per_month=average_output_tok_s * share * seconds,
+        input_tokens_per_month=average_input_tok_s * share * seconds,
+        share_served=share,
         prefill_share=prefill_share,
         full_load_usd_per_million_output=full_load_usd_per_million_output,
         monthly=monthly,

@@ -235,7 +235,9 @@ def _delivered(ctx: FactContext, current: OptionFacts, required_tok_s_per_gpu: f
     user = np.asarray(curve.tok_s_per_user, dtype=float)
     enough = np.flatnonzero(rate >= required_tok_s_per_gpu)
     delivered = float(user[enough[0]]) if enough.size else None
-    return delivered, float(rate.max())
+    # The busiest point is the one the option's bill was capped by: one number, computed once.
+    busiest = current.max_output_tok_s_per_gpu
+    return delivered, float(rate.max()) if busiest is None else busiest
 
 
 def compare_options(

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 
 from blackwell_decide.bounds import Bounds, compute_bounds, smallest_fitting_tp
 from blackwell_decide.economics import (
@@ -273,7 +274,10 @@ def finish_option(
     bill: Bill | None = None
     out_cost = in_cost = monthly = None
     throughput: Throughput | None = None
+    busiest = None
     if service is not None:
+        if in_service:
+            busiest = busiest_output_tok_s_per_gpu(ctx, deployment, spec.engine, _features(ctx, spec))
         fleet = size_fleet(ctx.traffic, _capacity(spec, deployment, bounds, service), [price] if price else [])
         # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
         gpus = in_service or fleet.gpus
@@ -304,8 +308,15 @@ def finish_option(
             effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
             out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
             in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
-            bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value)
+            carries = gpus * busiest if busiest is not None else None
+            bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value, carries)
             monthly = bill.monthly
+            if bill.share_served < 1.0:
+                notes.append(
+                    f"the {gpus} GPUs in service carry at most {carries:,.0f} output tok/s (the model's busiest "
+                    f"operating point), {bill.share_served * 100:.2g}% of the average traffic: the realized cost "
+                    "per 1M tokens divides the bill by what they can serve"
+                )
     elif price is None and spec.ownership is Ownership.RENTED:
         notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
     power = _power(ctx, deployment, throughput, gpus)
@@ -337,7 +348,17 @@ def finish_option(
         notes=tuple(notes),
         bill=bill,
         features=_features(ctx, spec),
+        max_output_tok_s_per_gpu=busiest,
     )
+
+
+def busiest_output_tok_s_per_gpu(ctx: FactContext, deployment: Deployment, engine: str, features: Any) -> float:
+    """The most output tokens/s per GPU any operating point of ``deployment`` carries (the
+    throughput end of its frontier, whatever the latency)."""
+    from blackwell_decide.perf import frontier
+
+    curve = frontier(deployment, ctx.workload, engine=engine, catalog=ctx.catalog, features=features)
+    return float(np.max(np.asarray(curve.output_tok_s_per_gpu, dtype=float)))
 
 
 def _bill(
@@ -349,6 +370,7 @@ def _bill(
     gpus: int,
     output_tok_s_per_gpu: float,
     full_load_usd_per_million: float,
+    max_output_tok_s: float | None = None,
 ) -> Bill:
     """The option's month under the scenario's terms: today's fleet paid as declared, every other
     option for the GPUs that hold the peak; a rented fleet the scenario lets autoscale, for the
@@ -375,6 +397,7 @@ def _bill(
         terms=terms,
         full_load_usd_per_million_output=full_load_usd_per_million,
         declared=spec.role == "current",
+        max_output_tok_s=max_output_tok_s,
     )
 
 

@@ -131,6 +131,9 @@ class OptionFacts:
     bill: Bill | None = None
     features: Any = None  # perf.ServingFeatures the operating point was predicted with
     tp_throughput: tuple[tuple[int, float], ...] = ()
+    #: Today's fleet only: the most output tokens/s per GPU any operating point carries (the
+    #: model's busiest point, whatever the latency), which caps what a declared fleet can serve.
+    max_output_tok_s_per_gpu: float | None = None
 
     @property
     def tp(self) -> int:
