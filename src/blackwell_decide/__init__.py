@@ -58,12 +58,10 @@ if TYPE_CHECKING:
         load_price_snapshots,
     )
     from blackwell_decide.economics import (
-        PriceChoice,
         Throughput,
         TokenBasis,
         Traffic,
         break_even_price,
-        choose_prices,
         cost_table,
         energy_share_of_tco,
         payback,
@@ -71,6 +69,7 @@ if TYPE_CHECKING:
         size_fleet,
         tokens_per_provisioned_mw,
     )
+    from blackwell_decide.economics.prices import PriceChoice, choose_prices
     from blackwell_decide.evidence import (
         AuditReport,
         BenchAudit,
@@ -161,12 +160,12 @@ _LAZY: dict[str, str] = {
     "max_throughput": "blackwell_decide.perf",
     "predict": "blackwell_decide.perf",
     "read_sweep_csv": "blackwell_decide.perf",
-    "PriceChoice": "blackwell_decide.economics",
+    "PriceChoice": "blackwell_decide.economics.prices",
     "Throughput": "blackwell_decide.economics",
     "TokenBasis": "blackwell_decide.economics",
     "Traffic": "blackwell_decide.economics",
     "break_even_price": "blackwell_decide.economics",
-    "choose_prices": "blackwell_decide.economics",
+    "choose_prices": "blackwell_decide.economics.prices",
     "cost_table": "blackwell_decide.economics",
     "energy_share_of_tco": "blackwell_decide.economics",
     "payback": "blackwell_decide.economics",

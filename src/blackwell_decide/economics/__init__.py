@@ -36,7 +36,6 @@ from blackwell_decide.economics.power import (
     provisioned_watts,
     tokens_per_provisioned_mw,
 )
-from blackwell_decide.economics.prices import PriceChoice, choose_prices
 
 __all__ = [
     "Autoscaling",
@@ -52,14 +51,12 @@ __all__ = [
     "MonthlyCost",
     "Payback",
     "PrefillCheck",
-    "PriceChoice",
     "RatioCell",
     "RatioMatrix",
     "Throughput",
     "TokenBasis",
     "Traffic",
     "break_even_price",
-    "choose_prices",
     "cost_per_million",
     "cost_table",
     "energy_cost_per_million",
