@@ -625,7 +625,7 @@ def _situations_view(decision: Decision) -> list[dict[str, Any]]:
 def build_view(decision: Decision) -> dict[str, Any]:
     """Everything the templates read, as plain dicts and pre-formatted strings (``decision``
     itself is passed too, for templates that want the raw objects)."""
-    from blackwell_decide.rules.engine import fleet_check_text
+    from blackwell_decide.rules.no_purchase import fleet_check_text
 
     facts = decision.facts
     rec = decision.recommendation

@@ -1,14 +1,14 @@
 """The six built-in migration situations (DESIGN §4), each a rule over computed facts.
 
 Every rule decides *whether it applies* from the facts and the scenario's thresholds, and its
-verdict from the same cost reading (:func:`~blackwell_decide.rules.engine.cost_case`: against the
+verdict from the same cost reading (:func:`~blackwell_decide.rules.cost_reading.cost_case`: against the
 cheapest no-purchase option that holds the service level), choosing only among the options the
 other rules leave available (:meth:`~blackwell_decide.rules.facts.Facts.choices`); what differs
 is which facts it brings forward as reasons and which values it reports as flip points. None of
 them holds a conclusion of its own: change a price, a length or a threshold in the scenario and
 the verdicts follow.
 
-To change one, register a rule with ``replaces = "<id>"`` from a plugin (see ``engine``).
+To change one, register a rule with ``replaces = "<id>"`` from a plugin (see ``rule_set``).
 """
 
 from __future__ import annotations
@@ -19,17 +19,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.formatting import change_words, cheaper_or_dearer, compared_with
-from blackwell_decide.rules.engine import (
-    Exclusion,
-    Finding,
-    FlipPoint,
-    Reason,
-    Rule,
-    baseline_words,
-    cite,
-    cost_case,
-    left_out,
-)
+from blackwell_decide.rules.cost_reading import baseline_words, cost_case
+from blackwell_decide.rules.engine import left_out
+from blackwell_decide.rules.finding import Exclusion, Finding, FlipPoint, Reason, Rule, cite
 from blackwell_decide.rules.verdict import Verdict
 from blackwell_decide.scenario import Ownership
 from blackwell_decide.units import GB, HOURS_PER_MONTH
