@@ -15,8 +15,7 @@ from blackwell_decide.datasets import dataset_path
 from blackwell_decide.formatting import usd
 from blackwell_decide.plugins import Catalog, build_catalog
 from blackwell_decide.report import write_memo
-from blackwell_decide.rules import Decision, Verdict, decide_scenario
-from blackwell_decide.rules.engine import cost_verdict
+from blackwell_decide.rules import Decision, Verdict, cost_verdict, decide_scenario
 from blackwell_decide.rules.option_facts import Comparison
 from blackwell_decide.units import GB
 

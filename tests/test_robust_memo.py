@@ -15,7 +15,7 @@ from blackwell_decide.errors import UsageError
 from blackwell_decide.hookspecs import hookimpl
 from blackwell_decide.plugins import Catalog, PluginWarning, build_catalog
 from blackwell_decide.report import MemoSection, render_memo, write_memo
-from blackwell_decide.report.memo import _md_finalize
+from blackwell_decide.report._markup import md_finalize
 from blackwell_decide.rules import Decision, decide_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,6 +85,6 @@ def test_chart_links_survive_spaces_and_parentheses(chat: Decision, hermetic: Ca
 
 
 def test_a_name_cannot_become_a_live_markdown_link() -> None:
-    assert _md_finalize("[x](javascript:alert(1))") == "[x]\\(javascript:alert(1))"
-    assert _md_finalize("[docs](https://example.com)") == "[docs](https://example.com)"
-    assert _md_finalize("<script>") == "&lt;script&gt;"
+    assert md_finalize("[x](javascript:alert(1))") == "[x]\\(javascript:alert(1))"
+    assert md_finalize("[docs](https://example.com)") == "[docs](https://example.com)"
+    assert md_finalize("<script>") == "&lt;script&gt;"

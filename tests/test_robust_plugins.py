@@ -21,7 +21,7 @@ from blackwell_decide.hookspecs import hookimpl
 from blackwell_decide.model import Accelerator
 from blackwell_decide.plugins import PluginWarning, build_catalog
 from blackwell_decide.registry import Registry
-from blackwell_decide.rules.engine import RuleWarning, active_rules
+from blackwell_decide.rules import RuleWarning, active_rules
 
 MODULE = "blackwell_decide_test_robust_plugins"
 

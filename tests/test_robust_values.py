@@ -133,7 +133,7 @@ def _zero_price_scenario(tmp_path: Path) -> Path:
     return path
 
 
-# These two fail today in rules/ (the lead's files): ZeroDivisionError in rules/engine.py _per_token
+# These two fail today in rules/ (the lead's files): ZeroDivisionError in rules/cost_reading.py _per_token
 # and rules/facts.py cost_ratio on a $0 price. strict=True: once rules/ is fixed they pass, and the
 # marker must go.
 def test_zero_price_decide_is_a_clean_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

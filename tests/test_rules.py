@@ -25,10 +25,10 @@ from blackwell_decide.rules import (
     Verdict,
     active_rules,
     compute_facts,
+    cost_verdict,
     decide,
     decide_scenario,
 )
-from blackwell_decide.rules.engine import cost_verdict
 from blackwell_decide.rules.precision import stack_support, version_tuple
 from blackwell_decide.scenario import load_scenario
 

@@ -29,7 +29,7 @@ SECTIONS: tuple[tuple[str, str, int], ...] = (
 
 @hookimpl
 def register_memo_sections(registry: Registry[Any]) -> None:
-    from blackwell_decide.report.memo import MemoSection
+    from blackwell_decide.report.sections import MemoSection
 
     for section_id, title, order in SECTIONS:
         registry.add(MemoSection(id=section_id, title=title, order=order, template=f"sections/{section_id}"))

@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         return result
     from blackwell_decide.errors import PluginError
     from blackwell_decide.plugins import STRICT_ENV, PluginWarning, reset_catalog
-    from blackwell_decide.rules.engine import RuleWarning
+    from blackwell_decide.rules.rule_set import RuleWarning
 
     previous = os.environ.get(STRICT_ENV)
     os.environ[STRICT_ENV] = "1"

@@ -12,7 +12,7 @@ Hand-written rather than matplotlib: the output is byte-for-byte the same for th
 version; matplotlib's SVG moves its layout between releases, so checked-in memos would drift with
 whatever version a user has), text stays ``<text>`` a reader can search and a screen reader can read,
 and the memo command does not pay matplotlib's half-second import. Charts take plain data
-(:class:`Bar`, :class:`RooflineSeries`, ...) so they know nothing about decisions; ``report.memo``
+(:class:`Bar`, :class:`RooflineSeries`, ...) so they know nothing about decisions; ``report._memo_charts``
 prepares it. Every chart has a ``<title>`` and ``aria-labelledby``.
 """
 

@@ -13,27 +13,13 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blackwell_decide.rules.engine import (
-    CostCase,
-    Decision,
-    Exclusion,
-    Finding,
-    FlipPoint,
-    Reason,
-    Recommendation,
-    Rule,
-    RuleWarning,
-    Timing,
-    active_rules,
-    cite,
-    cost_case,
-    cost_verdict,
-    decide,
-    evaluate,
-    recommend,
-)
+from blackwell_decide.rules.cost_reading import CostCase, cost_case, cost_verdict
+from blackwell_decide.rules.engine import Decision, Recommendation, decide, evaluate, recommend
 from blackwell_decide.rules.facts import Facts, compute_facts
+from blackwell_decide.rules.finding import Exclusion, Finding, FlipPoint, Reason, Rule, cite
 from blackwell_decide.rules.option_facts import Comparison, FleetCheck, OptionFacts, Retune
+from blackwell_decide.rules.rule_set import RuleWarning, active_rules
+from blackwell_decide.rules.timing import Timing
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:

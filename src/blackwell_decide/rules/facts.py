@@ -67,7 +67,7 @@ from blackwell_decide.scenario import Ownership, Scenario, price_sources
 if TYPE_CHECKING:
     from blackwell_decide.evidence.triangulation import Triangulation
     from blackwell_decide.plugins import Catalog
-    from blackwell_decide.rules.engine import Exclusion
+    from blackwell_decide.rules.finding import Exclusion
 
 
 @attrs.frozen

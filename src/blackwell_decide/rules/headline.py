@@ -15,9 +15,10 @@ from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, us
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
-    from blackwell_decide.rules.engine import CostCase, Timing
+    from blackwell_decide.rules.cost_reading import CostCase
     from blackwell_decide.rules.facts import Facts
     from blackwell_decide.rules.ledger import Ledger
+    from blackwell_decide.rules.timing import Timing
 
 __all__ = ["headline_for"]
 
@@ -36,7 +37,7 @@ def _gpu(facts: Facts) -> str:
 
 def _opening(facts: Facts, ledger: Ledger, case: CostCase, timing: Timing) -> str:
     """The verdict in words, with the condition a migrate-if hangs on."""
-    from blackwell_decide.rules.engine import step_words
+    from blackwell_decide.rules.no_purchase import step_words
 
     label = ledger.option.label if ledger.option else "the candidate"
     v = ledger.verdict

@@ -22,9 +22,10 @@ from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from blackwell_decide.rules.confidence import SavingRange
-    from blackwell_decide.rules.engine import CostCase, Timing
+    from blackwell_decide.rules.cost_reading import CostCase
     from blackwell_decide.rules.facts import Facts
     from blackwell_decide.rules.option_facts import Comparison, OptionFacts
+    from blackwell_decide.rules.timing import Timing
 
 __all__ = ["STALE_PRICE_DAYS", "Ledger", "build_ledger"]
 
