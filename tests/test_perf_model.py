@@ -269,15 +269,17 @@ def test_simulate_is_vectorised_and_consistent(b200_nvfp4: Deployment, catalog: 
     assert np.all(grid.tpot_s >= grid.floor_s)
 
 
-def test_a_profile_borrowed_from_another_family_takes_on_its_measured_bandwidth() -> None:
-    # No profile is fitted on AMD CDNA3: vLLM on MI300X borrows vllm-hopper (closest bandwidth)
-    # but streams at the MI300X's measured fraction, BabelStream Triad 4.1 of 5.3 TB/s (BW-004,
-    # Azure AI-benchmarking-guide, 2025-02-07), and its compute at most 1,222.9 of 2,614.9
-    # TFLOPS FP8 (GEMM-003, hipBLASLt).
+def test_a_profile_borrowed_from_another_engine_keeps_the_measured_bandwidth() -> None:
+    # TensorRT-LLM has no AMD measurements: on MI300X it gets trtllm-cdna3, vllm-cdna3's fitted
+    # figures with TensorRT-LLM's engine settings, marked as borrowed. vllm-cdna3 streams at the
+    # MI300X's measured fraction, BabelStream Triad 4.1 of 5.3 TB/s (BW-004, Azure
+    # AI-benchmarking-guide, 2025-02-07), and computes below 1,222.9 of 2,614.9 TFLOPS FP8
+    # (GEMM-003, hipBLASLt).
     from blackwell_decide.perf import choose_profile
 
     d = deploy("mi300x", "fp8")
-    choice = choose_profile(deployment_terms(d), SWEEP_SHAPE, "vllm", deployment=d)
-    assert choice.extrapolated and choice.profile.key == "vllm-hopper"
+    choice = choose_profile(deployment_terms(d), SWEEP_SHAPE, "trtllm", deployment=d)
+    assert choice.extrapolated and choice.profile.key == "trtllm-cdna3"
+    assert any("its figures are vllm-cdna3's" in r for r in choice.reasons)
     assert choice.profile.eta_bw == pytest.approx(4.1 / 5.3, rel=1e-3)
-    assert choice.profile.eta_prefill <= 1222.9 / 2614.9 + 1e-9
+    assert choice.profile.eta_compute <= 1222.9 / 2614.9 + 1e-9
