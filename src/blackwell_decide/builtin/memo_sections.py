@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from blackwell_decide import MemoSection, hookimpl
+from blackwell_decide import hookimpl
 
 if TYPE_CHECKING:
-    from blackwell_decide import Registry
+    from blackwell_decide import MemoSection, Registry
 
 #: (id, title, order); each renders templates/sections/<id>.{md,html}.j2
 SECTIONS: tuple[tuple[str, str, int], ...] = (
@@ -29,5 +29,9 @@ SECTIONS: tuple[tuple[str, str, int], ...] = (
 
 @hookimpl
 def register_memo_sections(registry: Registry[MemoSection]) -> None:
+    # Imported when the hook runs, not when the plugin loads: the report layer (and jinja2) is
+    # only needed by a catalog that renders memos.
+    from blackwell_decide import MemoSection
+
     for section_id, title, order in SECTIONS:
         registry.add(MemoSection(id=section_id, title=title, order=order, template=f"sections/{section_id}"))
