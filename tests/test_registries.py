@@ -135,3 +135,14 @@ def test_a_profile_for_an_unregistered_engine_is_dropped_with_a_warning() -> Non
         catalog = bd.build_catalog(extra_plugins=[ProfileForNobodysEngine()], entry_points=False)
     assert "lmdeploy-hopper" not in catalog.calibration_profiles
     assert "vllm-hopper" in catalog.calibration_profiles
+
+
+def test_building_the_parser_builds_no_catalog() -> None:
+    """--engine reads the registry lazily: `blackwell-decide --help` (or a command that never
+    names an engine) must not load every plugin first."""
+    from blackwell_decide.cli import build_parser
+    from blackwell_decide.plugins import get_catalog, reset_catalog
+
+    reset_catalog()
+    build_parser()
+    assert get_catalog.cache_info().currsize == 0

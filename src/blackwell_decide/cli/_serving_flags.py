@@ -13,7 +13,8 @@ from blackwell_decide.errors import UsageError
 class _EngineChoices:
     """The keys of the registered engines (a plugin's engine is a valid ``--engine``), read from
     the catalog only when argparse checks a value or prints the choices, so building the
-    parser builds no catalog."""
+    parser builds no catalog (the flags give a ``metavar``: argparse would otherwise list the
+    choices while the parser is built)."""
 
     def _keys(self) -> list[str]:
         from blackwell_decide.plugins import get_catalog
