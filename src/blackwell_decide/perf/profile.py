@@ -34,6 +34,7 @@ __all__ = [
     "FitRecord",
     "borrowed_profile",
     "check_engine",
+    "engine_keys",
     "engine_settings_from_dict",
     "profile_from_dict",
     "profile_to_dict",
@@ -65,6 +66,11 @@ def _engine_registry(catalog: Catalog | None) -> Any:
 
         catalog = get_catalog()
     return catalog.engines
+
+
+def engine_keys(catalog: Catalog | None = None) -> list[str]:
+    """The keys of the registered serving engines, in registration order."""
+    return list(_engine_registry(catalog).keys())
 
 
 def check_engine(engine: str, catalog: Catalog | None = None) -> str:
