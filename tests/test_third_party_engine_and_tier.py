@@ -19,6 +19,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import blackwell_decide as bd
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.usefixtures("isolated_plugin_environment")
 DAY = dt.date(2026, 6, 1)
 SOURCE = bd.Source(url="https://tgi-cloud.example/pricing", date="2026-06-01", kind=bd.SourceKind.DATASHEET)
 PRICE = 1.87  # USD per GPU-hour, the plugin's own quote
+LEAN_FRACTION = 0.8  # the memory fraction of the pack's second engine
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12, as the fleet command bills a month
 DEPLOYMENT = ["--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--weights", "fp8", "--tp", "4"]
 SHAPE = ["--isl", "1024", "--osl", "1024"]
@@ -37,7 +39,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 class TgiPack:
-    """What a package ``blackwell-decide-tgi`` would ship: one plugin object, four hooks."""
+    """What a package ``blackwell-decide-tgi`` would ship: one plugin object, four hooks,
+    two engines (the second with its own memory default)."""
 
     @bd.hookimpl
     def register_engines(self, registry: bd.Registry[bd.Engine]) -> None:
@@ -46,6 +49,9 @@ class TgiPack:
         registry.add(
             bd.Engine("tgi", "Text Generation Inference", vllm.settings, aliases=("text-generation-inference",))
         )
+        # The same engine configured leaner: 0.8 of device memory by default instead of 0.9.
+        lean = attrs.evolve(vllm.settings, memory_fraction=LEAN_FRACTION)
+        registry.add(bd.Engine("tgi-lean", "TGI, lean memory", lean))
 
     @bd.hookimpl
     def register_price_tiers(self, registry: bd.Registry[bd.PriceTier]) -> None:
@@ -55,6 +61,8 @@ class TgiPack:
     def register_calibration_profiles(self, registry: bd.Registry[bd.CalibrationProfile]) -> None:
         lender = registry.get("vllm-hopper")
         registry.add(bd.borrowed_profile(lender, "tgi", lender.engine_settings))
+        lean = attrs.evolve(lender.engine_settings, memory_fraction=LEAN_FRACTION)
+        registry.add(bd.borrowed_profile(lender, "tgi-lean", lean))
 
     @bd.hookimpl
     def register_price_snapshots(self, registry: bd.Registry[bd.PriceSnapshot]) -> None:
@@ -86,7 +94,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
 
 def test_the_pack_registers_an_engine_a_tier_a_profile_and_a_snapshot(installed: bd.Catalog) -> None:
     assert installed.problems == ()
-    assert installed.engines.keys() == ["vllm", "trtllm", "sglang", "tgi"]
+    assert installed.engines.keys() == ["vllm", "trtllm", "sglang", "tgi", "tgi-lean"]
     assert installed.engines.owner("tgi") == "tgi"
     assert installed.engines.resolve("Text-Generation-Inference") == "tgi"
     assert "reserved-6m" in installed.price_tiers and "reserved-6m" in bd.PRICE_TIERS
@@ -106,6 +114,19 @@ def test_predict_for_the_plugin_engine_equals_vllm_on_identical_settings(install
         assert getattr(tgi, field) == pytest.approx(getattr(vllm, field), rel=1e-9), field
     assert tgi.kv_capacity == vllm.kv_capacity
     assert tgi.tpot_s > 0  # a real prediction, not two zeros
+
+
+def test_a_plugin_engine_is_served_with_its_own_registered_defaults(installed: bd.Catalog) -> None:
+    """tgi-lean's registered fraction, 0.8, sizes its KV room exactly as vLLM told
+    --memory-fraction 0.8 does (same basis and reserve), and leaves less room than vLLM's 0.9."""
+    deployment = bd.resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=4)
+    workload = bd.Workload(1024, 1024)
+    lean = bd.predict(deployment, workload, engine="tgi-lean", concurrency=32)
+    vllm_at_08 = bd.predict(attrs.evolve(deployment, memory_fraction=0.8), workload, engine="vllm", concurrency=32)
+    vllm = bd.predict(deployment, workload, engine="vllm", concurrency=32)
+    assert lean.kv_capacity == vllm_at_08.kv_capacity
+    assert lean.tpot_s == pytest.approx(vllm_at_08.tpot_s, rel=1e-9)
+    assert lean.kv_capacity < vllm.kv_capacity
 
 
 def test_cli_predict_accepts_the_plugin_engine(installed: bd.Catalog, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from blackwell_decide.model.engine import KV_RESERVATIONS, MEMORY_BASES, Engine,
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
+    from blackwell_decide.registry import Registry
 
 __all__ = [
     "KV_RESERVATIONS",
@@ -59,7 +60,7 @@ def _optional_range(value: Sequence[float] | None) -> tuple[float, float] | None
     return (low, high)
 
 
-def _engine_registry(catalog: Catalog | None) -> Any:
+def _engine_registry(catalog: Catalog | None) -> Registry[Engine]:
     if catalog is None:
         # Callers that pass no catalog (the prediction entry points today) get the default one.
         from blackwell_decide.plugins import get_catalog
@@ -70,7 +71,7 @@ def _engine_registry(catalog: Catalog | None) -> Any:
 
 def engine_keys(catalog: Catalog | None = None) -> list[str]:
     """The keys of the registered serving engines, in registration order."""
-    return list(_engine_registry(catalog).keys())
+    return _engine_registry(catalog).keys()
 
 
 def check_engine(engine: str, catalog: Catalog | None = None) -> str:
@@ -79,7 +80,7 @@ def check_engine(engine: str, catalog: Catalog | None = None) -> str:
     engines = _engine_registry(catalog)
     name = str(engine).strip().lower()
     if name in engines:
-        return str(engines.resolve(name))
+        return engines.resolve(name)
     near = nearest_match(name, engines.keys())
     hint = f"did you mean {near!r}? " if near else ""
     raise UsageError(f"unknown engine {engine!r}: {hint}choose one of {', '.join(engines.keys())} (--engine)")
@@ -104,18 +105,19 @@ def serving_profile(
     prediction for a deployment uses these, so its KV room is the one the bounds report."""
     from blackwell_decide.bounds.kv_room import engine_memory, shipped_engine_memory
 
-    if engine not in shipped_engine_memory():
-        # A plugin's engine: its registered settings are its defaults.
-        registered: Engine = _engine_registry(None).get(engine)
-        fraction = registered.settings.memory_fraction if memory_fraction is None else float(memory_fraction)
-        settings = attrs.evolve(registered.settings, memory_fraction=fraction)
-        return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
-    memory = engine_memory(engine, memory_fraction, tp)
+    if engine in shipped_engine_memory():
+        memory = engine_memory(engine, memory_fraction, tp)
+        fraction, basis, reserve = memory.memory_fraction, memory.memory_basis, memory.runtime_reserve_bytes
+    else:
+        # A plugin's engine: its registered settings are its defaults (the bounds layer reads
+        # the shipped engines.json, which does not know it).
+        own = _engine_registry(None).get(engine).settings
+        if memory_fraction is not None and not 0 < memory_fraction <= 1:
+            raise UsageError(f"--memory-fraction must be in (0, 1], got {memory_fraction!r}")
+        fraction = own.memory_fraction if memory_fraction is None else float(memory_fraction)
+        basis, reserve = own.memory_basis, own.runtime_reserve_bytes
     settings = attrs.evolve(
-        profile.engine_settings,
-        memory_fraction=memory.memory_fraction,
-        memory_basis=memory.memory_basis,
-        runtime_reserve_bytes=memory.runtime_reserve_bytes,
+        profile.engine_settings, memory_fraction=fraction, memory_basis=basis, runtime_reserve_bytes=reserve
     )
     return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
 
