@@ -215,13 +215,13 @@ source = { url = "https://example.org/prices", date = 2026-02-01, kind = "second
 gpu = "b200"
 tier = "spot"
 usd_per_gpu_hour = 2.5
-as_of = 2026-02-03
+as_of = 2026-01-29
 """
     [snap] = load_price_snapshots(write(tmp_path, text))
     assert snap.key == "example@2026-02-01"
     [quote] = snap.quotes
     assert (quote.accelerator, quote.tier, quote.usd_per_gpu_hour) == ("b200", "spot", 2.5)
-    assert quote.as_of.isoformat() == "2026-02-03"
+    assert quote.as_of.isoformat() == "2026-01-29"  # a quote may carry an earlier date of its own
     assert quote.source.url == "https://example.org/prices"  # inherited from the snapshot
 
 

@@ -41,9 +41,9 @@ LAYERS: dict[str, int] = {
     "rules": 6,
     "report": 7,
     "cli": 8,
-    "builtin": 9,
     "__main__": 10,
     "": 10,  # the package root: the public API re-exports every layer
+    "builtin": 11,  # registers like a third-party package, through the public API at the root
 }
 
 

@@ -23,12 +23,15 @@ from blackwell_decide.errors import (
 )
 from blackwell_decide.model import (
     ARTICLE_SOURCE,
+    PRICE_TIERS,
     Accelerator,
     Alternative,
     CapacityBasis,
     Conventions,
     Cooling,
     Deployment,
+    Engine,
+    EngineSettings,
     MLAConfig,
     ModelArch,
     MoEConfig,
@@ -36,6 +39,7 @@ from blackwell_decide.model import (
     ParamCounts,
     PriceQuote,
     PriceSnapshot,
+    PriceTier,
     QuantScheme,
     Source,
     SourceKind,
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
         speedup,
     )
     from blackwell_decide.catalog_files import (
+        CatalogFileError,
+        PriceFileError,
         load_accelerators,
         load_number_formats,
         load_price_file,
@@ -85,6 +91,7 @@ if TYPE_CHECKING:
     )
     from blackwell_decide.model_files import (
         load_model_config,
+        read_hf_config,
     )
     from blackwell_decide.perf import (
         CalibrationProfile,
@@ -92,10 +99,14 @@ if TYPE_CHECKING:
         Prediction,
         Workload,
         at_interactivity,
+        borrowed_profile,
+        check_engine,
+        engine_settings_from_dict,
         frontier,
         load_dataset,
         max_throughput,
         predict,
+        profile_from_dict,
         read_sweep_csv,
     )
     from blackwell_decide.plugins import (
@@ -127,6 +138,7 @@ if TYPE_CHECKING:
         Verdict,
         decide_scenario,
     )
+    from blackwell_decide.rules.situations import BUILTIN_RULES
     from blackwell_decide.scenario import Scenario
 
 #: Where each lazily loaded name lives.
@@ -141,6 +153,9 @@ _LAZY: dict[str, str] = {
     "resolve_deployment": "blackwell_decide.resolve",
     "resolve_scheme": "blackwell_decide.resolve",
     "load_model_config": "blackwell_decide.model_files",
+    "read_hf_config": "blackwell_decide.model_files",
+    "CatalogFileError": "blackwell_decide.catalog_files",
+    "PriceFileError": "blackwell_decide.catalog_files",
     "load_accelerators": "blackwell_decide.catalog_files",
     "load_number_formats": "blackwell_decide.catalog_files",
     "load_price_file": "blackwell_decide.catalog_files",
@@ -151,6 +166,10 @@ _LAZY: dict[str, str] = {
     "compute_bounds": "blackwell_decide.bounds",
     "speedup": "blackwell_decide.bounds",
     "CalibrationProfile": "blackwell_decide.perf",
+    "borrowed_profile": "blackwell_decide.perf",
+    "check_engine": "blackwell_decide.perf",
+    "engine_settings_from_dict": "blackwell_decide.perf",
+    "profile_from_dict": "blackwell_decide.perf",
     "Measurement": "blackwell_decide.perf",
     "Prediction": "blackwell_decide.perf",
     "Workload": "blackwell_decide.perf",
@@ -177,6 +196,7 @@ _LAZY: dict[str, str] = {
     "format_audit": "blackwell_decide.evidence",
     "get_record": "blackwell_decide.evidence",
     "triangulate": "blackwell_decide.evidence",
+    "BUILTIN_RULES": "blackwell_decide.rules.situations",
     "Decision": "blackwell_decide.rules",
     "Finding": "blackwell_decide.rules",
     "FlipPoint": "blackwell_decide.rules",
@@ -247,6 +267,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ARTICLE_SOURCE",
+    "BUILTIN_RULES",
+    "PRICE_TIERS",
     "Accelerator",
     "Alternative",
     "BlackwellDecideError",
@@ -255,12 +277,15 @@ __all__ = [
     "CapacityBasis",
     "Catalog",
     "CatalogError",
+    "CatalogFileError",
     "Conventions",
     "Cooling",
     "Decision",
     "Deployment",
     "Derived",
     "DoesNotFitError",
+    "Engine",
+    "EngineSettings",
     "EvidenceRecord",
     "Finding",
     "FlipPoint",
@@ -275,8 +300,10 @@ __all__ = [
     "PluginWarning",
     "Prediction",
     "PriceChoice",
+    "PriceFileError",
     "PriceQuote",
     "PriceSnapshot",
+    "PriceTier",
     "QuantScheme",
     "Reason",
     "Recommendation",
@@ -300,13 +327,16 @@ __all__ = [
     "at_interactivity",
     "audit_bench_result",
     "audit_file",
+    "borrowed_profile",
     "break_even_price",
     "build_catalog",
+    "check_engine",
     "choose_prices",
     "compute_bounds",
     "cost_table",
     "decide_scenario",
     "energy_share_of_tco",
+    "engine_settings_from_dict",
     "format_audit",
     "frontier",
     "get_catalog",
@@ -322,7 +352,9 @@ __all__ = [
     "max_throughput",
     "payback",
     "predict",
+    "profile_from_dict",
     "ratio_matrix",
+    "read_hf_config",
     "read_sweep_csv",
     "read_vllm_bench_json",
     "render_memo",

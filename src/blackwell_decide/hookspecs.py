@@ -1,25 +1,39 @@
-"""The hooks a plugin can implement.
+"""The hooks a plugin can implement (docs/hooks.md is the reference, with an example of each).
 
 Every hook receives a typed :class:`~blackwell_decide.registry.Registry` and calls
 ``registry.add(entry)`` for each entry it contributes. Built-in catalogs are plugins too: see
 ``blackwell_decide.builtin`` for modules that implement these hooks exactly as a third-party
-package would. Only :mod:`blackwell_decide.plugins` calls them.
+package would. Only :mod:`blackwell_decide.plugins` calls them: engines and price tiers first (so
+that profiles and snapshots registered later may name them), then the rest in the order below.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
-    from blackwell_decide.model import Accelerator, ModelArch, NumberFormat, PriceSnapshot
+    from blackwell_decide.model import Accelerator, Engine, ModelArch, NumberFormat, PriceSnapshot, PriceTier
+    from blackwell_decide.model.plugin_entries import CalibrationProfileEntry, MemoSectionEntry, RuleEntry
     from blackwell_decide.registry import Registry
 
 PROJECT = "blackwell_decide"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_engines(registry: Registry[Engine]) -> None:
+    """Add serving :class:`~blackwell_decide.model.Engine` entries (key, name, aliases and default
+    :class:`~blackwell_decide.model.EngineSettings`); ``--engine`` and a scenario's ``engine``
+    accept every registered key."""
+
+
+@hookspec
+def register_price_tiers(registry: Registry[PriceTier]) -> None:
+    """Add :class:`~blackwell_decide.model.PriceTier` words a price quote may carry."""
 
 
 @hookspec
@@ -43,17 +57,18 @@ def register_price_snapshots(registry: Registry[PriceSnapshot]) -> None:
 
 
 @hookspec
-def register_calibration_profiles(registry: Registry[Any]) -> None:
-    """Add :class:`~blackwell_decide.perf.CalibrationProfile` entries for the performance model."""
+def register_calibration_profiles(registry: Registry[CalibrationProfileEntry]) -> None:
+    """Add :class:`~blackwell_decide.perf.CalibrationProfile` entries for the performance model;
+    a profile's engine must be a registered engine."""
 
 
 @hookspec
-def register_rules(registry: Registry[Any]) -> None:
+def register_rules(registry: Registry[RuleEntry]) -> None:
     """Add migration rules (:class:`~blackwell_decide.rules.Rule`: ``id``, ``title``,
     ``evaluate(facts)``); a rule whose ``replaces`` attribute names another rule's id takes that
     rule's place (docs/rules.md)."""
 
 
 @hookspec
-def register_memo_sections(registry: Registry[Any]) -> None:
+def register_memo_sections(registry: Registry[MemoSectionEntry]) -> None:
     """Add memo sections (:class:`~blackwell_decide.report.MemoSection`)."""

@@ -1,13 +1,17 @@
-"""The one validating reader for key-value input files (scenarios today; price and catalog files next).
+"""The one validating reader for key-value input files: scenarios, price files and catalog data files.
 
 A :class:`Key` states what a key must hold (kind, unit, bounds, an example); a :class:`TableReader`
 reads a parsed document against a schema of such keys and records every problem, each as
-``key.path: what is wrong; how to fix it``, so a caller raises one error listing them all."""
+``key.path: what is wrong; how to fix it``, so a caller raises one error listing them all. A
+:class:`Table` walks nested tables (``accelerator[3].bandwidth.value_tb_s``) and records its
+problems on the same reader."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,6 +48,10 @@ class TableReader:
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
+
+    def __len__(self) -> int:
+        """How many problems so far (a reader without problems is falsy)."""
+        return len(self.problems)
 
     def table(self, doc: Mapping[str, Any], name: str, *, required: bool) -> Mapping[str, Any] | None:
         value = doc.get(name)
@@ -191,4 +199,158 @@ _CHECKS: Mapping[str, Callable[[TableReader, str, str, Key, Any], Any]] = {
 }
 
 
-# --------------------------------------------------------------------------- catalog checks
+# --------------------------------------------------------------------------- nested tables
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, int) and abs(value) >= 10**30:  # repr of a 5,000-digit integer raises
+        return f"an integer of {value.bit_length()} bits"
+    return repr(value)
+
+
+def _is_number(value: object) -> bool:
+    # TOML booleans are ints in Python; a price of `true` is a mistake, not 1.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class Table:
+    """A TOML table together with the key path that leads to it (``accelerator[3].bandwidth``),
+    read key by key: each check records its problem on the shared :class:`TableReader` with the
+    key path and the fix, so a loader of nested data files reports every problem at once. The
+    catalog loaders (``catalog_files``) read their files with it."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, reader: TableReader) -> None:
+        self.data = data
+        self.where = where
+        self.reader = reader
+
+    @property
+    def problems(self) -> list[str]:
+        return self.reader.problems
+
+    def at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, message: str) -> None:
+        self.reader.problem(self.at(key) if key else self.where or "(top level)", message)
+
+    def allow(self, *keys: str) -> None:
+        for key in self.data:
+            if key not in keys:
+                near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}?" if near else f"allowed keys here: {', '.join(keys)}"
+                self.fail(key, f"unknown key; {hint}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def text(self, key: str, *, example: str, required: bool = True, default: str = "") -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing; add {key} = {example}")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"expected a non-empty string, got {value!r}; write {key} = {example}")
+            return default
+        return value.strip()
+
+    def number(
+        self, key: str, *, unit: str, example: str, required: bool = True, allow_zero: bool = False
+    ) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing; add {key} = {example} ({unit})")
+            return None
+        if not _is_number(value):
+            self.fail(key, f"expected a number in {unit}, got {value!r}; write {key} = {example}")
+            return None
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if not math.isfinite(number):
+            self.fail(key, f"must be a finite number ({unit}), got {_shown(value)}; write {key} = {example}")
+            return None
+        if number < 0 or (number == 0 and not allow_zero):
+            bound = "zero or more" if allow_zero else "greater than zero"
+            self.fail(key, f"must be {bound} ({unit}), got {value!r}")
+            return None
+        return number
+
+    def integer(self, key: str, *, example: str, required: bool = True) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing; add {key} = {example}")
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            self.fail(key, f"expected a whole number of zero or more, got {value!r}; write {key} = {example}")
+            return None
+        return value
+
+    def flag(self, key: str, *, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(key, f"expected true or false, got {value!r}")
+            return default
+        return value
+
+    def texts(self, key: str, *, example: str) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.fail(key, f"expected a list of non-empty strings, got {value!r}; write {key} = {example}")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def table(self, key: str, *, required: bool = True) -> Table | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing; add a [{self.at(key)}] table (see docs/catalog-schema.md)")
+            return None
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a table, got {value!r}")
+            return None
+        return Table(value, self.at(key), self.reader)
+
+    def tables(self, key: str, *, required: bool = True) -> list[Table]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"missing; add at least one [[{self.at(key)}]] entry")
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(key, f"expected an array of tables ([[{self.at(key)}]]), got {value!r}")
+            return []
+        return [Table(item, f"{self.at(key)}[{i}]", self.reader) for i, item in enumerate(value)]
+
+    def citation_date(self, key: str) -> str | None:
+        """A source date: a TOML date, or ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``n.d.``."""
+        value = self.data.get(key)
+        if value is None:
+            self.fail(key, 'missing; add date = 2025-06-24 (or "2025-06", or "n.d." where the page shows none)')
+            return None
+        if isinstance(value, dt.datetime):
+            self.fail(key, f"expected a date without a time, got {value!r}; write date = {value.date()}")
+            return None
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str) and (value == "n.d." or _PARTIAL_DATE.match(value)):
+            return value
+        self.fail(key, f'expected a date (2025-06-24, "2025-06", "2025" or "n.d."), got {value!r}')
+        return None
+
+    def day(self, key: str, *, example: str) -> dt.date | None:
+        """A full calendar date (prices are dated to the day)."""
+        value = self.data.get(key)
+        if value is None:
+            self.fail(key, f"missing; add {key} = {example} (the day the prices were published or fetched)")
+            return None
+        day = as_date(value)
+        if day is not None:
+            return day
+        self.fail(key, f"expected a calendar date, got {value!r}; write {key} = {example}")
+        return None

@@ -24,7 +24,7 @@ import pluggy
 
 from blackwell_decide import hookspecs
 from blackwell_decide.errors import PluginError, UnknownKeyError
-from blackwell_decide.model import Accelerator, ModelArch, NumberFormat, PriceSnapshot
+from blackwell_decide.model import PRICE_TIERS, Accelerator, Engine, ModelArch, NumberFormat, PriceSnapshot, PriceTier
 from blackwell_decide.registry import PluginProblem, Registry
 
 T = TypeVar("T")
@@ -35,6 +35,7 @@ DISABLE_ENTRYPOINTS_ENV = "BLACKWELL_DECIDE_DISABLE_ENTRYPOINTS"
 
 #: The built-in plugins, registered exactly as a third-party plugin would be.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "blackwell_decide.builtin.engines",
     "blackwell_decide.builtin.accelerators",
     "blackwell_decide.builtin.formats",
     "blackwell_decide.builtin.models",
@@ -70,8 +71,14 @@ def _accelerator_spellings(a: Accelerator) -> tuple[str, ...]:
 
 @attrs.frozen
 class Catalog:
-    """Everything the plugins registered, as typed registries."""
+    """Everything the plugins registered, as typed registries.
 
+    Calibration profiles, rules and memo sections are typed ``Any`` here because their classes
+    live in the layers above (perf, rules, report), which narrow them; the hooks that fill them
+    are typed with the protocols of :mod:`blackwell_decide.model.plugin_entries`."""
+
+    engines: Registry[Engine]
+    price_tiers: Registry[PriceTier]
     accelerators: Registry[Accelerator]
     formats: Registry[NumberFormat]
     models: Registry[ModelArch]
@@ -84,6 +91,8 @@ class Catalog:
 
     def registries(self) -> dict[str, Registry[Any]]:
         return {
+            "engines": self.engines,
+            "price_tiers": self.price_tiers,
             "accelerators": self.accelerators,
             "formats": self.formats,
             "models": self.models,
@@ -106,7 +115,11 @@ def _any_key(item: Any) -> str:
 def _empty_registries() -> dict[str, Registry[Any]]:
     # Types of the upper layers (profiles, rules, memo sections) are checked by those layers'
     # own loaders; here they are only required to carry a key.
+    # Engines and price tiers come first: the hooks below them are called in this order, and a
+    # profile names an engine, a price quote a tier.
     return {
+        "engines": Registry("serving engine", Engine, lambda e: e.key, lambda e: (e.name, *e.aliases)),
+        "price_tiers": Registry("price tier", PriceTier, lambda t: t.key),
         "accelerators": Registry("accelerator", Accelerator, lambda a: a.key, _accelerator_spellings),
         "formats": Registry("number format", NumberFormat, lambda f: f.key, lambda f: (f.name, *f.aliases)),
         "models": Registry("model", ModelArch, lambda m: m.key, lambda m: (m.name, m.hf_id)),
@@ -118,6 +131,8 @@ def _empty_registries() -> dict[str, Registry[Any]]:
 
 
 _HOOK_FOR_REGISTRY = {
+    "engines": "register_engines",
+    "price_tiers": "register_price_tiers",
     "accelerators": "register_accelerators",
     "formats": "register_number_formats",
     "models": "register_models",
@@ -226,7 +241,13 @@ def build_catalog(
                 )
         problems.extend(registry.problems)
         problems.extend(_revalidate(registry, builtin_names))
+        if registry_name == "price_tiers":
+            # The tiers are known process-wide from here on, so the snapshots registered next
+            # (and a user's price file read later) may quote them.
+            for tier in registry:
+                PRICE_TIERS.add(tier)
     problems.extend(_resolve_quoted_accelerators(registries["prices"], registries["accelerators"]))
+    problems.extend(_check_profile_engines(registries["calibration_profiles"], registries["engines"], builtin_names))
 
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -242,6 +263,8 @@ def build_catalog(
             warnings.warn(text, PluginWarning, stacklevel=2)
 
     return Catalog(
+        engines=registries["engines"],
+        price_tiers=registries["price_tiers"],
         accelerators=registries["accelerators"],
         formats=registries["formats"],
         models=registries["models"],
@@ -277,6 +300,28 @@ def _revalidate(registry: Registry[Any], builtin_names: set[str]) -> list[Plugin
                 raise
             registry.remove(key)
             problems.append(PluginProblem(owner, f"{registry.kind} {key!r} is invalid and was dropped ({exc})"))
+    return problems
+
+
+def _check_profile_engines(
+    profiles: Registry[Any], engines: Registry[Engine], builtin_names: set[str]
+) -> list[PluginProblem]:
+    """Drop a calibration profile whose engine nobody registered: no prediction could name it."""
+    problems: list[PluginProblem] = []
+    keys = profiles.keys()  # a copy (iterating a registry yields its entries): some are removed
+    for key in keys:
+        engine = str(getattr(profiles.get(key), "engine", ""))
+        if engine in engines:
+            continue
+        owner = profiles.owner(key)
+        message = (
+            f"calibration profile {key!r} is for engine {engine!r}, which no plugin registers "
+            f"(known engines: {', '.join(engines.keys())}); register it with register_engines. Profile dropped."
+        )
+        if owner in builtin_names:
+            raise PluginError(message)
+        profiles.remove(key)
+        problems.append(PluginProblem(owner, message))
     return problems
 
 

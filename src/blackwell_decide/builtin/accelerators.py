@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blackwell_decide import hookimpl, load_accelerators
 from blackwell_decide.builtin._data import data_files
-from blackwell_decide.catalog_files import load_accelerators
-from blackwell_decide.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from blackwell_decide.model import Accelerator
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import Accelerator, Registry
 
 
 @hookimpl

@@ -11,18 +11,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from blackwell_decide.builtin._data import data_file, data_files
-from blackwell_decide.errors import CatalogError
-from blackwell_decide.hookspecs import hookimpl
-from blackwell_decide.perf.profile import EngineSettings, engine_settings_from_dict, profile_from_dict
+from blackwell_decide import CatalogError, borrowed_profile, hookimpl, profile_from_dict
+from blackwell_decide.builtin._data import data_files
+from blackwell_decide.builtin.engines import ENGINES_FILE, builtin_engines
 
 if TYPE_CHECKING:
-    from blackwell_decide.perf.profile import CalibrationProfile
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import CalibrationProfile, EngineSettings, Registry
 
-ENGINES_FILE = "engines.json"
 #: Whose fitted figures an engine without measurements borrows.
 BORROW_FROM = "vllm"
 
@@ -36,8 +31,7 @@ def _read(name: str, text: str) -> Any:
 
 def engine_settings() -> dict[str, EngineSettings]:
     """The built-in settings of each serving engine, by engine name."""
-    raw = _read(ENGINES_FILE, data_file("calibration", ENGINES_FILE).read_text(encoding="utf-8"))
-    return {name: engine_settings_from_dict(entry) for name, entry in raw["engines"].items()}
+    return {engine.key: engine.settings for engine in builtin_engines()}
 
 
 def builtin_profiles() -> list[CalibrationProfile]:
@@ -54,23 +48,11 @@ def builtin_profiles() -> list[CalibrationProfile]:
         for engine, settings in engines.items():
             if (engine, lender.family) in fitted:
                 continue
-            out.append(
-                attrs.evolve(
-                    lender,
-                    key=f"{engine}-{lender.family}",
-                    engine=engine,
-                    engine_settings=settings,
-                    borrowed_from=lender.key,
-                    notes=(
-                        f"no {engine} measurements are shipped: the efficiency and overhead figures are "
-                        f"{lender.key}'s, the memory and batching settings {engine}'s",
-                    ),
-                )
-            )
+            out.append(borrowed_profile(lender, engine, settings))
     return out
 
 
 @hookimpl
-def register_calibration_profiles(registry: Registry[Any]) -> None:
+def register_calibration_profiles(registry: Registry[CalibrationProfile]) -> None:
     for profile in builtin_profiles():
         registry.add(profile)

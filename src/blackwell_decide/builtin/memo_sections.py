@@ -3,12 +3,12 @@ ten so a plugin section can go between two built-in ones."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from blackwell_decide.hookspecs import hookimpl
+from blackwell_decide import hookimpl
 
 if TYPE_CHECKING:
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import MemoSection, Registry
 
 #: (id, title, order); each renders templates/sections/<id>.{md,html}.j2
 SECTIONS: tuple[tuple[str, str, int], ...] = (
@@ -28,8 +28,10 @@ SECTIONS: tuple[tuple[str, str, int], ...] = (
 
 
 @hookimpl
-def register_memo_sections(registry: Registry[Any]) -> None:
-    from blackwell_decide.report.sections import MemoSection
+def register_memo_sections(registry: Registry[MemoSection]) -> None:
+    # Imported when the hook runs, not when the plugin loads: the report layer (and jinja2) is
+    # only needed by a catalog that renders memos.
+    from blackwell_decide import MemoSection
 
     for section_id, title, order in SECTIONS:
         registry.add(MemoSection(id=section_id, title=title, order=order, template=f"sections/{section_id}"))

@@ -13,13 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from blackwell_decide.errors import CatalogError, UsageError
-from blackwell_decide.hookspecs import hookimpl
-from blackwell_decide.model import ModelArch, Source
-from blackwell_decide.model_files import read_hf_config
+from blackwell_decide import CatalogError, ModelArch, Source, UsageError, hookimpl, read_hf_config
 
 if TYPE_CHECKING:
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import Registry
 
 DATA_DIR = Path(__file__).parent / "data" / "models"
 CATALOG_FILE = DATA_DIR / "models.toml"

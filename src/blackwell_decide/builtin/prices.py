@@ -1,17 +1,25 @@
-"""Built-in dated price snapshots (one provider and date each), read from ``data/prices`` with
-the public loader."""
+"""Built-in price tiers (on-demand, spot, reserved-1y, reserved-3y, negotiated, committed) and
+dated price snapshots (one provider and date each), read from ``data/prices`` with the public
+loader."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blackwell_decide import PRICE_TIERS, hookimpl, load_price_snapshots
 from blackwell_decide.builtin._data import data_files
-from blackwell_decide.catalog_files import load_price_snapshots
-from blackwell_decide.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from blackwell_decide.model import PriceSnapshot
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import PriceSnapshot, PriceTier, Registry
+
+#: The tier words shipped with the package (their descriptions live in the model's registry).
+BUILTIN_TIERS: tuple[str, ...] = ("on-demand", "spot", "reserved-1y", "reserved-3y", "negotiated", "committed")
+
+
+@hookimpl
+def register_price_tiers(registry: Registry[PriceTier]) -> None:
+    for key in BUILTIN_TIERS:
+        registry.add(PRICE_TIERS.get(key))
 
 
 @hookimpl

@@ -7,17 +7,19 @@ that built-in rule's place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from blackwell_decide.hookspecs import hookimpl
+from blackwell_decide import hookimpl
 
 if TYPE_CHECKING:
-    from blackwell_decide.registry import Registry
+    from blackwell_decide import Registry, Rule
 
 
 @hookimpl
-def register_rules(registry: Registry[Any]) -> None:
-    from blackwell_decide.rules.situations import BUILTIN_RULES
+def register_rules(registry: Registry[Rule]) -> None:
+    # Imported when the hook runs: the rules pull in the whole decision pipeline, which a
+    # catalog built for a bounds query never needs.
+    from blackwell_decide import BUILTIN_RULES
 
     for rule in BUILTIN_RULES:
         registry.add(rule)

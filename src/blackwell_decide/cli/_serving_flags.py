@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from typing import Any
 
 from blackwell_decide.cli._common import positive_float, positive_int
 from blackwell_decide.errors import UsageError
 
-ENGINE_CHOICES = ("vllm", "trtllm", "sglang")
+
+class _EngineChoices:
+    """The keys of the registered engines (a plugin's engine is a valid ``--engine``), read from
+    the catalog only when argparse checks a value or prints the choices, so building the
+    parser builds no catalog (the flags give a ``metavar``: argparse would otherwise list the
+    choices while the parser is built)."""
+
+    def _keys(self) -> list[str]:
+        from blackwell_decide.plugins import get_catalog
+
+        return get_catalog().engines.keys()
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+
+ENGINE_CHOICES = _EngineChoices()
 DRAFT_CHOICES = ("eagle", "mtp", "draft-model", "ngram")
 
 

@@ -36,7 +36,10 @@ def register(subparsers: Any) -> None:
     )
     c.add_argument("--holdout", action="append", default=[], metavar="FILE", help="a file to measure the error on")
     c.add_argument(
-        "--engine", choices=ENGINE_CHOICES, help="fit only this engine's rows (also the engine of JSON files)"
+        "--engine",
+        choices=ENGINE_CHOICES,
+        metavar="ENGINE",
+        help="fit only this engine's rows (also the engine of JSON files); one of the registered: %(choices)s",
     )
     c.add_argument("--family", help="fit only rows on this accelerator family (hopper, blackwell, ...)")
     add_deployment_flags(c, required=False)

@@ -38,7 +38,13 @@ def register(subparsers: Any) -> None:
         "bad row is listed on stderr with its column and problem (exit 2).",
     )
     add_deployment_flags(p, required=False)
-    p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="serving engine (default vllm)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_CHOICES,
+        metavar="ENGINE",
+        default="vllm",
+        help="serving engine, one of the registered: %(choices)s (default vllm)",
+    )
     p.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
     p.add_argument("--isl", type=positive_int, help="mean input (prompt) tokens per request")
     p.add_argument("--osl", type=positive_int, help="mean output (generated) tokens per request")

@@ -3,14 +3,16 @@ and units."""
 
 from blackwell_decide.model.arch import MLAConfig, ModelArch, MoEConfig, ParamCounts
 from blackwell_decide.model.deployment import CapacityBasis, Conventions, Deployment, KvRoomBasis
+from blackwell_decide.model.engine import Engine, EngineSettings
 from blackwell_decide.model.formats import NumberFormat, QuantScheme
 from blackwell_decide.model.hardware import Accelerator, Alternative, Cooling
-from blackwell_decide.model.pricing import PriceQuote, PriceSnapshot
+from blackwell_decide.model.pricing import PRICE_TIERS, PriceQuote, PriceSnapshot, PriceTier
 from blackwell_decide.model.source import ARTICLE_SOURCE, DERIVED, USER_INPUT, Source, SourceKind
 
 __all__ = [
     "ARTICLE_SOURCE",
     "DERIVED",
+    "PRICE_TIERS",
     "USER_INPUT",
     "Accelerator",
     "Alternative",
@@ -18,6 +20,8 @@ __all__ = [
     "Conventions",
     "Cooling",
     "Deployment",
+    "Engine",
+    "EngineSettings",
     "KvRoomBasis",
     "MLAConfig",
     "MoEConfig",
@@ -26,6 +30,7 @@ __all__ = [
     "ParamCounts",
     "PriceQuote",
     "PriceSnapshot",
+    "PriceTier",
     "QuantScheme",
     "Source",
     "SourceKind",

@@ -29,11 +29,13 @@ from blackwell_decide.perf.model import (
 )
 from blackwell_decide.perf.physics import BINDINGS, DeploymentTerms, deployment_terms
 from blackwell_decide.perf.profile import (
-    ENGINES,
     CalibrationProfile,
     EngineSettings,
     ErrorRecord,
     FitRecord,
+    borrowed_profile,
+    check_engine,
+    engine_settings_from_dict,
     profile_from_dict,
     profile_to_dict,
 )
@@ -42,7 +44,6 @@ from blackwell_decide.perf.workload import Workload
 
 __all__ = [
     "BINDINGS",
-    "ENGINES",
     "CalibrationProfile",
     "DeploymentTerms",
     "EngineSettings",
@@ -55,10 +56,13 @@ __all__ = [
     "SpeculativeDecoding",
     "Workload",
     "at_interactivity",
+    "borrowed_profile",
     "catalog_model_for",
+    "check_engine",
     "check_servable",
     "choose_profile",
     "deployment_terms",
+    "engine_settings_from_dict",
     "frontier",
     "load_dataset",
     "max_throughput",

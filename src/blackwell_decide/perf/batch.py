@@ -19,7 +19,7 @@ from blackwell_decide.errors import BlackwellDecideError, UsageError
 from blackwell_decide.perf.evaluate import DeploymentCache
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError
 from blackwell_decide.perf.model import Prediction, max_throughput, predict
-from blackwell_decide.perf.profile import check_engine
+from blackwell_decide.perf.profile import check_engine, engine_keys
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
@@ -88,11 +88,12 @@ def _whole(value: str, *, allow_max: bool = False) -> int | None:
     return int(number)
 
 
-def parse_queries(path: Path | str) -> tuple[list[Query], list[RowProblem]]:
+def parse_queries(path: Path | str, *, catalog: Catalog | None = None) -> tuple[list[Query], list[RowProblem]]:
     """Queries from a CSV with columns model, gpu, weights, kv, tp, engine, isl, osl,
     concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored),
     and the problems of every row that is not a valid query. Rows are numbered from 1 after the
-    header. A missing file or missing columns raise UsageError at once."""
+    header; an engine must be one ``catalog`` registers. A missing file or missing columns raise
+    UsageError at once."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--from-csv {path}: no such file; check the path")
@@ -116,9 +117,10 @@ def parse_queries(path: Path | str) -> tuple[list[Query], list[RowProblem]]:
         engine = ""
         if record["engine"].strip():
             try:
-                engine = check_engine(record["engine"])
+                engine = check_engine(record["engine"], catalog)
             except UsageError:
-                mine.append(RowProblem(row, "engine", f"unknown engine {record['engine']!r} (vllm, trtllm or sglang)"))
+                known = ", ".join(engine_keys(catalog))
+                mine.append(RowProblem(row, "engine", f"unknown engine {record['engine']!r} (registered: {known})"))
         numbers: dict[str, int | None] = {"tp": 1}
         for column in ("isl", "osl", "tp", "concurrency"):
             if column == "tp" and not record["tp"].strip():
@@ -148,10 +150,10 @@ def parse_queries(path: Path | str) -> tuple[list[Query], list[RowProblem]]:
     return queries, problems
 
 
-def read_queries(path: Path | str) -> list[Query]:
+def read_queries(path: Path | str, *, catalog: Catalog | None = None) -> list[Query]:
     """The queries of a CSV (see :func:`parse_queries`); :class:`BatchError` listing every bad
     row when there is one."""
-    queries, problems = parse_queries(path)
+    queries, problems = parse_queries(path, catalog=catalog)
     if problems:
         raise BatchError(f"--from-csv {path}", problems)
     return queries
@@ -213,7 +215,7 @@ def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: 
 def answer_csv(path: Path | str, *, catalog: Catalog | None = None) -> tuple[list[Query], list[Prediction]]:
     """Every query of a CSV file and its prediction, all or nothing: :class:`BatchError` lists
     every bad row (unreadable values and unanswerable queries alike) at once."""
-    queries, problems = parse_queries(path)
+    queries, problems = parse_queries(path, catalog=catalog)
     answers, unanswerable = predict_queries(queries, catalog=catalog)
     if problems or unanswerable:
         raise BatchError(f"--from-csv {path}", [*problems, *unanswerable])

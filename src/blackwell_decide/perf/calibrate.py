@@ -51,7 +51,7 @@ def calibrate(
     efficiency. ``held_out`` rows of the same pair measure the error on data not used for
     fitting."""
     cache = cache or DeploymentCache(catalog)
-    engine = check_engine(engine) if engine else None
+    engine = check_engine(engine, catalog) if engine else None
     groups: dict[str, dict[str, list[Measurement]]] = {}
     unresolved: list[str] = []
     for m in measurements:

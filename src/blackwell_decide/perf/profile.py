@@ -10,15 +10,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from blackwell_decide.errors import CatalogError, UsageError
+from blackwell_decide.errors import CatalogError, UsageError, nearest_match
 
-ENGINES: tuple[str, ...] = ("vllm", "trtllm", "sglang")
-MEMORY_BASES = ("total", "free")
-KV_RESERVATIONS = ("incremental", "full")
+# EngineSettings is a model value (the engine registry types its entries with it); it is
+# re-exported here, where the performance model has always offered it.
+from blackwell_decide.model.engine import KV_RESERVATIONS, MEMORY_BASES, Engine, EngineSettings
+
+if TYPE_CHECKING:
+    from blackwell_decide.plugins import Catalog
+    from blackwell_decide.registry import Registry
+
+__all__ = [
+    "KV_RESERVATIONS",
+    "MEMORY_BASES",
+    "PARAMETER_BOUNDS",
+    "PARAMETER_MEANINGS",
+    "CalibrationProfile",
+    "EngineSettings",
+    "ErrorRecord",
+    "FitRecord",
+    "borrowed_profile",
+    "check_engine",
+    "engine_keys",
+    "engine_settings_from_dict",
+    "profile_from_dict",
+    "profile_to_dict",
+    "serving_profile",
+]
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:
@@ -38,12 +60,30 @@ def _optional_range(value: Sequence[float] | None) -> tuple[float, float] | None
     return (low, high)
 
 
-def check_engine(engine: str) -> str:
-    """The engine name, lower-cased; UsageError naming the known engines otherwise."""
+def _engine_registry(catalog: Catalog | None) -> Registry[Engine]:
+    if catalog is None:
+        # Callers that pass no catalog (the prediction entry points today) get the default one.
+        from blackwell_decide.plugins import get_catalog
+
+        catalog = get_catalog()
+    return catalog.engines
+
+
+def engine_keys(catalog: Catalog | None = None) -> list[str]:
+    """The keys of the registered serving engines, in registration order."""
+    return _engine_registry(catalog).keys()
+
+
+def check_engine(engine: str, catalog: Catalog | None = None) -> str:
+    """The key of a registered engine (a key or an alias, any case); UsageError naming the
+    nearest and the known engines otherwise."""
+    engines = _engine_registry(catalog)
     name = str(engine).strip().lower()
-    if name not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)} (--engine)")
-    return name
+    if name in engines:
+        return engines.resolve(name)
+    near = nearest_match(name, engines.keys())
+    hint = f"did you mean {near!r}? " if near else ""
+    raise UsageError(f"unknown engine {engine!r}: {hint}choose one of {', '.join(engines.keys())} (--engine)")
 
 
 def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -56,29 +96,6 @@ def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) ->
         raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
 
 
-@attrs.frozen
-class EngineSettings:
-    """How an engine sizes its KV cache and batches; each figure is the engine's documented
-    default or the setting of the benchmarks the profiles were fitted on.
-
-    ``memory_basis`` ``total``: the KV cache gets ``memory_fraction`` of device memory minus the
-    weights and ``runtime_reserve_bytes`` (vLLM ``--gpu-memory-utilization``, SGLang
-    ``--mem-fraction-static``); ``free``: it gets ``memory_fraction`` of what is free after the
-    weights and the reserve (TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``).
-    ``kv_reservation`` ``full``: a request holds blocks for its whole prompt plus output from
-    admission (TensorRT-LLM's guaranteed-no-evict scheduler); ``incremental``: blocks are taken
-    as tokens are generated, so a request holds its prompt plus half its output on average.
-    """
-
-    memory_fraction: float = attrs.field(validator=_fraction)
-    memory_basis: str = attrs.field(validator=attrs.validators.in_(MEMORY_BASES))
-    runtime_reserve_bytes: float = attrs.field(validator=_non_negative)
-    max_batch: int = attrs.field(validator=attrs.validators.gt(0))
-    chunk_tokens: int = attrs.field(validator=attrs.validators.gt(0))
-    kv_reservation: str = attrs.field(validator=attrs.validators.in_(KV_RESERVATIONS))
-    sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-
-
 def serving_profile(
     profile: CalibrationProfile, engine: str, memory_fraction: float | None, tp: int
 ) -> CalibrationProfile:
@@ -86,14 +103,21 @@ def serving_profile(
     defaults (``engines.json``), or ``memory_fraction`` in place of its fraction. A profile's own
     settings are those of the benchmarks it was fitted on (fits and validation keep them); every
     prediction for a deployment uses these, so its KV room is the one the bounds report."""
-    from blackwell_decide.bounds.kv_room import engine_memory
+    from blackwell_decide.bounds.kv_room import engine_memory, shipped_engine_memory
 
-    memory = engine_memory(engine, memory_fraction, tp)
+    if engine in shipped_engine_memory():
+        memory = engine_memory(engine, memory_fraction, tp)
+        fraction, basis, reserve = memory.memory_fraction, memory.memory_basis, memory.runtime_reserve_bytes
+    else:
+        # A plugin's engine: its registered settings are its defaults (the bounds layer reads
+        # the shipped engines.json, which does not know it).
+        own = _engine_registry(None).get(engine).settings
+        if memory_fraction is not None and not 0 < memory_fraction <= 1:
+            raise UsageError(f"--memory-fraction must be in (0, 1], got {memory_fraction!r}")
+        fraction = own.memory_fraction if memory_fraction is None else float(memory_fraction)
+        basis, reserve = own.memory_basis, own.runtime_reserve_bytes
     settings = attrs.evolve(
-        profile.engine_settings,
-        memory_fraction=memory.memory_fraction,
-        memory_basis=memory.memory_basis,
-        runtime_reserve_bytes=memory.runtime_reserve_bytes,
+        profile.engine_settings, memory_fraction=fraction, memory_basis=basis, runtime_reserve_bytes=reserve
     )
     return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
 
@@ -186,7 +210,7 @@ class CalibrationProfile:
     """
 
     key: str
-    engine: str = attrs.field(validator=attrs.validators.in_(ENGINES))
+    engine: str  # a registered engine's key (the catalog drops a profile of an unknown one)
     family: str
     engine_settings: EngineSettings
     eta_bw: float = attrs.field(validator=_fraction)
@@ -222,6 +246,23 @@ class CalibrationProfile:
             raise KeyError(f"not profile parameters: {', '.join(sorted(unknown))}")
         changes: dict[str, Any] = {k: float(v) for k, v in values.items()}
         return attrs.evolve(self, **changes)
+
+
+def borrowed_profile(lender: CalibrationProfile, engine: str, settings: EngineSettings) -> CalibrationProfile:
+    """A profile for ``engine`` on ``lender``'s family that reuses ``lender``'s fitted figures
+    with ``engine``'s own settings, for an engine without measurements of its own; it is marked
+    ``borrowed_from`` so its predictions are flagged as extrapolated."""
+    return attrs.evolve(
+        lender,
+        key=f"{engine}-{lender.family}",
+        engine=engine,
+        engine_settings=settings,
+        borrowed_from=lender.key,
+        notes=(
+            f"no {engine} measurements are shipped: the efficiency and overhead figures are "
+            f"{lender.key}'s, the memory and batching settings {engine}'s",
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- JSON round trip

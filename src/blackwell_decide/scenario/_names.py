@@ -30,19 +30,16 @@ class CatalogCheck:
         self.r.problem(path, f"unknown {registry.kind} {name!r}; {hint}see `blackwell-decide {listing}`")
         return None
 
-
-def engine_name(r: TableReader, path: str, name: str | None) -> str | None:
-    """An engine name the performance model knows (lower-cased), or None with a problem."""
-    if name is None:
+    def engine(self, path: str, name: str | None) -> str | None:
+        """A registered serving engine's key (a key or an alias: "TensorRT-LLM" is trtllm), or
+        None with a problem naming the nearest and the known engines."""
+        if name is None:
+            return None
+        engines = self.catalog.engines
+        if name in engines:
+            return engines.resolve(name)
+        known = engines.keys()
+        near = nearest_match(name.lower(), known)
+        hint = f"did you mean {near!r}? " if near else ""
+        self.r.problem(path, f"unknown serving engine {name!r}; {hint}known engines: {', '.join(known)}")
         return None
-    # ENGINE REGISTRY SEAM: the one place a scenario learns the known serving engines; swap this
-    # closed list for the engine registry (issue 11 item 3) here and nowhere else.
-    from blackwell_decide.perf.profile import ENGINES
-
-    lowered = name.lower().replace("tensorrt-llm", "trtllm").replace("tensorrt_llm", "trtllm")
-    if lowered in ENGINES:
-        return lowered
-    near = nearest_match(lowered, ENGINES)
-    hint = f"did you mean {near!r}? " if near else ""
-    r.problem(path, f"unknown serving engine {name!r}; {hint}known engines: {', '.join(ENGINES)}")
-    return None

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from blackwell_decide.input_schema import TableReader, describe_value
-from blackwell_decide.scenario._names import CatalogCheck, engine_name
+from blackwell_decide.scenario._names import CatalogCheck
 from blackwell_decide.scenario.schema import SCHEMA
 from blackwell_decide.scenario.spec import (
     DEFAULT_OVERLAP_MONTHS,
@@ -77,7 +77,7 @@ def current_section(r: TableReader, cat: CatalogCheck, doc: Mapping[str, Any]) -
         g("usd_per_gpu_hour"),
         g("marginal_usd_per_gpu_hour"),
     )
-    engine = engine_name(r, "current.engine", g("engine")) or ""
+    engine = cat.engine("current.engine", g("engine")) or ""
     engine_version = g("engine_version") or ""
     if count is not None and tp and count % tp:
         r.problem("current.count", f"{count} GPUs is not a whole number of TP={tp} replicas; use a multiple of {tp}")
@@ -199,7 +199,7 @@ def _candidate(
         weights=weights,
         kv=kv,
         tp=g("tp"),
-        engine=engine_name(r, f"{where}.engine", g("engine")) or "",
+        engine=cat.engine(f"{where}.engine", g("engine")) or "",
         ownership=Ownership(ownership),
         price_tier=g("price_tier"),
         usd_per_gpu_hour=price,
@@ -331,14 +331,14 @@ def facility_section(r: TableReader, doc: Mapping[str, Any]) -> FacilitySpec | N
     )
 
 
-def constraints_section(r: TableReader, doc: Mapping[str, Any]) -> ConstraintSpec:
+def constraints_section(r: TableReader, cat: CatalogCheck, doc: Mapping[str, Any]) -> ConstraintSpec:
     table = r.table(doc, "constraints", required=False) or {}
     r.unknown_keys(table, "constraints", "constraints")
 
     def g(key: str) -> Any:
         return r.get(table, "constraints", key, "constraints")
 
-    stack = engine_name(r, "constraints.serving_stack", g("serving_stack"))
+    stack = cat.engine("constraints.serving_stack", g("serving_stack"))
     return ConstraintSpec(
         min_accuracy_recovery=g("min_accuracy_recovery"),
         serving_stack=stack,

@@ -96,7 +96,7 @@ def parse_scenario(doc: Mapping[str, Any], *, path: Path, sha256: str, catalog: 
     candidates = candidates_section(r, cat, doc)
     workload = workload_section(r, doc)
     facility = facility_section(r, doc)
-    constraints = constraints_section(r, doc)
+    constraints = constraints_section(r, cat, doc)
     migration = migration_section(r, doc)
     thresholds = thresholds_section(r, doc)
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from blackwell_decide.catalog_files import load_accelerators
-from blackwell_decide.hookspecs import hookimpl
-from blackwell_decide.model import Accelerator
-from blackwell_decide.registry import Registry
+from blackwell_decide import Accelerator, Registry, hookimpl, load_accelerators
 
 __version__ = "0.1.0"
 

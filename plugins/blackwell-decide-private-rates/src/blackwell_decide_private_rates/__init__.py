@@ -19,10 +19,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from blackwell_decide.catalog_files import PriceFileError, load_price_file
-from blackwell_decide.hookspecs import hookimpl
-from blackwell_decide.model import PriceSnapshot
-from blackwell_decide.registry import Registry
+from blackwell_decide import PriceFileError, PriceSnapshot, Registry, hookimpl, load_price_file
 
 __version__ = "0.1.0"
 

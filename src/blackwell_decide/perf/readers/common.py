@@ -293,7 +293,7 @@ def settle_deployment(
     dtype), the engine's default KV format, TP 1, no pipeline stages, no separate prefill GPUs.
     The GPU has no default: the file never says which GPU served it."""
     notes: list[str] = []
-    engine = check_engine(flags.engine or _recorded(data, "engine") or engine)
+    engine = check_engine(flags.engine or _recorded(data, "engine") or engine, flags.catalog)
     model = flags.model or _recorded(data, "model")
     checkpoint = model_id
     gpu = flags.gpu or _recorded(data, "gpu")
