@@ -19,8 +19,12 @@ def test_fp4_on_hopper_is_weight_only() -> None:
     b = compute_bounds(d)
     assert b.deployment.compute_format == "bf16"
     assert any("weight-only" in a for a in b.assumptions)
-    # 40.61 GB streamed over 3.35 TB/s (physics convention)
-    assert b.decode_floor_s * 1e3 == pytest.approx(40.61 / 3.35, rel=0.001)
+    # 40.61 GB streamed at H100's 3.18 TB/s BabelStream Dot (microbenchmarks.csv BW-002), plus
+    # 321 matmuls x 3.384 us (vLLM PR 49363: 2*43008*5376 FLOP at 6.077 TFLOP/s = 76.09 us, less
+    # 231.2 MB at 3.18 TB/s) and 6 x 80 other kernels x 1.3 us (Hazy Research, H100, CUDA graphs)
+    kernels = 321 * (2 * 43008 * 5376 / 6.077129e12 - 43008 * 5376 / 3.18e12) + 480 * 1.3e-6
+    assert b.value("kernel_overhead_s") == pytest.approx(kernels, rel=1e-9)
+    assert b.decode_floor_s * 1e3 == pytest.approx(40.61 / 3.18 + kernels * 1e3, rel=0.001)
 
 
 def test_model_too_large_names_the_bytes_and_smallest_tp() -> None:
@@ -43,12 +47,18 @@ def test_unknown_gpu_names_nearest_and_known_keys() -> None:
 
 def test_every_derivation_records_formula_inputs_and_sources() -> None:
     b = compute_bounds(resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4"))
-    assert b["decode_floor_s"].formula == "decode_floor_s = t_comm + t_stream"
+    assert b["decode_floor_s"].formula == "decode_floor_s = t_comm + t_kernels + t_stream"
     floor = b["weight_stream_s"]
-    assert floor.formula == "weight_stream_s = W_stream/(BW*tp)"
-    bw = next(i for i in floor.inputs if i.symbol == "BW")
-    assert bw.value == pytest.approx(7.7e12)
+    assert floor.formula == "weight_stream_s = W_stream/(BW_stream*tp)"
+    # no STREAM figure for B200: GB200's measured 7.35 of 8 TB/s (Azure, microbenchmarks.csv
+    # BW-005) applied to B200's 7.7 TB/s
+    bw = next(i for i in floor.inputs if i.symbol == "BW_stream")
+    assert bw.value == pytest.approx(7.7e12 * 7.35 / 8.0)
     assert bw.source is not None and bw.source.url.startswith("http")
+    assert bw.source.note.startswith("no bandwidth measurement for NVIDIA B200")
+    kernels = b["kernel_overhead_s"]
+    assert {i.symbol: i.derived_from for i in kernels.inputs}["t_mm"] == "gemm_fixed_s"
+    assert all(i.source is not None for i in kernels.inputs)
     stream = next(i for i in floor.inputs if i.symbol == "W_stream")
     assert stream.derived_from == "streamed_bytes"
     doc = b.to_dict()
@@ -77,7 +87,10 @@ def test_tensor_parallel_splits_weights_and_adds_kv_room() -> None:
     assert two.value("weight_stream_s") == pytest.approx(one.value("weight_stream_s") / 2)
     assert one.value("allreduce_s") == 0
     assert two.value("allreduce_s") == pytest.approx(160 * (3.9e-6 + 16384 / 60e9), rel=1e-9)
-    assert two.decode_floor_s == pytest.approx(two.value("weight_stream_s") + two.value("allreduce_s"))
+    assert two.value("kernel_overhead_s") == pytest.approx(one.value("kernel_overhead_s"))
+    assert two.decode_floor_s == pytest.approx(
+        two.value("weight_stream_s") + two.value("allreduce_s") + two.value("kernel_overhead_s")
+    )
     assert two.value("resident_bytes") / GB == pytest.approx(72.656 / 2 + 1, abs=0.001)
     assert two.value("kv_tokens") > 4 * one.value("kv_tokens")
 
@@ -95,7 +108,7 @@ def test_numeric_formulas_accept_numpy_arrays() -> None:
 
     from blackwell_decide.bounds.formulas import compiled
 
-    floors = compiled("weight_stream_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW=np.array([7.7e12, 3.35e12]))
+    floors = compiled("weight_stream_s")(W_stream=np.array([40e9, 70e9]), tp=1, BW_stream=np.array([7.7e12, 3.35e12]))
     assert floors.shape == (2,)
     assert floors[1] == pytest.approx(70e9 / 3.35e12)
 

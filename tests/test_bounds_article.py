@@ -66,7 +66,7 @@ def test_h100_reference_floor_needs_the_quoted_72_gb() -> None:
     """Part 1.1 quotes H100 FP8 ~21.5 ms / 46.5 tok/s from its Issue #1, with a 72 GB footprint.
     Assumption: the article's quoted 72 GB; its own convention (FP8 linear + BF16 embedding and
     lm_head, both streamed) gives 72.66 GB and 21.7 ms, which the tool reports instead."""
-    floor = compiled("weight_stream_s")(W_stream=72.0 * GB, tp=1, BW=3.35e12)
+    floor = compiled("weight_stream_s")(W_stream=72.0 * GB, tp=1, BW_stream=3.35e12)
     assert rounds_to(floor * 1e3, 21.5, 1)
     assert rounds_to(1 / floor, 46.5, 1)
     own = bounds("h100-sxm", "fp8", conventions=ARTICLE)
@@ -81,7 +81,7 @@ def test_speedup_factorises_into_bandwidth_and_footprint() -> None:
     result = speedup(bounds("h100-sxm", "fp8", conventions=ARTICLE), bounds("b200", "nvfp4", conventions=ARTICLE))
     assert {t.name for t in result.terms} == {"bandwidth", "footprint"}
     assert rounds_to(result.term("bandwidth").value, 2.3, 1)
-    assert result.term("bandwidth").formula == "BW_b/BW_a"
+    assert result.term("bandwidth").formula == "BW_stream_b/BW_stream_a"
     assert result.term("footprint").value == pytest.approx(1.70, abs=0.005)
     assert rounds_to(result.value, 3.9, 1)
     assert result.value == pytest.approx(result.term("bandwidth").value * result.term("footprint").value, rel=1e-12)
@@ -176,16 +176,22 @@ def test_prefill_ceilings() -> None:
 
 # ---------------------------------------------------------------- the physics defaults
 def test_physics_defaults_and_the_differences() -> None:
-    """Issue #2 'must show': B200 NVFP4 streams ~40.6 GB (floor ~5.27 ms), H100 FP8 ~70.55 GB
-    (~21.06 ms); physical KV room ~148.6 GB (B200, 183,359 MiB device) vs ~11.9 GB (H100,
-    81,559 MiB), about 12.5×, not the article's 18×. Under vLLM's 0.9 memory fraction (the
+    """Issue #2 'must show': B200 NVFP4 streams ~40.6 GB, H100 FP8 ~70.55 GB. Their floors (issue 8)
+    stream at the measured bandwidth and add the kernels' fixed times (kernel_overheads.toml):
+    B200 40.608 GB / 7.074 TB/s (GB200's measured 91.9 % of B200's 7.7) = 5.740 ms + 321 matmuls x
+    3.565 us (vLLM PR 20071, SM100: 8192x2048 FP8 at 5.651 TFLOP/s = 5.938 us less 16.8 MB at
+    7.07 TB/s) + 480 kernels x 1.3 us = 7.508 ms; H100 70.555 GB / 3.18 TB/s = 22.187 ms + 321 x
+    3.384 us + 480 x 1.3 us = 23.90 ms. Physical KV room ~148.6 GB (B200, 183,359 MiB device) vs
+    ~11.9 GB (H100, 81,559 MiB), about 12.5×, not the article's 18×. Under vLLM's 0.9 memory fraction (the
     default KV room, issue 7): 0.9 × 192.27 − 40.61 − 3 = 127.33 GB against 1.31 GB."""
     b = bounds("b200", "nvfp4")
     h = bounds("h100-sxm", "fp8")
     assert b.value("streamed_bytes") / GB == pytest.approx(40.61, abs=0.01)
-    assert b.decode_floor_s * 1e3 == pytest.approx(5.274, abs=0.001)
+    assert b.value("weight_stream_s") * 1e3 == pytest.approx(40.608 / (7.7 * 7.35 / 8.0), abs=0.001)
+    assert b.value("gemm_fixed_s") == pytest.approx(2 * 8192 * 2048 / 5.650769e12 - 8192 * 2048 / 7.07e12, rel=1e-9)
+    assert b.decode_floor_s * 1e3 == pytest.approx(7.508, abs=0.001)
     assert h.value("streamed_bytes") / GB == pytest.approx(70.555, abs=0.001)
-    assert h.decode_floor_s * 1e3 == pytest.approx(21.06, abs=0.005)
+    assert h.decode_floor_s * 1e3 == pytest.approx(23.90, abs=0.005)
     assert b.kv_room_physical_bytes / GB == pytest.approx(148.56, abs=0.01)
     assert h.kv_room_physical_bytes / GB == pytest.approx(11.86, abs=0.01)
     ratio = b.kv_room_physical_bytes / h.kv_room_physical_bytes

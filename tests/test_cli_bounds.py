@@ -18,11 +18,17 @@ def test_bounds_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str])
     code = main(["bounds", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    # physics default: 40.61 GB over 7.7 TB/s = 5.27 ms (issue #2)
-    assert doc["decode_floor_ms"] == pytest.approx(5.274, abs=0.001)
+    # physics default: 40.61 GB at the measured 7.07 TB/s plus the kernels' fixed times = 7.51 ms
+    # (issue 8; derivation in test_bounds_article.test_physics_defaults_and_the_differences)
+    assert doc["decode_floor_ms"] == pytest.approx(7.508, abs=0.001)
     assert doc["deployment"]["kv"] == "fp8"  # FP4 checkpoints are served with an FP8 KV cache
     names = {d["name"] for d in doc["derivations"]}
     assert {"streamed_bytes", "decode_floor_s", "kv_tokens", "prefill_ceiling_tok_s"} <= names
+    assert {"weight_stream_s", "allreduce_s", "gemm_fixed_s", "kernel_overhead_s"} <= names
+    gap = next(d for d in doc["derivations"] if d["name"] == "kernel_overhead_s")
+    t_gap = next(i for i in gap["inputs"] if i["symbol"] == "t_gap")
+    assert t_gap["value"] == 1.3e-6
+    assert t_gap["source"]["url"] == "https://hazyresearch.stanford.edu/blog/2025-05-27-no-bubbles"
     floor = next(d for d in doc["derivations"] if d["name"] == "decode_floor_s")
     assert floor["latex"].startswith(r"\mathrm{decode\_floor\_s}")
 
@@ -79,10 +85,13 @@ def test_compare_prints_the_factorised_speedup(capsys: pytest.CaptureFixture[str
     code = main(["compare", "--model", "llama-3.3-70b", "--baseline", "h100-sxm:fp8", "--candidate", "b200:nvfp4"])
     assert code == 0
     out = capsys.readouterr().out
-    # physics: 7.7/3.35 = 2.30 bandwidth × 70.555/40.608 = 1.74 footprint = 3.99
-    assert "3.99×" in out
-    assert "2.30 (bandwidth: BW_b/BW_a)" in out
+    # physics: 7.074/3.18 = 2.22 measured bandwidth × 70.555/40.608 = 1.74 footprint × 0.82 kernels
+    # ((1 + 1.710/22.187) / (1 + 1.768/5.740), the same kernel time weighs more on the faster
+    # GPU) = 23.90 / 7.508 ms = 3.18
+    assert "3.18×" in out
+    assert "2.22 (bandwidth: BW_stream_b/BW_stream_a)" in out
     assert "1.74 (footprint: W_stream_a/W_stream_b)" in out
+    assert "0.82 (kernels: " in out
 
 
 @pytest.mark.parametrize(
@@ -125,6 +134,10 @@ def test_bounds_prints_each_formula_once(capsys: pytest.CaptureFixture[str]) -> 
     # formulas block listed resident_bytes, kv_tokens and concurrency twice before.
     assert main(["bounds", "--model", "llama-3.3-70b", "--gpu", "H100", "--weights", "fp8", "--tp", "8"]) == 0
     out = capsys.readouterr().out
-    block = out.split("formulas:\n", 1)[1].split("\n\nassumptions:", 1)[0].splitlines()
+    block = out.split("formulas:\n", 1)[1].split("\n\ndecode floor terms:", 1)[0].splitlines()
     assert len(block) == len(set(block)) >= 15
     assert sum(line.strip().startswith("kv_tokens =") for line in block) == 1
+    # then each term of the floor with its inputs and their sources (issue 8)
+    terms = out.split("decode floor terms:\n", 1)[1].split("\n\nassumptions:", 1)[0]
+    assert "kernel_overhead_s = N_k*t_gap + N_mm*t_mm = 1,710.37 us" in terms
+    assert "t_gap = 1.3e-06 s  https://hazyresearch.stanford.edu/blog/2025-05-27-no-bubbles (2025-05-27)" in terms

@@ -9,10 +9,10 @@ from blackwell_decide.bounds.compute import (
     compute_bounds,
     kv_replication,
     smallest_fitting_tp,
-    speedup,
     weight_bytes_total,
 )
 from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
+from blackwell_decide.bounds.speedup import speedup
 
 __all__ = [
     "DEFAULT_SEQ_LENS",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from blackwell_decide.bounds.comm import ACTIVATION_BYTES, allreduce_cost, allreduces_per_step
+from blackwell_decide.bounds._decode import decode_assumptions, record_decode_floor
+from blackwell_decide.bounds._evaluator import Evaluator, Value
+from blackwell_decide.bounds._evaluator import first_source as _first_source
 from blackwell_decide.bounds.kv_room import deployment_memory, kv_room_inputs
 from blackwell_decide.bounds.prefill import causal_attention_flops_per_token, prefill_work
-from blackwell_decide.bounds.results import Bounds, Derived, Input, Speedup, SpeedupTerm
+from blackwell_decide.bounds.results import Bounds
 from blackwell_decide.errors import DoesNotFitError, UsageError
 from blackwell_decide.model import (
     DERIVED,
@@ -23,61 +24,6 @@ from blackwell_decide.units import GB
 
 DEFAULT_SEQ_LENS: tuple[int, ...] = (8192, 32768)
 TP_CANDIDATES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
-
-
-def _first_source(sources: Mapping[str, Source], *fields: str) -> Source | None:
-    for field in fields:
-        if field in sources:
-            return sources[field]
-    return next(iter(sources.values()), None)
-
-
-class _Evaluator:
-    """Evaluates formulas for one deployment, recording every derivation."""
-
-    def __init__(self) -> None:
-        from blackwell_decide.bounds import formulas
-
-        self._f = formulas
-        self.derivations: dict[str, Derived] = {}
-
-    def run(
-        self,
-        formula_name: str,
-        inputs: dict[str, tuple[float, Source | None, str | None]],
-        *,
-        name: str | None = None,
-        description: str | None = None,
-    ) -> float:
-        """Evaluate ``formula_name`` with ``inputs`` (symbol -> (value, source, derived-from))."""
-        f = self._f.formula(formula_name)
-        values = {k: v[0] for k, v in inputs.items()}
-        result = float(self._f.compiled(formula_name)(**{a: values[a] for a in f.args}))
-        record_name = name or formula_name
-        self.derivations[record_name] = Derived(
-            name=record_name,
-            description=description or f.description,
-            value=result,
-            unit=f.unit,
-            formula=f.text,
-            latex=f.latex,
-            inputs=tuple(
-                Input(
-                    symbol=a,
-                    description=self._f.symbol(a).description,
-                    value=values[a],
-                    unit=self._f.symbol(a).unit,
-                    source=inputs[a][1],
-                    derived_from=inputs[a][2],
-                )
-                for a in f.args
-            ),
-        )
-        return result
-
-    def ref(self, name: str) -> tuple[float, Source | None, str | None]:
-        """A previous result as an input of a later formula."""
-        return (self.derivations[name].value, DERIVED, name)
 
 
 def apply_conventions(deployment: Deployment, conventions: Conventions) -> Deployment:
@@ -181,9 +127,7 @@ def _check_fits(deployment: Deployment, conventions: Conventions, room: float, c
     )
 
 
-def _record_kv_room(
-    ev: _Evaluator, d: Deployment, conventions: Conventions, cap: tuple[float, Source | None, str | None]
-) -> float:
+def _record_kv_room(ev: Evaluator, d: Deployment, conventions: Conventions, cap: Value) -> float:
     """Record the KV room (``kv_budget_bytes``: the engine's, or the physical one under
     ``KvRoomBasis.PHYSICAL``) and the physical upper bound beside it (``kv_room_physical_bytes``)."""
     headroom = (conventions.kv_headroom_bytes, USER_INPUT, None)
@@ -251,7 +195,7 @@ def compute_bounds(
     d = apply_conventions(deployment, conventions)
     arch, acc, scheme = d.model, d.accelerator, d.scheme
     p = arch.params
-    ev = _Evaluator()
+    ev = Evaluator()
     model_src = _first_source(arch.sources, "config", "params")
     w_src = _first_source(scheme.weights.sources, "definition")
     dense_src = _first_source(scheme.dense_weights.sources, "definition")
@@ -275,7 +219,7 @@ def compute_bounds(
             "s_embed": (s_embed, USER_INPUT, None),
         },
     )
-    stored: dict[str, tuple[float, Source | None, str | None]] = {
+    stored: dict[str, Value] = {
         "N_linear_total": (float(p.linear), model_src, None),
         "N_expert_total": (float(p.routed_expert), model_src, None),
         "b_weights": (scheme.weights.bytes_per_param, w_src, None),
@@ -297,21 +241,7 @@ def compute_bounds(
     room = _record_kv_room(ev, d, conventions, (cap, cap_src, None))
     _check_fits(d, conventions, room, cap)
 
-    ev.run("weight_stream_s", {"W_stream": ev.ref("streamed_bytes"), "tp": tp, "BW": bw})
-    message = float(arch.hidden_size) * ACTIVATION_BYTES
-    algorithm = allreduce_cost(acc, d.tp).best(message)
-    ev.run(
-        "allreduce_s",
-        {
-            "N_ar": (float(allreduces_per_step(arch.num_layers)), model_src, None),
-            "t_ar": (algorithm.latency_s(d.tp), algorithm.latency_sources[-1], None),
-            "S_msg": (message, model_src, None),
-            "tp": tp,
-            "BW_bus": (algorithm.bus_bandwidth, algorithm.bandwidth_source, None),
-        },
-    )
-    ev.run("decode_floor_s", {"t_stream": ev.ref("weight_stream_s"), "t_comm": ev.ref("allreduce_s")})
-    ev.run("per_user_ceiling_tok_s", {"t_floor": ev.ref("decode_floor_s")})
+    record_decode_floor(ev, d, conventions, tp)
 
     kv_b = (scheme.kv_cache.bytes_per_param, k_src, None)
     if arch.mla is not None:
@@ -376,7 +306,7 @@ def compute_bounds(
         else ev.ref("decode_intensity")
     )
     ev.run("decode_fraction_of_peak", {"I_decode": intensity, "BW": bw, "F_peak": peak})
-    uniform: dict[str, tuple[float, Source | None, str | None]] = {
+    uniform: dict[str, Value] = {
         "u_prefill": (prefill_utilization, USER_INPUT, None),
         "tp": tp,
         "F_peak": peak,
@@ -401,14 +331,12 @@ def compute_bounds(
     )
 
 
-def _record_prefill(
-    ev: _Evaluator, d: Deployment, prompt: int, tp: tuple[float, Source | None, str | None], model_src: Source | None
-) -> None:
+def _record_prefill(ev: Evaluator, d: Deployment, prompt: int, tp: Value, model_src: Source | None) -> None:
     """Record the prefill time per prompt token: each matmul at its format's peak (bounds/prefill.py)."""
     work = prefill_work(d)
     acc = d.accelerator
 
-    def peak_of(fmt: str) -> tuple[float, Source | None, str | None]:
+    def peak_of(fmt: str) -> Value:
         return (acc.peak_flops(fmt), _first_source(acc.sources, f"dense_flops.{fmt}"), None)
 
     ev.run(
@@ -441,17 +369,7 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str, p
             f"routed experts stored at {d.scheme.weights.key}, attention and other linear layers at "
             f"{d.scheme.non_expert_weights.key}"
         )
-    if d.tp > 1:
-        ar = allreduce_cost(d.accelerator, d.tp)
-        message = d.model.hidden_size * ACTIVATION_BYTES
-        best = ar.best(message)
-        lines.append(
-            f"decode floor adds {allreduces_per_step(d.model.num_layers)} tensor-parallel all-reduces per step "
-            f"(two per layer, after attention and after the MLP), each {ar.seconds(message) * 1e6:.1f} us for "
-            f"{message / 1e3:g} kB over {d.tp} ranks of {ar.interconnect.key} ({best.name} kernel, "
-            f"{best.latency_s(d.tp) * 1e6:.1f} us latency; measured, see interconnects.toml)"
-        )
-        lines.extend(ar.notes)
+    lines.extend(decode_assumptions(d, conventions))
     lines.append(f"peak FLOP/s are dense {compute_format} figures (no 2:4 sparsity)")
     if conventions.prefill_by_format:
         work = prefill_work(d)
@@ -474,69 +392,3 @@ def _assumptions(d: Deployment, conventions: Conventions, compute_format: str, p
             "are left out: a few kilobytes per model"
         )
     return tuple(lines)
-
-
-def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
-    """The candidate's decode-floor speed-up over the baseline, factorised by sympy into a
-    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term
-    (all three of the weight-streaming time) and, under tensor parallelism, a communication term
-    (1 + t_comm/t_stream of the baseline over that of the candidate): their product is the ratio
-    of the two decode floors."""
-    from blackwell_decide.bounds import formulas as f
-
-    floor = f.formula("weight_stream_s").expr
-    names = ("W_stream", "tp", "BW")
-
-    def suffixed(tag: str) -> Any:
-        return floor.subs({f.symbol(n).sym: f.symbol_for(n, tag) for n in names})
-
-    groups = {
-        "bandwidth": {"BW_a", "BW_b"},
-        "footprint": {"W_stream_a", "W_stream_b"},
-        "parallelism": {"tp_a", "tp_b"},
-    }
-    terms = f.factorise_ratio(suffixed("a"), suffixed("b"), groups)
-    values: dict[str, float] = {}
-    for tag, bounds in (("a", baseline), ("b", candidate)):
-        values[f"W_stream_{tag}"] = bounds.value("streamed_bytes")
-        values[f"tp_{tag}"] = float(bounds.deployment.tp)
-        values[f"BW_{tag}"] = bounds.deployment.accelerator.hbm_bandwidth
-
-    def evaluate(expr: Any) -> float:
-        return float(expr.subs({f.symbol_for(k.rsplit("_", 1)[0], k.rsplit("_", 1)[1]): v for k, v in values.items()}))
-
-    total_expr = suffixed("a") / suffixed("b")
-    import sympy as sp
-
-    total_expr = sp.simplify(total_expr)
-    speedup_terms = [
-        SpeedupTerm(name=name, value=evaluate(expr), formula=f.to_text(expr), latex=f.to_latex(expr))
-        for name, expr in terms.items()
-        if not (name == "parallelism" and evaluate(expr) == 1.0)
-    ]
-    value = evaluate(total_expr)
-    formula, latex = f"speedup = {f.to_text(total_expr)}", f.to_latex(total_expr)
-    comm = {tag: (b.value("allreduce_s"), b.value("weight_stream_s")) for tag, b in (("a", baseline), ("b", candidate))}
-    if comm["a"][0] or comm["b"][0]:
-        share = {tag: c / t for tag, (c, t) in comm.items()}
-        factor = (1.0 + share["a"]) / (1.0 + share["b"])
-        text = "(1 + t_comm_a/t_stream_a)/(1 + t_comm_b/t_stream_b)"
-        speedup_terms.append(
-            SpeedupTerm(
-                name="communication",
-                value=factor,
-                formula=text,
-                latex=r"\frac{1 + t_{comm,a}/t_{stream,a}}{1 + t_{comm,b}/t_{stream,b}}",
-            )
-        )
-        value *= factor
-        formula = f"speedup = {f.to_text(total_expr)} * {text}"
-        latex = rf"{latex} \cdot {speedup_terms[-1].latex}"
-    return Speedup(
-        baseline=baseline,
-        candidate=candidate,
-        value=value,
-        formula=formula,
-        latex=latex,
-        terms=tuple(speedup_terms),
-    )

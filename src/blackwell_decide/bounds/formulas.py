@@ -53,9 +53,22 @@ _SYMBOLS: dict[str, Symbol] = {
         Symbol("R_reserve", "B", "runtime reserve per GPU (activations, CUDA graphs, allocator)"),
         Symbol("tp", "GPUs", "tensor-parallel size"),
         Symbol("BW", "B/s", "HBM bandwidth per GPU"),
+        Symbol(
+            "BW_stream",
+            "B/s",
+            "HBM bandwidth per GPU the weights stream at: measured (STREAM), or the spec under conventions that say so",
+        ),
         Symbol("t_floor", "s", "decode floor per token at batch 1"),
-        Symbol("t_stream", "s", "time to stream the weights once at peak HBM bandwidth"),
+        Symbol("t_stream", "s", "time to stream the weights once at the achievable HBM bandwidth"),
         Symbol("t_comm", "s", "tensor-parallel all-reduce time per decode step"),
+        Symbol("t_kernels", "s", "fixed time of the step's kernels: matmul fill and drain, boundaries of the others"),
+        Symbol("N_mm", "kernels", "weight-streaming matmul kernels per decode step (model architecture)"),
+        Symbol("t_mm", "s", "fixed time of one batch-1 matmul beyond its bytes at the achievable bandwidth"),
+        Symbol("N_k", "kernels", "other kernels per decode step (the serving engine's kernel list per layer)"),
+        Symbol("t_gap", "s", "idle time at one kernel boundary under CUDA graphs (measured)"),
+        Symbol("T_gemm", "s", "measured time of one batch-1 GEMM"),
+        Symbol("S_gemm", "B", "weight bytes of that GEMM"),
+        Symbol("BW_ref", "B/s", "achievable HBM bandwidth of the GPU that GEMM was measured on"),
         Symbol("N_ar", "all-reduces", "all-reduces per decode step (two per layer under tensor parallelism)"),
         Symbol("t_ar", "s", "latency of one small all-reduce over the tensor-parallel group (measured NCCL/RCCL)"),
         Symbol("S_msg", "B", "bytes of one all-reduce: the hidden state of the step's tokens in 16 bits"),
@@ -148,18 +161,31 @@ def _build() -> dict[str, Formula]:
         + s("N_expert_total") * s("b_weights")
         + (s("N_embedding") + s("N_lm_head_stored") + s("N_other")) * s("b_embed")
     ) / s("tp") + s("R_reserve")
-    stream = s("W_stream") / (s("tp") * s("BW"))
+    stream = s("W_stream") / (s("tp") * s("BW_stream"))
     comm = s("N_ar") * (s("t_ar") + s("S_msg") * 2 * (s("tp") - 1) / (s("tp") * s("BW_bus")))
     formulas = [
         Formula("streamed_bytes", "B", "bytes read from HBM per decode step at batch 1", streamed),
         Formula("resident_bytes", "B", "bytes resident per GPU before any KV cache", resident),
-        Formula("weight_stream_s", "s", "time to stream the weights once at peak HBM bandwidth", stream),
+        Formula("weight_stream_s", "s", "time to stream the weights once at the achievable HBM bandwidth", stream),
         Formula("allreduce_s", "s", "tensor-parallel all-reduce time per decode step", comm),
+        Formula(
+            "gemm_fixed_s",
+            "s",
+            "fixed time of one batch-1 matmul: the measured GEMM less its bytes at the achievable bandwidth",
+            s("T_gemm") - s("S_gemm") / s("BW_ref"),
+        ),
+        Formula(
+            "kernel_overhead_s",
+            "s",
+            "fixed kernel time per decode step: each matmul's fill and drain, each other kernel's boundary",
+            s("N_mm") * s("t_mm") + s("N_k") * s("t_gap"),
+        ),
         Formula(
             "decode_floor_s",
             "s",
-            "decode latency floor per token at batch 1: weights streamed, then the all-reduces waited for",
-            s("t_stream") + s("t_comm"),
+            "decode latency floor per token at batch 1: weights streamed, the all-reduces and the kernels' "
+            "fixed times waited for",
+            s("t_stream") + s("t_comm") + s("t_kernels"),
         ),
         Formula("per_user_ceiling_tok_s", "tok/s", "per-user decode ceiling at batch 1", 1 / s("t_floor")),
         Formula(

@@ -257,6 +257,9 @@ def _rows(bounds: Bounds) -> list[tuple[str, str, str]]:
         ("streamed per decode step", f"{v('streamed_bytes') / GB:.2f}", "GB"),
         ("resident per GPU", f"{v('resident_bytes') / GB:.2f}", "GB"),
         ("decode floor (batch 1)", f"{v('decode_floor_s') * 1e3:.2f}", "ms/token"),
+        ("  weights streamed", f"{v('weight_stream_s') * 1e3:.2f}", "ms/token"),
+        ("  tensor-parallel all-reduces", f"{v('allreduce_s') * 1e3:.2f}", "ms/token"),
+        ("  kernel fixed times", f"{v('kernel_overhead_s') * 1e3:.2f}", "ms/token"),
         ("per-user ceiling", f"{v('per_user_ceiling_tok_s'):.1f}", "tok/s/user"),
         (f"KV per token ({d.scheme.kv_cache.key})", f"{v('kv_bytes_per_token') / KB:.1f}", "kB"),
         (f"KV room per GPU ({_room_basis(bounds)})", f"{v('kv_budget_bytes') / GB:.2f}", "GB"),
@@ -295,8 +298,31 @@ def format_bounds(bounds: Bounds) -> str:
     lines += ["", "formulas:"]
     # Several quantities share one formula (the two KV budgets, each sequence length): print it once.
     lines += [f"  {text}" for text in dict.fromkeys(d.formula for d in bounds.derivations.values())]
+    lines += ["", "decode floor terms:", *_floor_terms(bounds)]
     lines += ["", "assumptions:"] + [f"  - {a}" for a in bounds.assumptions]
     return "\n".join(lines)
+
+
+#: The derivations the decode floor adds up, in the order they are shown.
+FLOOR_TERMS = ("weight_stream_s", "allreduce_s", "gemm_fixed_s", "kernel_overhead_s")
+
+
+def _floor_terms(bounds: Bounds) -> list[str]:
+    """Each term of the decode floor with its inputs and where each input comes from."""
+    lines = []
+    for name in FLOOR_TERMS:
+        if name not in bounds.derivations:
+            continue
+        term = bounds[name]
+        lines.append(f"  {term.formula} = {term.value * 1e6:,.2f} us")
+        for i in term.inputs:
+            where = (
+                f"from {i.derived_from}"
+                if i.derived_from
+                else (f"{i.source.url} ({i.source.date})" if i.source else "")
+            )
+            lines.append(f"      {i.symbol} = {i.value:.4g} {i.unit}  {where}".rstrip())
+    return lines
 
 
 def format_comparison(baseline: Bounds, candidate: Bounds, result: Speedup) -> str:

@@ -124,6 +124,15 @@ def _aspects(source: Conventions, physics: Conventions, deployments: Sequence[De
                 deps,
             )
         )
+    if source.decode_overheads != physics.decode_overheads:
+        out.append(
+            _Aspect(
+                "decode floor at the spec bandwidth with no kernel fixed times (the physics streams at the measured "
+                "STREAM bandwidth and adds each matmul's measured fill and drain and each other kernel's boundary)",
+                attrs.evolve(source, decode_overheads=physics.decode_overheads),
+                deps,
+            )
+        )
     if source.capacity_basis != physics.capacity_basis:
         caps = ", ".join(
             f"{d.accelerator.key} {d.accelerator.memory_label_gb:g} GB label vs "

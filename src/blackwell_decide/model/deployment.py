@@ -44,6 +44,9 @@ class Conventions:
       every multiplied parameter at the compute format's peak for every token (the article).
     - ``kv_room``: which figure is the KV room (``kv_budget_bytes``): the serving engine's
       (default) or the physical upper bound (capacity minus resident bytes, as the article counts).
+    - ``decode_overheads``: the decode floor streams the weights at the measured (STREAM)
+      bandwidth and adds each kernel's measured fixed time (bounds/overheads.py); ``False``
+      keeps the spec bandwidth and no kernel costs (the article's W / BW).
     """
 
     stream_embeddings: bool = False
@@ -56,6 +59,7 @@ class Conventions:
     kv_headroom_bytes: float = attrs.field(default=0.0)
     kv_room: KvRoomBasis = attrs.field(default=KvRoomBasis.ENGINE, converter=KvRoomBasis)
     prefill_by_format: bool = True
+    decode_overheads: bool = True
 
     @runtime_reserve_bytes.validator
     @kv_headroom_bytes.validator
@@ -73,6 +77,7 @@ class Conventions:
             decode_intensity=1.0,
             kv_room=KvRoomBasis.PHYSICAL,
             prefill_by_format=False,
+            decode_overheads=False,
         )
 
     def describe(self) -> tuple[str, ...]:
@@ -93,6 +98,8 @@ class Conventions:
             lines.append(f"batch-1 decode intensity assumed {self.decode_intensity:g} FLOP/byte")
         if not self.prefill_by_format:
             lines.append("prefill ceiling: every multiplied parameter at one peak, for every token (no attention)")
+        if not self.decode_overheads:
+            lines.append("decode floor: weights at the spec bandwidth, no kernel fixed times (W / BW)")
         if self.kv_room is KvRoomBasis.PHYSICAL:
             lines.append("KV room = capacity minus resident bytes (the physical upper bound, not an engine's setting)")
         return tuple(lines)
