@@ -217,7 +217,7 @@ def run_price_history(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple[str, ...]) -> int:
     from pathlib import Path
 
-    from blackwell_decide.economics.rank import sweep_market
+    from blackwell_decide.economics.rank_grid import sweep_market
     from blackwell_decide.report.sweep_map import sweep_html
 
     rate, isl, osl = args.requests_per_s, args.isl, args.osl
