@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KV_FORMATS", "TP_SIZES", "Exclusion", "RankedOption", "Ranking", "rank_market"]
 
-#: A check on a weight format (the scenario's accuracy and serving-stack constraints): the
-#: reason it is excluded, or None when it may be served.
-FormatCheck = Callable[[str], "str | None"]
+#: A check on a weight format served by an engine (a scenario's accuracy and serving-stack
+#: constraints): the reason it is excluded, or None when it may be served.
+FormatCheck = Callable[[str, str], "str | None"]
 
 #: Tensor-parallel sizes tried, as a decision tries them for an option whose TP is open.
 TP_SIZES: tuple[int, ...] = (1, 2, 4, 8)
@@ -218,25 +218,30 @@ def rank_market(
         per_gpu_reasons.setdefault(gpu, Counter())[reason] += count
 
     priced: dict[str, list[PriceQuote]] = {}
-    format_reasons: dict[str, str | None] = {}
+    format_reasons: dict[tuple[str, str], str | None] = {}
     for gpu, weights, kv, engine in _candidates(catalog, gpus, engines, kv_formats):
         if gpu not in priced:
             quoted = _quotes(source, gpu, as_of)
             kept = [q for q in quoted if tiers is None or q.tier in tiers]
             if tiers is not None and len(kept) < len(quoted):
                 others = sorted({q.tier for q in quoted if q not in kept})
-                exclude(f"price tier not the scenario's ({', '.join(others)})", gpu, gpu, len(quoted) - len(kept))
+                exclude(
+                    f"quotes at a price tier the scenario does not buy ({', '.join(others)})",
+                    gpu,
+                    gpu,
+                    len(quoted) - len(kept),
+                )
             priced[gpu] = kept
-        if format_check is not None and weights not in format_reasons:
-            format_reasons[weights] = format_check(weights)
+        if format_check is not None and (weights, engine) not in format_reasons:
+            format_reasons[weights, engine] = format_check(weights, engine)
         for tp in TP_SIZES:
             label = f"{gpu} {weights}/{kv} TP{tp} {engine}"
             if not priced[gpu]:
                 # No price: the month cannot be billed, so the model is not run for it.
                 exclude("no price for this GPU in any snapshot", label, gpu)
                 continue
-            if format_reasons.get(weights):
-                exclude(str(format_reasons[weights]), label, gpu)
+            if format_reasons.get((weights, engine)):
+                exclude(str(format_reasons[weights, engine]), label, gpu)
                 continue
             result = evaluate(
                 catalog,
