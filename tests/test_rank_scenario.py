@@ -89,7 +89,7 @@ def test_s6_kv_bound_h100_counts_requests_at_the_points_speed_in_all_three(
 def test_every_priced_rented_option_of_every_example_has_its_market_row(catalog: Catalog) -> None:
     compared = 0
     for path in sorted(EXAMPLES.glob("s*.toml")):
-        facts, market = _market(catalog, path.name)
+        _, market = _market(catalog, path.name)
         for option in market.own:
             row = market.catalog_row(option)
             if row is None or option.fleet is None:

@@ -18,7 +18,9 @@ from blackwell_decide.plugins import Catalog, build_catalog, get_catalog
 
 FIXTURE = Path(__file__).parent / "fixtures" / "prices" / "skypilot" / "testcloud" / "vms.csv"
 DAY = dt.date(2026, 11, 30)
-HEADER = "InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GPUInfo,Region,AvailabilityZone,Price,SpotPrice\n"
+HEADER = (
+    "InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GPUInfo,Region,AvailabilityZone,Price,SpotPrice\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,8 @@ def test_per_gpu_hour_is_price_over_count_cheapest_row_per_gpu_and_tier(catalog:
 
 def test_region_filter_keeps_that_regions_rows(catalog: Catalog) -> None:
     prices = _prices(catalog, region="test-region-2")
-    assert prices == pytest.approx({("h100-sxm", "on-demand"): 28.00 / 8, ("l4", "on-demand"): 1.0, ("l4", "spot"): 0.4})
+    expected = {("h100-sxm", "on-demand"): 28.00 / 8, ("l4", "on-demand"): 4.00 / 4, ("l4", "spot"): 1.60 / 4}
+    assert prices == pytest.approx(expected)
 
 
 def test_every_bad_row_is_reported_with_its_line_and_fix(catalog: Catalog, tmp_path: Path) -> None:
