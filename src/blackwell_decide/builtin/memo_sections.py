@@ -29,7 +29,12 @@ SECTIONS: tuple[tuple[str, str, int], ...] = (
 
 @hookimpl
 def register_memo_sections(registry: Registry[Any]) -> None:
+    from blackwell_decide.report.market_section import market_context
     from blackwell_decide.report.memo import MemoSection
 
     for section_id, title, order in SECTIONS:
         registry.add(MemoSection(id=section_id, title=title, order=order, template=f"sections/{section_id}"))
+    # The market: its own module computes the section's figures (report.market_section).
+    registry.add(
+        MemoSection(id="market", title="The market", order=85, template="sections/market", context=market_context)
+    )

@@ -81,7 +81,7 @@ def run_scenario_rank(args: argparse.Namespace, pareto_multiples: tuple[float, .
                 o.role,
                 str(o.gpus),
                 usd(o.bill.monthly_usd) if o.bill else "—",
-                f"{row.gpus} GPUs, {usd(row.usd_per_month)}" if row else "not in the market (see below)",
+                f"{row.gpus} GPUs, {usd(row.usd_per_month)}" if row else market.why_absent(o),
             ]
         )
     lines.append(render_table(["option", "role", "GPUs", "$/month", "market row (same GPU, format, TP, price)"], rows))

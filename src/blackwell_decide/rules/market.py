@@ -48,6 +48,7 @@ class ScenarioMarket:
     facts: Facts
     ranking: Ranking
     constraints: tuple[str, ...]  # how each of the scenario's constraints was applied, in words
+    format_check: Any = None  # (weights, engine) → why the constraints exclude that format, or None
 
     @property
     def own(self) -> tuple[OptionFacts, ...]:
@@ -71,6 +72,19 @@ class ScenarioMarket:
                 return row
         return None
 
+    def why_absent(self, option: OptionFacts) -> str:
+        """Why ``option`` has no :meth:`catalog_row`, in words."""
+        if option.ownership is not Ownership.RENTED:
+            return "owned: priced by the scenario, not a catalog rental"
+        if option.price is None:
+            return "no price"
+        if option.price.provider == "scenario":
+            return "priced by the scenario itself"
+        reason = self.format_check(option.weights, option.engine) if self.format_check else None
+        if reason:
+            return f"excluded by the scenario's constraints ({reason})"
+        return "not ranked (see the excluded combinations)"
+
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         own = []
         for o in self.own:
@@ -87,6 +101,7 @@ class ScenarioMarket:
                     "modelled_gpus": o.modelled_gpus,
                     "usd_per_month": o.bill.monthly_usd if o.bill else None,
                     "catalog_row": row.to_dict() if row else None,
+                    "why_absent": None if row else self.why_absent(o),
                 }
             )
         return {
@@ -188,6 +203,7 @@ def scenario_market(
     )
     from blackwell_decide.perf.serving import ServingFeatures
 
+    check = _format_check(facts, catalog)
     ranking = rank_market(
         catalog,
         facts.model,
@@ -200,9 +216,9 @@ def scenario_market(
         as_of=facts.as_of,
         snapshots=_snapshots(catalog, facts, extra_snapshots),
         tiers=tiers,
-        format_check=_format_check(facts, catalog),
+        format_check=check,
         # The features decide predicts the scenario's options with (no drafter: that is an option's own).
         features=ServingFeatures(prefix_cache_hit_rate=w.prefix_cache_hit_rate),
         pareto_targets=pareto_targets,
     )
-    return ScenarioMarket(facts, ranking, _constraint_words(facts, engines, tiers))
+    return ScenarioMarket(facts, ranking, _constraint_words(facts, engines, tiers), check)
