@@ -57,7 +57,9 @@ def test_markdown_rows_are_the_rank_computation(decision: Decision, catalog: Cat
     assert b200.bill is not None
     row = next(line for line in lines if line.startswith("| B200 NVFP4 (rented) | candidate |"))
     assert f"| {b200.gpus} | {usd(b200.bill.monthly_usd)} |" in row
-    place = market.ranking.options.index(market.catalog_row(b200)) + 1  # type: ignore[arg-type]
+    found = market.catalog_row(b200)
+    assert found is not None
+    place = market.ranking.options.index(found) + 1
     assert f"#{place} of {len(market.ranking.options)} ({b200.gpus} GPUs, {usd(b200.bill.monthly_usd)})" in row
     baseline = decision.facts.baseline
     assert baseline.bill is not None and f"{usd(baseline.bill.monthly_usd)} a month" in section
