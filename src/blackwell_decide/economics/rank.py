@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -193,13 +193,16 @@ def rank_market(
     format_check: FormatCheck | None = None,
     kv_formats: Sequence[str] = KV_FORMATS,
     features: Any = None,
+    only: Collection[tuple[str, str, str, int, str]] | None = None,
 ) -> Ranking:
     """Every feasible option for ``traffic`` (one shape, or a :class:`TrafficMix`) at
     ``tok_s_per_user``, ranked by its bill.
 
     ``snapshots`` are the price snapshots to quote from (default: the catalog's); ``tiers`` keeps
     only those price tiers; ``format_check`` excludes weight formats a scenario's constraints
-    rule out; ``features`` are the serving features (perf.ServingFeatures) every point runs with.
+    rule out; ``features`` are the serving features (perf.ServingFeatures) every point runs with;
+    ``only`` evaluates just those (gpu, weights, kv, tp, engine) deployments (the rest are neither
+    ranked nor counted as excluded).
     """
     terms = terms or BillTerms()
     memo = {} if memo is None else memo
@@ -235,6 +238,8 @@ def rank_market(
         if format_check is not None and (weights, engine) not in format_reasons:
             format_reasons[weights, engine] = format_check(weights, engine)
         for tp in TP_SIZES:
+            if only is not None and (gpu, weights, kv, tp, engine) not in only:
+                continue
             label = f"{gpu} {weights}/{kv} TP{tp} {engine}"
             if not priced[gpu]:
                 # No price: the month cannot be billed, so the model is not run for it.

@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 
 from blackwell_decide.economics._rank_point import Memo
+from blackwell_decide.economics.bill import replicas_for
 from blackwell_decide.economics.rank import ParetoPoint, RankedOption, Ranking, rank_market
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def pareto_frontier(
             break
         if abs(target - ranking.tok_s_per_user) < 1e-12:
             best = ranking.options[0] if ranking.options else None
+        elif target > ranking.tok_s_per_user and not options["terms"].autoscale:
+            best = _cheapest_faster(ranking, catalog, arch, mix, target, options)
         else:
             sub = rank_market(catalog, arch, mix, target, gpus=gpus, **options)
             best = sub.options[0] if sub.options else None
@@ -49,6 +52,38 @@ def pareto_frontier(
             frontier.append(p)
             cheapest_faster = p.option.usd_per_month
     return tuple(reversed(frontier))
+
+
+def _cheapest_faster(
+    ranking: Ranking,
+    catalog: Catalog,
+    arch: ModelArch,
+    mix: TrafficMix,
+    target: float,
+    options: Mapping[str, Any],
+) -> RankedOption | None:
+    """The cheapest option at ``target``, above the ranking's service level, by bound: a faster
+    target only shrinks each deployment's feasible operating points, so its output per GPU can
+    only fall and its decode GPUs only grow. The GPUs it needs at the ranking's level, times its
+    cheapest price, bound its bill from below; deployments are ranked in rising bound until the
+    bound passes the cheapest bill found. Every deployment that could match that bill (ties
+    included) is ranked, so the answer is the full ranking's first option."""
+    hours = options["terms"].hours_per_month
+    demand = mix.mean.output_tok_s
+    bound: dict[tuple[str, str, str, int, str], float] = {}
+    for o in ranking.options:
+        key = (o.gpu, o.weights, o.kv, o.tp, o.engine)
+        low = float(replicas_for(demand, o.output_tok_s_per_gpu, o.tp)) * o.bill.usd_per_gpu_hour * hours
+        bound[key] = min(bound.get(key, np.inf), low)
+    order = sorted(bound, key=lambda k: bound[k])
+    chosen = set(order[:4])
+    while True:
+        sub = rank_market(catalog, arch, mix, target, gpus=sorted({k[0] for k in chosen}), only=chosen, **options)
+        cheapest = sub.options[0].usd_per_month if sub.options else np.inf
+        more = {k for k in order if bound[k] <= cheapest * (1 + 1e-9)} - chosen
+        if not more:
+            return sub.options[0] if sub.options else None
+        chosen |= more
 
 
 @attrs.frozen
