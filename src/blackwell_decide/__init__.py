@@ -69,6 +69,9 @@ if TYPE_CHECKING:
         size_fleet,
         tokens_per_provisioned_mw,
     )
+    from blackwell_decide.economics.mix import MixClass, TrafficMix
+    from blackwell_decide.economics.rank import Ranking, rank_market
+    from blackwell_decide.economics.skypilot_prices import SkyPilotPrices, load_skypilot_csv
     from blackwell_decide.evidence import (
         AuditReport,
         BenchAudit,
@@ -126,6 +129,7 @@ if TYPE_CHECKING:
         Verdict,
         decide_scenario,
     )
+    from blackwell_decide.rules.market import ScenarioMarket, scenario_market
     from blackwell_decide.scenario import Scenario
 
 #: Where each lazily loaded name lives.
@@ -169,6 +173,14 @@ _LAZY: dict[str, str] = {
     "ratio_matrix": "blackwell_decide.economics",
     "size_fleet": "blackwell_decide.economics",
     "tokens_per_provisioned_mw": "blackwell_decide.economics",
+    "MixClass": "blackwell_decide.economics.mix",
+    "TrafficMix": "blackwell_decide.economics.mix",
+    "Ranking": "blackwell_decide.economics.rank",
+    "rank_market": "blackwell_decide.economics.rank",
+    "SkyPilotPrices": "blackwell_decide.economics.skypilot_prices",
+    "load_skypilot_csv": "blackwell_decide.economics.skypilot_prices",
+    "ScenarioMarket": "blackwell_decide.rules.market",
+    "scenario_market": "blackwell_decide.rules.market",
     "EvidenceRecord": "blackwell_decide.evidence",
     "all_records": "blackwell_decide.evidence",
     "format_audit": "blackwell_decide.evidence",
@@ -264,6 +276,7 @@ __all__ = [
     "MLAConfig",
     "Measurement",
     "MemoSection",
+    "MixClass",
     "MoEConfig",
     "ModelArch",
     "NumberFormat",
@@ -274,18 +287,22 @@ __all__ = [
     "PriceQuote",
     "PriceSnapshot",
     "QuantScheme",
+    "Ranking",
     "Reason",
     "Recommendation",
     "Registry",
     "Rule",
     "Scenario",
     "ScenarioError",
+    "ScenarioMarket",
+    "SkyPilotPrices",
     "Source",
     "SourceKind",
     "Speedup",
     "Throughput",
     "TokenBasis",
     "Traffic",
+    "TrafficMix",
     "UnknownKeyError",
     "UsageError",
     "Verdict",
@@ -314,9 +331,11 @@ __all__ = [
     "load_price_file",
     "load_price_snapshots",
     "load_scenario",
+    "load_skypilot_csv",
     "max_throughput",
     "payback",
     "predict",
+    "rank_market",
     "ratio_matrix",
     "read_sweep_csv",
     "read_vllm_bench_json",
@@ -324,6 +343,7 @@ __all__ = [
     "reset_catalog",
     "resolve_deployment",
     "resolve_scheme",
+    "scenario_market",
     "size_fleet",
     "speedup",
     "tokens_per_provisioned_mw",
