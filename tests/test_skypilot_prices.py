@@ -8,6 +8,7 @@ beside the assertion.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,21 @@ def test_the_plugin_adds_the_snapshot_to_a_catalog(catalog: Catalog) -> None:
     snap = built.prices.get("testcloud@2026-11-30")
     b200 = snap.price("b200", "spot")
     assert b200 is not None and b200.usd_per_gpu_hour == pytest.approx(2.50)  # 20.00 / 8
+
+
+def test_cli_rank_quotes_from_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from blackwell_decide.cli import main
+
+    argv = "rank --model llama-3.3-70b --requests-per-s 50 --isl 800 --osl 400 --interactivity 50 --gpu b200"
+    argv += f" --no-pareto --json --prices-csv {FIXTURE} --prices-csv-date 2026-11-30"
+    assert main(argv.split()) == 0
+    doc = json.loads(capsys.readouterr().out)
+    row = next(
+        o
+        for o in doc["options"]
+        if (o["provider"], o["tier"], o["weights"], o["tp"]) == ("testcloud", "spot", "nvfp4", 1)
+    )
+    assert row["usd_per_gpu_hour"] == pytest.approx(20.00 / 8)
+    assert row["usd_per_month"] == pytest.approx(row["gpus"] * 2.50 * 730, abs=0.5)  # GPUs × $/GPU-h × 730 h
+    assert main([*argv.split()[:-4], "--prices-csv", "absent.csv"]) == 2
+    assert "absent.csv" in capsys.readouterr().err
