@@ -125,3 +125,79 @@ def test_cli_rank_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert "the scenario's own options" in text and "B200 NVFP4 (rented)" in text
     assert main(["rank", path, "--isl", "900"]) == 2
     assert "drop --isl" in capsys.readouterr().err
+
+
+MIXED = """
+[scenario]
+name = "mixed traffic"
+as_of = 2026-05-22
+model = "llama-3.3-70b"
+
+[current]
+gpu = "h100-sxm"
+count = 64
+weights = "fp8"
+kv = "fp8"
+tp = 4
+engine = "vllm"
+ownership = "rented"
+
+[[candidates]]
+name = "B200 NVFP4"
+gpu = "b200"
+weights = "nvfp4"
+kv = "fp8"
+engine = "vllm"
+
+[workload]
+peak_requests_per_s = 50
+average_requests_per_s = 50
+min_tokens_per_s_per_user = 50
+
+[[workload.mix]]
+share = 0.7
+input_tokens = 800
+output_tokens = 400
+
+[[workload.mix]]
+share = 0.3
+input_tokens = 8000
+output_tokens = 1000
+
+[prices]
+snapshot = "spheron@2026-05-22"
+tier = "on-demand"
+"""
+
+
+def test_a_scenario_mix_is_ranked_as_the_mix(catalog: Catalog, tmp_path: Path) -> None:
+    from blackwell_decide.economics.mix import MixClass, TrafficMix
+    from blackwell_decide.economics.rank import rank_market
+
+    path = tmp_path / "mixed.toml"
+    path.write_text(MIXED)
+    facts = compute_facts(load_scenario(path, catalog), catalog)
+    market = scenario_market(facts, catalog)
+    assert market.ranking.mix is not None
+    assert [(c.share, c.isl, c.osl) for c in market.ranking.mix.classes] == [(0.7, 800, 400), (0.3, 8000, 1000)]
+    # decide models the mix at its mean lengths (its note says so); the market sizes the mix.
+    assert (facts.traffic.isl, facts.traffic.osl) == pytest.approx((2960, 580))
+    direct = rank_market(
+        catalog,
+        facts.model,
+        TrafficMix(50.0, (MixClass(0.7, 800, 400), MixClass(0.3, 8000, 1000))),
+        50.0,
+        gpus=["b200"],
+        engines=("vllm",),
+        tiers=("on-demand",),
+        snapshots=list(facts.price_snapshots),
+        as_of=facts.as_of,
+    )
+    b200 = market.catalog_row(facts.option("b200-nvfp4"))
+    first = (
+        next(o for o in direct.options if (o.weights, o.kv, o.tp) == (b200.weights, b200.kv, b200.tp)) if b200 else None
+    )
+    assert (
+        b200 is not None and first is not None and b200.usd_per_month == pytest.approx(first.usd_per_month, abs=DOLLAR)
+    )
+    assert b200.gpus > facts.option("b200-nvfp4").gpus  # the long class needs more B200s than the mean shape

@@ -20,6 +20,7 @@ WORKLOAD_FLAGS: tuple[str, ...] = (
     "interactivity",
     "max_ttft_ms",
     "max_context",
+    "autoscale",
     "gpu",
     "engine",
     "sweep",

@@ -207,6 +207,7 @@ def rank_market(
     terms = terms or BillTerms()
     memo = {} if memo is None else memo
     mix = traffic if isinstance(traffic, TrafficMix) else TrafficMix.of(traffic)
+    mean = mix.mean
     source = list(catalog.prices.values()) if snapshots is None else list(snapshots)
     reasons: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
@@ -283,7 +284,7 @@ def rank_market(
         for k in order:
             i, quote = rows[int(k)]
             gpu, weights, kv, tp, engine, pt = points[i]
-            options.append(_option(gpu, weights, kv, tp, engine, pt, quote, mix.mean, terms))
+            options.append(_option(gpu, weights, kv, tp, engine, pt, quote, mean, terms))
     if terms.autoscale:
         # Autoscaled, the bill follows the average traffic, not the peak the lexsort above used.
         options.sort(key=lambda o: (o.usd_per_month, o.gpus, o.tp))
@@ -295,7 +296,7 @@ def rank_market(
     }
     excluded = tuple(Exclusion(r, n, tuple(examples[r])) for r, n in reasons.most_common())
     ranking = Ranking(
-        arch.key, mix.mean, tok_s_per_user, tuple(options), excluded, unserved, mix=None if mix.single else mix
+        arch.key, mean, tok_s_per_user, tuple(options), excluded, unserved, mix=None if mix.single else mix
     )
     if pareto_targets:
         from blackwell_decide.economics.rank_grid import pareto_frontier

@@ -26,7 +26,7 @@ __all__ = ["MARKET_TOP", "market_context"]
 MARKET_TOP = 5
 
 # The Markdown and the HTML memo render the same decision one after the other: rank it once.
-_CACHE: dict[tuple[str, str, str], ScenarioMarket] = {}
+_CACHE: dict[tuple[int, str, str, str], ScenarioMarket] = {}
 
 
 def _market(decision: Decision) -> ScenarioMarket:
@@ -34,11 +34,12 @@ def _market(decision: Decision) -> ScenarioMarket:
     from blackwell_decide.rules.market import scenario_market
 
     facts = decision.facts
-    key = (str(facts.scenario.path), facts.scenario.sha256, facts.as_of.isoformat())
+    catalog = get_catalog()
+    key = (id(catalog), str(facts.scenario.path), facts.scenario.sha256, facts.as_of.isoformat())
     if key not in _CACHE:
         if len(_CACHE) > 16:
             _CACHE.clear()
-        _CACHE[key] = scenario_market(facts, get_catalog())
+        _CACHE[key] = scenario_market(facts, catalog)
     return _CACHE[key]
 
 
