@@ -150,3 +150,15 @@ def test_pareto_frontier_costs_rise_with_interactivity(catalog: Catalog) -> None
     assert len(points) >= 2
     assert [c for _, c in points] == sorted(c for _, c in points)
     assert points[[t for t, _ in points].index(50.0)][1] == ranking.options[0].usd_per_month
+
+
+def test_pareto_points_above_the_level_are_the_full_rankings_first(catalog: Catalog) -> None:
+    # The frontier ranks faster targets by bound (economics.rank_grid); each point must be the very
+    # option a full ranking at that target puts first, ties included.
+    arch = resolve_model(catalog, "llama-3.3-70b")
+    gpus = ["b200", "h100-sxm", "mi300x"]
+    ranking = rank_market(catalog, arch, CHAT, 50.0, gpus=gpus, pareto_targets=(50.0, 75.0, 100.0))
+    assert [p.tok_s_per_user for p in ranking.pareto] == [50.0, 75.0, 100.0]
+    for point in ranking.pareto:
+        full = rank_market(catalog, arch, CHAT, point.tok_s_per_user, gpus=gpus)
+        assert point.option is not None and point.option.to_dict() == full.options[0].to_dict()

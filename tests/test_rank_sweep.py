@@ -9,7 +9,8 @@ import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.economics.fleet import Traffic
-from blackwell_decide.economics.rank import rank_market, sweep_market
+from blackwell_decide.economics.rank import rank_market
+from blackwell_decide.economics.rank_grid import sweep_market
 from blackwell_decide.plugins import get_catalog
 from blackwell_decide.report.sweep_map import sweep_html
 from blackwell_decide.resolve import resolve_model

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from blackwell_decide.economics.rank import SweepCell, sweep_market
+from blackwell_decide.economics.rank_grid import SweepCell, sweep_market
 from blackwell_decide.plugins import get_catalog
 from blackwell_decide.report.sweep_map import sweep_html
 from blackwell_decide.resolve import resolve_model

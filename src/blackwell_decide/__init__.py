@@ -75,7 +75,10 @@ if TYPE_CHECKING:
         size_fleet,
         tokens_per_provisioned_mw,
     )
+    from blackwell_decide.economics.mix import MixClass, TrafficMix
     from blackwell_decide.economics.prices import PriceChoice, choose_prices
+    from blackwell_decide.economics.rank import Ranking, rank_market
+    from blackwell_decide.economics.skypilot_prices import SkyPilotPrices, load_skypilot_csv
     from blackwell_decide.evidence import (
         AuditReport,
         BenchAudit,
@@ -124,6 +127,7 @@ if TYPE_CHECKING:
         render_memo,
         write_memo,
     )
+    from blackwell_decide.report.market_section import market_context
     from blackwell_decide.resolve import (
         resolve_deployment,
         resolve_scheme,
@@ -138,6 +142,7 @@ if TYPE_CHECKING:
         Verdict,
         decide_scenario,
     )
+    from blackwell_decide.rules.market import ScenarioMarket, scenario_market
     from blackwell_decide.rules.situations import BUILTIN_RULES
     from blackwell_decide.scenario import Scenario
 
@@ -191,6 +196,14 @@ _LAZY: dict[str, str] = {
     "ratio_matrix": "blackwell_decide.economics",
     "size_fleet": "blackwell_decide.economics",
     "tokens_per_provisioned_mw": "blackwell_decide.economics",
+    "MixClass": "blackwell_decide.economics.mix",
+    "TrafficMix": "blackwell_decide.economics.mix",
+    "Ranking": "blackwell_decide.economics.rank",
+    "rank_market": "blackwell_decide.economics.rank",
+    "SkyPilotPrices": "blackwell_decide.economics.skypilot_prices",
+    "load_skypilot_csv": "blackwell_decide.economics.skypilot_prices",
+    "ScenarioMarket": "blackwell_decide.rules.market",
+    "scenario_market": "blackwell_decide.rules.market",
     "EvidenceRecord": "blackwell_decide.evidence",
     "all_records": "blackwell_decide.evidence",
     "format_audit": "blackwell_decide.evidence",
@@ -207,6 +220,7 @@ _LAZY: dict[str, str] = {
     "decide_scenario": "blackwell_decide.rules",
     "Scenario": "blackwell_decide.scenario",
     "MemoSection": "blackwell_decide.report",
+    "market_context": "blackwell_decide.report.market_section",
     "render_memo": "blackwell_decide.report",
     "write_memo": "blackwell_decide.report",
 }
@@ -292,6 +306,7 @@ __all__ = [
     "MLAConfig",
     "Measurement",
     "MemoSection",
+    "MixClass",
     "MoEConfig",
     "ModelArch",
     "NumberFormat",
@@ -305,18 +320,22 @@ __all__ = [
     "PriceSnapshot",
     "PriceTier",
     "QuantScheme",
+    "Ranking",
     "Reason",
     "Recommendation",
     "Registry",
     "Rule",
     "Scenario",
     "ScenarioError",
+    "ScenarioMarket",
+    "SkyPilotPrices",
     "Source",
     "SourceKind",
     "Speedup",
     "Throughput",
     "TokenBasis",
     "Traffic",
+    "TrafficMix",
     "UnknownKeyError",
     "UsageError",
     "Verdict",
@@ -349,10 +368,13 @@ __all__ = [
     "load_price_file",
     "load_price_snapshots",
     "load_scenario",
+    "load_skypilot_csv",
+    "market_context",
     "max_throughput",
     "payback",
     "predict",
     "profile_from_dict",
+    "rank_market",
     "ratio_matrix",
     "read_hf_config",
     "read_sweep_csv",
@@ -361,6 +383,7 @@ __all__ = [
     "reset_catalog",
     "resolve_deployment",
     "resolve_scheme",
+    "scenario_market",
     "size_fleet",
     "speedup",
     "tokens_per_provisioned_mw",

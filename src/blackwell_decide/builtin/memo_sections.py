@@ -31,7 +31,11 @@ SECTIONS: tuple[tuple[str, str, int], ...] = (
 def register_memo_sections(registry: Registry[MemoSection]) -> None:
     # Imported when the hook runs, not when the plugin loads: the report layer (and jinja2) is
     # only needed by a catalog that renders memos.
-    from blackwell_decide import MemoSection
+    from blackwell_decide import MemoSection, market_context
 
     for section_id, title, order in SECTIONS:
         registry.add(MemoSection(id=section_id, title=title, order=order, template=f"sections/{section_id}"))
+    # The market: its own module computes the section's figures (report.market_section).
+    registry.add(
+        MemoSection(id="market", title="The market", order=85, template="sections/market", context=market_context)
+    )

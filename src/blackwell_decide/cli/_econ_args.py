@@ -100,6 +100,21 @@ def throughput_for(
     osl: int | None,
     tok_s_per_user: float | None,
 ) -> Throughput:
+    return throughput_and_speed(args, prefix, deployment, isl=isl, osl=osl, tok_s_per_user=tok_s_per_user)[0]
+
+
+def throughput_and_speed(
+    args: argparse.Namespace,
+    prefix: str,
+    deployment: Deployment | None,
+    *,
+    isl: int | None,
+    osl: int | None,
+    tok_s_per_user: float | None,
+) -> tuple[Throughput, float | None]:
+    """The per-GPU throughput on one side (given, or predicted at the service level) and, when
+    predicted, the tokens/s per user of the operating point it was predicted at: the speed
+    requests decode at, which counts them in flight for the KV check (economics.sizing)."""
     from blackwell_decide.economics import Throughput
     from blackwell_decide.model import Source, SourceKind
 
@@ -113,7 +128,7 @@ def throughput_for(
             isl,
             osl,
             source=Source(flag, "n.d.", SourceKind.USER, "given on the command line"),
-        )
+        ), None
     if deployment is None:
         raise UsageError(
             f"no throughput for the {'candidate' if prefix else 'baseline'}: pass --{prefix}throughput TOK_S, "
@@ -139,4 +154,4 @@ def throughput_for(
         osl,
         source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
         note=note,
-    )
+    ), float(prediction.tok_s_per_user)

@@ -20,7 +20,7 @@ from blackwell_decide.cli._econ_args import (
     add_throughput_flags,
     deployment_for,
     prices_for,
-    throughput_for,
+    throughput_and_speed,
 )
 from blackwell_decide.cli._serving_flags import add_serving_flags
 from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP, add_convention_flags, conventions_from_args
@@ -85,8 +85,8 @@ def register(subparsers: Any) -> None:
 def _capacity_and_plan(
     args: argparse.Namespace, prefix: str, catalog: Catalog, traffic: Any, tok_s_per_user: float | None
 ) -> tuple[FleetPlan, PriceChoice]:
-    from blackwell_decide.bounds import compute_bounds
     from blackwell_decide.economics import GpuCapacity, size_fleet
+    from blackwell_decide.economics.sizing import sizing_bounds
 
     dest = prefix.replace("-", "_")
     deployment = deployment_for(args, prefix)
@@ -94,14 +94,15 @@ def _capacity_and_plan(
     if deployment is None and not gpu:
         raise UsageError(f"the {'candidate' if prefix else 'baseline'} needs --{prefix}gpu")
     accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
-    throughput = throughput_for(
+    throughput, speed = throughput_and_speed(
         args, prefix, deployment, isl=traffic.isl, osl=traffic.osl, tok_s_per_user=tok_s_per_user
     )
     prefill = kv = None
     tp = 1
     label = accelerator
     if deployment is not None:
-        bounds = compute_bounds(deployment, conventions_from_args(args), prompt_tokens=round(traffic.isl))
+        # The bounds decide and rank size with (economics.sizing): one prefill ceiling, one KV room.
+        bounds = sizing_bounds(deployment, conventions_from_args(args), traffic.isl, traffic.osl)
         tp = deployment.tp
         label = f"{accelerator} {deployment.scheme.weights.key}" + (f" ×{tp}" if tp > 1 else "")
         prefill = _per_gpu(bounds.derivations["prefill_ceiling_tok_s"], tp)
@@ -111,7 +112,8 @@ def _capacity_and_plan(
         accelerator=accelerator,
         throughput=throughput,
         tp=tp,
-        tok_s_per_user=tok_s_per_user,
+        # A predicted point's own speed counts requests in flight, as decide and rank count them.
+        tok_s_per_user=speed if speed is not None else tok_s_per_user,
         includes_prefill=not getattr(args, f"{dest}throughput_excludes_prefill"),
         prefill_ceiling=prefill,
         kv_tokens=kv,

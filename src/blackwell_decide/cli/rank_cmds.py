@@ -21,15 +21,27 @@ def register(subparsers: Any) -> None:
         "level; rank the feasible ones by the monthly bill (GPUs holding the peak in whole replicas × $/GPU-h × "
         "730 h), say why the rest were excluded, and draw the Pareto frontier of cost against interactivity.",
     )
+    r.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="a scenario file: rank its own options and the whole catalog for its workload, service level and "
+        "constraints (accuracy, serving stack, price tier; the workload flags are then not given)",
+    )
     r.add_argument("--model", help="model key (see `catalog models`)")
     r.add_argument("--model-config", help="a Hugging Face config.json to use instead of --model")
-    r.add_argument("--requests-per-s", type=positive_float, required=True, help="requests per second at peak")
-    r.add_argument("--isl", type=positive_int, required=True, help="input tokens per request")
-    r.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
-    r.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
+    r.add_argument("--requests-per-s", type=positive_float, help="requests per second at peak")
+    r.add_argument("--isl", type=positive_int, help="input tokens per request")
+    r.add_argument("--osl", type=positive_int, help="output tokens per request")
     r.add_argument(
-        "--interactivity", type=positive_float, required=True, metavar="TOK_S_PER_USER", help="tokens/s per user"
+        "--mix",
+        action="append",
+        metavar="SHARE:ISL:OSL",
+        help="a traffic class (repeatable, shares summing to 1), e.g. --mix 0.7:800:400 --mix 0.3:8000:1000: "
+        "sized as the mix, each class at its own operating point (instead of --isl/--osl)",
     )
+    r.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
+    r.add_argument("--interactivity", type=positive_float, metavar="TOK_S_PER_USER", help="tokens/s per user")
     r.add_argument("--max-ttft-ms", type=positive_float, help="service level: longest time to first token")
     r.add_argument("--max-context", type=positive_int, help="longest context (tokens) one replica must hold")
     r.add_argument("--autoscale", action="store_true", help="bill rented fleets autoscaled with the average traffic")
@@ -50,11 +62,26 @@ def register(subparsers: Any) -> None:
         "winner per cell as an SVG heat map to HTML",
     )
     r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
+    r.add_argument(
+        "--prices-csv",
+        metavar="VMS_CSV",
+        help="also quote from a local copy of a SkyPilot catalog vms.csv (per GPU-hour = Price ÷ AcceleratorCount, "
+        "on-demand and spot; the cheapest row per GPU and tier)",
+    )
+    r.add_argument("--prices-csv-date", metavar="YYYY-MM-DD", help="the date of that copy (default: the file's mtime)")
+    r.add_argument(
+        "--prices-csv-provider", help="the provider it prices (default: its cloud folder, aws/vms.csv → aws)"
+    )
+    r.add_argument("--prices-csv-region", help="only that region's rows")
+    r.add_argument(
+        "--prices-csv-ignore-unknown", action="store_true", help="skip accelerators the catalog does not know"
+    )
     r.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(r, _run_rank)
 
 
 def _run_rank(args: argparse.Namespace) -> int:
+    from blackwell_decide.cli._rank_scenario import csv_snapshots, run_scenario_rank
     from blackwell_decide.economics import BillTerms, Traffic
     from blackwell_decide.economics.prices import parse_date
     from blackwell_decide.economics.rank import rank_market
@@ -62,14 +89,32 @@ def _run_rank(args: argparse.Namespace) -> int:
     from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_model
 
+    if args.scenario:
+        return run_scenario_rank(args, PARETO_MULTIPLES)
     if not args.model and not args.model_config:
-        raise UsageError("rank needs --model KEY or --model-config config.json")
+        raise UsageError("rank needs a SCENARIO file, or --model KEY (or --model-config config.json)")
+    needed = ["--requests-per-s", "--interactivity"] + ([] if args.mix else ["--isl", "--osl"])
+    missing = [flag for flag in needed if getattr(args, flag[2:].replace("-", "_")) is None]
+    if missing:
+        raise UsageError(f"rank --model needs {', '.join(missing)} (or rank a SCENARIO file)")
+    if args.mix and (args.isl or args.osl):
+        raise UsageError("give the lengths once: --isl/--osl for one request shape, or --mix classes, not both")
     catalog = get_catalog()
     arch = resolve_model(catalog, args.model, args.model_config)
-    traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+    traffic: Any
+    if args.mix:
+        from blackwell_decide.economics.mix import TrafficMix, parse_mix_class
+
+        classes = tuple(parse_mix_class(m) for m in args.mix)
+        traffic = TrafficMix(args.requests_per_s, classes, args.peak_to_average)
+    else:
+        traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
     engines = tuple(check_engine(e) for e in (args.engine or ["vllm"]))
     if args.sweep:
+        if args.mix:
+            raise UsageError("--sweep varies one request shape; drop --mix (or rank the mix without --sweep)")
         return _run_sweep(args, catalog, arch, engines)
+    extra = csv_snapshots(args, catalog)
     targets = () if args.no_pareto else tuple(m * args.interactivity for m in PARETO_MULTIPLES)
     ranking = rank_market(
         catalog,
@@ -83,6 +128,9 @@ def _run_rank(args: argparse.Namespace) -> int:
         terms=BillTerms(autoscale=args.autoscale),
         as_of=parse_date(args.as_of) if args.as_of else None,
         pareto_targets=targets,
+        snapshots=[*extra, *(s for s in catalog.prices.values() if s.provider not in {e.provider for e in extra})]
+        if extra
+        else None,
     )
     when = _when(catalog, ranking, args.when) if args.when is not None else None
     if args.json:
@@ -91,7 +139,7 @@ def _run_rank(args: argparse.Namespace) -> int:
             doc["when"] = when.to_dict() if not isinstance(when, str) and when is not None else {"note": when}
         print_json(doc)
         return 0
-    print(_format(ranking, args.top))
+    print(format_ranking(ranking, args.top))
     if args.when is not None:
         print("\nwhen: " + (when if isinstance(when, str) else when.sentence() if when else "nothing ranked"))
     return 0 if ranking.options else 1
@@ -110,12 +158,16 @@ def _when(catalog: Any, ranking: Any, months: float) -> Any:
     return when_to_move(fit_trend(found[0]), top.gpus, months, top.bill.terms.hours_per_month)
 
 
-def _format(ranking: Any, top: int | None) -> str:
+def format_ranking(ranking: Any, top: int | None) -> str:
     from blackwell_decide.formatting import usd
 
     t = ranking.traffic
+    shape = f"({t.isl:g} in + {t.osl:g} out) tokens"
+    if ranking.mix is not None:
+        classes = " + ".join(f"{c.share:.0%} × ({c.isl:g} in + {c.osl:g} out)" for c in ranking.mix.classes)
+        shape = f"a mix of {classes}, sized as the mix (mean {t.isl:,.0f} in + {t.osl:,.0f} out)"
     lines = [
-        f"{ranking.model}: {t.requests_per_s:g} requests/s at peak × ({t.isl:g} in + {t.osl:g} out) tokens at "
+        f"{ranking.model}: {t.requests_per_s:g} requests/s at peak × {shape} at "
         f"{ranking.tok_s_per_user:g} tok/s per user; peak/average {t.peak_to_average:g}",
         "",
     ]
@@ -217,7 +269,7 @@ def run_price_history(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple[str, ...]) -> int:
     from pathlib import Path
 
-    from blackwell_decide.economics.rank import sweep_market
+    from blackwell_decide.economics.rank_grid import sweep_market
     from blackwell_decide.report.sweep_map import sweep_html
 
     rate, isl, osl = args.requests_per_s, args.isl, args.osl

@@ -1,12 +1,12 @@
 """The sweep as a heat map: which GPU wins each (rate × lengths) cell, hand-drawn SVG in a small
-HTML page. Formatting only: every figure comes from :func:`economics.rank.sweep_market`."""
+HTML page. Formatting only: every figure comes from :func:`economics.rank_grid.sweep_market`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 
-from blackwell_decide.economics.rank import SweepCell
+from blackwell_decide.economics.rank_grid import SweepCell
 
 #: One colour per winning GPU, in order of first appearance (colour-blind-safe Okabe–Ito set).
 PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")

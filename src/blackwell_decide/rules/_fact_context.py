@@ -8,16 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from blackwell_decide.bounds import Derived, Input
 from blackwell_decide.economics import (
     Traffic,
 )
-from blackwell_decide.economics.basis import derived
 from blackwell_decide.economics.provisioning import PowerBasis, default_power_basis
 from blackwell_decide.errors import ScenarioError
 from blackwell_decide.model import (
-    DERIVED,
-    USER_INPUT,
     Conventions,
     ModelArch,
     PriceQuote,
@@ -48,20 +44,6 @@ def slug(text: str) -> str:
 
 def months_between(start: dt.date, end: dt.date) -> float:
     return (end - start).days / (365.0 / 12.0)
-
-
-def per_gpu_derived(value: Derived, tp: int, name: str, description: str, unit: str) -> Derived:
-    return derived(
-        name,
-        description,
-        value.value / tp,
-        unit,
-        f"{name} = {value.name} / tp",
-        (
-            Input(value.name, value.description, value.value, value.unit, DERIVED, value.name),
-            Input("tp", "tensor-parallel size", float(tp), "GPUs", USER_INPUT),
-        ),
-    )
 
 
 @attrs.frozen

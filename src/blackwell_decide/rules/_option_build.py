@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from blackwell_decide.bounds import Bounds, compute_bounds, smallest_fitting_tp
+from blackwell_decide.bounds import Bounds, smallest_fitting_tp
 from blackwell_decide.economics import (
     Bill,
     BillTerms,
@@ -17,11 +17,10 @@ from blackwell_decide.economics import (
     Throughput,
     TokenBasis,
     cost_table,
-    monthly_bill,
-    prefill_time_share,
     size_fleet,
     tokens_per_provisioned_mw,
 )
+from blackwell_decide.economics.sizing import fleet_bill, point_capacity, sizing_bounds
 from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
 from blackwell_decide.model import (
     Cooling,
@@ -33,7 +32,6 @@ from blackwell_decide.model import (
 from blackwell_decide.rules._fact_context import (
     FactContext,
     all_quotes,
-    per_gpu_derived,
     power_basis,
     price_option,
     scenario_source,
@@ -98,9 +96,7 @@ def _service(
 
 
 def option_bounds(ctx: FactContext, deployment: Deployment) -> Bounds:
-    length = ctx.traffic.isl + ctx.traffic.osl
-    lengths = sorted({8192, 32768, round(length)})
-    return compute_bounds(deployment, ctx.conventions, seq_lens=lengths)
+    return sizing_bounds(deployment, ctx.conventions, ctx.traffic.isl, ctx.traffic.osl)
 
 
 def _deployment(ctx: FactContext, spec: OptionSpec, weights: str, kv: str | None, tp: int) -> Deployment:
@@ -231,25 +227,16 @@ def build_option(ctx: FactContext, spec: OptionSpec) -> OptionFacts:
 
 
 def _capacity(spec: OptionSpec, deployment: Deployment, bounds: Bounds, service: ServicePoint) -> GpuCapacity:
-    tp = deployment.tp
-    return GpuCapacity(
-        label=spec.label,
-        accelerator=deployment.accelerator.key,
-        throughput=Throughput(
-            tok_s_per_gpu=service.output_tok_s_per_gpu,
-            basis=TokenBasis.OUTPUT,
-            isl=service.prediction.workload.isl,
-            osl=service.prediction.workload.osl,
-            source=service.source,
-            note=f"{service.tok_s_per_user:.1f} tok/s per user at concurrency {service.concurrency:g} per replica",
-        ),
-        tp=tp,
+    return point_capacity(
+        spec.label,
+        deployment,
+        bounds,
+        output_tok_s_per_gpu=service.output_tok_s_per_gpu,
         tok_s_per_user=service.tok_s_per_user,
-        includes_prefill=True,
-        prefill_ceiling=per_gpu_derived(
-            bounds["prefill_ceiling_tok_s"], tp, "prefill_ceiling_tok_s_per_gpu", "prefill ceiling per GPU", "tok/s"
-        ),
-        kv_tokens=per_gpu_derived(bounds["kv_tokens"], tp, "kv_tokens_per_gpu", "KV tokens per GPU", "tokens"),
+        isl=service.prediction.workload.isl,
+        osl=service.prediction.workload.osl,
+        source=service.source,
+        note=f"{service.tok_s_per_user:.1f} tok/s per user at concurrency {service.concurrency:g} per replica",
     )
 
 
@@ -380,20 +367,13 @@ def _bill(
         autoscale=w.autoscale and spec.ownership is Ownership.RENTED,
         min_replicas=w.min_replicas,
     )
-    average = ctx.traffic.peak_to_average
-    prefill = prefill_time_share(
-        ctx.traffic.isl, ctx.traffic.osl, output_tok_s_per_gpu, bounds.value("prefill_ceiling_tok_s") / deployment.tp
-    )
-    return monthly_bill(
-        gpus_peak=gpus,
+    return fleet_bill(
+        gpus=gpus,
         tp=deployment.tp,
-        usd_per_gpu_hour=price.usd_per_gpu_hour,
-        tier=price.tier,
-        price_source=price.source,
-        average_output_tok_s=ctx.traffic.output_tok_s / average,
-        average_input_tok_s=ctx.traffic.input_tok_s / average,
+        bounds=bounds,
+        quote=price,
+        traffic=ctx.traffic,
         output_tok_s_per_gpu=output_tok_s_per_gpu,
-        prefill_share=prefill,
         terms=terms,
         full_load_usd_per_million_output=full_load_usd_per_million,
         declared=spec.role == "current",
