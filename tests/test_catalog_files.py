@@ -3,6 +3,7 @@ file, the key path and the fix, with every problem of a file reported at once.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,29 @@ def test_a_gpu_and_tier_is_priced_once(tmp_path: Path) -> None:
     with pytest.raises(PriceFileError) as info:
         load_price_file(path)
     assert "quote[1].tier: b200 spot is already priced at quote[0]" in str(info.value)
+
+
+def test_a_user_price_file_names_an_implausible_price_and_a_future_date(tmp_path: Path) -> None:
+    """1e9 USD per GPU-hour (a price in cents, or per month, typed as per hour) is reported at its
+    key path, as every other problem is, not by the value class without the file; a file dated
+    after today cannot have been quoted yet."""
+    future = dt.date.today() + dt.timedelta(days=400)
+    path = write(
+        tmp_path,
+        f'provider = "X"\nas_of = {future.isoformat()}\n[[quote]]\ngpu = "b200"\ntier = "spot"\n'
+        "usd_per_gpu_hour = 1e9\n",
+        "odd.toml",
+    )
+    with pytest.raises(PriceFileError) as info:
+        load_price_file(path)
+    message = str(info.value)
+    assert "odd.toml" in message
+    assert "quote[0].usd_per_gpu_hour: 1000000000.0 is above the largest plausible 100000 USD per GPU-hour" in message
+    assert f"as_of: {future.isoformat()} is after today ({dt.date.today().isoformat()})" in message
+    # the largest plausible price itself is accepted (the value class's own bound, 1e5)
+    ok = write(
+        tmp_path,
+        'provider = "X"\nas_of = 2026-01-01\n[[quote]]\ngpu = "b200"\ntier = "spot"\nusd_per_gpu_hour = 100000\n',
+        "ok.toml",
+    )
+    assert load_price_file(ok).quotes[0].usd_per_gpu_hour == 100000

@@ -257,7 +257,14 @@ class Table:
         return value.strip()
 
     def number(
-        self, key: str, *, unit: str, example: str, required: bool = True, allow_zero: bool = False
+        self,
+        key: str,
+        *,
+        unit: str,
+        example: str,
+        required: bool = True,
+        allow_zero: bool = False,
+        maximum: float | None = None,
     ) -> float | None:
         value = self.data.get(key)
         if value is None:
@@ -277,6 +284,10 @@ class Table:
         if number < 0 or (number == 0 and not allow_zero):
             bound = "zero or more" if allow_zero else "greater than zero"
             self.fail(key, f"must be {bound} ({unit}), got {value!r}")
+            return None
+        if maximum is not None and number > maximum:
+            # The value class would refuse it too, but without the file and key path.
+            self.fail(key, f"{value!r} is above the largest plausible {maximum:g} {unit}; check the units")
             return None
         return number
 

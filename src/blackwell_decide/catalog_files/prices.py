@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from blackwell_decide.catalog_files._reader import CatalogFileError, CatalogPath, PriceFileError, file_name, load
@@ -12,6 +13,7 @@ from blackwell_decide.catalog_files._sources import SourceBook
 from blackwell_decide.errors import UnknownKeyError
 from blackwell_decide.input_schema import Table, TableReader
 from blackwell_decide.model import PRICE_TIERS, PriceQuote, PriceSnapshot, Source, SourceKind
+from blackwell_decide.model.validators import MAX_USD_PER_GPU_HOUR as MAX_PRICE
 
 __all__ = ["KeyResolver", "load_price_file", "load_price_snapshots"]
 
@@ -61,7 +63,9 @@ def _parse_snapshot_file(root: Table, problems: TableReader) -> list[PriceSnapsh
             gpu = quote.text("gpu", example='"b200"').lower()
             tier = _tier(quote)
             _first_quote(quote, priced, gpu, tier)
-            price = quote.number("usd_per_gpu_hour", unit="USD per GPU-hour", example="6.03", allow_zero=True)
+            price = quote.number(
+                "usd_per_gpu_hour", unit="USD per GPU-hour", example="6.03", allow_zero=True, maximum=MAX_PRICE
+            )
             day = quote.day("as_of", example="2026-05-22") if quote.has("as_of") else as_of
             if day is not None and as_of is not None and day > as_of:
                 # A quote may be dated earlier than its snapshot (a figure fetched before the
@@ -115,6 +119,12 @@ def load_price_file(path: CatalogPath, *, accelerators: KeyResolver | None = Non
         root.allow("provider", "as_of", "source", "note", "quote")
         provider = root.text("provider", example='"Acme Cloud"')
         as_of = root.day("as_of", example="2026-05-22")
+        today = dt.date.today()
+        if as_of is not None and as_of > today:
+            # A price is dated when it was quoted; a future date would also read as "fresh" to
+            # every price-age warning. A contract that starts later is still quoted today.
+            root.fail("as_of", f"{as_of} is after today ({today}); date the file the day its rates were quoted")
+            as_of = None
         url = root.text("source", example='"https://provider.example/pricing"', required=False)
         stamp = as_of.isoformat() if as_of else "n.d."
         title = f"{provider} prices" if provider else ""
@@ -132,7 +142,9 @@ def load_price_file(path: CatalogPath, *, accelerators: KeyResolver | None = Non
                     gpu = ""
             tier = _tier(quote)
             _first_quote(quote, priced, gpu.lower(), tier)
-            price = quote.number("usd_per_gpu_hour", unit="USD per GPU-hour", example="2.49", allow_zero=True)
+            price = quote.number(
+                "usd_per_gpu_hour", unit="USD per GPU-hour", example="2.49", allow_zero=True, maximum=MAX_PRICE
+            )
             quote_url = quote.text("source", example='"https://..."', required=False)
             quote_source = Source(url=quote_url, date=stamp, kind=SourceKind.USER) if quote_url else source
             note = quote.text("note", example='"..."', required=False)
