@@ -19,6 +19,7 @@ from blackwell_decide.economics.rank import Ranking, rank_market
 from blackwell_decide.plugins import Catalog, get_catalog
 from blackwell_decide.resolve import resolve_model
 
+ROOT = Path(__file__).resolve().parents[1]
 CHAT = Traffic(50, 800, 400)
 PRICE_DAY = dt.date(2026, 5, 22)  # the Spheron snapshot the s1 example pins
 
@@ -123,9 +124,17 @@ def test_rows_agree_with_decide_to_the_dollar(catalog: Catalog, tmp_path: Path) 
     assert facts.current.bill.monthly_usd == pytest.approx(h100[1], abs=0.5)
 
 
-def test_unservable_workload_ranks_nothing_and_says_why_per_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unservable_workload_ranks_nothing_and_says_why_per_gpu(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     # 50 M tokens of context: more than eight of the largest built-in GPUs hold in KV at any format.
-    argv = "rank --model llama-3.3-70b --requests-per-s 5 --isl 8000 --osl 100 --interactivity 20"
+    # Llama 3.3 70B's own window is 131,072 tokens, so the test gives it a 64 M-token window
+    # (its config.json with max_position_embeddings raised) to reach the KV-room limit.
+    config = json.loads((ROOT / "tests" / "fixtures" / "hf_configs" / "llama-3.3-70b.json").read_text())
+    config["max_position_embeddings"] = 64 * 1024 * 1024
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    argv = f"rank --model-config {path} --requests-per-s 5 --isl 8000 --osl 100 --interactivity 20"
     argv += " --max-context 50000000 --no-pareto --gpu b200 --gpu h100-sxm --gpu mi300x --json"
     assert main(argv.split()) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -135,6 +144,19 @@ def test_unservable_workload_ranks_nothing_and_says_why_per_gpu(capsys: pytest.C
     assert main(argv.replace(" --json", "").split()) == 1
     text = capsys.readouterr().out
     assert "no option serves this workload" in text and "b200: KV room" in text
+
+
+def test_a_request_longer_than_the_context_window_is_one_error_not_a_reason_per_gpu(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Llama 3.3 70B's config.json: max_position_embeddings = 131,072; 200,000 + 400 tokens fits no
+    GPU at any price (before: every GPU listed, most of them as "no price")."""
+    argv = "rank --model llama-3.3-70b --requests-per-s 50 --isl 200000 --osl 400 --interactivity 50"
+    assert main(argv.split()) == 2
+    err = capsys.readouterr().err
+    assert "a 200,400-token request is longer than Llama 3.3 70B Instruct's context window of 131,072 tokens" in err
+    assert main([*argv.split(), "--isl", "1000", "--max-context", "200000"]) == 2
+    assert "a 200,000-token request is longer" in capsys.readouterr().err
 
 
 def test_pareto_frontier_costs_rise_with_interactivity(catalog: Catalog) -> None:

@@ -23,6 +23,7 @@ from blackwell_decide.economics._rank_point import Memo, RankPoint, evaluate
 from blackwell_decide.economics.bill import Bill, BillTerms
 from blackwell_decide.economics.fleet import Traffic
 from blackwell_decide.economics.mix import TrafficMix
+from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
     from blackwell_decide.model import ModelArch, PriceQuote, PriceSnapshot
@@ -174,6 +175,23 @@ def _candidates(
     return out
 
 
+def _check_context_window(arch: ModelArch, mix: TrafficMix, max_context: float | None) -> None:
+    """A request longer than the model's context window fits no GPU at any price: one error up
+    front, naming the window, rather than the same reason counted on every combination."""
+    window = arch.max_position_embeddings
+    if window is None:
+        return
+    lengths = [c.isl + c.osl for c in mix.classes]
+    if max_context is not None:
+        lengths.append(max_context)
+    longest = max(lengths)
+    if longest > window:
+        raise UsageError(
+            f"a {longest:,.0f}-token request is longer than {arch.name}'s context window of {window:,} tokens "
+            "(max_position_embeddings), so no GPU can serve it; shorten --isl/--osl (or max_context_tokens)"
+        )
+
+
 def rank_market(
     catalog: Catalog,
     arch: ModelArch,
@@ -207,6 +225,7 @@ def rank_market(
     terms = terms or BillTerms()
     memo = {} if memo is None else memo
     mix = traffic if isinstance(traffic, TrafficMix) else TrafficMix.of(traffic)
+    _check_context_window(arch, mix, max_context)
     mean = mix.mean
     source = list(catalog.prices.values()) if snapshots is None else list(snapshots)
     reasons: Counter[str] = Counter()
