@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blackwell_decide.perf.evaluate import DeploymentCache, FixedProfileEvaluation, evaluate
+from blackwell_decide.perf.evaluate import DeploymentCache, evaluate
 from blackwell_decide.perf.ingest import load_dataset
 from blackwell_decide.perf.model import choose_profile
 from blackwell_decide.perf.scheduling import scheduling_for, simulate_served
@@ -39,5 +39,3 @@ def test_grouped_evaluation_equals_point_by_point_prediction() -> None:
         assert grouped.tpot_s == pytest.approx(float(alone.tpot_s[0]), rel=1e-9)
         assert grouped.ttft_s == pytest.approx(float(alone.ttft_s[0]), rel=1e-9)
         assert grouped.output_tok_s_per_gpu == pytest.approx(float(alone.output_tok_s_per_gpu[0]), rel=1e-9)
-    # A fit's repeated evaluation gives the same points, in the same order, as evaluate().
-    assert FixedProfileEvaluation(rows, cache)(profile) == points

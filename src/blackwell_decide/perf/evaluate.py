@@ -210,27 +210,6 @@ def evaluate(
     return results, skipped
 
 
-class FixedProfileEvaluation:
-    """Measurements grouped once and evaluated again and again with one profile at a time (a
-    fit's objective): the same groups, in the same order, and the same results as
-    :func:`evaluate` with a ``profile_for`` that always answers that profile."""
-
-    def __init__(self, measurements: Iterable[Measurement], cache: DeploymentCache) -> None:
-        grouped: dict[tuple[object, ...], list[Measurement]] = {}
-        self.skipped: list[Skipped] = []
-        for m in measurements:
-            try:
-                cache.terms(m.deployment_key)
-            except BlackwellDecideError as exc:
-                self.skipped.append(Skipped(m, str(exc)))
-                continue
-            grouped.setdefault((m.deployment_key, m.workload, m.concurrency is None, m.dataset), []).append(m)
-        self._groups = [_group(cache.terms(members[0].deployment_key), members, cache) for members in grouped.values()]
-
-    def __call__(self, profile: CalibrationProfile) -> list[PointResult]:
-        return [point for group in self._groups for point in _evaluate_group(group, profile)]
-
-
 def _evaluate_group(group: _Group, profile: CalibrationProfile) -> list[PointResult]:
     terms, workload, members = group.terms, group.workload, group.members
     fit = profile.fitted_on

@@ -33,8 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf._fit_objective import FitObjective
 from blackwell_decide.perf.coverage import fitted_ranges
-from blackwell_decide.perf.evaluate import DeploymentCache, FixedProfileEvaluation, PointResult, evaluate, mape
+from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.physics import DeploymentTerms
 from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, ErrorRecord, FitRecord
@@ -228,21 +229,6 @@ def free_parameters(
     return [*SPARSE_FREE, *(SPARSE_TTFT_FREE if with_ttft else ())]
 
 
-def _residuals(points: Sequence[PointResult]) -> FloatArray:
-    out = []
-    for p in points:
-        m = p.measurement
-        for metric, predicted, measured, derived in (
-            ("tpot", p.tpot_s, m.tpot_s, False),
-            ("ttft", p.ttft_s, m.ttft_s, False),
-            ("throughput", p.output_tok_s_per_gpu, m.output_tok_s_per_gpu, m.throughput_derived),
-        ):
-            if predicted is None or measured is None or derived:
-                continue
-            out.append(METRIC_WEIGHTS[metric] * math.log(max(predicted, 1e-12) / measured))
-    return np.asarray(out, dtype=np.float64)
-
-
 def _usable(measurements: Sequence[Measurement], cache: DeploymentCache) -> tuple[list[Measurement], list[str]]:
     usable: list[Measurement] = []
     skipped: list[str] = []
@@ -302,7 +288,7 @@ def _solve(
         return out
 
     memo: list[dict[tuple[float, ...], FloatArray]] = [{} for _ in groups]
-    evaluations = [FixedProfileEvaluation(rows, cache) for rows, _ in groups]
+    objectives = [FitObjective(rows, cache, METRIC_WEIGHTS) for rows, _ in groups]
 
     def residuals(x: FloatArray) -> FloatArray:
         # A group's residuals depend only on the shared and its own parameters: the Jacobian
@@ -313,8 +299,8 @@ def _solve(
             key = (*x[: len(shared)], *x[offset : offset + len(own[i])])
             offset += len(own[i])
             if key not in memo[i]:
-                points = evaluations[i](candidate)
-                memo[i] = {key: _residuals(points)} if len(memo[i]) > 64 else {**memo[i], key: _residuals(points)}
+                found = objectives[i](candidate)
+                memo[i] = {key: found} if len(memo[i]) > 64 else {**memo[i], key: found}
             parts.append(memo[i][key])
         return np.concatenate(parts)
 
