@@ -16,13 +16,14 @@ import pytest
 from blackwell_decide.datasets import get_dataset
 from blackwell_decide.perf import load_dataset
 from blackwell_decide.perf.validate import ValidationReport, validate
+from blackwell_decide.plugins import get_catalog
 
 DATASET = "azure-mi300x-llama70b"
 
 
 @pytest.fixture(scope="module")
 def report() -> ValidationReport:
-    return validate(cross_validation=False)
+    return validate(catalog=get_catalog(), cross_validation=False)
 
 
 def test_the_mi300x_rows_load_as_vllm_tp8_measurements() -> None:

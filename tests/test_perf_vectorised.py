@@ -19,13 +19,21 @@ import numpy as np
 import pytest
 
 from blackwell_decide.datasets import list_datasets
-from blackwell_decide.perf import ServingFeatures, SpeculativeDecoding, Workload
+from blackwell_decide.perf import (
+    ServingFeatures,
+    SpeculativeDecoding,
+    Workload,
+    at_interactivity,
+    choose_profile,
+    frontier,
+    max_throughput,
+    predict,
+)
 from blackwell_decide.perf._fit_objective import FitObjective
 from blackwell_decide.perf._step_arrays import StepFigures, concatenate, solve_steps
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate
 from blackwell_decide.perf.fit import METRIC_WEIGHTS
 from blackwell_decide.perf.ingest import Measurement, load_dataset
-from blackwell_decide.perf.model import at_interactivity, choose_profile, frontier, max_throughput, predict
 from blackwell_decide.perf.physics import deployment_terms, simulate, step_inputs
 from blackwell_decide.perf.profile import CalibrationProfile
 from blackwell_decide.perf.validate import ValidationReport, validate

@@ -91,7 +91,7 @@ class Skipped:
 class DeploymentCache:
     """Resolved deployments and their step constants, one per (model, GPU, weights, KV, TP)."""
 
-    def __init__(self, catalog: Catalog | None = None) -> None:
+    def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._terms: dict[tuple[str, str, str, str, int], DeploymentTerms | BlackwellDecideError] = {}
         self._deployments: dict[tuple[str, str, str, str, int], Deployment] = {}
@@ -179,10 +179,10 @@ def evaluate(
     measurements: Iterable[Measurement],
     profile_for: ProfileFor,
     *,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
 ) -> tuple[list[PointResult], list[Skipped]]:
-    """Predict every measurement with the profile ``profile_for`` picks for it."""
-    cache = cache or DeploymentCache()
+    """Predict every measurement with the profile ``profile_for`` picks for it (``cache``
+    resolves the deployments through its catalog)."""
     groups: dict[tuple[object, ...], list[Measurement]] = {}
     profiles: dict[tuple[object, ...], CalibrationProfile] = {}
     skipped: list[Skipped] = []

@@ -313,12 +313,11 @@ def cross_validate_tp(
     base: CalibrationProfile,
     *,
     caps: Mapping[str, float] | None = None,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
 ) -> tuple[PointResult, ...]:
     """Refit on the smaller tensor-parallel sizes (up to the median) and predict the larger
     ones; empty when the measurements have fewer than two sizes. Parameters shared across
     engines keep ``base``'s values."""
-    cache = cache or DeploymentCache()
     sizes = sorted({m.tp for m in measurements})
     if len(sizes) < 2:
         return ()
@@ -339,14 +338,13 @@ def fit_profiles(
     held_out: Sequence[Measurement] = (),
     caps: Mapping[str, float] | None = None,
     cross_validate: bool = True,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
     today: str | None = None,
 ) -> list[FitResult]:
     """Fit one profile per group (measurements, starting profile) of one accelerator family,
     the :data:`SHARED` parameters jointly; measure each profile's error in-sample, on the
     ``held_out`` rows of its engine (never used for fitting) and by tensor-parallel
     cross-validation. Engine settings, keys and families of the starting profiles are kept."""
-    cache = cache or DeploymentCache()
     caps = caps or {}
     prepared = []
     skipped: list[str] = []
@@ -425,7 +423,7 @@ def fit_profile(
     held_out: Sequence[Measurement] = (),
     caps: Mapping[str, float] | None = None,
     cross_validate: bool = True,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
     today: str | None = None,
 ) -> FitResult:
     """Fit one profile (see :func:`fit_profiles`)."""
