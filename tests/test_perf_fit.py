@@ -17,9 +17,12 @@ import pytest
 
 from blackwell_decide import predict, resolve_deployment
 from blackwell_decide.perf import CalibrationProfile, Measurement, Workload, load_dataset
+from blackwell_decide.perf._fit_bands import band_for, error_record
+from blackwell_decide.perf._identify import sparse_reason
+from blackwell_decide.perf._lm_solver import least_squares
 from blackwell_decide.perf.calibrate import base_profile, calibrate
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate
-from blackwell_decide.perf.fit import START, band_for, error_record, fit_profile, least_squares, sparse_reason
+from blackwell_decide.perf.fit import START, fit_profile
 from blackwell_decide.perf.profile import profile_from_dict, profile_to_dict
 from blackwell_decide.perf.validate import ValidationReport, render, validate
 from blackwell_decide.plugins import Catalog, get_catalog
