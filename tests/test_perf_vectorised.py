@@ -15,9 +15,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
+from blackwell_decide.bounds.prefill import causal_attention_flops_per_token
 from blackwell_decide.datasets import list_datasets
 from blackwell_decide.perf import (
     ServingFeatures,
@@ -29,12 +31,13 @@ from blackwell_decide.perf import (
     max_throughput,
     predict,
 )
+from blackwell_decide.perf import _shape_arrays as _shapes
 from blackwell_decide.perf._fit_objective import FitObjective
-from blackwell_decide.perf._step_arrays import StepFigures, concatenate, solve_steps
+from blackwell_decide.perf._step_arrays import StepFigures, StepInputs, concatenate, solve_steps
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate
 from blackwell_decide.perf.fit import METRIC_WEIGHTS
 from blackwell_decide.perf.ingest import Measurement, load_dataset
-from blackwell_decide.perf.physics import deployment_terms, simulate, step_inputs
+from blackwell_decide.perf.physics import deployment_terms, shape_step_inputs, simulate, step_inputs
 from blackwell_decide.perf.profile import CalibrationProfile
 from blackwell_decide.perf.validate import ValidationReport, validate
 from blackwell_decide.plugins import Catalog
@@ -269,3 +272,39 @@ def test_fit_objective_equals_residuals_of_evaluated_points(catalog: Catalog) ->
     found = FitObjective(rows, cache, METRIC_WEIGHTS)(candidate)
     assert len(expected) > 40
     assert found.tolist() == pytest.approx(expected, rel=REL, abs=0.0)
+
+
+@pytest.mark.parametrize("key", ["gpt-oss-120b", "deepseek-v3", "llama-3.3-70b"])
+def test_shape_formulas_equal_the_scalar_ones(key: str, catalog: Catalog) -> None:
+    """The array forms of the per-token figures (perf/_shape_arrays.py) against the model's own
+    scalar methods, on both sides of gpt-oss's 128-token sliding window, an MLA model and a dense
+    one: equal to the last bit."""
+    arch = catalog.models.get(key)
+    lengths = np.array([1.0, 64.0, 127.0, 128.0, 129.0, 1000.0, 1536.0, 100_000.0])
+    assert _shapes.kv_elements_per_token(arch, lengths).tolist() == [arch.kv_elements_per_token(v) for v in lengths]
+    assert _shapes.attention_flops_per_token(arch, lengths).tolist() == [
+        arch.attention_flops_per_token(v) for v in lengths
+    ]
+    assert _shapes.causal_attention_flops_per_token(arch, lengths).tolist() == [
+        causal_attention_flops_per_token(arch, v) for v in lengths
+    ]
+
+
+def test_many_shapes_prepared_at_once_equal_one_shape_at_a_time(catalog: Catalog) -> None:
+    """shape_step_inputs over 12 (input, output, concurrency) points of different shapes gives
+    every array step_inputs gives one workload at a time (gpt-oss on H100, sliding windows)."""
+    deployment = resolve_deployment(model="gpt-oss-120b", gpu="h100", weights="mxfp4", kv="fp8", catalog=catalog)
+    terms = deployment_terms(deployment)
+    settings = choose_profile(terms, Workload(1024, 1024), "vllm", catalog=catalog).profile.engine_settings
+    shapes = [(64, 2048), (128, 128), (1024, 1024), (8192, 256)]
+    points = [(isl, osl, c) for isl, osl in shapes for c in (1.0, 32.0, 4096.0)]
+    together = shape_step_inputs(
+        terms,
+        settings,
+        np.array([p[0] for p in points], dtype=float),
+        np.array([p[1] for p in points], dtype=float),
+        np.array([p[2] for p in points]),
+    )
+    alone = concatenate([step_inputs(terms, settings, Workload(i, o), np.array([c])) for i, o, c in points])
+    for field in attrs.fields(StepInputs):
+        assert np.array_equal(getattr(together, field.name), getattr(alone, field.name)), field.name

@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from blackwell_decide.perf import _shape_arrays as _shapes
 from blackwell_decide.perf._step_arrays import StepFigures, StepInputs, solve_steps
 from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
 from blackwell_decide.perf.workload import Workload
@@ -198,13 +199,24 @@ def decode_floor(terms: DeploymentTerms, workload: Workload, batch: FloatArray) 
     """The physical decode floor per step at ``batch``: weights plus KV bytes at peak bandwidth,
     or the step's FLOPs at peak compute, whichever is longer. No engine can beat it."""
     context = workload.decode_context
-    bytes_read = terms.streamed_weight_bytes(batch) + batch * context * terms.kv_bytes_per_token(context)
+    return _decode_floor(
+        terms, context, terms.kv_bytes_per_token(context), terms.attention_flops_per_token(context), batch
+    )
+
+
+def _decode_floor(
+    terms: DeploymentTerms,
+    context: FloatArray | float,
+    kv_per_token: FloatArray | float,
+    attention_per_token: FloatArray | float,
+    batch: FloatArray,
+) -> FloatArray:
+    bytes_read = terms.streamed_weight_bytes(batch) + batch * context * kv_per_token
     flops_time = batch * (
-        terms.linear_flops_per_token / terms.peak_flops
-        + terms.attention_flops_per_token(context) / terms.attention_peak_flops
+        terms.linear_flops_per_token / terms.peak_flops + attention_per_token / terms.attention_peak_flops
     )
     floor = np.maximum(bytes_read / terms.bandwidth, flops_time) + _allreduce_floor(terms, batch)
-    return np.maximum(floor, terms.floor_batch1_s)
+    return np.asarray(np.maximum(floor, terms.floor_batch1_s), dtype=np.float64)
 
 
 def _allreduce_floor(terms: DeploymentTerms, tokens: FloatArray | float) -> FloatArray:
@@ -261,10 +273,47 @@ def step_inputs(
     """What a step of ``concurrency`` clients of ``workload`` needs that no fitted figure changes
     (see :mod:`blackwell_decide.perf._step_arrays`): worked out once, solved for any profile."""
     requested = np.asarray(concurrency, dtype=np.float64)
-    capacity, _ = kv_request_capacity(terms, settings, workload)
-    running = np.minimum(requested, max(capacity, 1.0))
-    context = workload.decode_context
     prefilled = float(workload.isl if prefill_tokens is None else prefill_tokens)
+    return shape_step_inputs(
+        terms,
+        settings,
+        np.full(requested.shape, float(workload.isl)),
+        np.full(requested.shape, float(workload.osl)),
+        requested,
+        online=online,
+        prefilled=np.full(requested.shape, prefilled),
+    )
+
+
+def shape_step_inputs(
+    terms: DeploymentTerms,
+    settings: EngineSettings,
+    isl: FloatArray,
+    osl: FloatArray,
+    concurrency: FloatArray,
+    *,
+    online: bool = True,
+    prefilled: FloatArray | None = None,
+) -> StepInputs:
+    """:func:`step_inputs` for one deployment and engine at any number of operating points, each
+    with its own input and output length (arrays of one shape; ``prefilled`` prompt tokens per
+    request default to all of ``isl``)."""
+    requested = np.asarray(concurrency, dtype=np.float64)
+    isl = np.asarray(isl, dtype=np.float64)
+    osl = np.asarray(osl, dtype=np.float64)
+    prefilled = isl if prefilled is None else np.asarray(prefilled, dtype=np.float64)
+    context = isl + osl / 2.0  # Workload.decode_context
+    kv_per_token = _shapes.kv_elements_per_token(terms.model, context) * terms.kv_bytes_per_element / terms.kv_split
+    attention_per_token = _shapes.attention_flops_per_token(terms.model, context) / terms.tp
+    # kv_request_capacity, per point
+    tokens = kv_budget_bytes(terms, settings) / kv_per_token
+    per_request = isl + (osl if settings.kv_reservation == "full" else osl / 2.0)
+    capacity = np.minimum(np.floor(tokens / per_request), float(settings.max_batch))
+    running = np.minimum(requested, np.maximum(capacity, 1.0))
+    chunk = np.minimum(isl, float(settings.chunk_tokens))
+    comm = np.zeros_like(isl) if terms.tp == 1 else _allreduce_floor(terms, chunk) / chunk
+    attention_prefill = _shapes.causal_attention_flops_per_token(terms.model, isl) / terms.tp
+    at_peak = terms.prefill_matmul_s + attention_prefill / terms.attention_peak_flops + terms.prefill_lm_head_s / isl
 
     def full(value: float) -> FloatArray:
         return np.full(requested.shape, float(value))
@@ -272,17 +321,17 @@ def step_inputs(
     return StepInputs(
         requested=requested,
         running=running,
-        capacity=full(capacity),
-        isl=full(workload.isl),
-        osl=full(workload.osl),
+        capacity=capacity,
+        isl=isl,
+        osl=osl,
         tp=full(terms.tp),
-        prefilled=full(prefilled),
+        prefilled=prefilled,
         chunk_tokens=full(settings.chunk_tokens),
-        chunks=full(max(math.ceil(prefilled / settings.chunk_tokens), 1)),
+        chunks=np.maximum(np.ceil(prefilled / settings.chunk_tokens), 1.0),
         weight_bytes=terms.streamed_weight_bytes(running),
-        kv_bytes=running * context * terms.kv_bytes_per_token(context),
+        kv_bytes=running * context * kv_per_token,
         matmul_flops=running * terms.linear_flops_per_token,
-        attention_flops=running * terms.attention_flops_per_token(context),
+        attention_flops=running * attention_per_token,
         bandwidth=full(terms.bandwidth),
         peak_flops=full(terms.peak_flops),
         attention_peak_flops=full(terms.attention_peak_flops),
@@ -290,9 +339,9 @@ def step_inputs(
         layers=full(terms.layers),
         allreduces=full(terms.allreduces_per_step),
         allreduce_floor=_allreduce_floor(terms, running),
-        prefill_at_peak_s=full(_prefill_at_peak(terms, workload)),
-        prefill_comm_s=full(_prefill_comm(terms, workload, settings.chunk_tokens)),
-        floor_s=decode_floor(terms, workload, running),
+        prefill_at_peak_s=at_peak,
+        prefill_comm_s=comm,
+        floor_s=_decode_floor(terms, context, kv_per_token, attention_per_token, running),
         online=np.full(requested.shape, online),
     )
 
