@@ -25,6 +25,7 @@ from blackwell_decide.perf import (
     ServingFeatures,
     SpeculativeDecoding,
     Workload,
+    _step_arrays,
     at_interactivity,
     choose_profile,
     frontier,
@@ -217,7 +218,7 @@ def test_refits_score_as_before(reference: dict[str, Any], catalog: Catalog) -> 
     assert_same(reference["validate"], json.loads(json.dumps(scores)), "validate")
 
 
-def test_many_deployments_in_one_call_equal_one_call_each(catalog: Catalog) -> None:
+def test_many_deployments_in_one_call_equal_one_call_each(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     """Points of seven deployments, two engines' settings and two workloads concatenated and
     solved at once give each deployment's own simulate() figures exactly (elementwise arithmetic
     in one order: the array a point sits in does not change its float)."""
@@ -235,6 +236,11 @@ def test_many_deployments_in_one_call_equal_one_call_each(catalog: Catalog) -> N
     together = solve_steps(concatenate(parts), figures)
     for name in ("tpot_s", "ttft_s", "requests_per_s", "output_tok_s_per_gpu", "memory_s", "compute_s"):
         assert np.array_equal(getattr(together, name), np.concatenate([getattr(r, name) for r in expected])), name
+    # Solved in blocks of 5 points (large arrays are, to stay in cache): the same floats.
+    monkeypatch.setattr(_step_arrays, "SOLVE_BLOCK", 5)
+    blocked = solve_steps(concatenate(parts), figures)
+    for field in attrs.fields(type(together)):
+        assert np.array_equal(getattr(blocked, field.name), getattr(together, field.name)), field.name
 
 
 def _point_residuals(points: list[PointResult]) -> list[float]:

@@ -34,6 +34,10 @@ Figure = float | FloatArray
 SMOOTH_MAX_ORDER = 4.0
 #: Prefill share of GPU time is kept below this so the closed loop stays solvable.
 MAX_PREFILL_SHARE = 0.98
+#: Points solved per block: each intermediate array of a block stays in the CPU's cache (the
+#: arithmetic is elementwise, so blocks give the same floats as one pass; 10^6 points solve in
+#: about half the time).
+SOLVE_BLOCK = 1 << 13
 
 
 @attrs.frozen
@@ -69,6 +73,10 @@ class StepInputs:
     def size(self) -> int:
         return int(self.requested.size)
 
+    def part(self, start: int, stop: int) -> StepInputs:
+        """Points ``start`` to ``stop`` (views, no copies)."""
+        return StepInputs(**{f.name: getattr(self, f.name)[start:stop] for f in attrs.fields(StepInputs)})
+
 
 def concatenate(parts: Sequence[StepInputs]) -> StepInputs:
     """The points of ``parts`` in one set, in order."""
@@ -103,11 +111,21 @@ class StepFigures:
     @classmethod
     def stacked(cls, profiles: Sequence[CalibrationProfile], counts: Sequence[int]) -> StepFigures:
         """Per-point figures: ``counts[i]`` points with ``profiles[i]``'s figures, in order."""
-        repeats = np.asarray(counts, dtype=np.intp)
         return cls(
             **{
-                f.name: np.repeat(np.array([float(getattr(p, f.name)) for p in profiles]), repeats)
+                f.name: np.concatenate(
+                    [np.full(n, float(getattr(p, f.name))) for p, n in zip(profiles, counts, strict=True)]
+                )
                 for f in attrs.fields(cls)
+            }
+        )
+
+    def part(self, start: int, stop: int) -> StepFigures:
+        """The figures of points ``start`` to ``stop`` (a float stays a float)."""
+        return StepFigures(
+            **{
+                f.name: value if isinstance(value := getattr(self, f.name), float) else value[start:stop]
+                for f in attrs.fields(StepFigures)
             }
         )
 
@@ -155,6 +173,16 @@ def decode_step(p: StepInputs, f: StepFigures) -> tuple[FloatArray, FloatArray, 
 def solve_steps(p: StepInputs, f: StepFigures) -> StepArrays:
     """The closed loop of every point's clients solved at once (see
     :func:`blackwell_decide.perf.physics.simulate` for the model)."""
+    if p.size <= SOLVE_BLOCK or p.requested.ndim != 1:
+        return _solve(p, f)
+    blocks = [(start, min(start + SOLVE_BLOCK, p.size)) for start in range(0, p.size, SOLVE_BLOCK)]
+    solved = [_solve(p.part(a, b), f.part(a, b)) for a, b in blocks]
+    return StepArrays(
+        **{field.name: np.concatenate([getattr(s, field.name) for s in solved]) for field in attrs.fields(StepArrays)}
+    )
+
+
+def _solve(p: StepInputs, f: StepFigures) -> StepArrays:
     decode, memory, compute, overhead = decode_step(p, f)
 
     # Own prefill of one request: its prompt's GPU time plus the steps its chunks ride on.
