@@ -47,6 +47,7 @@ class StepInputs:
     requested: FloatArray  # concurrent clients asked for
     running: FloatArray  # in the batch (≤ KV capacity)
     capacity: FloatArray  # requests the KV cache holds under the engine's settings
+    kv_tokens: FloatArray  # tokens it holds
     isl: FloatArray
     osl: FloatArray
     tp: FloatArray

@@ -322,6 +322,7 @@ def shape_step_inputs(
         requested=requested,
         running=running,
         capacity=capacity,
+        kv_tokens=tokens,
         isl=isl,
         osl=osl,
         tp=full(terms.tp),
@@ -364,7 +365,12 @@ def simulate(
     number of deployments and workloads at once."""
     settings = profile.engine_settings
     inputs = step_inputs(terms, settings, workload, concurrency, online=online, prefill_tokens=prefill_tokens)
-    capacity, kv_tokens = kv_request_capacity(terms, settings, workload)
+    # the KV cache holds the same for every point of one workload
+    capacity, kv_tokens = (
+        (float(inputs.capacity.flat[0]), float(inputs.kv_tokens.flat[0]))
+        if inputs.size
+        else kv_request_capacity(terms, settings, workload)
+    )
     out = solve_steps(inputs, StepFigures.of(profile))
     prefill_share_s = out.tpot_s - out.decode_s
     binding = _binding(inputs.requested, capacity, out.memory_s, out.compute_s + prefill_share_s, out.overhead_s)
