@@ -75,10 +75,10 @@ def main() -> None:
         from blackwell_decide.perf.batch import answer, read_queries
         from blackwell_decide.plugins import get_catalog
 
-        get_catalog()
+        catalog = get_catalog()
         parsed = read_queries(queries)
         start = time.perf_counter()
-        answer(parsed)
+        answer(parsed, catalog=catalog)
         print(f"library call alone (catalog loaded): {time.perf_counter() - start:.2f} s")
 
 

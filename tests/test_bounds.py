@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from blackwell_decide import resolve_deployment
 from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.errors import DoesNotFitError, UnknownKeyError
-from blackwell_decide.resolve import resolve_deployment
 from blackwell_decide.units import GB
 
 

@@ -13,10 +13,10 @@ import math
 import attrs
 import pytest
 
+from blackwell_decide import resolve_deployment
 from blackwell_decide.bounds import Bounds, compute_bounds, speedup
 from blackwell_decide.bounds.formulas import compiled
 from blackwell_decide.model import Conventions
-from blackwell_decide.resolve import resolve_deployment
 from blackwell_decide.units import GB
 
 ARTICLE = Conventions.article()  # embeddings streamed, label capacity, article figures, AI = 1

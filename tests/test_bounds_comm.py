@@ -16,13 +16,13 @@ import attrs
 import numpy as np
 import pytest
 
+from blackwell_decide import predict, resolve_deployment
 from blackwell_decide.bounds import compute_bounds, speedup
 from blackwell_decide.bounds.comm import allreduce_cost, interconnect_of, interconnects
 from blackwell_decide.model import Conventions
-from blackwell_decide.perf import Workload, predict
+from blackwell_decide.perf import Workload
 from blackwell_decide.perf.physics import _allreduce_floor, _allreduce_time, deployment_terms
 from blackwell_decide.plugins import get_catalog
-from blackwell_decide.resolve import resolve_deployment
 
 H100_TP8_MEASURED_TPOT_S = 9.11e-3
 
@@ -67,10 +67,10 @@ def test_the_perf_model_never_takes_an_all_reduce_below_the_measured_one() -> No
     so predicted communication is at least the bounds'; the floor of a prediction includes it."""
     d = resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=8)
     terms = deployment_terms(d)
-    from blackwell_decide.perf.model import registered_profiles
+    from blackwell_decide.perf import registered_profiles
 
     batch = np.array([1.0, 4.0, 64.0])
-    for profile in registered_profiles(None):
+    for profile in registered_profiles(get_catalog()):
         assert profile.allreduce_latency_s >= 0
         assert np.all(_allreduce_time(terms, profile, batch) >= _allreduce_floor(terms, batch))
     p = predict(d, Workload(1024, 1024), concurrency=1)

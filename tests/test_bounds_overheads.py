@@ -15,13 +15,13 @@ import csv
 import attrs
 import pytest
 
+from blackwell_decide import resolve_deployment
 from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.bounds.overheads import decode_overheads, matmuls_per_step, overhead_table
 from blackwell_decide.datasets import get_dataset
 from blackwell_decide.errors import CatalogError
 from blackwell_decide.model import Conventions
 from blackwell_decide.plugins import get_catalog
-from blackwell_decide.resolve import resolve_deployment
 
 
 def test_no_measured_tpot_of_the_shipped_sweep_beats_its_floor() -> None:

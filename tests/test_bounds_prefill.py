@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import pytest
 
+from blackwell_decide import resolve_deployment
 from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.bounds.prefill import causal_attention_flops_per_token, matmul_format
 from blackwell_decide.model import Conventions
-from blackwell_decide.perf import Workload
-from blackwell_decide.perf.model import registered_profiles
+from blackwell_decide.perf import Workload, registered_profiles
 from blackwell_decide.perf.physics import deployment_terms, prefill_time_per_token
 from blackwell_decide.plugins import get_catalog
-from blackwell_decide.resolve import resolve_deployment
 
 
 def test_gpt_oss_prefill_prices_its_bf16_layers_at_bf16() -> None:
@@ -77,7 +76,7 @@ def test_the_perf_model_prefills_the_same_work_as_the_bounds() -> None:
     """At 100 % efficiency and TP1 the model's prefill time per token is the bounds' at the same
     prompt length (no all-reduces at TP1)."""
     d = resolve_deployment(model="gpt-oss-120b", gpu="b200", weights="mxfp4")
-    profile = next(p for p in registered_profiles(None) if p.key == "vllm-blackwell")
+    profile = next(p for p in registered_profiles(get_catalog()) if p.key == "vllm-blackwell")
     import attrs
 
     perfect = attrs.evolve(profile, eta_prefill=1.0)

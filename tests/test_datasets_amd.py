@@ -21,6 +21,7 @@ import pytest
 from blackwell_decide.datasets import get_dataset
 from blackwell_decide.perf import load_dataset
 from blackwell_decide.perf.validate import ValidationReport, validate
+from blackwell_decide.plugins import get_catalog
 
 AZURE = "azure-mi300x-llama70b"
 FIT = "mlperf-llama2-70b-amd"
@@ -29,7 +30,7 @@ HOLDOUT = "mlperf-llama2-70b-amd-holdout"
 
 @pytest.fixture(scope="module")
 def report() -> ValidationReport:
-    return validate(cross_validation=False)
+    return validate(catalog=get_catalog(), cross_validation=False)
 
 
 def _split(
@@ -119,22 +120,24 @@ def test_the_cdna3_profile_is_fitted_on_mlperf_with_the_measured_bandwidth() -> 
 
 
 def test_an_amd_query_outside_the_fitted_data_says_from_which_profile() -> None:
+    from blackwell_decide import resolve_deployment
     from blackwell_decide.perf import Workload, choose_profile, deployment_terms
-    from blackwell_decide.resolve import resolve_deployment
+
+    catalog = get_catalog()
 
     inside = resolve_deployment(model="llama-2-70b", gpu="mi300x", weights="fp8", kv="fp8", tp=1)
-    choice = choose_profile(deployment_terms(inside), Workload(222, 301), "vllm", deployment=inside)
+    choice = choose_profile(deployment_terms(inside), Workload(222, 301), "vllm", deployment=inside, catalog=catalog)
     assert choice.profile.key == "vllm-cdna3" and not choice.extrapolated
     other = resolve_deployment(model="llama-3.1-70b", gpu="mi325x", weights="fp8", kv="fp8", tp=8)
-    choice = choose_profile(deployment_terms(other), Workload(1000, 1000), "vllm", deployment=other)
+    choice = choose_profile(deployment_terms(other), Workload(1000, 1000), "vllm", deployment=other, catalog=catalog)
     assert choice.extrapolated and choice.profile.key == "vllm-cdna3"
     assert any("outside vllm-cdna3's data" in r for r in choice.reasons)
     # MI355X borrows vllm-blackwell and every answer says so
     mi355x = resolve_deployment(model="llama-2-70b", gpu="mi355x", weights="mxfp4", kv="fp8", tp=1)
-    choice = choose_profile(deployment_terms(mi355x), Workload(222, 283), "vllm", deployment=mi355x)
+    choice = choose_profile(deployment_terms(mi355x), Workload(222, 283), "vllm", deployment=mi355x, catalog=catalog)
     assert choice.extrapolated and choice.profile.key == "vllm-blackwell"
     assert any("no vllm profile for the cdna4 family; using vllm-blackwell" in r for r in choice.reasons)
     # SGLang has no AMD measurements: it borrows vllm-cdna3's figures and says so
-    choice = choose_profile(deployment_terms(inside), Workload(222, 301), "sglang", deployment=inside)
+    choice = choose_profile(deployment_terms(inside), Workload(222, 301), "sglang", deployment=inside, catalog=catalog)
     assert choice.profile.key == "sglang-cdna3"
     assert any("its figures are vllm-cdna3's" in r for r in choice.reasons)

@@ -19,18 +19,17 @@ from pathlib import Path
 import attrs
 import pytest
 
+from blackwell_decide import predict, resolve_deployment
 from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.bounds.kv_room import engine_memory
 from blackwell_decide.cli import main
 from blackwell_decide.errors import BlackwellDecideError, DoesNotFitError
 from blackwell_decide.model import Conventions, Deployment
-from blackwell_decide.perf import Workload, predict
+from blackwell_decide.perf import Workload, registered_profiles
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError
-from blackwell_decide.perf.model import registered_profiles
 from blackwell_decide.perf.physics import deployment_terms, kv_budget_bytes
 from blackwell_decide.perf.profile import serving_profile
 from blackwell_decide.plugins import get_catalog
-from blackwell_decide.resolve import resolve_deployment
 from blackwell_decide.units import GB
 
 MODEL = "llama-3.3-70b"
@@ -58,7 +57,7 @@ GPUS = sorted(get_catalog().accelerators.by_plugin()["blackwell_decide.builtin.a
 def _profile_settings(d: Deployment, engine: str = "vllm") -> float:
     """The KV room the feasibility check compares a request with (its serving settings)."""
     terms = deployment_terms(d)
-    profile = next(p for p in registered_profiles(None) if p.engine == engine)
+    profile = next(p for p in registered_profiles(get_catalog()) if p.engine == engine)
     settings = serving_profile(profile, engine, d.memory_fraction, d.tp).engine_settings
     return kv_budget_bytes(terms, settings)
 

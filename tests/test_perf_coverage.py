@@ -14,16 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from blackwell_decide import frontier, predict, resolve_deployment
 from blackwell_decide.builtin.calibration import builtin_profiles
 from blackwell_decide.cli import main
 from blackwell_decide.model import Deployment
-from blackwell_decide.perf import Workload, frontier, predict
+from blackwell_decide.perf import Workload
 from blackwell_decide.perf.batch import answer, parse_queries
 from blackwell_decide.perf.coverage import check_range, fitted_ranges, widened
 from blackwell_decide.perf.evaluate import DeploymentCache, evaluate
 from blackwell_decide.perf.ingest import load_dataset
 from blackwell_decide.perf.validate import _fit_rows
-from blackwell_decide.resolve import resolve_deployment
+from blackwell_decide.plugins import get_catalog
 
 SWEEP_SHAPE = Workload(922, 922)  # mean of the 1k/1k sweep (lengths drawn from 80-100 % of 1024)
 
@@ -34,7 +35,7 @@ def b200() -> Deployment:
 
 
 def test_the_shipped_profiles_store_the_ranges_of_the_rows_they_were_fitted_on() -> None:
-    cache = DeploymentCache()
+    cache = DeploymentCache(get_catalog())
     for profile in builtin_profiles():
         if not profile.is_fitted or profile.fitted_on is None:
             continue
@@ -109,12 +110,12 @@ def test_batch_answers_and_evaluated_points_say_whether_they_are_in_range(tmp_pa
     )
     queries, problems = parse_queries(file)
     assert not problems
-    first, second = answer(queries)
+    first, second = answer(queries, catalog=get_catalog())
     assert first.in_range is True and second.in_range is False
     assert second.band[1] == pytest.approx(2 * first.band[1])
     measurements = [m for m in load_dataset("inferencemax-llama70b-1k1k") if m.gpu == "b200" and m.engine == "vllm"]
     profile = next(p for p in builtin_profiles() if p.key == "vllm-blackwell")
-    points, _ = evaluate(measurements, lambda _m, _t: profile)
+    points, _ = evaluate(measurements, lambda _m, _t: profile, cache=DeploymentCache(get_catalog()))
     assert points and all(p.in_range for p in points)  # every fitted row lies in its own range
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from blackwell_decide import at_interactivity, frontier, max_throughput, predict, resolve_deployment
 from blackwell_decide.cli import main
 from blackwell_decide.errors import DoesNotFitError, UsageError
-from blackwell_decide.perf import Workload, at_interactivity, frontier, max_throughput, predict
+from blackwell_decide.perf import Workload
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError
-from blackwell_decide.resolve import resolve_deployment
 
 FIXTURE_CONFIG = Path(__file__).parent / "fixtures" / "hf_configs" / "llama-3.3-70b.json"
 H100_FP8 = ["--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--weights", "fp8"]

@@ -15,19 +15,22 @@ import attrs
 import numpy as np
 import pytest
 
-from blackwell_decide.perf import CalibrationProfile, Measurement, Workload, load_dataset, predict
+from blackwell_decide import predict, resolve_deployment
+from blackwell_decide.perf import CalibrationProfile, Measurement, Workload, load_dataset
+from blackwell_decide.perf._fit_bands import band_for, error_record
+from blackwell_decide.perf._identify import sparse_reason
+from blackwell_decide.perf._lm_solver import least_squares
 from blackwell_decide.perf.calibrate import base_profile, calibrate
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate
-from blackwell_decide.perf.fit import START, band_for, error_record, fit_profile, least_squares, sparse_reason
+from blackwell_decide.perf.fit import START, fit_profile
 from blackwell_decide.perf.profile import profile_from_dict, profile_to_dict
 from blackwell_decide.perf.validate import ValidationReport, render, validate
 from blackwell_decide.plugins import Catalog, get_catalog
-from blackwell_decide.resolve import resolve_deployment
 
 
 @pytest.fixture(scope="module")
 def report() -> ValidationReport:
-    return validate()
+    return validate(catalog=get_catalog())
 
 
 def test_least_squares_recovers_a_bounded_exponential() -> None:
@@ -47,7 +50,7 @@ def test_fit_recovers_the_parameters_that_generated_the_data(catalog: Catalog) -
     # TP1 and TP2, concurrency 4..128) at the sweep's 922/922 and a prefill-heavy 4096/512 (the
     # prefill efficiency is identifiable only with prompts at least twice the output): the fit must
     # find the generating figures again.
-    truth = base_profile("vllm", "blackwell").with_parameters(
+    truth = base_profile("vllm", "blackwell", get_catalog()).with_parameters(
         {
             **START,
             "eta_prefill": 0.45,
@@ -58,7 +61,7 @@ def test_fit_recovers_the_parameters_that_generated_the_data(catalog: Catalog) -
             "ttft_steps": 3.0,
         }
     )
-    cache = DeploymentCache()
+    cache = DeploymentCache(get_catalog())
     rows: list[Measurement] = []
     for weights in ("fp8", "nvfp4"):
         for tp in (1, 2):
@@ -99,7 +102,11 @@ def test_calibrating_the_shipped_sweep_reproduces_the_shipped_profile(catalog: C
     # comes from the joint fit with TensorRT-LLM's maximum-throughput runs and is kept.
     shipped = catalog.calibration_profiles.get("vllm-hopper")
     [result] = calibrate(
-        load_dataset("inferencemax-llama70b-1k1k"), engine="vllm", family="hopper", cross_validate=False
+        load_dataset("inferencemax-llama70b-1k1k"),
+        engine="vllm",
+        family="hopper",
+        cross_validate=False,
+        catalog=get_catalog(),
     )
     refit = result.profile
     # The shipped fit was joint with TensorRT-LLM's rows, so weakly pinned microsecond figures may
@@ -239,7 +246,8 @@ def test_a_measurement_below_the_floor_fails_validation(monkeypatch: pytest.Monk
 
     fixture = Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_below_floor.json"
     m = read_vllm_bench_json(fixture, catalog=get_catalog(), model="llama-3.3-70b")
-    [point], _ = evaluate([m], lambda _m, _t: base_profile("vllm", "blackwell"))
+    base = base_profile("vllm", "blackwell", get_catalog())
+    [point], _ = evaluate([m], lambda _m, _t: base, cache=DeploymentCache(get_catalog()))
     assert point.floor_tpot_s is not None and point.floor_tpot_s == pytest.approx(7.508e-3, rel=0.001)
     assert point.beats_bound and "TPOT 4.20 ms < floor" in point.beats_bound[0]
 
@@ -270,7 +278,7 @@ def _one_point() -> Measurement:
 
 def test_one_point_fits_one_decode_and_one_ttft_figure_and_keeps_the_rest(catalog: Catalog) -> None:
     shipped = catalog.calibration_profiles.get("vllm-blackwell")
-    [result] = calibrate([_one_point()], cross_validate=False)
+    [result] = calibrate([_one_point()], cross_validate=False, catalog=get_catalog())
     assert result.free == ("layer_overhead_s", "ttft_overhead_s")
     assert result.measured == ("eta_bw",)  # B200 stream microbenchmark
     assert result.prior == "vllm-blackwell"
@@ -285,7 +293,7 @@ def test_one_point_calibration_predicts_concurrency_64_like_the_shipped_profile(
     # Fitted on concurrency 4 only, the profile must not bend the curve: at concurrency 64 it
     # stays within 25 % of the shipped profile (which predicts ~20.0 ms against 17.843 ms
     # measured, sweep row 72). The six-parameter fit it replaces predicted 58.9 ms.
-    [result] = calibrate([_one_point()], cross_validate=False)
+    [result] = calibrate([_one_point()], cross_validate=False, catalog=get_catalog())
     d = resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", kv="fp8")
     shipped = predict(
         d, Workload(1024, 1024), concurrency=64, profile=catalog.calibration_profiles.get("vllm-blackwell")
@@ -295,7 +303,7 @@ def test_one_point_calibration_predicts_concurrency_64_like_the_shipped_profile(
     assert mine.tpot_s == pytest.approx(shipped.tpot_s, rel=0.25)
     assert mine.tpot_s == pytest.approx(17.843e-3, rel=0.25)
     # and it still reproduces the point it was fitted on (13.071 ms)
-    [point], _ = evaluate([_one_point()], lambda _m, _t: result.profile)
+    [point], _ = evaluate([_one_point()], lambda _m, _t: result.profile, cache=DeploymentCache(get_catalog()))
     assert point.tpot_s == pytest.approx(13.071e-3, rel=0.02)
 
 
@@ -303,7 +311,7 @@ def test_few_points_give_a_wide_band(catalog: Catalog) -> None:
     # One point cannot measure its own error: the band is the prior's (vllm-blackwell: +20 % TPOT,
     # +55 % TTFT) widened by sqrt(8 / 1) = 2.83 and rounded up to 5 %: +60 % and +160 %.
     prior = catalog.calibration_profiles.get("vllm-blackwell").error
-    [result] = calibrate([_one_point()], cross_validate=False)
+    [result] = calibrate([_one_point()], cross_validate=False, catalog=get_catalog())
     band = result.profile.error.band
     assert band[1] == pytest.approx(math.ceil(prior.band[1] * math.sqrt(8) * 20) / 20)
     assert band[0] == pytest.approx(1 / (1 + band[1]) - 1, abs=1e-4)

@@ -14,20 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from blackwell_decide import at_interactivity, frontier, max_throughput, predict, resolve_deployment
 from blackwell_decide.bounds import compute_bounds
 from blackwell_decide.errors import DoesNotFitError, UsageError
 from blackwell_decide.model import Deployment
-from blackwell_decide.perf import (
-    Workload,
-    at_interactivity,
-    deployment_terms,
-    frontier,
-    max_throughput,
-    predict,
-)
+from blackwell_decide.perf import Workload, deployment_terms
 from blackwell_decide.perf.physics import decode_floor, kv_request_capacity, simulate
-from blackwell_decide.plugins import Catalog
-from blackwell_decide.resolve import resolve_deployment
+from blackwell_decide.plugins import Catalog, get_catalog
 
 #: InferenceMAX sends lengths drawn from 80-100 % of nominal: the 1k/1k rows have a mean of
 #: 0.9 x 1024 = 922 tokens each way (harness setting --random-range-ratio 0.8).
@@ -284,7 +277,7 @@ def test_a_profile_borrowed_from_another_engine_keeps_the_measured_bandwidth() -
     from blackwell_decide.perf import choose_profile
 
     d = deploy("mi300x", "fp8")
-    choice = choose_profile(deployment_terms(d), SWEEP_SHAPE, "trtllm", deployment=d)
+    choice = choose_profile(deployment_terms(d), SWEEP_SHAPE, "trtllm", deployment=d, catalog=get_catalog())
     assert choice.extrapolated and choice.profile.key == "trtllm-cdna3"
     assert any("its figures are vllm-cdna3's" in r for r in choice.reasons)
     assert choice.profile.eta_bw == pytest.approx(4.1 / 5.3, rel=1e-3)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blackwell_decide.perf import Workload, predict
-from blackwell_decide.perf.model import choose_profile
+from blackwell_decide import predict, resolve_deployment
+from blackwell_decide.perf import Workload, choose_profile
 from blackwell_decide.perf.physics import deployment_terms
 from blackwell_decide.perf.scheduling import Scheduling, first_token_delay, scheduling_for, simulate_served
-from blackwell_decide.resolve import resolve_deployment
+from blackwell_decide.plugins import get_catalog
 
 
 def test_the_harness_settings_come_from_the_manifest() -> None:
@@ -30,7 +30,7 @@ def test_stream_interval_and_batch_wait_add_steps_to_the_first_token() -> None:
     d = resolve_deployment(model="llama-3.3-70b", gpu="h200-sxm", weights="fp8", kv="fp8", tp=1)
     terms = deployment_terms(d)
     workload = Workload(922, 922)
-    profile = choose_profile(terms, workload, "trtllm").profile
+    profile = choose_profile(terms, workload, "trtllm", catalog=get_catalog()).profile
     conc = np.array([4.0, 128.0])
     plain = simulate_served(terms, profile, workload, conc)
     streamed = simulate_served(terms, profile, workload, conc, scheduling=Scheduling(stream_interval=10))
@@ -46,7 +46,7 @@ def test_a_steadily_loaded_deployment_has_no_benchmark_wave() -> None:
     d = resolve_deployment(model="llama-3.3-70b", gpu="h200-sxm", weights="fp8", kv="fp8", tp=1)
     terms = deployment_terms(d)
     workload = Workload(922, 922)
-    profile = choose_profile(terms, workload, "vllm").profile
+    profile = choose_profile(terms, workload, "vllm", catalog=get_catalog()).profile
     steady = predict(d, workload, engine="vllm", concurrency=64)
     wave = simulate_served(terms, profile, workload, np.array([64.0]), scheduling=Scheduling(wave_share=0.1))
     assert float(steady.ttft_s) < float(wave.ttft_s[0])

@@ -14,11 +14,12 @@ import json
 import numpy as np
 import pytest
 
+from blackwell_decide import max_throughput, predict, resolve_deployment
 from blackwell_decide.builtin.calibration import builtin_profiles
 from blackwell_decide.cli import main
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Deployment
-from blackwell_decide.perf import Workload, deployment_terms, max_throughput, predict
+from blackwell_decide.perf import Workload, deployment_terms
 from blackwell_decide.perf.serving import (
     ServingFeatures,
     SpeculativeDecoding,
@@ -28,7 +29,6 @@ from blackwell_decide.perf.serving import (
     published_speedups,
     speculative_floor_tpot,
 )
-from blackwell_decide.resolve import resolve_deployment
 
 SHAPE = Workload(922, 922)
 

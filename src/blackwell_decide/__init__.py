@@ -101,14 +101,10 @@ if TYPE_CHECKING:
         Measurement,
         Prediction,
         Workload,
-        at_interactivity,
         borrowed_profile,
         check_engine,
         engine_settings_from_dict,
-        frontier,
         load_dataset,
-        max_throughput,
-        predict,
         profile_from_dict,
         read_sweep_csv,
     )
@@ -129,7 +125,6 @@ if TYPE_CHECKING:
     )
     from blackwell_decide.report.market_section import market_context
     from blackwell_decide.resolve import (
-        resolve_deployment,
         resolve_scheme,
     )
     from blackwell_decide.rules import (
@@ -155,7 +150,6 @@ _LAZY: dict[str, str] = {
     "reset_catalog": "blackwell_decide.plugins",
     "hookimpl": "blackwell_decide.hookspecs",
     "Registry": "blackwell_decide.registry",
-    "resolve_deployment": "blackwell_decide.resolve",
     "resolve_scheme": "blackwell_decide.resolve",
     "load_model_config": "blackwell_decide.model_files",
     "read_hf_config": "blackwell_decide.model_files",
@@ -178,11 +172,7 @@ _LAZY: dict[str, str] = {
     "Measurement": "blackwell_decide.perf",
     "Prediction": "blackwell_decide.perf",
     "Workload": "blackwell_decide.perf",
-    "at_interactivity": "blackwell_decide.perf",
-    "frontier": "blackwell_decide.perf",
     "load_dataset": "blackwell_decide.perf",
-    "max_throughput": "blackwell_decide.perf",
-    "predict": "blackwell_decide.perf",
     "read_sweep_csv": "blackwell_decide.perf",
     "PriceChoice": "blackwell_decide.economics.prices",
     "Throughput": "blackwell_decide.economics",
@@ -262,6 +252,52 @@ def read_vllm_bench_json(path: str | Path, catalog: Catalog | None = None, **dep
     from blackwell_decide import perf, plugins
 
     return perf.read_vllm_bench_json(path, catalog=catalog or plugins.get_catalog(), **deployment)
+
+
+def resolve_deployment(*, catalog: Catalog | None = None, **spec: Any) -> Deployment:
+    """A deployment from catalog keys: ``model`` (or ``model_config``), ``gpu``, ``weights``, and
+    optionally ``kv``, ``tp`` and the other formats of :func:`blackwell_decide.resolve.resolve_deployment`."""
+    from blackwell_decide import plugins, resolve
+
+    return resolve.resolve_deployment(catalog=catalog or plugins.get_catalog(), **spec)
+
+
+def predict(
+    deployment: Deployment, workload: Workload, *, catalog: Catalog | None = None, **options: Any
+) -> Prediction:
+    """TPOT, TTFT and throughput at ``concurrency`` (see :func:`blackwell_decide.perf.predict`)."""
+    from blackwell_decide import perf, plugins
+
+    return perf.predict(deployment, workload, catalog=catalog or plugins.get_catalog(), **options)
+
+
+def at_interactivity(
+    deployment: Deployment, workload: Workload, tok_s_per_user: float, *, catalog: Catalog | None = None, **options: Any
+) -> Prediction:
+    """The best throughput at ``tok_s_per_user`` or more (see :func:`blackwell_decide.perf.at_interactivity`)."""
+    from blackwell_decide import perf, plugins
+
+    return perf.at_interactivity(
+        deployment, workload, tok_s_per_user, catalog=catalog or plugins.get_catalog(), **options
+    )
+
+
+def frontier(
+    deployment: Deployment, workload: Workload, *, catalog: Catalog | None = None, **options: Any
+) -> Prediction:
+    """Throughput against interactivity, Pareto points (see :func:`blackwell_decide.perf.frontier`)."""
+    from blackwell_decide import perf, plugins
+
+    return perf.frontier(deployment, workload, catalog=catalog or plugins.get_catalog(), **options)
+
+
+def max_throughput(
+    deployment: Deployment, workload: Workload, *, catalog: Catalog | None = None, **options: Any
+) -> Prediction:
+    """The most output tokens/s per GPU (see :func:`blackwell_decide.perf.max_throughput`)."""
+    from blackwell_decide import perf, plugins
+
+    return perf.max_throughput(deployment, workload, catalog=catalog or plugins.get_catalog(), **options)
 
 
 def __getattr__(name: str) -> Any:

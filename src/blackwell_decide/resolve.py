@@ -6,7 +6,7 @@ from pathlib import Path
 
 from blackwell_decide.errors import UsageError
 from blackwell_decide.model import Deployment, ModelArch, QuantScheme
-from blackwell_decide.plugins import Catalog, get_catalog
+from blackwell_decide.plugins import Catalog
 
 DEFAULT_EMBEDDINGS_FORMAT = "bf16"
 
@@ -89,9 +89,8 @@ def resolve_deployment(
     embeddings: str = DEFAULT_EMBEDDINGS_FORMAT,
     activations: str | None = None,
     non_expert_weights: str | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> Deployment:
-    catalog = catalog or get_catalog()
     if tp < 1:
         raise UsageError(f"--tp must be a positive integer, got {tp}")
     arch = resolve_model(catalog, model, model_config)

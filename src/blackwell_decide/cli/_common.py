@@ -73,10 +73,12 @@ def add_deployment_flags(parser: argparse.ArgumentParser, *, prefix: str = "", r
 
 
 def deployment_from_args(args: argparse.Namespace, prefix: str = "") -> Any:
+    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
     dest = prefix.replace("-", "_")
     return resolve_deployment(
+        catalog=get_catalog(),
         model=getattr(args, f"{dest}model"),
         model_config=getattr(args, f"{dest}model_config"),
         gpu=getattr(args, f"{dest}gpu"),

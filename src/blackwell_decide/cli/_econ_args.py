@@ -74,6 +74,7 @@ def deployment_for(args: argparse.Namespace, prefix: str) -> Deployment | None:
     dest = prefix.replace("-", "_")
     if not getattr(args, f"{dest}weights"):
         return None
+    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
     model, config = getattr(args, f"{dest}model"), getattr(args, f"{dest}model_config")
@@ -81,6 +82,7 @@ def deployment_for(args: argparse.Namespace, prefix: str) -> Deployment | None:
         model, config = args.model, args.model_config
 
     deployment = resolve_deployment(
+        catalog=get_catalog(),
         model=model,
         model_config=config,
         gpu=getattr(args, f"{dest}gpu"),
@@ -141,9 +143,13 @@ def throughput_and_speed(
         )
     from blackwell_decide.perf.model import at_interactivity
     from blackwell_decide.perf.workload import Workload
+    from blackwell_decide.plugins import get_catalog
 
     features = serving_features(args)
-    prediction = at_interactivity(deployment, Workload(isl, osl), tok_s_per_user, engine=args.engine, features=features)
+    workload = Workload(isl, osl)
+    prediction = at_interactivity(
+        deployment, workload, tok_s_per_user, engine=args.engine, features=features, catalog=get_catalog()
+    )
     note = f"calibrated prediction at {tok_s_per_user:g} tok/s/user ({args.engine})"
     if getattr(prediction, "extrapolated", False):
         note += ", extrapolated outside the profile's data"

@@ -225,12 +225,16 @@ def parse_deployment_spec(spec: str, option: str) -> dict[str, Any]:
 
 def _run_compare(args: argparse.Namespace) -> int:
     from blackwell_decide.bounds import speedup
+    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.resolve import resolve_deployment
 
     conventions = conventions_from_args(args)
+    catalog = get_catalog()
     deployments = [
         served_by(
-            resolve_deployment(model=args.model, model_config=args.model_config, **parse_deployment_spec(spec, opt)),
+            resolve_deployment(
+                model=args.model, model_config=args.model_config, catalog=catalog, **parse_deployment_spec(spec, opt)
+            ),
             args,
         )
         for spec, opt in ((args.baseline, "--baseline"), (args.candidate, "--candidate"))

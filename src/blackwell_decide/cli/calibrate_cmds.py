@@ -84,6 +84,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
     from blackwell_decide.perf.calibrate import calibrate
     from blackwell_decide.perf.ingest import load_dataset
     from blackwell_decide.perf.profile import profile_to_dict
+    from blackwell_decide.plugins import get_catalog
 
     if not args.files and not args.dataset:
         raise UsageError("calibrate needs measurement files (FILE ...) or --dataset ID")
@@ -97,6 +98,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
         held.extend(load_dataset(dataset_id))
     results = calibrate(
         measurements,
+        catalog=get_catalog(),
         engine=args.engine,
         family=args.family,
         held_out=held,
@@ -204,8 +206,9 @@ def format_fit(result: FitResult) -> str:
 # ------------------------------------------------------------------------------ validate
 def _run_validate(args: argparse.Namespace) -> int:
     from blackwell_decide.perf.validate import render, validate
+    from blackwell_decide.plugins import get_catalog
 
-    report = validate(cross_validation=not args.no_cross_validation)
+    report = validate(catalog=get_catalog(), cross_validation=not args.no_cross_validation)
     if args.json:
         print_json(
             {

@@ -100,6 +100,7 @@ def _run_predict(args: argparse.Namespace) -> int:
     if args.from_csv:
         return _run_from_csv(args)
     from blackwell_decide.perf import Workload, at_interactivity, frontier, max_throughput, predict
+    from blackwell_decide.plugins import get_catalog
 
     if not (args.model or args.model_config) or not args.gpu or not args.weights:
         raise UsageError("predict needs --model (or --model-config), --gpu and --weights (or --from-csv FILE)")
@@ -110,7 +111,12 @@ def _run_predict(args: argparse.Namespace) -> int:
     deployment = served_by(deployment_from_args(args), args)
     workload = Workload(args.isl, args.osl)
     profile = _load_profile(args.profile) if args.profile else None
-    common: dict[str, Any] = {"engine": args.engine, "profile": profile, "features": serving_features(args)}
+    common: dict[str, Any] = {
+        "engine": args.engine,
+        "profile": profile,
+        "features": serving_features(args),
+        "catalog": get_catalog(),
+    }
     if args.concurrency:
         prediction = predict(deployment, workload, concurrency=args.concurrency, **common)
     elif args.interactivity:
@@ -198,8 +204,9 @@ def _range_line(prediction: Prediction) -> str:
 
 def _run_from_csv(args: argparse.Namespace) -> int:
     from blackwell_decide.perf.batch import answer_csv
+    from blackwell_decide.plugins import get_catalog
 
-    queries, predictions = answer_csv(args.from_csv)
+    queries, predictions = answer_csv(args.from_csv, catalog=get_catalog())
     out = sys.stdout
     for query, prediction in zip(queries, predictions, strict=True):
         record = prediction.records()[0]

@@ -25,8 +25,8 @@ from blackwell_decide.evidence.bench_diagnostics import Diagnostic, diagnose
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Deployment, ModelArch
+    from blackwell_decide.perf import Prediction
     from blackwell_decide.perf.measurement import Measurement
-    from blackwell_decide.perf.model import Prediction
     from blackwell_decide.perf.readers.common import RunStats
     from blackwell_decide.plugins import Catalog
 

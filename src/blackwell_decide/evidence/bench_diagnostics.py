@@ -10,7 +10,7 @@ import attrs
 
 if TYPE_CHECKING:
     from blackwell_decide.evidence.bench_audit import BenchAudit
-    from blackwell_decide.perf.model import Prediction
+    from blackwell_decide.perf import Prediction
     from blackwell_decide.perf.readers.common import RunStats
 
 #: Measured TPOT this far under the floor is not noise: the floor is a hard bound.

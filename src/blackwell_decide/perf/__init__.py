@@ -3,12 +3,15 @@
 Physics first (weights and KV traffic, FLOPs, prefill sharing the GPU, tensor-parallel
 communication, KV capacity under the engine's memory settings), with a few efficiency and
 overhead figures per serving engine and accelerator family fitted to measurements. A prediction
-never beats the physical decode floor, and says which limit binds.
+never beats the physical decode floor, and says which limit binds. The catalog (accelerators,
+formats, models, profiles) is passed explicitly; the package root's wrappers pick the default.
 
     >>> from blackwell_decide.perf import Workload, predict          # doctest: +SKIP
-    >>> predict(deployment, Workload(1024, 1024), engine="vllm", concurrency=4).tpot_s
+    >>> predict(deployment, Workload(1024, 1024), engine="vllm", concurrency=4, catalog=catalog).tpot_s
 """
 
+from blackwell_decide.perf._prediction import Prediction
+from blackwell_decide.perf._profile_choice import choose_profile, registered_profiles
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError, check_servable
 from blackwell_decide.perf.ingest import (
     Measurement,
@@ -18,15 +21,7 @@ from blackwell_decide.perf.ingest import (
     read_sweep_csv,
     read_vllm_bench_json,
 )
-from blackwell_decide.perf.model import (
-    Prediction,
-    at_interactivity,
-    choose_profile,
-    frontier,
-    max_throughput,
-    predict,
-    registered_profiles,
-)
+from blackwell_decide.perf.model import at_interactivity, frontier, max_throughput, predict
 from blackwell_decide.perf.physics import BINDINGS, DeploymentTerms, deployment_terms
 from blackwell_decide.perf.profile import (
     CalibrationProfile,

@@ -16,9 +16,10 @@ import numpy as np
 
 from blackwell_decide import input_files
 from blackwell_decide.errors import BlackwellDecideError, UsageError
+from blackwell_decide.perf._prediction import Prediction
 from blackwell_decide.perf.evaluate import DeploymentCache
 from blackwell_decide.perf.feasibility import RequestDoesNotFitError
-from blackwell_decide.perf.model import Prediction, max_throughput, predict
+from blackwell_decide.perf.model import max_throughput, predict
 from blackwell_decide.perf.profile import check_engine, engine_keys
 from blackwell_decide.perf.workload import Workload
 
@@ -159,9 +160,7 @@ def read_queries(path: Path | str, *, catalog: Catalog | None = None) -> list[Qu
     return queries
 
 
-def predict_queries(
-    queries: Sequence[Query], *, catalog: Catalog | None = None
-) -> tuple[dict[int, Prediction], list[RowProblem]]:
+def predict_queries(queries: Sequence[Query], *, catalog: Catalog) -> tuple[dict[int, Prediction], list[RowProblem]]:
     """Predictions by row number for the queries that can be answered, and the problem of
     every one that cannot (an unknown GPU, weights that do not fit, a request longer than the
     model's context or larger than the KV cache)."""
@@ -203,7 +202,7 @@ def predict_queries(
     return answers, problems
 
 
-def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: str = "") -> list[Prediction]:
+def answer(queries: Sequence[Query], *, catalog: Catalog, source: str = "") -> list[Prediction]:
     """Predictions for ``queries``, in their order; all or nothing: :class:`BatchError` naming
     the row, the column and the problem of every query that cannot be answered."""
     answers, problems = predict_queries(queries, catalog=catalog)
@@ -212,7 +211,7 @@ def answer(queries: Sequence[Query], *, catalog: Catalog | None = None, source: 
     return [answers[q.row] for q in queries]
 
 
-def answer_csv(path: Path | str, *, catalog: Catalog | None = None) -> tuple[list[Query], list[Prediction]]:
+def answer_csv(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], list[Prediction]]:
     """Every query of a CSV file and its prediction, all or nothing: :class:`BatchError` lists
     every bad row (unreadable values and unanswerable queries alike) at once."""
     queries, problems = parse_queries(path, catalog=catalog)

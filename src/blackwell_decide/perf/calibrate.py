@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf._profile_choice import registered_profiles
 from blackwell_decide.perf.ceilings import efficiency_caps, shipped_microbenchmarks
 from blackwell_decide.perf.evaluate import DeploymentCache
 from blackwell_decide.perf.fit import FitResult, fit_profiles
 from blackwell_decide.perf.ingest import Measurement
-from blackwell_decide.perf.model import registered_profiles
 from blackwell_decide.perf.profile import CalibrationProfile, check_engine
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
 
-def base_profile(engine: str, family: str, catalog: Catalog | None = None) -> CalibrationProfile:
+def base_profile(engine: str, family: str, catalog: Catalog) -> CalibrationProfile:
     """The registered profile for (engine, family), or a copy of the engine's profile on another
     family re-keyed for this one (engine settings are per engine)."""
     profiles = registered_profiles(catalog)
@@ -42,7 +42,7 @@ def calibrate(
     family: str | None = None,
     held_out: Sequence[Measurement] = (),
     cross_validate: bool = True,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     cache: DeploymentCache | None = None,
     today: str | None = None,
 ) -> list[FitResult]:
@@ -75,7 +75,7 @@ def calibrate(
             fit_profiles(
                 [(rows, base_profile(e, group_family, catalog)) for e, rows in sorted(by_engine.items())],
                 held_out=held,
-                caps=efficiency_caps(group_family, micro, catalog),
+                caps=efficiency_caps(group_family, micro, catalog=catalog),
                 cross_validate=cross_validate,
                 cache=cache,
                 today=today,

@@ -27,14 +27,12 @@ def shipped_microbenchmarks() -> tuple[Microbenchmark, ...]:
 
 
 def efficiency_caps(
-    family: str, microbenchmarks: Sequence[Microbenchmark] | None = None, catalog: Catalog | None = None
+    family: str, microbenchmarks: Sequence[Microbenchmark] | None = None, *, catalog: Catalog
 ) -> dict[str, float]:
     """Upper bounds for achieved fractions on ``family``: the best measured stream bandwidth and
     GEMM throughput of its accelerators as fractions of their catalog peaks (none where the
     microbenchmarks cover no accelerator of the family)."""
-    from blackwell_decide.plugins import get_catalog
-
-    registry = (catalog or get_catalog()).accelerators
+    registry = catalog.accelerators
     if microbenchmarks is None:
         microbenchmarks = shipped_microbenchmarks()
     bw: list[float] = []

@@ -91,7 +91,7 @@ class Skipped:
 class DeploymentCache:
     """Resolved deployments and their step constants, one per (model, GPU, weights, KV, TP)."""
 
-    def __init__(self, catalog: Catalog | None = None) -> None:
+    def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._terms: dict[tuple[str, str, str, str, int], DeploymentTerms | BlackwellDecideError] = {}
         self._deployments: dict[tuple[str, str, str, str, int], Deployment] = {}
@@ -179,10 +179,10 @@ def evaluate(
     measurements: Iterable[Measurement],
     profile_for: ProfileFor,
     *,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
 ) -> tuple[list[PointResult], list[Skipped]]:
-    """Predict every measurement with the profile ``profile_for`` picks for it."""
-    cache = cache or DeploymentCache()
+    """Predict every measurement with the profile ``profile_for`` picks for it (``cache``
+    resolves the deployments through its catalog)."""
     groups: dict[tuple[object, ...], list[Measurement]] = {}
     profiles: dict[tuple[object, ...], CalibrationProfile] = {}
     skipped: list[Skipped] = []
@@ -208,27 +208,6 @@ def evaluate(
         group = _group(cache.terms(members[0].deployment_key), members, cache)
         results.extend(_evaluate_group(group, profiles[group_key]))
     return results, skipped
-
-
-class FixedProfileEvaluation:
-    """Measurements grouped once and evaluated again and again with one profile at a time (a
-    fit's objective): the same groups, in the same order, and the same results as
-    :func:`evaluate` with a ``profile_for`` that always answers that profile."""
-
-    def __init__(self, measurements: Iterable[Measurement], cache: DeploymentCache) -> None:
-        grouped: dict[tuple[object, ...], list[Measurement]] = {}
-        self.skipped: list[Skipped] = []
-        for m in measurements:
-            try:
-                cache.terms(m.deployment_key)
-            except BlackwellDecideError as exc:
-                self.skipped.append(Skipped(m, str(exc)))
-                continue
-            grouped.setdefault((m.deployment_key, m.workload, m.concurrency is None, m.dataset), []).append(m)
-        self._groups = [_group(cache.terms(members[0].deployment_key), members, cache) for members in grouped.values()]
-
-    def __call__(self, profile: CalibrationProfile) -> list[PointResult]:
-        return [point for group in self._groups for point in _evaluate_group(group, profile)]
 
 
 def _evaluate_group(group: _Group, profile: CalibrationProfile) -> list[PointResult]:

@@ -45,7 +45,7 @@ def check_servable(
     workload: Workload,
     engine: str,
     *,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
 ) -> None:
     """Raise :class:`RequestDoesNotFitError` when ``workload`` is longer than the model's context
     window or one request's KV cache does not fit the room ``settings`` leave; the message names
@@ -128,17 +128,15 @@ def _smallest_holding_tp(
 
 
 def _smaller_holding_kv(
-    deployment: Deployment, settings: EngineSettings, workload: Workload, catalog: Catalog | None
+    deployment: Deployment, settings: EngineSettings, workload: Workload, catalog: Catalog
 ) -> NumberFormat | None:
     """The widest KV format narrower than the current one, stored without zero points and run
     natively by the accelerator, that holds one request at the same tensor-parallel size."""
-    from blackwell_decide.plugins import get_catalog
-
     current = deployment.scheme.kv_cache
     candidates = sorted(
         (
             f
-            for f in (catalog or get_catalog()).formats.values()
+            for f in catalog.formats.values()
             if f.bytes_per_param < current.bytes_per_param
             and not f.zero_point_bits
             and deployment.accelerator.runs_natively(f.key)

@@ -25,7 +25,6 @@ out-of-sample error available.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -33,11 +32,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf._fit_bands import error_record, sparse_band_factor
+from blackwell_decide.perf._fit_objective import FitObjective
+from blackwell_decide.perf._identify import free_parameters, identifiable, sparse_reason
+from blackwell_decide.perf._lm_solver import least_squares
 from blackwell_decide.perf.coverage import fitted_ranges
-from blackwell_decide.perf.evaluate import DeploymentCache, FixedProfileEvaluation, PointResult, evaluate, mape
+from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
 from blackwell_decide.perf.ingest import Measurement
 from blackwell_decide.perf.physics import DeploymentTerms
-from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, ErrorRecord, FitRecord
+from blackwell_decide.perf.profile import PARAMETER_BOUNDS, CalibrationProfile, FitRecord
 
 FloatArray = NDArray[np.float64]
 
@@ -66,85 +69,6 @@ MEASURED_NOT_FITTED = ("eta_bw",)
 #: Fitted jointly for all engines of a family: decode matmul efficiency is the
 #: GPU's and its GEMM libraries' (CUTLASS, cuBLAS), which the engines share.
 SHARED = ("eta_compute",)
-#: Prefill efficiency is identifiable only from rows whose prompts are at least this many times
-#: their output: at 1k/1k a prompt's prefill is 5-15 % of the measured TTFT (the rest is queueing
-#: and the scheduler's streaming and batch waiting) and a few per cent of the GPU time, so TTFT
-#: there pins the queueing terms, not the prefill efficiency.
-PREFILL_HEAVY_RATIO = 2.0
-#: A band's half-width is this multiple of the out-of-sample MAPE, rounded up to 5 %.
-BAND_PER_MAPE = 2.0
-#: Fewer points than this, or fewer distinct operating points (concurrency and workload shape),
-#: and the data cannot tell the figures apart: a sparse fit frees only :data:`SPARSE_FREE` (and
-#: :data:`SPARSE_TTFT_FREE` where TTFT is measured) and keeps every other figure at the starting
-#: profile's value (the shipped profile of the engine and family, used as a prior).
-MIN_POINTS_FOR_FULL_FIT = 8
-MIN_OPERATING_POINTS_FOR_FULL_FIT = 3
-#: One point pins one decode figure: the per-layer latency, the time every step pays whatever
-#: the batch, scales the predicted TPOT without bending its shape against concurrency.
-SPARSE_FREE = ("layer_overhead_s",)
-#: And one TTFT figure: the fixed time outside the GPU, which shifts TTFT at every load alike.
-SPARSE_TTFT_FREE = ("ttft_overhead_s",)
-MIN_BAND = 0.10
-MIN_TTFT_BAND = 0.20
-
-
-# ------------------------------------------------------------------------------ the solver
-#: Logits are kept within ±8 (0.03 % from a bound) so a parameter pushed to a bound keeps a
-#: gradient and can come back.
-LOGIT_LIMIT = 8.0
-
-
-def least_squares(
-    residuals: Callable[[FloatArray], FloatArray],
-    start: FloatArray,
-    lower: FloatArray,
-    upper: FloatArray,
-    *,
-    max_iterations: int = 200,
-    tolerance: float = 1e-9,
-) -> tuple[FloatArray, float]:
-    """Minimise ``sum(residuals(x)**2)`` for ``lower < x < upper`` (Levenberg–Marquardt on a
-    logistic reparameterisation, forward-difference Jacobian). Returns (x, cost)."""
-    span = upper - lower
-    inner = np.clip((start - lower) / span, 1e-4, 1 - 1e-4)
-    z = np.log(inner / (1.0 - inner))
-
-    def to_x(zz: FloatArray) -> FloatArray:
-        return np.asarray(lower + span / (1.0 + np.exp(-zz)))
-
-    r = residuals(to_x(z))
-    cost = float(r @ r)
-    damping = 1e-2
-    step = 1e-5
-    for _ in range(max_iterations):
-        jac = np.empty((r.size, z.size))
-        for j in range(z.size):
-            dz = z.copy()
-            dz[j] += step
-            jac[:, j] = (residuals(to_x(dz)) - r) / step
-        grad = jac.T @ r
-        normal = jac.T @ jac
-        improved = converged = False
-        while damping < 1e10:
-            lhs = normal + damping * np.diag(np.maximum(np.diag(normal), 1e-12))
-            try:
-                delta = np.linalg.solve(lhs, -grad)
-            except np.linalg.LinAlgError:
-                damping *= 10
-                continue
-            z_new = np.clip(z + delta, -LOGIT_LIMIT, LOGIT_LIMIT)
-            r_new = residuals(to_x(z_new))
-            cost_new = float(r_new @ r_new)
-            if cost_new < cost:
-                converged = cost - cost_new < tolerance * max(cost, 1e-12)
-                z, r, cost = z_new, r_new, cost_new
-                damping = max(damping / 3.0, 1e-7)
-                improved = True
-                break
-            damping *= 4.0
-        if not improved or converged:
-            break
-    return to_x(z), cost
 
 
 # ------------------------------------------------------------------------------ fitting
@@ -180,67 +104,6 @@ class FitResult:
             for metric in ("tpot", "ttft", "throughput"):
                 out[f"{metric}_{label}"] = mape(points, metric)
         return out
-
-
-def identifiable(measurements: Sequence[Measurement], terms_of: Callable[[Measurement], DeploymentTerms]) -> list[str]:
-    """The parameters these measurements can pin down (see the module docstring)."""
-    free = ["eta_bw", "layer_overhead_s"]
-    if any(m.workload.isl >= PREFILL_HEAVY_RATIO * m.workload.osl for m in measurements):
-        free.append("eta_prefill")
-    if any(m.concurrency is None for m in measurements):
-        free.append("eta_compute")  # only offline maximum-throughput runs reach compute-bound decode
-    if any(m.concurrency is not None for m in measurements):
-        free.append("stream_overhead_s")
-    if {terms_of(m).low_bit for m in measurements} == {True, False}:
-        free += ["low_bit_bw_factor", "low_bit_layer_overhead_s"]
-    tps = {m.tp for m in measurements}
-    if len(tps) > 1 and max(tps) > 1:
-        free.append("allreduce_latency_s")
-    with_ttft = [m for m in measurements if m.ttft_s is not None]
-    if with_ttft:
-        free += ["ttft_overhead_s", "ttft_steps"]
-        # the wave share (burst_share) is not fitted: it follows from how each benchmark ran
-        # (blackwell_decide.perf.scheduling)
-    return free
-
-
-def sparse_reason(measurements: Sequence[Measurement]) -> str | None:
-    """Why these measurements are too few for a full fit (None when they are enough)."""
-    points = len(measurements)
-    operating = len({(m.concurrency, m.workload.isl, m.workload.osl) for m in measurements})
-    if points >= MIN_POINTS_FOR_FULL_FIT and operating >= MIN_OPERATING_POINTS_FOR_FULL_FIT:
-        return None
-    return (
-        f"only {points} point(s) at {operating} operating point(s) (concurrency and workload shape); "
-        f"a full fit needs at least {MIN_POINTS_FOR_FULL_FIT} points at {MIN_OPERATING_POINTS_FOR_FULL_FIT} "
-        "operating points"
-    )
-
-
-def free_parameters(
-    measurements: Sequence[Measurement], terms_of: Callable[[Measurement], DeploymentTerms]
-) -> list[str]:
-    """The parameters a fit frees: every :func:`identifiable` one, or for sparse data (see
-    :func:`sparse_reason`) only :data:`SPARSE_FREE` and, with TTFT data, :data:`SPARSE_TTFT_FREE`."""
-    if sparse_reason(measurements) is None:
-        return identifiable(measurements, terms_of)
-    with_ttft = any(m.ttft_s is not None for m in measurements)
-    return [*SPARSE_FREE, *(SPARSE_TTFT_FREE if with_ttft else ())]
-
-
-def _residuals(points: Sequence[PointResult]) -> FloatArray:
-    out = []
-    for p in points:
-        m = p.measurement
-        for metric, predicted, measured, derived in (
-            ("tpot", p.tpot_s, m.tpot_s, False),
-            ("ttft", p.ttft_s, m.ttft_s, False),
-            ("throughput", p.output_tok_s_per_gpu, m.output_tok_s_per_gpu, m.throughput_derived),
-        ):
-            if predicted is None or measured is None or derived:
-                continue
-            out.append(METRIC_WEIGHTS[metric] * math.log(max(predicted, 1e-12) / measured))
-    return np.asarray(out, dtype=np.float64)
 
 
 def _usable(measurements: Sequence[Measurement], cache: DeploymentCache) -> tuple[list[Measurement], list[str]]:
@@ -302,7 +165,7 @@ def _solve(
         return out
 
     memo: list[dict[tuple[float, ...], FloatArray]] = [{} for _ in groups]
-    evaluations = [FixedProfileEvaluation(rows, cache) for rows, _ in groups]
+    objectives = [FitObjective(rows, cache, METRIC_WEIGHTS) for rows, _ in groups]
 
     def residuals(x: FloatArray) -> FloatArray:
         # A group's residuals depend only on the shared and its own parameters: the Jacobian
@@ -313,8 +176,8 @@ def _solve(
             key = (*x[: len(shared)], *x[offset : offset + len(own[i])])
             offset += len(own[i])
             if key not in memo[i]:
-                points = evaluations[i](candidate)
-                memo[i] = {key: _residuals(points)} if len(memo[i]) > 64 else {**memo[i], key: _residuals(points)}
+                found = objectives[i](candidate)
+                memo[i] = {key: found} if len(memo[i]) > 64 else {**memo[i], key: found}
             parts.append(memo[i][key])
         return np.concatenate(parts)
 
@@ -327,12 +190,11 @@ def cross_validate_tp(
     base: CalibrationProfile,
     *,
     caps: Mapping[str, float] | None = None,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
 ) -> tuple[PointResult, ...]:
     """Refit on the smaller tensor-parallel sizes (up to the median) and predict the larger
     ones; empty when the measurements have fewer than two sizes. Parameters shared across
     engines keep ``base``'s values."""
-    cache = cache or DeploymentCache()
     sizes = sorted({m.tp for m in measurements})
     if len(sizes) < 2:
         return ()
@@ -353,14 +215,13 @@ def fit_profiles(
     held_out: Sequence[Measurement] = (),
     caps: Mapping[str, float] | None = None,
     cross_validate: bool = True,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
     today: str | None = None,
 ) -> list[FitResult]:
     """Fit one profile per group (measurements, starting profile) of one accelerator family,
     the :data:`SHARED` parameters jointly; measure each profile's error in-sample, on the
     ``held_out`` rows of its engine (never used for fitting) and by tensor-parallel
     cross-validation. Engine settings, keys and families of the starting profiles are kept."""
-    cache = cache or DeploymentCache()
     caps = caps or {}
     prepared = []
     skipped: list[str] = []
@@ -439,7 +300,7 @@ def fit_profile(
     held_out: Sequence[Measurement] = (),
     caps: Mapping[str, float] | None = None,
     cross_validate: bool = True,
-    cache: DeploymentCache | None = None,
+    cache: DeploymentCache,
     today: str | None = None,
 ) -> FitResult:
     """Fit one profile (see :func:`fit_profiles`)."""
@@ -454,82 +315,3 @@ def _measured_dates(measurements: Sequence[Measurement]) -> str:
     if not dates:
         return "n.d."
     return dates[0] if len(dates) == 1 else f"{dates[0]} .. {dates[-1]}"
-
-
-def band_for(value: float | None, minimum: float) -> tuple[float, float]:
-    """A multiplicative band: the prediction may be off by a factor (1 + h) either way, with
-    h = BAND_PER_MAPE × MAPE rounded up to 5 % (at least ``minimum``; twice that when no
-    out-of-sample error is known)."""
-    half = 2 * minimum if value is None else max(minimum, math.ceil(BAND_PER_MAPE * value * 20.0 - 1e-9) / 20.0)
-    return (round(1.0 / (1.0 + half) - 1.0, 4), round(half, 4))
-
-
-def sparse_band_factor(points: int) -> float:
-    """How much wider than its prior's band a sparse fit's band is: the error of a mean falls as
-    one over the square root of the points, so sqrt(MIN_POINTS_FOR_FULL_FIT / points), at least 1."""
-    return max(1.0, math.sqrt(MIN_POINTS_FOR_FULL_FIT / max(points, 1)))
-
-
-def _widened_band(band: tuple[float, float], factor: float) -> tuple[float, float]:
-    """``band`` with its high side ``factor`` times as wide, rounded up to 5 %, and the low side
-    its multiplicative mirror."""
-    half = math.ceil(band[1] * factor * 20.0 - 1e-9) / 20.0
-    return (round(1.0 / (1.0 + half) - 1.0, 4), round(half, 4))
-
-
-def error_record(
-    in_sample: Sequence[PointResult],
-    held_out: Sequence[PointResult] = (),
-    cross_validated: Sequence[PointResult] = (),
-    *,
-    free: int = 0,
-    prior: ErrorRecord | None = None,
-    points: int | None = None,
-) -> ErrorRecord:
-    """MAPEs in-sample, held out and cross-validated; the bands come from the worst
-    out-of-sample figure, or, when there is none, from the in-sample one corrected for the
-    ``free`` fitted parameters (sqrt(n / (n - free)) over n fitted residuals; unknown when
-    n <= free). A sparse fit (``prior`` given: the error of the profile whose values it keeps)
-    has at least the prior's bands widened by :func:`sparse_band_factor` of its ``points``."""
-
-    def value(points: Sequence[PointResult], metric: str) -> float | None:
-        result, _ = mape(points, metric)
-        return None if result is None else round(result, 4)
-
-    figures = {
-        (split, metric): value(points, metric)
-        for split, points in (("in", in_sample), ("out", held_out), ("cv", cross_validated))
-        for metric in ("tpot", "ttft", "throughput")
-    }
-    residuals = sum(mape(in_sample, metric)[1] for metric in ("tpot", "ttft", "throughput"))
-    dof_factor = math.sqrt(residuals / (residuals - free)) if residuals > free else None
-
-    def worst(metrics: Sequence[str]) -> float | None:
-        outside = [figures[(s, m)] for s in ("out", "cv") for m in metrics if figures[(s, m)] is not None]
-        if outside:
-            return max(v for v in outside if v is not None)
-        inside = [figures[("in", m)] for m in metrics if figures[("in", m)] is not None]
-        if not inside or dof_factor is None:
-            return None
-        return max(v for v in inside if v is not None) * dof_factor
-
-    band = band_for(worst(("tpot", "throughput")), MIN_BAND)
-    ttft_band = band_for(worst(("ttft",)), MIN_TTFT_BAND)
-    if prior is not None:
-        factor = sparse_band_factor(points if points is not None else len(in_sample))
-        band = max(band, _widened_band(prior.band, factor), key=lambda b: b[1])
-        ttft_band = max(ttft_band, _widened_band(prior.ttft_band, factor), key=lambda b: b[1])
-
-    return ErrorRecord(
-        tpot_mape_in_sample=figures[("in", "tpot")],
-        ttft_mape_in_sample=figures[("in", "ttft")],
-        throughput_mape_in_sample=figures[("in", "throughput")],
-        tpot_mape_held_out=figures[("out", "tpot")],
-        ttft_mape_held_out=figures[("out", "ttft")],
-        throughput_mape_held_out=figures[("out", "throughput")],
-        tpot_mape_cross_validated=figures[("cv", "tpot")],
-        ttft_mape_cross_validated=figures[("cv", "ttft")],
-        throughput_mape_cross_validated=figures[("cv", "throughput")],
-        band=band,
-        ttft_band=ttft_band,
-    )

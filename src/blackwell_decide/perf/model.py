@@ -10,7 +10,9 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from blackwell_decide.errors import CatalogError, UsageError
+from blackwell_decide.errors import UsageError
+from blackwell_decide.perf._prediction import FloatOrArray, Prediction
+from blackwell_decide.perf._profile_choice import ProfileChoice, resolve_profile
 from blackwell_decide.perf.coverage import (
     SHAPE_COVERAGE_FACTOR,
     band_factor,
@@ -30,286 +32,8 @@ from blackwell_decide.perf.serving import ServingFeatures
 from blackwell_decide.perf.workload import Workload
 
 if TYPE_CHECKING:
-    from blackwell_decide.model import Deployment, ModelArch
+    from blackwell_decide.model import Deployment
     from blackwell_decide.plugins import Catalog
-
-FloatOrArray = float | NDArray[np.float64]
-
-
-@attrs.frozen
-class Prediction:
-    """Predicted serving figures, per concurrency (arrays) or at one operating point (floats).
-
-    ``concurrency`` is the number of concurrent requests (clients); ``tok_s_per_user`` is 1/TPOT;
-    ``output_tok_s_per_gpu`` counts generated tokens only. ``binding`` names the limit that
-    dominates each point: ``memory-bandwidth``, ``compute``, ``step-overhead`` or ``kv-capacity``
-    (more clients than the KV cache holds: they queue). ``band`` is the relative error band of
-    TPOT and throughput, ``ttft_band`` that of TTFT; both widen when ``extrapolated`` (for a
-    curve they are the widest over its points; :meth:`records` gives each point's own).
-    ``floor_tpot_s`` is the physical decode floor at the running batch (TPOT never beats it).
-    ``in_range`` says per point whether it lies inside the profile's fitted concurrency, context
-    and shape range, ``range_distance`` how many octaves outside it (see
-    :mod:`blackwell_decide.perf.coverage` for the rule), ``band_factor`` how many times the
-    profile's own band each point's band is; ``profile_band`` / ``profile_ttft_band`` are the
-    profile's bands before widening.
-    """
-
-    deployment: str
-    engine: str
-    workload: Workload
-    concurrency: FloatOrArray
-    tpot_s: FloatOrArray
-    ttft_s: FloatOrArray
-    tok_s_per_user: FloatOrArray
-    output_tok_s_per_gpu: FloatOrArray
-    output_tok_s: FloatOrArray
-    floor_tpot_s: FloatOrArray
-    binding: str | tuple[str, ...]
-    kv_capacity: float
-    extrapolated: bool
-    band: tuple[float, float]
-    ttft_band: tuple[float, float]
-    profile: str
-    notes: tuple[str, ...] = ()
-    in_range: bool | tuple[bool, ...] = True
-    range_distance: FloatOrArray = 0.0
-    band_factor: FloatOrArray = 1.0
-    profile_band: tuple[float, float] = (-0.15, 0.15)
-    profile_ttft_band: tuple[float, float] = (-0.3, 0.3)
-    categorical: bool = False  # extrapolated for a reason other than the range (another GPU, format, ...)
-    calibrated_range: dict[str, Any] = attrs.field(factory=dict, eq=False)
-
-    @property
-    def is_curve(self) -> bool:
-        return isinstance(self.tpot_s, np.ndarray)
-
-    def at(self, index: int) -> Prediction:
-        """The point ``index`` of a curve as a one-point prediction (its own band and range)."""
-
-        def pick(value: Any) -> float:
-            return float(np.atleast_1d(np.asarray(value, dtype=float))[index])
-
-        binding = self.binding if isinstance(self.binding, str) else self.binding[index]
-        in_range = self.in_range if isinstance(self.in_range, bool) else self.in_range[index]
-        factor = pick(self.band_factor)
-        return attrs.evolve(
-            self,
-            concurrency=pick(self.concurrency),
-            tpot_s=pick(self.tpot_s),
-            ttft_s=pick(self.ttft_s),
-            tok_s_per_user=pick(self.tok_s_per_user),
-            output_tok_s_per_gpu=pick(self.output_tok_s_per_gpu),
-            output_tok_s=pick(self.output_tok_s),
-            floor_tpot_s=pick(self.floor_tpot_s),
-            binding=binding,
-            in_range=in_range,
-            range_distance=pick(self.range_distance),
-            band_factor=factor,
-            extrapolated=self.categorical or not in_range,
-            band=widened(self.profile_band, factor),
-            ttft_band=widened(self.profile_ttft_band, factor),
-        )
-
-    def records(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per point (milliseconds for latencies)."""
-        conc = np.atleast_1d(np.asarray(self.concurrency, dtype=float))
-        tpot = np.atleast_1d(np.asarray(self.tpot_s, dtype=float))
-        ttft = np.atleast_1d(np.asarray(self.ttft_s, dtype=float))
-        user = np.atleast_1d(np.asarray(self.tok_s_per_user, dtype=float))
-        per_gpu = np.atleast_1d(np.asarray(self.output_tok_s_per_gpu, dtype=float))
-        total = np.atleast_1d(np.asarray(self.output_tok_s, dtype=float))
-        floor = np.atleast_1d(np.asarray(self.floor_tpot_s, dtype=float))
-        binding = (self.binding,) if isinstance(self.binding, str) else self.binding
-        in_range = (self.in_range,) * conc.size if isinstance(self.in_range, bool) else self.in_range
-        distance = np.broadcast_to(np.asarray(self.range_distance, dtype=float), conc.shape)
-        factor = np.broadcast_to(np.asarray(self.band_factor, dtype=float), conc.shape)
-        out = []
-        for i in range(conc.size):
-            out.append(
-                {
-                    "concurrency": _plain_number(conc[i]),
-                    "tpot_ms": round(float(tpot[i]) * 1e3, 4),
-                    "ttft_ms": round(float(ttft[i]) * 1e3, 3),
-                    "tok_s_per_user": round(float(user[i]), 3),
-                    "output_tok_s_per_gpu": round(float(per_gpu[i]), 2),
-                    "output_tok_s": round(float(total[i]), 2),
-                    "floor_tpot_ms": round(float(floor[i]) * 1e3, 4),
-                    "binding": binding[i],
-                    "kv_capacity": int(self.kv_capacity),
-                    "extrapolated": self.categorical or not in_range[i],
-                    "in_calibrated_range": bool(in_range[i]),
-                    "range_distance_octaves": round(float(distance[i]), 3),
-                    "band": list(widened(self.profile_band, float(factor[i]))),
-                    "ttft_band": list(widened(self.profile_ttft_band, float(factor[i]))),
-                    "profile": self.profile,
-                }
-            )
-        return out
-
-
-def _plain_number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else float(value)
-
-
-# ------------------------------------------------------------------------------ profile lookup
-@attrs.frozen
-class ProfileChoice:
-    profile: CalibrationProfile
-    extrapolated: bool
-    reasons: tuple[str, ...]
-
-
-def registered_profiles(catalog: Catalog | None) -> list[CalibrationProfile]:
-    from blackwell_decide.plugins import get_catalog
-
-    registry = (catalog or get_catalog()).calibration_profiles
-    profiles = [p for p in registry.values() if isinstance(p, CalibrationProfile)]
-    if not profiles:
-        raise CatalogError(
-            "no calibration profiles are registered: the built-in plugin "
-            "blackwell_decide.builtin.calibration should provide them (see `blackwell-decide plugins`)"
-        )
-    return profiles
-
-
-def choose_profile(
-    terms: DeploymentTerms,
-    workload: Workload,
-    engine: str,
-    *,
-    deployment: Deployment | None = None,
-    catalog: Catalog | None = None,
-) -> ProfileChoice:
-    """The registered profile for ``engine`` on the deployment's accelerator family, or the
-    nearest one (same engine on the family closest in bandwidth, then another engine on the same
-    family), with the reasons the prediction is an extrapolation."""
-    profiles = registered_profiles(catalog)
-    family = terms.family.lower()
-    reasons: list[str] = []
-    exact = [p for p in profiles if p.engine == engine and p.family.lower() == family]
-    if exact:
-        chosen = exact[0]
-    else:
-        same_engine = [p for p in profiles if p.engine == engine]
-        same_family = [p for p in profiles if p.family.lower() == family and p.is_fitted]
-        if same_engine:
-            chosen = min(same_engine, key=lambda p: (_bandwidth_distance(p, terms, catalog), not p.is_fitted, p.key))
-        elif same_family:
-            chosen = same_family[0]
-        else:
-            chosen = min(profiles, key=lambda p: (_bandwidth_distance(p, terms, catalog), p.key))
-        reasons.append(f"no {engine} profile for the {terms.family} family; using {chosen.key}")
-        adapted = _on_family(chosen, terms.family, catalog)
-        if adapted != chosen:
-            reasons.append(
-                f"achieved bandwidth {adapted.eta_bw:.2f} of peak and compute ceilings "
-                f"from {terms.family} microbenchmarks"
-            )
-        chosen = adapted
-    if chosen.borrowed_from:
-        reasons.append(f"{chosen.key} has no measurements of its own: its figures are {chosen.borrowed_from}'s")
-    reasons.extend(_coverage_gaps(chosen, terms, workload, deployment))
-    return ProfileChoice(chosen, bool(reasons), tuple(reasons))
-
-
-def _on_family(profile: CalibrationProfile, family: str, catalog: Catalog | None) -> CalibrationProfile:
-    """A profile from another family, with the efficiencies microbenchmarks measured on this
-    one: its stream fraction as the achieved bandwidth, its GEMM fraction as a ceiling."""
-    from blackwell_decide.perf.ceilings import efficiency_caps
-
-    caps = efficiency_caps(family, catalog=catalog)
-    if not caps:
-        return profile
-    changes = {"eta_bw": caps.get("eta_bw", profile.eta_bw)}
-    if "eta_compute" in caps:
-        changes["eta_compute"] = min(profile.eta_compute, caps["eta_compute"])
-        changes["eta_prefill"] = min(profile.eta_prefill, caps["eta_compute"])
-    return profile.with_parameters(changes)
-
-
-def _bandwidth_distance(profile: CalibrationProfile, terms: DeploymentTerms, catalog: Catalog | None) -> float:
-    from blackwell_decide.plugins import get_catalog
-
-    if profile.fitted_on is None:
-        return math.inf
-    registry = (catalog or get_catalog()).accelerators
-    widths = [registry.get(a).hbm_bandwidth for a in profile.fitted_on.accelerators if a in registry]
-    if not widths:
-        return math.inf
-    return min(abs(math.log(w / terms.bandwidth)) for w in widths)
-
-
-def _coverage_gaps(
-    profile: CalibrationProfile, terms: DeploymentTerms, workload: Workload, deployment: Deployment | None
-) -> list[str]:
-    fit = profile.fitted_on
-    if fit is None:
-        return [f"{profile.key} has no fit record"]
-    gaps = []
-    if fit.accelerators and terms.accelerator not in fit.accelerators:
-        gaps.append(f"accelerator {terms.accelerator} is outside {profile.key}'s data ({', '.join(fit.accelerators)})")
-    if deployment is not None:
-        if fit.formats and deployment.scheme.weights.key not in fit.formats:
-            weights = deployment.scheme.weights.key
-            gaps.append(f"weight format {weights} is outside {profile.key}'s data ({', '.join(fit.formats)})")
-        if fit.models and not any(_same_architecture(deployment.model, m) for m in fit.models):
-            gaps.append(f"model {deployment.model.key} is outside {profile.key}'s data ({', '.join(fit.models)})")
-    return gaps
-
-
-def _same_architecture(arch: ModelArch, fitted_key: str) -> bool:
-    """True when ``arch`` is the fitted model or has its exact architecture (Llama 3.1 70B and
-    3.3 70B differ only in training)."""
-    if arch.key == fitted_key:
-        return True
-    from blackwell_decide.plugins import get_catalog
-
-    registry = get_catalog().models
-    if fitted_key not in registry:
-        return False
-    other = registry.get(fitted_key)
-    shape = (
-        "num_layers",
-        "hidden_size",
-        "num_attention_heads",
-        "num_kv_heads",
-        "head_dim",
-        "intermediate_size",
-        "vocab_size",
-        "moe",
-        "mla",
-        "sliding_window",
-        "sliding_window_layers",
-    )
-    return all(getattr(arch, f) == getattr(other, f) for f in shape)
-
-
-def _resolve_profile(
-    profile: CalibrationProfile | str | None,
-    terms: DeploymentTerms,
-    workload: Workload,
-    engine: str,
-    deployment: Deployment | None,
-    catalog: Catalog | None,
-) -> ProfileChoice:
-    if profile is None:
-        return choose_profile(terms, workload, engine, deployment=deployment, catalog=catalog)
-    if isinstance(profile, str):
-        from blackwell_decide.plugins import get_catalog
-
-        found = (catalog or get_catalog()).calibration_profiles.get(profile)
-        if not isinstance(found, CalibrationProfile):
-            raise CatalogError(f"calibration profile {profile!r} is not a CalibrationProfile")
-        profile = found
-    reasons = []
-    if profile.engine != engine:
-        reasons.append(f"profile {profile.key} was fitted on {profile.engine}, not {engine}")
-    if profile.family.lower() != terms.family.lower():
-        reasons.append(f"profile {profile.key} is for the {profile.family} family, not {terms.family}")
-    if profile.borrowed_from:
-        reasons.append(f"{profile.key} has no measurements of its own: its figures are {profile.borrowed_from}'s")
-    reasons.extend(_coverage_gaps(profile, terms, workload, deployment))
-    return ProfileChoice(profile, bool(reasons), tuple(reasons))
 
 
 # ------------------------------------------------------------------------------ public API
@@ -413,13 +137,13 @@ def _setup(
     engine: str,
     profile: CalibrationProfile | str | None,
     terms: DeploymentTerms | None,
-    catalog: Catalog | None,
+    catalog: Catalog,
     features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice]:
     workload = _check_workload(workload)
     engine = check_engine(engine)
     terms = terms or deployment_terms(deployment)
-    choice = _resolve_profile(profile, terms, workload, engine, deployment, catalog)
+    choice = resolve_profile(profile, terms, workload, engine, deployment, catalog)
     choice = attrs.evolve(
         choice, profile=serving_profile(choice.profile, engine, deployment.memory_fraction, deployment.tp)
     )
@@ -467,7 +191,7 @@ def predict(
     concurrency: ArrayLike,
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     online: bool = True,
     features: ServingFeatures | None = None,
 ) -> Prediction:
@@ -505,7 +229,7 @@ def _full_curve(
     engine: str,
     profile: CalibrationProfile | str | None,
     terms: DeploymentTerms | None,
-    catalog: Catalog | None,
+    catalog: Catalog,
     *,
     every: bool = False,
     online: bool = True,
@@ -525,7 +249,7 @@ def frontier(
     engine: str = "vllm",
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     online: bool = True,
     features: ServingFeatures | None = None,
 ) -> Prediction:
@@ -550,7 +274,7 @@ def max_throughput(
     engine: str = "vllm",
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     online: bool = False,
     features: ServingFeatures | None = None,
 ) -> Prediction:
@@ -574,7 +298,7 @@ def at_interactivity(
     engine: str = "vllm",
     profile: CalibrationProfile | str | None = None,
     terms: DeploymentTerms | None = None,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     online: bool = True,
     features: ServingFeatures | None = None,
 ) -> Prediction:

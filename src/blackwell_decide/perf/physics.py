@@ -26,7 +26,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from blackwell_decide.errors import UsageError
+from blackwell_decide.perf import _shape_arrays as _shapes
+from blackwell_decide.perf._step_arrays import StepFigures, StepInputs, solve_steps
 from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
 from blackwell_decide.perf.workload import Workload
 
@@ -35,12 +36,6 @@ if TYPE_CHECKING:
     from blackwell_decide.model import Deployment, ModelArch
 
 FloatArray = NDArray[np.float64]
-
-#: Exponent of the smooth maximum of memory and compute time: 4 rounds the knee of the roofline
-#: and stays within a few per cent of max() away from it (2, 4 and 8 fit the shipped data alike).
-SMOOTH_MAX_ORDER = 4.0
-#: Prefill share of GPU time is kept below this so the closed loop stays solvable.
-MAX_PREFILL_SHARE = 0.98
 
 BINDINGS: tuple[str, ...] = ("memory-bandwidth", "compute", "step-overhead", "kv-capacity")
 
@@ -204,44 +199,24 @@ def decode_floor(terms: DeploymentTerms, workload: Workload, batch: FloatArray) 
     """The physical decode floor per step at ``batch``: weights plus KV bytes at peak bandwidth,
     or the step's FLOPs at peak compute, whichever is longer. No engine can beat it."""
     context = workload.decode_context
-    bytes_read = terms.streamed_weight_bytes(batch) + batch * context * terms.kv_bytes_per_token(context)
+    return _decode_floor(
+        terms, context, terms.kv_bytes_per_token(context), terms.attention_flops_per_token(context), batch
+    )
+
+
+def _decode_floor(
+    terms: DeploymentTerms,
+    context: FloatArray | float,
+    kv_per_token: FloatArray | float,
+    attention_per_token: FloatArray | float,
+    batch: FloatArray,
+) -> FloatArray:
+    bytes_read = terms.streamed_weight_bytes(batch) + batch * context * kv_per_token
     flops_time = batch * (
-        terms.linear_flops_per_token / terms.peak_flops
-        + terms.attention_flops_per_token(context) / terms.attention_peak_flops
+        terms.linear_flops_per_token / terms.peak_flops + attention_per_token / terms.attention_peak_flops
     )
     floor = np.maximum(bytes_read / terms.bandwidth, flops_time) + _allreduce_floor(terms, batch)
-    return np.maximum(floor, terms.floor_batch1_s)
-
-
-def _decode_step(
-    terms: DeploymentTerms, profile: CalibrationProfile, workload: Workload, batch: FloatArray, online: bool
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(time, memory time, compute time, overhead) of one decode step at ``batch``.
-
-    Kernels run one after another, so the matmuls (weights streamed, overlapped with their
-    FLOPs) and the attention (KV streamed, overlapped with its FLOPs) add up; each takes the
-    smooth maximum of its own memory and compute times."""
-    context = workload.decode_context
-    bw_factor = profile.low_bit_bw_factor if terms.low_bit else 1.0
-    weight_time = terms.streamed_weight_bytes(batch) / (profile.eta_bw * bw_factor * terms.bandwidth)
-    kv_time = batch * context * terms.kv_bytes_per_token(context) / (profile.eta_bw * terms.bandwidth)
-    matmul_time = batch * terms.linear_flops_per_token / (profile.eta_compute * terms.peak_flops)
-    attention_time = (
-        batch * terms.attention_flops_per_token(context) / (profile.eta_compute * terms.attention_peak_flops)
-    )
-    per_layer = profile.layer_overhead_s + (profile.low_bit_layer_overhead_s if terms.low_bit else 0.0)
-    overhead = (
-        profile.step_overhead_s
-        + terms.layers * per_layer
-        + (batch * profile.stream_overhead_s if online else 0.0)
-        + _allreduce_time(terms, profile, batch)
-    )
-    step = _smooth_max(weight_time, matmul_time) + _smooth_max(kv_time, attention_time) + overhead
-    return step, weight_time + kv_time, matmul_time + attention_time, overhead
-
-
-def _smooth_max(a: FloatArray, b: FloatArray) -> FloatArray:
-    return np.asarray((a**SMOOTH_MAX_ORDER + b**SMOOTH_MAX_ORDER) ** (1.0 / SMOOTH_MAX_ORDER))
+    return np.asarray(np.maximum(floor, terms.floor_batch1_s), dtype=np.float64)
 
 
 def _allreduce_floor(terms: DeploymentTerms, tokens: FloatArray | float) -> FloatArray:
@@ -266,18 +241,110 @@ def prefill_time_per_token(terms: DeploymentTerms, profile: CalibrationProfile, 
     """GPU time to prefill one prompt token at the prefill efficiency: each matmul at its format's
     peak, attention over the causal prompt, the lm_head's share (once per prompt) and the
     all-reduces; the same work as the bounds' prefill ceiling (bounds/prefill.py)."""
+    at_peak = _prefill_at_peak(terms, workload)
+    return at_peak / profile.eta_prefill + _prefill_comm(terms, workload, profile.engine_settings.chunk_tokens)
+
+
+def _prefill_at_peak(terms: DeploymentTerms, workload: Workload) -> float:
     from blackwell_decide.bounds.prefill import causal_attention_flops_per_token
 
     attention_flops = causal_attention_flops_per_token(terms.model, workload.isl) / terms.tp
-    at_peak = (
-        terms.prefill_matmul_s + attention_flops / terms.attention_peak_flops + terms.prefill_lm_head_s / workload.isl
+    attention_s = attention_flops / terms.attention_peak_flops
+    return terms.prefill_matmul_s + attention_s + terms.prefill_lm_head_s / workload.isl
+
+
+def _prefill_comm(terms: DeploymentTerms, workload: Workload, chunk_tokens: int) -> float:
+    if terms.tp == 1:
+        return 0.0
+    # prefill reduces a whole chunk at once: the per-token share of a chunk's all-reduces
+    chunk = float(min(workload.isl, chunk_tokens))
+    return float(_allreduce_floor(terms, chunk)) / chunk
+
+
+def step_inputs(
+    terms: DeploymentTerms,
+    settings: EngineSettings,
+    workload: Workload,
+    concurrency: FloatArray,
+    *,
+    online: bool = True,
+    prefill_tokens: float | None = None,
+) -> StepInputs:
+    """What a step of ``concurrency`` clients of ``workload`` needs that no fitted figure changes
+    (see :mod:`blackwell_decide.perf._step_arrays`): worked out once, solved for any profile."""
+    requested = np.asarray(concurrency, dtype=np.float64)
+    prefilled = float(workload.isl if prefill_tokens is None else prefill_tokens)
+    return shape_step_inputs(
+        terms,
+        settings,
+        np.full(requested.shape, float(workload.isl)),
+        np.full(requested.shape, float(workload.osl)),
+        requested,
+        online=online,
+        prefilled=np.full(requested.shape, prefilled),
     )
-    comm = 0.0
-    if terms.tp > 1:
-        # prefill reduces a whole chunk at once: the per-token share of a chunk's all-reduces
-        chunk = float(min(workload.isl, profile.engine_settings.chunk_tokens))
-        comm = float(_allreduce_floor(terms, chunk)) / chunk
-    return at_peak / profile.eta_prefill + comm
+
+
+def shape_step_inputs(
+    terms: DeploymentTerms,
+    settings: EngineSettings,
+    isl: FloatArray,
+    osl: FloatArray,
+    concurrency: FloatArray,
+    *,
+    online: bool = True,
+    prefilled: FloatArray | None = None,
+) -> StepInputs:
+    """:func:`step_inputs` for one deployment and engine at any number of operating points, each
+    with its own input and output length (arrays of one shape; ``prefilled`` prompt tokens per
+    request default to all of ``isl``)."""
+    requested = np.asarray(concurrency, dtype=np.float64)
+    isl = np.asarray(isl, dtype=np.float64)
+    osl = np.asarray(osl, dtype=np.float64)
+    prefilled = isl if prefilled is None else np.asarray(prefilled, dtype=np.float64)
+    context = isl + osl / 2.0  # Workload.decode_context
+    kv_per_token = _shapes.kv_elements_per_token(terms.model, context) * terms.kv_bytes_per_element / terms.kv_split
+    attention_per_token = _shapes.attention_flops_per_token(terms.model, context) / terms.tp
+    # kv_request_capacity, per point
+    tokens = kv_budget_bytes(terms, settings) / kv_per_token
+    per_request = isl + (osl if settings.kv_reservation == "full" else osl / 2.0)
+    capacity = np.minimum(np.floor(tokens / per_request), float(settings.max_batch))
+    running = np.minimum(requested, np.maximum(capacity, 1.0))
+    chunk = np.minimum(isl, float(settings.chunk_tokens))
+    comm = np.zeros_like(isl) if terms.tp == 1 else _allreduce_floor(terms, chunk) / chunk
+    attention_prefill = _shapes.causal_attention_flops_per_token(terms.model, isl) / terms.tp
+    at_peak = terms.prefill_matmul_s + attention_prefill / terms.attention_peak_flops + terms.prefill_lm_head_s / isl
+
+    def full(value: float) -> FloatArray:
+        return np.full(requested.shape, float(value))
+
+    return StepInputs(
+        requested=requested,
+        running=running,
+        capacity=capacity,
+        kv_tokens=tokens,
+        isl=isl,
+        osl=osl,
+        tp=full(terms.tp),
+        prefilled=prefilled,
+        chunk_tokens=full(settings.chunk_tokens),
+        chunks=np.maximum(np.ceil(prefilled / settings.chunk_tokens), 1.0),
+        weight_bytes=terms.streamed_weight_bytes(running),
+        kv_bytes=running * context * kv_per_token,
+        matmul_flops=running * terms.linear_flops_per_token,
+        attention_flops=running * attention_per_token,
+        bandwidth=full(terms.bandwidth),
+        peak_flops=full(terms.peak_flops),
+        attention_peak_flops=full(terms.attention_peak_flops),
+        low_bit=np.full(requested.shape, terms.low_bit),
+        layers=full(terms.layers),
+        allreduces=full(terms.allreduces_per_step),
+        allreduce_floor=_allreduce_floor(terms, running),
+        prefill_at_peak_s=at_peak,
+        prefill_comm_s=comm,
+        floor_s=_decode_floor(terms, context, kv_per_token, attention_per_token, running),
+        online=np.full(requested.shape, online),
+    )
 
 
 def simulate(
@@ -293,71 +360,31 @@ def simulate(
     clients receive every token streamed over the serving API, which costs host time per running
     request per step; ``online=False`` is an offline engine benchmark (every request queued in
     the engine itself, as ``trtllm-bench`` runs). ``prefill_tokens``: prompt tokens prefilled
-    per request (fewer than ``workload.isl`` with a prefix cache; default all of them)."""
-    requested = np.asarray(concurrency, dtype=np.float64)
+    per request (fewer than ``workload.isl`` with a prefix cache; default all of them). The
+    arithmetic is :func:`~blackwell_decide.perf._step_arrays.solve_steps`, which takes any
+    number of deployments and workloads at once."""
     settings = profile.engine_settings
-    capacity, kv_tokens = kv_request_capacity(terms, settings, workload)
-    running = np.minimum(requested, max(capacity, 1.0))
-
-    decode, memory, compute, overhead = _decode_step(terms, profile, workload, running, online)
-
-    # Own prefill of one request: its prompt's GPU time plus the steps its chunks ride on.
-    per_token = prefill_time_per_token(terms, profile, workload)
-    prefilled = float(workload.isl if prefill_tokens is None else prefill_tokens)
-    own_prefill = prefilled * per_token
-    chunks = max(math.ceil(prefilled / settings.chunk_tokens), 1)
-    prefill_latency = own_prefill + chunks * decode
-
-    # Closed loop: request rate u with TPOT = decode / (1 - u·own_prefill) (prefill's share of
-    # GPU time stretches every step) and u = B / (prefill latency + osl·TPOT); a quadratic in u.
-    a, t_own, osl = own_prefill, prefill_latency, float(workload.osl)
-    s = t_own + osl * decode + running * a
-    disc = np.maximum(s * s - 4.0 * a * t_own * running, 0.0)
-    rate = np.where(a * t_own > 0, (s - np.sqrt(disc)) / np.maximum(2.0 * a * t_own, 1e-300), running / s)
-    share = np.minimum(rate * a, MAX_PREFILL_SHARE)
-    # A lone client's own prefill never interrupts its own decode.
-    others = np.where(running > 1, (running - 1.0) / running, 0.0)
-    tpot = decode / (1.0 - share * others)
-
-    floor = decode_floor(terms, workload, running)
-    tpot = np.maximum(tpot, floor)
-    if not np.all(tpot >= floor):  # only NaN fails here: an input past what the arithmetic holds
-        raise UsageError(
-            f"no finite prediction for {workload.isl:,} input and {workload.osl:,} output tokens on this deployment; "
-            "check the workload's lengths and the accelerator's and profile's figures"
-        )
-
-    rate = running / (t_own + osl * tpot)
-    # The first token reaches the client some engine steps after the prefill ends (output
-    # processing, streaming and scheduling run behind the GPU).
-    first_token_steps = profile.ttft_steps * tpot
-    # Queueing behind other prompts: M/D/1 wait at prefill utilisation `share`, plus the requests
-    # that arrive in a wave (benchmarks start every client at once) queueing behind each other.
-    queue = share / (2.0 * (1.0 - share)) * own_prefill
-    wave = (
-        profile.burst_share
-        * np.maximum(running - 1.0, 0.0)
-        / 2.0
-        * (own_prefill + prefilled / settings.chunk_tokens * decode)
+    inputs = step_inputs(terms, settings, workload, concurrency, online=online, prefill_tokens=prefill_tokens)
+    # the KV cache holds the same for every point of one workload
+    capacity, kv_tokens = (
+        (float(inputs.capacity.flat[0]), float(inputs.kv_tokens.flat[0]))
+        if inputs.size
+        else kv_request_capacity(terms, settings, workload)
     )
-    ttft = profile.ttft_overhead_s + prefill_latency + first_token_steps + queue + wave
-    # Clients beyond the KV capacity wait for a slot: a full request service time per round.
-    service = t_own + osl * tpot
-    ttft = ttft + np.maximum(requested / np.maximum(running, 1.0) - 1.0, 0.0) * service
-
-    prefill_share_s = tpot - decode
-    binding = _binding(requested, capacity, memory, compute + prefill_share_s, overhead)
+    out = solve_steps(inputs, StepFigures.of(profile))
+    prefill_share_s = out.tpot_s - out.decode_s
+    binding = _binding(inputs.requested, capacity, out.memory_s, out.compute_s + prefill_share_s, out.overhead_s)
     return StepResult(
-        concurrency=requested,
-        running=running,
-        tpot_s=tpot,
-        ttft_s=ttft,
-        requests_per_s=rate,
-        output_tok_s_per_gpu=rate * osl / terms.tp,
-        floor_s=floor,
-        memory_s=memory,
-        compute_s=compute,
-        overhead_s=overhead,
+        concurrency=inputs.requested,
+        running=inputs.running,
+        tpot_s=out.tpot_s,
+        ttft_s=out.ttft_s,
+        requests_per_s=out.requests_per_s,
+        output_tok_s_per_gpu=out.output_tok_s_per_gpu,
+        floor_s=inputs.floor_s,
+        memory_s=out.memory_s,
+        compute_s=out.compute_s,
+        overhead_s=out.overhead_s,
         prefill_s=prefill_share_s,
         binding=binding,
         kv_capacity=float(capacity),

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from blackwell_decide.perf.model import Prediction, predict
+from blackwell_decide.perf._prediction import Prediction
+from blackwell_decide.perf.model import predict
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Deployment

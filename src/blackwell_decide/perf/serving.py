@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf._step_arrays import SMOOTH_MAX_ORDER
 
 if TYPE_CHECKING:
     from blackwell_decide.model import ModelArch
@@ -175,8 +176,6 @@ def prefill_work_s(
 
 # ------------------------------------------------------------------------------ speculative step
 def _smooth_max(a: FloatArray, b: FloatArray) -> FloatArray:
-    from blackwell_decide.perf.physics import SMOOTH_MAX_ORDER
-
     n = SMOOTH_MAX_ORDER
     return np.asarray((a**n + b**n) ** (1.0 / n), dtype=np.float64)
 

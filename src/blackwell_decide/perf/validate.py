@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from blackwell_decide.perf._profile_choice import choose_profile
 from blackwell_decide.perf.ceilings import efficiency_caps
 from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
 from blackwell_decide.perf.fit import START, cross_validate_tp
 from blackwell_decide.perf.ingest import Measurement, load_dataset
-from blackwell_decide.perf.model import choose_profile
 from blackwell_decide.perf.physics import DeploymentTerms
 from blackwell_decide.perf.profile import CalibrationProfile
 
@@ -97,7 +97,7 @@ def _in_sample(m: Measurement, profile: CalibrationProfile) -> bool:
     return profile.fitted_on is not None and m.dataset in profile.fitted_on.datasets
 
 
-def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -> ValidationReport:
+def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationReport:
     """Score the registered profiles on every shipped serving data set."""
     from blackwell_decide.datasets import list_datasets
     from blackwell_decide.perf.ceilings import shipped_microbenchmarks
@@ -148,7 +148,7 @@ def validate(*, catalog: Catalog | None = None, cross_validation: bool = True) -
             sizes = sorted({m.tp for m in rows})
             if len(sizes) < 2:
                 continue
-            caps = efficiency_caps(profile.family, micro, catalog)
+            caps = efficiency_caps(profile.family, micro, catalog=catalog)
             crossed_points = cross_validate_tp(rows, profile, caps=caps, cache=cache)
             cut = sizes[(len(sizes) - 1) // 2]
             crossed.append(
@@ -186,7 +186,7 @@ def _like(shape: tuple[int, int], centre: tuple[int, int]) -> bool:
     return all(c / f <= v <= c * f for v, c in zip(shape, centre, strict=True))
 
 
-def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[ShapeHoldout, ...]:
+def _shape_holdout(cache: DeploymentCache, catalog: Catalog) -> tuple[ShapeHoldout, ...]:
     """Refit every engine and family from scratch (the fit's start values, nothing taken from
     the shipped profiles) on the 1k/1k-like workload shapes of the fitting data (see
     :data:`SHAPE_HOLDOUT_FACTOR`), and score the refits, per data set and engine, on every other
@@ -224,7 +224,9 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog | None) -> tuple[Sha
         bases = [
             (rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())
         ]
-        fits = fit_profiles(bases, caps=efficiency_caps(family, micro, catalog), cross_validate=False, cache=cache)
+        fits = fit_profiles(
+            bases, caps=efficiency_caps(family, micro, catalog=catalog), cross_validate=False, cache=cache
+        )
         refits += [r.profile for r in fits]
         left_at_start.update({r.profile.key: r.kept for r in fits})
     by_pair = {(p.engine, p.family.lower()): p for p in refits}
