@@ -177,6 +177,21 @@ _CONCURRENCY = re.compile(r"concurrency\s+(\d+)")
 SERVING_METRICS = ("tokens_per_s_total", "itl_ms", "tpot_ms", "ttft_ms")
 
 
+#: The columns a table of published figures needs (one metric per row).
+PUBLISHED_COLUMNS = (
+    "id",
+    "gpu",
+    "num_gpus",
+    "precision_weights",
+    "engine",
+    "isl",
+    "osl",
+    "concurrency_or_scenario",
+    "metric",
+    "value",
+)
+
+
 def read_published_csv(
     path: Path | str,
     *,
@@ -193,19 +208,7 @@ def read_published_csv(
     quoted in the notes is used, ``tokens_per_s_total`` is output tokens/s over ``num_gpus``.
     Rows with other metrics (bandwidth, GEMM, accuracy) are skipped."""
     records, columns = _open_csv(path)
-    needed = (
-        "id",
-        "gpu",
-        "num_gpus",
-        "precision_weights",
-        "engine",
-        "isl",
-        "osl",
-        "concurrency_or_scenario",
-        "metric",
-        "value",
-    )
-    missing = [c for c in needed if c not in columns]
+    missing = [c for c in PUBLISHED_COLUMNS if c not in columns]
     if missing:
         raise UsageError(f"{path}: missing column(s) {', '.join(missing)} of the published-figures layout")
     aliases = {k.lower(): v for k, v in (model_aliases or {}).items()}
@@ -215,73 +218,93 @@ def read_published_csv(
         metric = (record.get("metric") or "").strip()
         if metric not in SERVING_METRICS:
             continue
-        engine_text = _text(record, "engine", path, number)
-        row_engine = engine or _engine(engine_text, _where(path, number, "engine"))
-        tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
-        num_gpus = _positive_int(record, "num_gpus", path, number)
-        tp = int(tp_match.group(1)) if tp_match else num_gpus
-        scenario = _text(record, "concurrency_or_scenario", path, number)
-        conc_match = _CONCURRENCY.search(scenario)
-        concurrency = int(conc_match.group(1)) if conc_match else None
-        model_name = (record.get("model") or "").strip()
-        key = (
-            model_name.lower(),
-            record["gpu"].strip().lower(),
-            row_engine,
-            record["precision_weights"].strip().lower(),
-            tp,
-            _positive_int(record, "isl", path, number),
-            _positive_int(record, "osl", path, number),
-            concurrency,
-        )
+        key, num_gpus = _operating_point(record, path, number, engine)
         point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
         point["ids"].append(record["id"].strip())
-        value = _positive_float(record, "value", path, number)
-        if metric == "tokens_per_s_total":
-            point["output_tok_s"] = value
-        elif metric in ("itl_ms", "tpot_ms"):
-            point["tpot_s"] = value * MS
-        elif metric == "ttft_ms":
-            point["ttft_s"] = value * MS
-        ttft_note = _TTFT_IN_NOTES.search(record.get("notes", "") or "")
-        if ttft_note and "ttft_s" not in point:
-            point["ttft_s"] = float(ttft_note.group(1).replace(",", "")) * MS
-    out = []
-    for key, point in merged.items():
-        _, gpu, row_engine, weights, tp, isl, osl, concurrency = key
-        record = point["record"]
-        model_name = (record.get("model") or "").strip()
-        kv = (record.get("precision_kv") or "").strip().lower() or default_kv
-        row_source = source
-        if record.get("source_url"):
-            row_source = Source(
-                url=record["source_url"].strip(),
-                date=(record.get("source_date") or "n.d.").strip() or "n.d.",
-                kind="measured",
-                title=(record.get("benchmark") or "").strip(),
-            )
-        out.append(
-            Measurement(
-                dataset=name,
-                row=point["row"],
-                model=aliases.get(model_name.lower(), aliases.get("*", model_name)),
-                gpu=gpu,
-                engine=row_engine,
-                weights=weights,
-                kv=kv,
-                tp=tp,
-                isl=isl,
-                osl=osl,
-                concurrency=concurrency,
-                tpot_s=point.get("tpot_s"),
-                ttft_s=point.get("ttft_s"),
-                output_tok_s=point.get("output_tok_s"),
-                num_gpus=point["num_gpus"],
-                ids=tuple(point["ids"]),
-                source=row_source,
-            )
+        _add_metric(point, metric, _positive_float(record, "value", path, number), record)
+    return tuple(
+        _published_measurement(key, point, name=name, aliases=aliases, default_kv=default_kv, source=source)
+        for key, point in merged.items()
+    )
+
+
+def _operating_point(
+    record: Mapping[str, str], path: Path | str, number: int, engine: str
+) -> tuple[tuple[Any, ...], int]:
+    """The key that merges a row with the other metrics of its operating point (model, GPU,
+    engine, weights, TP, shape, concurrency), and the row's GPU count."""
+    engine_text = _text(record, "engine", path, number)
+    row_engine = engine or _engine(engine_text, _where(path, number, "engine"))
+    tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
+    num_gpus = _positive_int(record, "num_gpus", path, number)
+    tp = int(tp_match.group(1)) if tp_match else num_gpus
+    conc_match = _CONCURRENCY.search(_text(record, "concurrency_or_scenario", path, number))
+    key = (
+        (record.get("model") or "").strip().lower(),
+        record["gpu"].strip().lower(),
+        row_engine,
+        record["precision_weights"].strip().lower(),
+        tp,
+        _positive_int(record, "isl", path, number),
+        _positive_int(record, "osl", path, number),
+        int(conc_match.group(1)) if conc_match else None,
+    )
+    return key, num_gpus
+
+
+def _add_metric(point: dict[str, Any], metric: str, value: float, record: Mapping[str, str]) -> None:
+    """One row's figure into its operating point (ITL is read as TPOT; a TTFT quoted in the notes
+    fills in when no row gives one)."""
+    if metric == "tokens_per_s_total":
+        point["output_tok_s"] = value
+    elif metric in ("itl_ms", "tpot_ms"):
+        point["tpot_s"] = value * MS
+    elif metric == "ttft_ms":
+        point["ttft_s"] = value * MS
+    ttft_note = _TTFT_IN_NOTES.search(record.get("notes", "") or "")
+    if ttft_note and "ttft_s" not in point:
+        point["ttft_s"] = float(ttft_note.group(1).replace(",", "")) * MS
+
+
+def _published_measurement(
+    key: tuple[Any, ...],
+    point: Mapping[str, Any],
+    *,
+    name: str,
+    aliases: Mapping[str, str],
+    default_kv: str,
+    source: Source | None,
+) -> Measurement:
+    _, gpu, row_engine, weights, tp, isl, osl, concurrency = key
+    record = point["record"]
+    model_name = (record.get("model") or "").strip()
+    row_source = source
+    if record.get("source_url"):
+        row_source = Source(
+            url=record["source_url"].strip(),
+            date=(record.get("source_date") or "n.d.").strip() or "n.d.",
+            kind="measured",
+            title=(record.get("benchmark") or "").strip(),
         )
-    return tuple(out)
+    return Measurement(
+        dataset=name,
+        row=point["row"],
+        model=aliases.get(model_name.lower(), aliases.get("*", model_name)),
+        gpu=gpu,
+        engine=row_engine,
+        weights=weights,
+        kv=(record.get("precision_kv") or "").strip().lower() or default_kv,
+        tp=tp,
+        isl=isl,
+        osl=osl,
+        concurrency=concurrency,
+        tpot_s=point.get("tpot_s"),
+        ttft_s=point.get("ttft_s"),
+        output_tok_s=point.get("output_tok_s"),
+        num_gpus=point["num_gpus"],
+        ids=tuple(point["ids"]),
+        source=row_source,
+    )
 
 
 @attrs.frozen
