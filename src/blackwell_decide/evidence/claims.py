@@ -99,78 +99,87 @@ def load_claims(path: str | Path) -> ClaimFile:
     if not entries:
         problems.append("claim: no [[claim]] entries")
     for index, entry in enumerate(entries):
-        where = f"claim[{index}]"
-        cid = entry.get("id")
-        if cid:
-            where = f"claim {cid!r}"
-        unknown = set(entry) - _CLAIM_KEYS
-        if unknown:
-            problems.append(
-                f"{where}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_CLAIM_KEYS))})"
-            )
-        for key in ("id", "text", "quantity", "claimed"):
-            if key not in entry:
-                problems.append(f"{where}.{key}: missing")
-        if any(key not in entry for key in ("id", "text", "quantity", "claimed")):
-            continue
-        if cid in seen:
-            problems.append(f"{where}: id used twice")
-        seen.add(cid)
-        if entry["quantity"] not in QUANTITIES:
-            problems.append(
-                f"{where}.quantity: unknown quantity {entry['quantity']!r}; known: {', '.join(sorted(QUANTITIES))}"
-            )
-        conventions = entry.get("conventions", {})
-        bad_conv = set(conventions) - _CONVENTION_KEYS if isinstance(conventions, Mapping) else {"(not a table)"}
-        if bad_conv:
-            problems.append(f"{where}.conventions: unknown keys {', '.join(sorted(bad_conv))}")
-            conventions = {}
-        try:
-            claimed_raw = entry["claimed"]
-            if isinstance(claimed_raw, list):
-                if len(claimed_raw) != 2:
-                    raise TypeError("a range is [low, high]")
-                (low, low_text), (high, high_text) = (_number(v) for v in claimed_raw)
-                if low > high:
-                    raise ValueError(f"range [{low:g}, {high:g}] has low above high")
-                claimed: float | tuple[float, float] = (low, high)
-                claimed_text = f"{low_text}–{high_text}"
-                default_tol = max(_precision_tolerance(low_text), _precision_tolerance(high_text))
-            else:
-                claimed, claimed_text = _number(claimed_raw)
-                default_tol = _precision_tolerance(claimed_text)
-            if "tolerance" in entry:
-                tolerance = _number(entry["tolerance"])[0]
-            elif "tolerance_pct" in entry:
-                scale = abs(claimed if isinstance(claimed, float) else max(abs(claimed[0]), abs(claimed[1])))
-                tolerance = _number(entry["tolerance_pct"])[0] / 100 * scale
-            else:
-                tolerance = default_tol
-            if tolerance < 0:
-                raise ValueError("tolerance must be zero or positive")
-        except (TypeError, ValueError, decimal.InvalidOperation) as exc:
-            problems.append(f"{where}.claimed/tolerance: {exc}")
-            continue
-        scenario = entry.get("scenario", {})
-        if not isinstance(scenario, Mapping):
-            problems.append(f"{where}.scenario: must be a table")
-            continue
-        claims.append(
-            Claim(
-                cid,
-                entry.get("where", ""),
-                entry["text"],
-                entry["quantity"],
-                claimed,
-                claimed_text,
-                tolerance,
-                scenario,
-                conventions,
-            )
-        )
+        claim = _claim(entry, index, seen, problems)
+        if claim is not None:
+            claims.append(claim)
     if problems:
         raise ScenarioError(str(path), problems)
     return ClaimFile(str(path), raw.get("title", path.stem), raw.get("source", ""), defaults, tuple(claims))
+
+
+def _claim(entry: Mapping[str, Any], index: int, seen: set[str], problems: list[str]) -> Claim | None:
+    """One ``[[claim]]`` entry, or None with its problems recorded."""
+    given = entry.get("id")
+    where = f"claim {given!r}" if given else f"claim[{index}]"
+    unknown = set(entry) - _CLAIM_KEYS
+    if unknown:
+        problems.append(f"{where}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_CLAIM_KEYS))})")
+    required = ("id", "text", "quantity", "claimed")
+    problems.extend(f"{where}.{key}: missing" for key in required if key not in entry)
+    if any(key not in entry for key in required):
+        return None
+    cid = entry["id"]
+    if cid in seen:
+        problems.append(f"{where}: id used twice")
+    seen.add(cid)
+    if entry["quantity"] not in QUANTITIES:
+        problems.append(
+            f"{where}.quantity: unknown quantity {entry['quantity']!r}; known: {', '.join(sorted(QUANTITIES))}"
+        )
+    conventions = entry.get("conventions", {})
+    bad_conv = set(conventions) - _CONVENTION_KEYS if isinstance(conventions, Mapping) else {"(not a table)"}
+    if bad_conv:
+        problems.append(f"{where}.conventions: unknown keys {', '.join(sorted(bad_conv))}")
+        conventions = {}
+    try:
+        claimed, claimed_text, tolerance = _claimed_and_tolerance(entry)
+    except (TypeError, ValueError, decimal.InvalidOperation) as exc:
+        problems.append(f"{where}.claimed/tolerance: {exc}")
+        return None
+    scenario = entry.get("scenario", {})
+    if not isinstance(scenario, Mapping):
+        problems.append(f"{where}.scenario: must be a table")
+        return None
+    return Claim(
+        cid,
+        entry.get("where", ""),
+        entry["text"],
+        entry["quantity"],
+        claimed,
+        claimed_text,
+        tolerance,
+        scenario,
+        conventions,
+    )
+
+
+def _claimed_and_tolerance(entry: Mapping[str, Any]) -> tuple[float | tuple[float, float], str, float]:
+    """The claimed figure (a number or a [low, high] range), its text as written and the
+    tolerance: given, as a percentage, or the precision the figure was written to."""
+    claimed_raw = entry["claimed"]
+    claimed: float | tuple[float, float]
+    if isinstance(claimed_raw, list):
+        if len(claimed_raw) != 2:
+            raise TypeError("a range is [low, high]")
+        (low, low_text), (high, high_text) = (_number(v) for v in claimed_raw)
+        if low > high:
+            raise ValueError(f"range [{low:g}, {high:g}] has low above high")
+        claimed = (low, high)
+        claimed_text = f"{low_text}–{high_text}"
+        default_tol = max(_precision_tolerance(low_text), _precision_tolerance(high_text))
+    else:
+        claimed, claimed_text = _number(claimed_raw)
+        default_tol = _precision_tolerance(claimed_text)
+    if "tolerance" in entry:
+        tolerance = _number(entry["tolerance"])[0]
+    elif "tolerance_pct" in entry:
+        scale = abs(claimed if isinstance(claimed, float) else max(abs(claimed[0]), abs(claimed[1])))
+        tolerance = _number(entry["tolerance_pct"])[0] / 100 * scale
+    else:
+        tolerance = default_tol
+    if tolerance < 0:
+        raise ValueError("tolerance must be zero or positive")
+    return claimed, claimed_text, tolerance
 
 
 @attrs.frozen
