@@ -120,32 +120,14 @@ def _slower_paths(weights: str) -> str:
 
 
 def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    tpot, floor, d, s = a.stats.mean_tpot, a.floor_tpot_s, a.deployment, a.stats
+    """The run's mean TPOT against its physical floor and, when above it, against the
+    calibrated expectation (a speculative run against the floor per accepted token)."""
+    tpot, floor, d = a.stats.mean_tpot, a.floor_tpot_s, a.deployment
     at = "" if a.judged_concurrency is None else f" at {a.judged_concurrency:.1f} requests in flight"
-    accepted = s.spec_acceptance_length
+    accepted = a.stats.spec_acceptance_length
     if accepted and accepted > 1:
-        # Speculative decoding emits `accepted` tokens per verified step: the per-token floor divides.
-        per_token = floor / accepted
-        if tpot < per_token * (1 - BELOW_FLOOR_MARGIN):
-            out.append(
-                Diagnostic(
-                    "warning",
-                    f"mean TPOT {tpot * 1e3:.2f} ms is below even the speculative floor of {per_token * 1e3:.2f} ms "
-                    f"({floor * 1e3:.2f} ms per step{at} ÷ {accepted:.2f} accepted tokens per step, from the file): "
-                    "the weights are smaller than declared or --gpu/--tp do not match the server",
-                )
-            )
-        else:
-            out.append(
-                Diagnostic(
-                    "info",
-                    f"speculative decoding accepted {accepted:.2f} tokens per step (from the file), so the per-token "
-                    f"floor is {per_token * 1e3:.2f} ms ({floor * 1e3:.2f} ms per step ÷ {accepted:.2f}); the "
-                    "calibrated expectation is for one token per step",
-                )
-            )
-        return out
+        return [_speculative_floor(tpot, floor, accepted, at)]
+    out: list[Diagnostic] = []
     below = tpot < floor * (1 - BELOW_FLOOR_MARGIN)
     if below:
         out.append(
@@ -158,10 +140,34 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
                 "(e.g. an FP4 checkpoint declared as FP8), or --gpu/--tp do not match the server",
             )
         )
-    e = a.expected
-    if e is None:
+    if a.expected is None:
         out.append(Diagnostic("info", f"no calibrated expectation: {a.expected_error}"))
-        return out
+    elif not below:
+        out.append(_against_expectation(a, a.expected, at))
+    return out
+
+
+def _speculative_floor(tpot: float, floor: float, accepted: float, at: str) -> Diagnostic:
+    """Speculative decoding emits ``accepted`` tokens per verified step: the per-token floor divides."""
+    per_token = floor / accepted
+    if tpot < per_token * (1 - BELOW_FLOOR_MARGIN):
+        return Diagnostic(
+            "warning",
+            f"mean TPOT {tpot * 1e3:.2f} ms is below even the speculative floor of {per_token * 1e3:.2f} ms "
+            f"({floor * 1e3:.2f} ms per step{at} ÷ {accepted:.2f} accepted tokens per step, from the file): "
+            "the weights are smaller than declared or --gpu/--tp do not match the server",
+        )
+    return Diagnostic(
+        "info",
+        f"speculative decoding accepted {accepted:.2f} tokens per step (from the file), so the per-token "
+        f"floor is {per_token * 1e3:.2f} ms ({floor * 1e3:.2f} ms per step ÷ {accepted:.2f}); the "
+        "calibrated expectation is for one token per step",
+    )
+
+
+def _against_expectation(a: BenchAudit, e: Prediction, at: str) -> Diagnostic:
+    """The run's mean TPOT against the calibrated expectation and its band."""
+    tpot, s, d = a.stats.mean_tpot, a.stats, a.deployment
     expected = float(e.tpot_s)
     low, high = (abs(x) for x in e.band)  # relative error below and above the prediction
     ratio = tpot / expected
@@ -170,8 +176,6 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
         + (", extrapolated" if e.extrapolated else "")
         + f"; profile {e.profile})"
     )
-    if below:
-        return out
     if ratio > max(WELL_ABOVE_FACTOR, 1 + high):
         median = ""
         if s.median_tpot is not None and s.median_tpot < tpot / MEAN_OVER_MEDIAN_FACTOR:
@@ -179,29 +183,23 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
                 f" (the median TPOT, {s.median_tpot * 1e3:.2f} ms, is {s.median_tpot / expected:.2f}× the "
                 "expectation: see the stalls below)"
             )
-        out.append(
-            Diagnostic(
-                "warning",
-                f"mean TPOT {tpot * 1e3:.2f} ms is well above the expectation: {where}{median}. Likely causes: the "
-                f"precision path is wrong (the engine ran {_slower_paths(d.scheme.weights.key)}; check the "
-                "quantization line of the server log), CUDA graphs were cold or disabled (--enforce-eager, or "
-                "warm-up requests counted), or the server ran with other settings (max-num-seqs, chunked-prefill "
-                "budget, another engine version)" + _extrapolation_caveat(e),
-            )
+        return Diagnostic(
+            "warning",
+            f"mean TPOT {tpot * 1e3:.2f} ms is well above the expectation: {where}{median}. Likely causes: the "
+            f"precision path is wrong (the engine ran {_slower_paths(d.scheme.weights.key)}; check the "
+            "quantization line of the server log), CUDA graphs were cold or disabled (--enforce-eager, or "
+            "warm-up requests counted), or the server ran with other settings (max-num-seqs, chunked-prefill "
+            "budget, another engine version)" + _extrapolation_caveat(e),
         )
-    elif ratio > 1 + high:
-        out.append(Diagnostic("info", f"mean TPOT {tpot * 1e3:.2f} ms is somewhat slower than expected: {where}"))
-    elif ratio < 1 - low:
-        out.append(
-            Diagnostic(
-                "info",
-                f"mean TPOT {tpot * 1e3:.2f} ms is faster than expected ({where}) yet above the floor: a newer "
-                "engine or kernels than the profile's data; fit your own profile with `blackwell-decide calibrate`",
-            )
+    if ratio > 1 + high:
+        return Diagnostic("info", f"mean TPOT {tpot * 1e3:.2f} ms is somewhat slower than expected: {where}")
+    if ratio < 1 - low:
+        return Diagnostic(
+            "info",
+            f"mean TPOT {tpot * 1e3:.2f} ms is faster than expected ({where}) yet above the floor: a newer "
+            "engine or kernels than the profile's data; fit your own profile with `blackwell-decide calibrate`",
         )
-    else:
-        out.append(Diagnostic("ok", f"mean TPOT {tpot * 1e3:.2f} ms is within the calibrated band: {where}"))
-    return out
+    return Diagnostic("ok", f"mean TPOT {tpot * 1e3:.2f} ms is within the calibrated band: {where}")
 
 
 def _extrapolation_caveat(e: Prediction) -> str:
