@@ -247,6 +247,33 @@ def _native_formats(config: Mapping[str, Any], notes: list[str]) -> tuple[str | 
     return weights, experts
 
 
+def _head_dim(config: Mapping[str, Any], hidden: int, heads: int, mla: MLAConfig | None) -> int:
+    """``head_dim`` as given; else MLA's query head (nope + rope parts), else hidden ÷ heads."""
+    head_dim = _optional_int(config, "head_dim")
+    if head_dim is not None:
+        return head_dim
+    if mla is not None:
+        return mla.qk_nope_head_dim + mla.qk_rope_head_dim
+    if hidden % heads:
+        raise HFConfigError(
+            "head_dim",
+            f"missing 'head_dim' and hidden_size ({hidden}) is not divisible by num_attention_heads ({heads}); {_FIX}",
+        )
+    return hidden // heads
+
+
+def _tied_embeddings(config: Mapping[str, Any], model_type: str, notes: list[str]) -> bool:
+    """``tie_word_embeddings`` as given, else the transformers default for the model type (noted)."""
+    if "tie_word_embeddings" in config:
+        return _bool(config, "tie_word_embeddings", False)
+    tied = model_type not in _KNOWN_FAMILIES
+    notes.append(
+        f"tie_word_embeddings not given: {'tied' if tied else 'untied'} assumed "
+        f"(the transformers default for model type {model_type or '(none)'!r})"
+    )
+    return tied
+
+
 def arch_fields_from_hf_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for :class:`~blackwell_decide.model.ModelArch` (all but key, name,
     hf_id, sources and published counts) from a Hugging Face ``config.json`` mapping.
@@ -272,18 +299,7 @@ def arch_fields_from_hf_config(config: Mapping[str, Any]) -> dict[str, Any]:
         )
 
     mla = _mla_fields(config)
-    head_dim = _optional_int(config, "head_dim")
-    if head_dim is None:
-        if mla is not None:
-            head_dim = mla.qk_nope_head_dim + mla.qk_rope_head_dim
-        elif hidden % heads:
-            raise HFConfigError(
-                "head_dim",
-                f"missing 'head_dim' and hidden_size ({hidden}) is not divisible by num_attention_heads "
-                f"({heads}); {_FIX}",
-            )
-        else:
-            head_dim = hidden // heads
+    head_dim = _head_dim(config, hidden, heads, mla)
 
     moe = _moe_fields(config, model_type, layers, notes)
     intermediate = _optional_int(config, "intermediate_size", "n_inner", "ffn_dim")
@@ -292,14 +308,7 @@ def arch_fields_from_hf_config(config: Mapping[str, Any]) -> dict[str, Any]:
             raise HFConfigError("intermediate_size", f"missing required field 'intermediate_size'; {_FIX}")
         intermediate = moe.expert_intermediate_size
 
-    if "tie_word_embeddings" in config:
-        tied = _bool(config, "tie_word_embeddings", False)
-    else:
-        tied = model_type not in _KNOWN_FAMILIES
-        notes.append(
-            f"tie_word_embeddings not given: {'tied' if tied else 'untied'} assumed "
-            f"(the transformers default for model type {model_type or '(none)'!r})"
-        )
+    tied = _tied_embeddings(config, model_type, notes)
 
     if model_type in _QKV_BIAS_ALWAYS:
         qkv_bias, o_bias = True, False
