@@ -387,3 +387,26 @@ def test_a_declared_fleet_too_small_for_its_traffic_is_costed_on_what_it_can_ser
     # a fleet that carries its traffic is untouched: s1's 74 H100s serve all of it
     chat = decide_scenario(CHAT, hermetic).facts.current.bill
     assert chat is not None and chat.share_served == 1.0
+
+
+def test_the_floor_speed_up_and_todays_service_level_name_what_they_rest_on(hermetic: Catalog, tmp_path: Path) -> None:
+    """A CFO's reading of the memos (this session's review): the floor speed-up was labelled
+    "against today" but computed against the re-tuned baseline (s1: 1.05× is B200 against the
+    H100 TP=4 fleet, not today's 13.47 ms H100 TP=2); and s3's 24 declared H100s read "holds the
+    service level: yes" while the model sizes 30 (inside the 25 % fleet-mismatch tolerance)."""
+    decision = decide_scenario(CHAT, hermetic)
+    base = decision.facts.baseline
+    out = tmp_path / "s1.md"
+    write_memo(decision, out, force=True)
+    text = out.read_text(encoding="utf-8")
+    b200 = decision.facts.option("b200-nvfp4")
+    floor = f"decode floor {base.bounds.decode_floor_s * 1e3:.2f} → {b200.bounds.decode_floor_s * 1e3:.2f} ms"
+    assert f"B200 NVFP4 (rented): {floor}, 1.05× lower than {base.label} (" in text
+    assert "against today (" not in text
+    s3 = decide_scenario(EXAMPLES / "s3-rag-prefill-heavy.toml", hermetic)
+    ledger = _ledger(s3)
+    assert ledger.today is not None and ledger.today.gpus == 24 and ledger.today_modelled_gpus == 30
+    out = tmp_path / "s3.md"
+    write_memo(s3, out, force=True)
+    row = next(line for line in out.read_text(encoding="utf-8").splitlines() if "holds the service level" in line)
+    assert row.split("|")[2].strip() == "within the 25% tolerance (the model sizes 30 GPUs)"

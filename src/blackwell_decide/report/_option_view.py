@@ -33,6 +33,15 @@ def option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
     view["fleet"] = _fleet_view(o.fleet) if o.fleet is not None else None
     view["rack"] = _rack_view(o.rack) if o.rack is not None else None
     view["comparison"] = _comparison_view(comparison) if comparison is not None else None
+    if view["comparison"] is not None:
+        # The speed-up is against the fleet the verdict is decided on, which need not be today's.
+        base = facts.baseline
+        ratio = comparison.floor_speedup.value if comparison is not None else 1.0
+        view["comparison"]["floor_change"] = (
+            f"{base.bounds.decode_floor_s * 1e3:.2f} → {o.bounds.decode_floor_s * 1e3:.2f} ms, "
+            + (f"{times(ratio)} lower" if ratio >= 1 else f"{times(1 / ratio)} higher")
+            + f" than {base.label}"
+        )
     return view
 
 

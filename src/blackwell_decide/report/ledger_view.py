@@ -61,9 +61,20 @@ def ledger_rows(ledger: Ledger) -> LedgerRows:
             "unit cost per 1M output tokens at full load (each GPU busy at the service level)",
             tuple(usd(s.full_load_usd_per_million_output, 3) for _, s in sides),
         ),
-        ("holds the service level (by the model)", tuple("yes" if s.holds_service_level else "no" for _, s in sides)),
+        ("holds the service level (by the model)", tuple(_holds(ledger, s) for _, s in sides)),
     ]
     return LedgerRows(columns=tuple(name for name, _ in sides), rows=tuple(rows))
+
+
+def _holds(ledger: Ledger, side: Side) -> str:
+    """Yes or no; for today's fleet a "yes" that rests on the fleet-mismatch tolerance says so
+    (the model sizes more GPUs than are declared, by less than the tolerance)."""
+    if not side.holds_service_level:
+        return "no"
+    modelled = ledger.today_modelled_gpus
+    if ledger.today is not None and side.id == ledger.today.id and modelled is not None and modelled > side.gpus:
+        return f"within the {ledger.fleet_mismatch_tolerance:.0%} tolerance (the model sizes {modelled} GPUs)"
+    return "yes"
 
 
 def ledger_sentences(ledger: Ledger) -> list[str]:

@@ -115,6 +115,9 @@ class Ledger:
     price_age_days: int | None
     price_warning: str | None
     terms: str
+    #: GPUs the model sizes for today's traffic at today's TP (the fleet check), beside the declared
+    today_modelled_gpus: int | None = None
+    fleet_mismatch_tolerance: float = 0.0
 
     @property
     def verify(self) -> str:
@@ -155,6 +158,7 @@ class Ledger:
             "shortfall": self.shortfall,
             "in_doubt": self.in_doubt,
             "today_short_by_the_model": self.today_short,
+            "today_modelled_gpus": self.today_modelled_gpus,
             "delivered_tok_s_per_user": _finite(self.delivered_tok_s_per_user),
             "target_tok_s_per_user": self.target_tok_s_per_user,
             "verify": self.verify,
@@ -251,6 +255,8 @@ def build_ledger(
         shortfall=case.shortfall if case is not None else False,
         in_doubt=case.in_doubt if case is not None else False,
         today_short=bool(check is not None and check.short),
+        today_modelled_gpus=check.modelled if check is not None else None,
+        fleet_mismatch_tolerance=facts.scenario.thresholds.fleet_mismatch_fraction,
         delivered_tok_s_per_user=check.delivered_tok_s_per_user if check is not None else None,
         target_tok_s_per_user=facts.tok_s_per_user,
         measurements=_measurements(facts, case, option),
