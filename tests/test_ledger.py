@@ -403,6 +403,8 @@ def test_the_floor_speed_up_and_todays_service_level_name_what_they_rest_on(herm
     floor = f"decode floor {base.bounds.decode_floor_s * 1e3:.2f} → {b200.bounds.decode_floor_s * 1e3:.2f} ms"
     assert f"B200 NVFP4 (rented): {floor}, 1.05× lower than {base.label} (" in text
     assert "against today (" not in text
+    # the saving against today's bill says which part needs no migration (re-tuning: $80,942 of $116,201)
+    assert "(of that, $80,942/month needs no migration: re-tune today's GPUs to TP=4)" in text
     s3 = decide_scenario(EXAMPLES / "s3-rag-prefill-heavy.toml", hermetic)
     ledger = _ledger(s3)
     assert ledger.today is not None and ledger.today.gpus == 24 and ledger.today_modelled_gpus == 30

@@ -31,7 +31,9 @@ def _sides(ledger: Ledger) -> list[tuple[str, Side]]:
     if ledger.baseline is not None and ledger.today is not None and ledger.baseline.id != ledger.today.id:
         out.append(("baseline (no new hardware)", ledger.baseline))
     if ledger.option is not None:
-        out.append(("recommended", ledger.option))
+        # Under hold or do-not-migrate the option shown is the best migration, not a recommendation.
+        migrate = ledger.verdict.value in ("migrate", "migrate-if")
+        out.append(("recommended" if migrate else "best migration (not recommended)", ledger.option))
     return out
 
 

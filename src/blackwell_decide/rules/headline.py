@@ -114,6 +114,12 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
     )
     if not against_today:
         bill += f", and {_money(ledger.saving_vs_today_usd)} against today's bill of {usd(today.usd_per_month)}"
+        step = today.usd_per_month - baseline.usd_per_month
+        if step > 0 and (ledger.saving_vs_today_usd or 0.0) > 0:
+            # The no-purchase change earns part of that on its own: say which part is the migration's.
+            from blackwell_decide.rules.no_purchase import step_words
+
+            bill += f" (of that, {usd(step)}/month needs no migration: {step_words(facts)})"
     parts.append(f"{opening}: {bill}.")
     saving = ledger.saving_usd or 0.0
     if saving > 0 and ledger.one_time_usd:

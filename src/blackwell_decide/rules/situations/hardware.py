@@ -62,8 +62,9 @@ class NewerCurrentFleet:
                 self.id,
                 self.title,
                 False,
-                summary=f"the current GPU has only {share:.0%} of the candidate's KV room per GPU "
-                f"(threshold {t.newer_fleet_kv_share:.0%})",
+                summary=f"the current GPU has only {share:.0%} of the candidate's KV room per GPU, each at the "
+                f"smallest TP the weights fit (TP={cur.min_tp} against TP={option.min_tp}; threshold "
+                f"{t.newer_fleet_kv_share:.0%})",
                 reasons=(kv_reason,),
             )
         owned = cur.ownership is Ownership.OWNED
