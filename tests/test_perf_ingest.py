@@ -158,6 +158,26 @@ def test_a_bad_sweep_row_names_its_row_and_column(tmp_path: Path, row: str, colu
         read_sweep_csv(path)
 
 
+def test_every_bad_row_of_a_sweep_is_reported_at_once(tmp_path: Path) -> None:
+    """Three bad rows (a negative concurrency, a TPOT that is not a number, an unknown engine)
+    among good ones: one error names the file and all three, not the first only."""
+    path = tmp_path / "sweep.csv"
+    good = "m,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,13"
+    bad = [
+        "m,b200,vllm,nvfp4,fp8,1,1024,1024,-4,90,13",
+        "m,b200,vllm,nvfp4,fp8,1,1024,1024,4,90,fast",
+        "m,b200,tgi,nvfp4,fp8,1,1024,1024,4,90,13",
+    ]
+    path.write_text("\n".join([HEADER, good, *bad, good]) + "\n")
+    with pytest.raises(UsageError) as info:
+        read_sweep_csv(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: 3 problem(s) in this measurement file:")
+    assert "row 2, column 'concurrency': expected a positive whole number, got '-4'" in message
+    assert "row 3, column 'tpot_ms': expected a number, got 'fast'" in message
+    assert "row 4, column 'engine': unknown engine 'tgi'" in message
+
+
 def test_sweep_csv_needs_its_columns_and_ignores_extra_ones(tmp_path: Path) -> None:
     path = tmp_path / "sweep.csv"
     path.write_text("model,gpu,engine\nm,b200,vllm\n")

@@ -7,11 +7,12 @@ the column of a bad value, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import attrs
 
 from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
+from blackwell_decide.input_schema import TableReader
 from blackwell_decide.model import Source
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
@@ -57,14 +59,41 @@ SWEEP_COLUMNS: tuple[str, ...] = (
 
 
 # ---------------------------------------------------------------------------- field parsing
-def _where(path: Path | str, row: int, column: str) -> str:
-    return f"{path}: row {row}, column {column!r}"
+class _CellError(UsageError):
+    """One bad cell: where it is (row and column) and what is wrong with it."""
+
+    def __init__(self, row: int, column: str, problem: str) -> None:
+        self.where, self.problem = f"row {row}, column {column!r}", problem
+        super().__init__(f"{self.where}: {problem}")
+
+
+class _Problems:
+    """Every bad row of one measurement file, recorded on the shared validating reader
+    (:class:`~blackwell_decide.input_schema.TableReader`) so that one error lists them all."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        self.reader = TableReader({})
+
+    @contextlib.contextmanager
+    def row(self) -> Iterator[None]:
+        """Read one row; its first bad cell is recorded and the row skipped."""
+        try:
+            yield
+        except _CellError as exc:
+            self.reader.problem(exc.where, exc.problem)
+
+    def check(self) -> None:
+        problems = self.reader.problems
+        if problems:
+            listed = "\n  - ".join(problems)
+            raise UsageError(f"{self.path}: {len(problems)} problem(s) in this measurement file:\n  - {listed}")
 
 
 def _text(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> str:
     value = record.get(column)
     if value is None or not str(value).strip():
-        raise UsageError(f"{_where(path, row, column)}: missing value")
+        raise _CellError(row, column, "missing value")
     return str(value).strip()
 
 
@@ -73,9 +102,9 @@ def _positive_int(record: Mapping[str, Any], column: str, path: Path | str, row:
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"{_where(path, row, column)}: expected a whole number, got {text!r}") from None
+        raise _CellError(row, column, f"expected a whole number, got {text!r}") from None
     if not (value >= 1 and value.is_integer()):
-        raise UsageError(f"{_where(path, row, column)}: expected a positive whole number, got {text!r}")
+        raise _CellError(row, column, f"expected a positive whole number, got {text!r}")
     return int(value)
 
 
@@ -84,13 +113,13 @@ def _positive_float(record: Mapping[str, Any], column: str, path: Path | str, ro
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"{_where(path, row, column)}: expected a number, got {text!r}") from None
+        raise _CellError(row, column, f"expected a number, got {text!r}") from None
     if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"{_where(path, row, column)}: expected a positive number, got {text!r}")
+        raise _CellError(row, column, f"expected a positive number, got {text!r}")
     return value
 
 
-def _engine(text: str, where: str) -> str:
+def _engine(text: str, row: int) -> str:
     lowered = text.lower()
     for needle, engine in (("tensorrt", "trtllm"), ("trt", "trtllm"), ("vllm", "vllm"), ("sglang", "sglang")):
         if needle in lowered:
@@ -98,7 +127,7 @@ def _engine(text: str, where: str) -> str:
     try:
         return check_engine(text)
     except UsageError as exc:
-        raise UsageError(f"{where}: {exc}") from None
+        raise _CellError(row, "engine", str(exc)) from None
 
 
 def _open_csv(path: Path | str) -> tuple[list[dict[str, str]], list[str]]:
@@ -137,37 +166,51 @@ def read_sweep_csv(
     aliases = {k.lower(): v for k, v in (model_aliases or {}).items()}
     name = dataset or Path(path).name
     out = []
+    problems = _Problems(path)
     for number, record in enumerate(records, start=1):
-        model = _text(record, "model", path, number)
-        engine = _engine(_text(record, "engine", path, number), _where(path, number, "engine"))
-        concurrency = _positive_int(record, "concurrency", path, number)
-        tpot = _positive_float(record, "tpot_ms", path, number) * MS
-        isl = _positive_int(record, "isl", path, number)
-        osl = _positive_int(record, "osl", path, number)
-        tp = _positive_int(record, "tp", path, number)
-        out.append(
-            Measurement(
-                dataset=name,
-                row=number,
-                model=aliases.get(model.lower(), aliases.get("*", model)),
-                gpu=_text(record, "gpu", path, number),
-                engine=engine,
-                weights=_text(record, "weights", path, number),
-                kv=_text(record, "kv", path, number),
-                tp=tp,
-                isl=isl,
-                osl=osl,
-                mean_isl=isl * mean_length_fraction,
-                mean_osl=osl * mean_length_fraction,
-                concurrency=concurrency,
-                tpot_s=tpot,
-                ttft_s=_positive_float(record, "ttft_ms", path, number) * MS,
-                output_tok_s=concurrency / tpot,
-                throughput_derived=True,
-                source=source,
-            )
-        )
+        with problems.row():
+            out.append(_sweep_measurement(record, number, path, name, aliases, mean_length_fraction, source))
+    problems.check()
     return tuple(out)
+
+
+def _sweep_measurement(
+    record: Mapping[str, Any],
+    number: int,
+    path: Path | str,
+    name: str,
+    aliases: Mapping[str, str],
+    mean_length_fraction: float,
+    source: Source | None,
+) -> Measurement:
+    """One row of the sweep layout (a bad cell raises :class:`_CellError`)."""
+    model = _text(record, "model", path, number)
+    engine = _engine(_text(record, "engine", path, number), number)
+    concurrency = _positive_int(record, "concurrency", path, number)
+    tpot = _positive_float(record, "tpot_ms", path, number) * MS
+    isl = _positive_int(record, "isl", path, number)
+    osl = _positive_int(record, "osl", path, number)
+    tp = _positive_int(record, "tp", path, number)
+    return Measurement(
+        dataset=name,
+        row=number,
+        model=aliases.get(model.lower(), aliases.get("*", model)),
+        gpu=_text(record, "gpu", path, number),
+        engine=engine,
+        weights=_text(record, "weights", path, number),
+        kv=_text(record, "kv", path, number),
+        tp=tp,
+        isl=isl,
+        osl=osl,
+        mean_isl=isl * mean_length_fraction,
+        mean_osl=osl * mean_length_fraction,
+        concurrency=concurrency,
+        tpot_s=tpot,
+        ttft_s=_positive_float(record, "ttft_ms", path, number) * MS,
+        output_tok_s=concurrency / tpot,
+        throughput_derived=True,
+        source=source,
+    )
 
 
 # ---------------------------------------------------------------------------- published layout
@@ -214,14 +257,18 @@ def read_published_csv(
     aliases = {k.lower(): v for k, v in (model_aliases or {}).items()}
     name = dataset or Path(path).name
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    problems = _Problems(path)
     for number, record in enumerate(records, start=1):
         metric = (record.get("metric") or "").strip()
         if metric not in SERVING_METRICS:
             continue
-        key, num_gpus = _operating_point(record, path, number, engine)
-        point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
-        point["ids"].append(record["id"].strip())
-        _add_metric(point, metric, _positive_float(record, "value", path, number), record)
+        with problems.row():
+            key, num_gpus = _operating_point(record, path, number, engine)
+            value = _positive_float(record, "value", path, number)
+            point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
+            point["ids"].append(record["id"].strip())
+            _add_metric(point, metric, value, record)
+    problems.check()
     return tuple(
         _published_measurement(key, point, name=name, aliases=aliases, default_kv=default_kv, source=source)
         for key, point in merged.items()
@@ -234,7 +281,7 @@ def _operating_point(
     """The key that merges a row with the other metrics of its operating point (model, GPU,
     engine, weights, TP, shape, concurrency), and the row's GPU count."""
     engine_text = _text(record, "engine", path, number)
-    row_engine = engine or _engine(engine_text, _where(path, number, "engine"))
+    row_engine = engine or _engine(engine_text, number)
     tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
     num_gpus = _positive_int(record, "num_gpus", path, number)
     tp = int(tp_match.group(1)) if tp_match else num_gpus
@@ -324,11 +371,16 @@ def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
     rows of a published-figures table, in SI units."""
     records, _ = _open_csv(path)
     out = []
+    problems = _Problems(path)
     for number, record in enumerate(records, start=1):
         metric = (record.get("metric") or "").strip()
         if metric not in ("hbm_bandwidth_measured", "gemm_tflops_sustained"):
             continue
-        value = _positive_float(record, "value", path, number) * 1e12
+        value = 0.0
+        with problems.row():
+            value = _positive_float(record, "value", path, number) * 1e12
+        if not value:
+            continue
         out.append(
             Microbenchmark(
                 id=record["id"].strip(),
@@ -344,6 +396,7 @@ def read_microbenchmarks(path: Path | str) -> tuple[Microbenchmark, ...]:
                 ),
             )
         )
+    problems.check()
     return tuple(out)
 
 
