@@ -66,6 +66,7 @@ def combine_points(mix: TrafficMix, points: Sequence[ServicePoint]) -> ServicePo
         profile=heaviest.profile,
         source=source,
         classes=tuple(points),
+        class_time_shares=tuple(s / total for s in seconds),
     )
 
 

@@ -71,6 +71,19 @@ class ServicePoint:
     profile: str
     source: Source
     classes: tuple[ServicePoint, ...] = ()  # a mix's classes, each at its own point; () for one shape
+    class_time_shares: tuple[float, ...] = ()  # the share of GPU time each class takes (sums to 1)
+
+    def context_in_flight(self, request_tokens: float) -> float:
+        """Tokens a request in flight holds in KV on average: ``request_tokens`` (input + output)
+        for one shape; for a mix, each class's length weighted by its requests in flight (a long
+        class holds more of the KV room than the mean length says)."""
+        if not self.classes:
+            return request_tokens
+        held = sum(
+            share * p.concurrency * (p.prediction.workload.isl + p.prediction.workload.osl)
+            for share, p in zip(self.class_time_shares, self.classes, strict=True)
+        )
+        return float(held / self.concurrency)
 
 
 @attrs.frozen
