@@ -245,3 +245,28 @@ def test_the_kv_wall_counts_the_long_class_in_flight(catalog: Catalog, mixed: Pa
     assert expected > 3540 * 1.2
     wall = next(f for f in _json("decide", str(mixed), "--json")["situations"] if f["id"] == "s2-kv-wall")
     assert any(f"requests in flight of {expected:,.0f} tokens" in r["text"] for r in wall["reasons"])
+
+
+def test_a_ttft_limit_binds_every_class_alike_in_decide_and_rank(mixed: Path, tmp_path: Path) -> None:
+    """With a 300 ms TTFT the long class (8,000-token prompts) cannot keep B200 NVFP4 at TP=1
+    (its TTFT there was 360 ms when this was written), so decide's search moves to TP=2; rank's
+    row for that deployment bills it alike (22 GPUs, $96,841.80 when this was written), and
+    today's H100s (508 ms for the long class) are served by neither."""
+    path = tmp_path / "mixed-ttft.toml"
+    text = MIXED.replace("min_tokens_per_s_per_user = 50", "min_tokens_per_s_per_user = 50\nmax_ttft_ms = 300")
+    path.write_text(text, encoding="utf-8")
+    decided = {o["id"]: o for o in _json("decide", str(path), "--json")["options"]}
+    b200 = decided["b200-nvfp4"]
+    assert b200["tp"] > 1
+    assert max(c["ttft_s"] for c in b200["service_per_class"]) <= 0.300
+    ranked = _json("rank", str(path), "--no-pareto", "--top", "1000", "--json")
+    row = next(
+        r
+        for r in ranked["options"]
+        if (r["gpu"], r["weights"], r["kv"], r["tp"], r["provider"], r["tier"])
+        == ("b200", "nvfp4", "fp8", b200["tp"], "Spheron", "on-demand")
+    )
+    assert b200["gpus"] == row["gpus"]
+    assert b200["usd_per_month"] == pytest.approx(row["usd_per_month"], abs=DOLLAR)
+    assert decided["current"]["modelled_gpus"] is None
+    assert not any(r["gpu"] == "h100-sxm" and r["tp"] == 4 and r["weights"] == "fp8" for r in ranked["options"])
