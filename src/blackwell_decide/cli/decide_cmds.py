@@ -115,6 +115,8 @@ def _text(decision: Decision) -> str:
         f"Verdict: {rec.verdict.value}",
         _wrap(rec.headline),
         f"When: {rec.timing.text}",
+        # How the traffic was sized, when that needs saying (a traffic mix: per class).
+        *(_wrap(f"Note: {note}", indent="") for note in decision.facts.notes),
         "",
         *_ledger_lines(decision),
     ]

@@ -22,12 +22,13 @@ from blackwell_decide.cli._econ_args import (
     prices_for,
     throughput_and_speed,
 )
-from blackwell_decide.cli._serving_flags import add_serving_flags
+from blackwell_decide.cli._serving_flags import add_serving_flags, serving_features
 from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP, add_convention_flags, conventions_from_args
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
     from blackwell_decide.economics import FleetPlan
+    from blackwell_decide.economics.mix import TrafficMix
     from blackwell_decide.economics.prices import PriceChoice
     from blackwell_decide.plugins import Catalog
 
@@ -42,8 +43,16 @@ def register(subparsers: Any) -> None:
         "is a deployment (its bounds give the checks), a --throughput, or both.",
     )
     f.add_argument("--requests-per-s", type=positive_float, required=True, help="requests per second at peak")
-    f.add_argument("--isl", type=positive_int, required=True, help="input tokens per request")
-    f.add_argument("--osl", type=positive_int, required=True, help="output tokens per request")
+    f.add_argument("--isl", type=positive_int, help="input tokens per request (or --mix)")
+    f.add_argument("--osl", type=positive_int, help="output tokens per request (or --mix)")
+    f.add_argument(
+        "--mix",
+        action="append",
+        metavar="SHARE:ISL:OSL",
+        help="a traffic class (repeatable, shares summing to 1), e.g. --mix 0.7:800:400 --mix 0.3:8000:1000: "
+        "sized as the mix, each class predicted at its own operating point, as rank and decide size it "
+        "(instead of --isl/--osl; needs --weights for a prediction)",
+    )
     f.add_argument("--peak-to-average", type=positive_float, default=1.0, help="peak demand ÷ average demand")
     target = f.add_mutually_exclusive_group()
     target.add_argument(
@@ -83,7 +92,12 @@ def register(subparsers: Any) -> None:
 
 
 def _capacity_and_plan(
-    args: argparse.Namespace, prefix: str, catalog: Catalog, traffic: Any, tok_s_per_user: float | None
+    args: argparse.Namespace,
+    prefix: str,
+    catalog: Catalog,
+    traffic: Any,
+    tok_s_per_user: float | None,
+    mix: TrafficMix | None = None,
 ) -> tuple[FleetPlan, PriceChoice]:
     from blackwell_decide.economics import GpuCapacity, size_fleet
     from blackwell_decide.economics.sizing import sizing_bounds
@@ -93,6 +107,8 @@ def _capacity_and_plan(
     gpu = getattr(args, f"{dest}gpu")
     if deployment is None and not gpu:
         raise UsageError(f"the {'candidate' if prefix else 'baseline'} needs --{prefix}gpu")
+    if mix is not None:
+        return _mix_plan(args, prefix, catalog, deployment, mix, tok_s_per_user)
     accelerator = deployment.accelerator.key if deployment else catalog.accelerators.resolve(gpu)
     throughput, speed = throughput_and_speed(
         args, prefix, deployment, isl=traffic.isl, osl=traffic.osl, tok_s_per_user=tok_s_per_user
@@ -120,6 +136,76 @@ def _capacity_and_plan(
     )
     choice = prices_for(args, catalog, accelerator)
     return size_fleet(traffic, capacity, choice.quotes), choice
+
+
+def _mix_plan(
+    args: argparse.Namespace,
+    prefix: str,
+    catalog: Catalog,
+    deployment: Any,
+    mix: TrafficMix,
+    tok_s_per_user: float | None,
+) -> tuple[FleetPlan, PriceChoice]:
+    """One side serving ``mix``: each class predicted at its own operating point at the service
+    level, sized with the capacity decide and rank size a mix with (economics.sizing)."""
+    from blackwell_decide.economics import size_fleet
+    from blackwell_decide.economics.sizing import mix_capacity, sizing_bounds
+    from blackwell_decide.model import Source, SourceKind
+    from blackwell_decide.perf.model import at_interactivity
+    from blackwell_decide.perf.workload import Workload
+
+    dest = prefix.replace("-", "_")
+    if getattr(args, f"{dest}throughput") is not None:
+        raise UsageError(
+            f"--mix predicts each class at its own operating point; drop --{prefix}throughput (a measured rate is "
+            "for one request shape) or give --isl/--osl"
+        )
+    if deployment is None:
+        raise UsageError(f"--mix needs a deployment to predict each class: pass --{prefix}weights (with --model)")
+    if tok_s_per_user is None:
+        raise UsageError("--mix needs the service level: pass --interactivity (or --tpot-ms)")
+    features = serving_features(args)
+    points = [
+        at_interactivity(
+            deployment,
+            Workload(max(1, round(c.isl)), max(1, round(c.osl))),
+            tok_s_per_user,
+            engine=args.engine,
+            features=features,
+            catalog=catalog,
+        )
+        for c in mix.classes
+    ]
+    mean = mix.mean
+    tp = deployment.tp
+    capacity = mix_capacity(
+        f"{deployment.accelerator.key} {deployment.scheme.weights.key}" + (f" ×{tp}" if tp > 1 else ""),
+        deployment,
+        sizing_bounds(deployment, conventions_from_args(args), mean.isl, mean.osl),
+        mix,
+        output_tok_s_per_gpu=[float(p.output_tok_s_per_gpu) for p in points],
+        tok_s_per_user=[float(p.tok_s_per_user) for p in points],
+        source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
+        note=f"each class of the mix predicted at {tok_s_per_user:g} tok/s/user ({args.engine})",
+    )
+    choice = prices_for(args, catalog, deployment.accelerator.key)
+    return size_fleet(mean, capacity, choice.quotes), choice
+
+
+def _traffic(args: argparse.Namespace) -> tuple[Any, TrafficMix | None]:
+    """The traffic at peak (a mix's at its mean lengths) and the mix, when --mix gives one."""
+    from blackwell_decide.economics import Traffic
+
+    if args.mix:
+        if args.isl or args.osl:
+            raise UsageError("give the lengths once: --isl/--osl for one request shape, or --mix classes, not both")
+        from blackwell_decide.economics.mix import TrafficMix, parse_mix_class
+
+        mix = TrafficMix(args.requests_per_s, tuple(parse_mix_class(m) for m in args.mix), args.peak_to_average)
+        return mix.mean, mix
+    if args.isl is None or args.osl is None:
+        raise UsageError("fleet needs the request shape: pass --isl and --osl (or --mix SHARE:ISL:OSL classes)")
+    return Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average), None
 
 
 def _power(args: argparse.Namespace, plan: FleetPlan, catalog: Catalog) -> dict[str, float]:
@@ -155,17 +241,17 @@ def _per_gpu(derivation: Any, tp: int) -> Any:
 
 
 def _run_fleet(args: argparse.Namespace) -> int:
-    from blackwell_decide.economics import FleetComparison, Traffic, payback
+    from blackwell_decide.economics import FleetComparison, payback
     from blackwell_decide.plugins import get_catalog
 
     catalog = get_catalog()
-    traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+    traffic, mix = _traffic(args)
     tok_s_per_user = args.interactivity or (1000.0 / args.tpot_ms if args.tpot_ms else None)
-    baseline, base_prices = _capacity_and_plan(args, "", catalog, traffic, tok_s_per_user)
+    baseline, base_prices = _capacity_and_plan(args, "", catalog, traffic, tok_s_per_user, mix)
     has_candidate = any(getattr(args, k) for k in ("candidate_gpu", "candidate_weights", "candidate_throughput"))
     candidate = cand_prices = None
     if has_candidate:
-        candidate, cand_prices = _capacity_and_plan(args, "candidate-", catalog, traffic, tok_s_per_user)
+        candidate, cand_prices = _capacity_and_plan(args, "candidate-", catalog, traffic, tok_s_per_user, mix)
     comparison = FleetComparison(baseline, candidate) if candidate else None
     paybacks = {}
     if candidate is not None and args.one_time_cost is not None:
@@ -177,7 +263,10 @@ def _run_fleet(args: argparse.Namespace) -> int:
     plans = {"baseline": baseline, **({"candidate": candidate} if candidate else {})}
     power = {side: _power(args, p, catalog) for side, p in plans.items()}
     if args.json:
-        doc: dict[str, Any] = {"traffic": traffic.to_dict(), "service_level_tok_s_per_user": tok_s_per_user}
+        doc: dict[str, Any] = {
+            "traffic": mix.to_dict() if mix is not None else traffic.to_dict(),
+            "service_level_tok_s_per_user": tok_s_per_user,
+        }
         if comparison:
             doc.update(comparison.to_dict())
         else:
@@ -199,6 +288,7 @@ def _run_fleet(args: argparse.Namespace) -> int:
             candidate,
             comparison,
             paybacks,
+            mix,
             base_prices,
             cand_prices,
             list(power.values()),
@@ -214,6 +304,7 @@ def _format_fleet(
     candidate: FleetPlan | None,
     comparison: Any,
     paybacks: dict[str, Any],
+    mix: TrafficMix | None,
     base_prices: PriceChoice,
     cand_prices: PriceChoice | None,
     power: list[dict[str, float]],
@@ -222,8 +313,15 @@ def _format_fleet(
 
     plans = [baseline] + ([candidate] if candidate else [])
     level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""
+    shape = f"({traffic.isl:g} in + {traffic.osl:g} out) tokens"
+    if mix is not None:
+        classes = " + ".join(f"{c.share:.0%} × ({c.isl:g} in + {c.osl:g} out)" for c in mix.classes)
+        shape = (
+            f"a mix of {classes}, sized as the mix with every class at the service level "
+            f"(mean {traffic.isl:,.0f} in + {traffic.osl:,.0f} out)"
+        )
     lines = [
-        f"traffic: {traffic.requests_per_s:g} requests/s at peak × ({traffic.isl:g} in + {traffic.osl:g} out) tokens"
+        f"traffic: {traffic.requests_per_s:g} requests/s at peak × {shape}"
         f" = {traffic.output_tok_s:,.0f} output and {traffic.input_tok_s:,.0f} input tok/s{level}; "
         f"peak/average {traffic.peak_to_average:g}",
         "",

@@ -125,8 +125,7 @@ def evaluate(
     """The operating point of one deployment at the service level, or why there is none; a mix
     is served at one point per class and sized as the mix (economics.mix)."""
     from blackwell_decide.economics.fleet import size_fleet
-    from blackwell_decide.economics.mix import kv_equivalent_tok_s_per_user, mix_throughput
-    from blackwell_decide.economics.sizing import point_capacity
+    from blackwell_decide.economics.sizing import mix_capacity
     from blackwell_decide.model import Source, SourceKind
 
     traffic = mix.mean
@@ -142,16 +141,15 @@ def evaluate(
         if isinstance(found, str):
             return found if mix.single else f"{found} (class {i + 1} of the mix)"
         points.append(found)
-    per_gpu = mix_throughput(mix, [float(p.output_tok_s_per_gpu) for p in points])
-    capacity = point_capacity(
+    # The capacity decide and fleet --mix size the mix with (economics.sizing): one number.
+    capacity = mix_capacity(
         f"{gpu} {weights} ×{tp}",
         deployment,
         bounds,
-        output_tok_s_per_gpu=per_gpu,
+        mix,
+        output_tok_s_per_gpu=[float(p.output_tok_s_per_gpu) for p in points],
         # Requests in flight at the points' own speed, as decide counts them (economics.sizing).
-        tok_s_per_user=kv_equivalent_tok_s_per_user(mix, [float(p.tok_s_per_user) for p in points]),
-        isl=traffic.isl,
-        osl=traffic.osl,
+        tok_s_per_user=[float(p.tok_s_per_user) for p in points],
         source=Source("blackwell_decide.perf", "n.d.", SourceKind.DERIVED, "calibrated prediction"),
     )
     plan = size_fleet(traffic, capacity)

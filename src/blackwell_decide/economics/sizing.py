@@ -7,17 +7,20 @@ build the capacity three ways: ``rank`` and ``fleet`` counted requests in flight
 which counts them at the operating point's own speed (the model's points sit on whole
 concurrencies, so a point is usually a little faster than the target). On a KV-bound fleet that
 was 47 against 43 H100s for one workload (s6). Every command now builds its capacity here, so
-one deployment at one price has one bill, computed once.
+one deployment at one price has one bill, computed once. A traffic mix is sized here too
+(:func:`mix_capacity`): each class at its own operating point, the KV room counted per class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from blackwell_decide.bounds.results import Derived, Input
 from blackwell_decide.economics.basis import Throughput, TokenBasis, derived
 from blackwell_decide.economics.bill import Bill, BillTerms, monthly_bill, prefill_time_share
 from blackwell_decide.economics.fleet import GpuCapacity, Traffic
+from blackwell_decide.economics.mix import TrafficMix, kv_equivalent_tok_s_per_user, mix_throughput
 from blackwell_decide.model import DERIVED, USER_INPUT
 from blackwell_decide.units import PER_MILLION, SECONDS_PER_HOUR
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from blackwell_decide.bounds.results import Bounds
     from blackwell_decide.model import Conventions, Deployment, PriceQuote, Source
 
-__all__ = ["SIZING_SEQ_LENS", "fleet_bill", "per_gpu_derived", "point_capacity", "sizing_bounds"]
+__all__ = ["SIZING_SEQ_LENS", "fleet_bill", "mix_capacity", "per_gpu_derived", "point_capacity", "sizing_bounds"]
 
 #: Context lengths the bounds are tabulated at beside the request's own length. The prefill
 #: ceiling is taken at the shortest of them (bounds.compute_bounds), which is how every shipped
@@ -85,6 +88,35 @@ def point_capacity(
             bounds["prefill_ceiling_tok_s"], tp, "prefill_ceiling_tok_s_per_gpu", "prefill ceiling per GPU", "tok/s"
         ),
         kv_tokens=per_gpu_derived(bounds["kv_tokens"], tp, "kv_tokens_per_gpu", "KV tokens per GPU", "tokens"),
+    )
+
+
+def mix_capacity(
+    label: str,
+    deployment: Deployment,
+    bounds: Bounds,
+    mix: TrafficMix,
+    *,
+    output_tok_s_per_gpu: Sequence[float],
+    tok_s_per_user: Sequence[float],
+    source: Source,
+    note: str = "",
+) -> GpuCapacity:
+    """One GPU of ``deployment`` serving ``mix``, each class at its own operating point (one
+    ``output_tok_s_per_gpu`` and ``tok_s_per_user`` per class, in the mix's order): the
+    output-weighted harmonic mean of the classes' throughputs, and requests in flight counted per
+    class (:mod:`.mix`). The capacity ``decide``, ``fleet --mix`` and ``rank`` size a mix with."""
+    mean = mix.mean
+    return point_capacity(
+        label,
+        deployment,
+        bounds,
+        output_tok_s_per_gpu=mix_throughput(mix, output_tok_s_per_gpu),
+        tok_s_per_user=kv_equivalent_tok_s_per_user(mix, tok_s_per_user),
+        isl=mean.isl,
+        osl=mean.osl,
+        source=source,
+        note=note,
     )
 
 

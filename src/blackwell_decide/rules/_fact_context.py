@@ -11,6 +11,7 @@ import attrs
 from blackwell_decide.economics import (
     Traffic,
 )
+from blackwell_decide.economics.mix import MixClass, TrafficMix
 from blackwell_decide.economics.provisioning import PowerBasis, default_power_basis
 from blackwell_decide.errors import ScenarioError
 from blackwell_decide.model import (
@@ -59,6 +60,21 @@ class FactContext:
     workload: Any  # perf.Workload
     target: float
     conventions: Conventions
+
+    @property
+    def mix(self) -> TrafficMix:
+        """The traffic as its classes (one class for a single shape): what every option is sized for."""
+        return traffic_mix(self.scenario, self.traffic)
+
+
+def traffic_mix(scenario: Scenario, traffic: Traffic) -> TrafficMix:
+    """``scenario``'s ``[[workload.mix]]`` as the economics' :class:`TrafficMix`, at ``traffic``'s
+    peak rate; one shape is ``traffic`` itself. ``decide`` and ``rank SCENARIO`` size this one mix."""
+    w = scenario.workload
+    if len(w.mix) == 1:
+        return TrafficMix.of(traffic)
+    classes = tuple(MixClass(c.share, c.input_tokens, c.output_tokens) for c in w.mix)
+    return TrafficMix(traffic.requests_per_s, classes, traffic.peak_to_average)
 
 
 def scenario_source(ctx: FactContext, title: str) -> Source:

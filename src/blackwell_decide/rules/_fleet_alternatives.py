@@ -22,6 +22,7 @@ from blackwell_decide.model import (
     PriceQuote,
 )
 from blackwell_decide.rules._fact_context import FactContext, find_quote, slug
+from blackwell_decide.rules._mix_service import mix_delivered
 from blackwell_decide.rules._option_build import OptionSpec, build_option, finish_option, option_bounds
 from blackwell_decide.rules.option_facts import (
     DEFAULT_ENGINE,
@@ -228,6 +229,12 @@ def _delivered(ctx: FactContext, current: OptionFacts, required_tok_s_per_gpu: f
     output tokens/s per GPU (None when none does), and the most any operating point carries."""
     from blackwell_decide.perf import frontier
 
+    if not ctx.mix.single:
+        delivered, busiest_mix = mix_delivered(
+            ctx, current.deployment, current.engine, current.features, required_tok_s_per_gpu
+        )
+        held = current.max_output_tok_s_per_gpu
+        return delivered, busiest_mix if held is None else held
     curve = frontier(
         current.deployment, ctx.workload, engine=current.engine, catalog=ctx.catalog, features=current.features
     )

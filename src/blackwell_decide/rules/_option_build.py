@@ -4,7 +4,7 @@ power and rack fit."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -20,7 +20,8 @@ from blackwell_decide.economics import (
     size_fleet,
     tokens_per_provisioned_mw,
 )
-from blackwell_decide.economics.sizing import fleet_bill, point_capacity, sizing_bounds
+from blackwell_decide.economics.mix import mix_throughput
+from blackwell_decide.economics.sizing import fleet_bill, mix_capacity, point_capacity, sizing_bounds
 from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
 from blackwell_decide.model import (
     Cooling,
@@ -36,11 +37,9 @@ from blackwell_decide.rules._fact_context import (
     price_option,
     scenario_source,
 )
+from blackwell_decide.rules._mix_service import class_workloads, combine_points, mix_point_note
 from blackwell_decide.rules.option_facts import AUTO_TP, OptionFacts, PowerFacts, RackFit, ServicePoint
 from blackwell_decide.scenario import Ownership, SiteCooling
-
-if TYPE_CHECKING:
-    pass
 
 # --------------------------------------------------------------------------- the operating point
 
@@ -48,20 +47,38 @@ if TYPE_CHECKING:
 def _service(
     ctx: FactContext, deployment: Deployment, engine: str, features: Any = None
 ) -> tuple[ServicePoint | None, str]:
-    """The highest-throughput point meeting the service level (TPOT and, when set, TTFT)."""
+    """The highest-throughput point meeting the service level (TPOT and, when set, TTFT); for a
+    traffic mix, one such point per class (each class meets it on its own), combined."""
+    mix = ctx.mix
+    if mix.single:
+        return _point(ctx, deployment, ctx.workload, engine, features)
+    points = []
+    for i, workload in enumerate(class_workloads(ctx)):
+        point, why = _point(ctx, deployment, workload, engine, features)
+        if point is None:
+            c = mix.classes[i]
+            return None, f"class {i + 1} of the mix ({c.isl:,.0f} in + {c.osl:,.0f} out): {why}"
+        points.append(point)
+    return combine_points(mix, points), ""
+
+
+def _point(
+    ctx: FactContext, deployment: Deployment, workload: Any, engine: str, features: Any
+) -> tuple[ServicePoint | None, str]:
+    """The highest-throughput point for requests of ``workload``'s shape meeting the service level."""
     from blackwell_decide.perf import at_interactivity
     from blackwell_decide.perf.service_level import within_ttft
 
     max_ttft = ctx.scenario.workload.max_ttft_s
     try:
         point = at_interactivity(
-            deployment, ctx.workload, ctx.target, engine=engine, catalog=ctx.catalog, features=features
+            deployment, workload, ctx.target, engine=engine, catalog=ctx.catalog, features=features
         )
     except UsageError as exc:
         return None, str(exc)
     if max_ttft is not None:
         found, shortest = within_ttft(
-            deployment, ctx.workload, point, ctx.target, max_ttft, engine=engine, catalog=ctx.catalog, features=features
+            deployment, workload, point, ctx.target, max_ttft, engine=engine, catalog=ctx.catalog, features=features
         )
         if found is None:
             return None, (
@@ -226,7 +243,21 @@ def build_option(ctx: FactContext, spec: OptionSpec) -> OptionFacts:
     return attrs.evolve(option, tp_throughput=tuple(rates)) if rates else option
 
 
-def _capacity(spec: OptionSpec, deployment: Deployment, bounds: Bounds, service: ServicePoint) -> GpuCapacity:
+def _capacity(
+    ctx: FactContext, spec: OptionSpec, deployment: Deployment, bounds: Bounds, service: ServicePoint
+) -> GpuCapacity:
+    if service.classes:
+        # A mix: the capacity rank and fleet --mix size it with (economics.sizing), one number.
+        return mix_capacity(
+            spec.label,
+            deployment,
+            bounds,
+            ctx.mix,
+            output_tok_s_per_gpu=[p.output_tok_s_per_gpu for p in service.classes],
+            tok_s_per_user=[p.tok_s_per_user for p in service.classes],
+            source=service.source,
+            note=mix_point_note(ctx.mix, service),
+        )
     return point_capacity(
         spec.label,
         deployment,
@@ -265,7 +296,9 @@ def finish_option(
     if service is not None:
         if in_service:
             busiest = busiest_output_tok_s_per_gpu(ctx, deployment, spec.engine, _features(ctx, spec))
-        fleet = size_fleet(ctx.traffic, _capacity(spec, deployment, bounds, service), [price] if price else [])
+        fleet = size_fleet(ctx.traffic, _capacity(ctx, spec, deployment, bounds, service), [price] if price else [])
+        if service.classes:
+            notes.append(mix_point_note(ctx.mix, service))
         # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
         gpus = in_service or fleet.gpus
         throughput = fleet.capacity.throughput
@@ -341,11 +374,15 @@ def finish_option(
 
 def busiest_output_tok_s_per_gpu(ctx: FactContext, deployment: Deployment, engine: str, features: Any) -> float:
     """The most output tokens/s per GPU any operating point of ``deployment`` carries (the
-    throughput end of its frontier, whatever the latency)."""
+    throughput end of its frontier, whatever the latency); for a mix, each class at its busiest
+    point, over the mix (economics.mix)."""
     from blackwell_decide.perf import frontier
 
-    curve = frontier(deployment, ctx.workload, engine=engine, catalog=ctx.catalog, features=features)
-    return float(np.max(np.asarray(curve.output_tok_s_per_gpu, dtype=float)))
+    busiest = []
+    for workload in class_workloads(ctx):
+        curve = frontier(deployment, workload, engine=engine, catalog=ctx.catalog, features=features)
+        busiest.append(float(np.max(np.asarray(curve.output_tok_s_per_gpu, dtype=float))))
+    return mix_throughput(ctx.mix, busiest)
 
 
 def _bill(

@@ -95,6 +95,8 @@ class Decision:
             "retune": facts.retune.to_dict() if facts.retune else None,
             "options": options,
             "situations": [f.to_dict() for f in self.findings],
+            # How the traffic was sized, when that needs saying (a traffic mix: per class).
+            **({"notes": list(facts.notes)} if facts.notes else {}),
         }
 
 

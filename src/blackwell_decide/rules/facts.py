@@ -51,6 +51,7 @@ from blackwell_decide.rules._fleet_alternatives import (
     min_tp_bounds,
     option_specs,
 )
+from blackwell_decide.rules._mix_service import mix_sizing_note
 from blackwell_decide.rules._option_build import build_option
 from blackwell_decide.rules.option_facts import (
     NO_PURCHASE_ROLES,
@@ -268,10 +269,7 @@ def compute_facts(
     end = scenario.current.contract_end
     notes = []
     if len(w.mix) > 1:
-        notes.append(
-            f"the traffic mix is modelled at its mean lengths: {w.input_tokens:,.0f} input and "
-            f"{w.output_tokens:,.0f} output tokens per request"
-        )
+        notes.append(mix_sizing_note(ctx.mix, w.tokens_per_s_per_user, w.max_ttft_s))
     return Facts(
         scenario=scenario,
         as_of=ctx.as_of,

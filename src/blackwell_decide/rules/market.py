@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.economics import BillTerms
-from blackwell_decide.economics.mix import MixClass, TrafficMix
+from blackwell_decide.economics.mix import TrafficMix
 from blackwell_decide.economics.rank import RankedOption, Ranking, rank_market
+from blackwell_decide.rules._fact_context import traffic_mix
 from blackwell_decide.rules.option_facts import LOW_BIT_ELEMENT_BITS, OptionFacts
 from blackwell_decide.rules.precision import accuracy_records, stack_support
 from blackwell_decide.scenario import Ownership
@@ -114,11 +115,8 @@ class ScenarioMarket:
 
 
 def _mix(facts: Facts) -> TrafficMix:
-    w = facts.scenario.workload
-    classes = tuple(MixClass(c.share, c.input_tokens, c.output_tokens) for c in w.mix)
-    if len(classes) == 1:
-        return TrafficMix.of(facts.traffic)  # the very traffic decide sized (one number)
-    return TrafficMix(w.peak_requests_per_s, classes, w.peak_to_average)
+    """The very mix decide sized its options for (one number)."""
+    return traffic_mix(facts.scenario, facts.traffic)
 
 
 def _snapshots(catalog: Catalog, facts: Facts, extra: tuple[PriceSnapshot, ...]) -> list[PriceSnapshot]:

@@ -48,15 +48,21 @@ class Measurement:
 def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
     """The `vllm serve` / `vllm bench serve` / `check-bench` commands at ``option``'s operating
     point: the scenario's mean lengths and the concurrency per replica the model runs it at
-    (None without an operating point)."""
+    (None without an operating point). A traffic mix is benchmarked at the class that takes the
+    most GPU time, at its own lengths and concurrency: the point whose binding limit speaks for
+    the mix (a bench at the mean lengths would test a request shape nobody sends)."""
     service = option.service
     if service is None:
         return None
     hf_id = facts.model.hf_id
     kv = option.deployment.scheme.kv_cache.key
-    concurrency = max(math.ceil(service.concurrency), 1)
+    heaviest = next((p for p in service.classes if p.prediction is service.prediction), None)
+    concurrency = max(math.ceil((heaviest or service).concurrency), 1)
     prompts = max(PROMPTS_PER_SLOT * concurrency, MIN_PROMPTS)
-    isl, osl = round(facts.traffic.isl), round(facts.traffic.osl)
+    if heaviest is not None:
+        isl, osl = heaviest.prediction.workload.isl, heaviest.prediction.workload.osl
+    else:
+        isl, osl = round(facts.traffic.isl), round(facts.traffic.osl)
     result = f"{option.accelerator}-{option.weights}-tp{option.tp}-c{concurrency}.json"
     extra: list[str] = []
     if option.deployment.memory_fraction is not None:

@@ -50,7 +50,14 @@ DEFAULT_ENGINE = "vllm"
 
 @attrs.frozen
 class ServicePoint:
-    """The operating point one replica runs at to meet the service level."""
+    """The operating point one replica runs at to meet the service level.
+
+    For a traffic mix (``classes`` holds each class's own point, in the mix's order) the figures
+    speak for the mix: output per GPU is the classes' output-weighted harmonic mean
+    (economics.mix), ``tok_s_per_user`` the slowest class's and ``tpot_s``/``ttft_s`` the worst
+    class's (the service level holds for every class, not on average), ``concurrency`` the
+    requests in flight per replica averaged over the GPU time each class takes, and the binding
+    limit, profile and prediction those of the class that takes the most GPU time."""
 
     prediction: Prediction
     tok_s_per_user: float
@@ -63,6 +70,20 @@ class ServicePoint:
     band: tuple[float, float]
     profile: str
     source: Source
+    classes: tuple[ServicePoint, ...] = ()  # a mix's classes, each at its own point; () for one shape
+    class_time_shares: tuple[float, ...] = ()  # the share of GPU time each class takes (sums to 1)
+
+    def context_in_flight(self, request_tokens: float) -> float:
+        """Tokens a request in flight holds in KV on average: ``request_tokens`` (input + output)
+        for one shape; for a mix, each class's length weighted by its requests in flight (a long
+        class holds more of the KV room than the mean length says)."""
+        if not self.classes:
+            return request_tokens
+        held = sum(
+            share * p.concurrency * (p.prediction.workload.isl + p.prediction.workload.osl)
+            for share, p in zip(self.class_time_shares, self.classes, strict=True)
+        )
+        return float(held / self.concurrency)
 
 
 @attrs.frozen
@@ -174,6 +195,7 @@ class OptionFacts:
         return self.service.output_tok_s_per_gpu if self.service is not None else None
 
     def to_dict(self) -> dict[str, Any]:
+        classes = self.service.classes if self.service is not None else ()
         return {
             "id": self.id,
             "label": self.label,
@@ -194,7 +216,22 @@ class OptionFacts:
             "usd_per_month": self.monthly_usd,
             "bill": self.bill.to_dict() if self.bill else None,
             "tp_tried": [{"tp": tp, "outcome": outcome} for tp, outcome in self.tp_tried],
+            **({"service_per_class": [_class_dict(p) for p in classes]} if classes else {}),
         }
+
+
+def _class_dict(point: ServicePoint) -> dict[str, Any]:
+    """One class of a mix at its own operating point (each meets the service level on its own)."""
+    return {
+        "isl": point.prediction.workload.isl,
+        "osl": point.prediction.workload.osl,
+        "output_tok_s_per_gpu": point.output_tok_s_per_gpu,
+        "tok_s_per_user": point.tok_s_per_user,
+        "tpot_s": point.tpot_s,
+        "ttft_s": point.ttft_s,
+        "concurrency": point.concurrency,
+        "binding": point.binding,
+    }
 
 
 @attrs.frozen

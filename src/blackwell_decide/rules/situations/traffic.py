@@ -100,6 +100,9 @@ class KvWall:
     def evaluate(self, facts: Facts) -> Finding:
         cur = facts.current
         context = facts.traffic.isl + facts.traffic.osl
+        if cur.service is not None:
+            # A mix's requests in flight hold its long class's length more often than the mean's.
+            context = cur.service.context_in_flight(context)
         wall = _kv_wall(facts, context)
         if not wall:
             room = cur.kv_room_per_gpu / GB
