@@ -143,12 +143,9 @@ def test_a_peak_twice_the_average_is_billed_from_the_bill_and_the_tokens_served(
     tokens = 25.0 * (800 + 400) * 3600 * HOURS  # served in a month at the average
     assert ledger.option is not None
     assert ledger.option.realized_usd_per_million_total == pytest.approx(monthly / tokens * 1e6)
-    # the input and output shares of the bill add up to the bill: no token class is charged twice
-    bill = option.bill
-    split = (bill.usd_per_million_output or 0) * bill.output_tokens_per_month / 1e6 + (
-        bill.usd_per_million_input or 0
-    ) * bill.input_tokens_per_month / 1e6
-    assert split == pytest.approx(bill.monthly_usd)
+    # per 1M output tokens: the whole bill over the output served, 25 × 400 tokens/s on average
+    output = 25.0 * 400 * 3600 * HOURS
+    assert ledger.option.realized_usd_per_million_output == pytest.approx(monthly / output * 1e6)
     # the full-load unit cost stays beside it, labelled, and differs from the realized one
     assert ledger.option.full_load_usd_per_million_output is not None
     assert ledger.option.full_load_usd_per_million_output != pytest.approx(
@@ -365,6 +362,7 @@ def test_a_declared_fleet_too_small_for_its_traffic_is_costed_on_what_it_can_ser
     Its bill is what is paid; the realized cost per 1M tokens spreads it over what those GPUs can
     serve, not over traffic they would turn away (before, $2.333 per 1M output, below the
     $3.763 full-load unit cost of the same GPUs)."""
+    # and, since the review of the memos, per 1M output the whole bill (not its decode share)
     decision = decide_scenario(EXAMPLES / "s6-accuracy-bound.toml", hermetic)
     today = decision.facts.current
     bill, busiest = today.bill, today.max_output_tok_s_per_gpu
@@ -376,13 +374,12 @@ def test_a_declared_fleet_too_small_for_its_traffic_is_costed_on_what_it_can_ser
     assert bill.share_served == pytest.approx(carries / average_output, rel=1e-12)
     assert bill.output_tokens_per_month == pytest.approx(carries * 3600 * HOURS, rel=1e-9)
     assert bill.monthly_usd == pytest.approx(16 * today.price.usd_per_gpu_hour * HOURS)  # paid as declared
-    # realized output cost: the decode share of the bill over what is served; never below full load
+    # realized output cost: the whole bill over what is served, so never below the unit cost at full load
     realized = bill.usd_per_million_output
-    assert realized == pytest.approx(
-        bill.monthly_usd * (1 - bill.prefill_share) / (carries * 3600 * HOURS) * 1e6, rel=1e-9
-    )
+    assert realized == pytest.approx(bill.monthly_usd / (carries * 3600 * HOURS) * 1e6, rel=1e-9)
     assert bill.full_load_usd_per_million_output is not None
-    assert realized is not None and realized >= bill.full_load_usd_per_million_output * (1 - bill.prefill_share) - 1e-9
+    # (equal here: the 16 GPUs run flat out at their busiest point, which is the service-level one)
+    assert realized is not None and realized >= bill.full_load_usd_per_million_output * (1 - 1e-12)
     assert any("carry at most" in n and "of the average traffic" in n for n in today.notes)
     # a fleet that carries its traffic is untouched: s1's 74 H100s serve all of it
     chat = decide_scenario(CHAT, hermetic).facts.current.bill

@@ -10,9 +10,11 @@ A fleet is sized for the peak in whole replicas; what is paid depends on the ter
   reach (no scale-up lag or headroom is counted), stated as such wherever it is used.
 
 What the fleet serves comes from the average traffic, so the realized cost per 1M tokens is
-the bill over the tokens served, not a unit cost at full load. The GPU time is split between
-prefill and decode by where it goes (:func:`prefill_time_share`), so the input and the output
-token classes each carry their share of the bill and no class is charged the whole hour.
+the bill over the tokens served, not a unit cost at full load: per 1M output tokens the whole
+bill over the output served (prefill included, as the per-tier unit cost charges the whole
+GPU-hour to output tokens, so the two compare on one basis and the realized cost is never the
+lower at a load under full), and per 1M tokens the bill over input and output together. The
+share of GPU time prefill takes (:func:`prefill_time_share`) is kept beside them.
 """
 
 from __future__ import annotations
@@ -121,17 +123,10 @@ class Bill:
 
     @property
     def usd_per_million_output(self) -> float | None:
-        """The decode share of the bill over the output tokens served (realized)."""
+        """The whole bill over the output tokens served (realized; prefill included)."""
         if self.output_tokens_per_month <= 0:
             return None
-        return self.monthly_usd * (1.0 - self.prefill_share) / self.output_tokens_per_month * PER_MILLION
-
-    @property
-    def usd_per_million_input(self) -> float | None:
-        """The prefill share of the bill over the input tokens served (realized)."""
-        if self.input_tokens_per_month <= 0:
-            return None
-        return self.monthly_usd * self.prefill_share / self.input_tokens_per_month * PER_MILLION
+        return self.monthly_usd / self.output_tokens_per_month * PER_MILLION
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,7 +141,6 @@ class Bill:
             "prefill_share_of_gpu_time": self.prefill_share,
             "share_of_average_traffic_served": self.share_served,
             "realized_usd_per_million_output": finite_or_none(self.usd_per_million_output),
-            "realized_usd_per_million_input": finite_or_none(self.usd_per_million_input),
             "realized_usd_per_million_total": finite_or_none(self.usd_per_million_total),
             "full_load_usd_per_million_output": finite_or_none(self.full_load_usd_per_million_output),
             "formula": self.monthly.formula,

@@ -52,7 +52,7 @@ def ledger_rows(ledger: Ledger) -> LedgerRows:
         ("price per GPU-hour", tuple(f"{usd(s.usd_per_gpu_hour, 2)} ({s.tier})" for _, s in sides)),
         ("monthly bill", tuple(usd(s.usd_per_month) for _, s in sides)),
         (
-            "realized cost per 1M output tokens (decode share of the bill ÷ output served)",
+            "realized cost per 1M output tokens (bill ÷ output tokens served)",
             tuple(usd(s.realized_usd_per_million_output, 3) for _, s in sides),
         ),
         (
