@@ -4,8 +4,10 @@
 """The formulas of bounds/formulas.py compiled ahead of time, so evaluating a bound never imports
 sympy. Per formula: its unit, its description, its argument names (sorted), its text and LaTeX
 forms, and a numpy function of those arguments (positional, in that order) whose body is sympy's
-lambdify of the expression with common-subexpression elimination. Generated data: exempt from
-the 500-line rule; tests/test_compiled_formulas.py checks it is what the generator writes today.
+lambdify of the expression with common-subexpression elimination. Then the decode-floor
+speed-up's factorisation (bounds/speedup.py): each term's text, LaTeX and product of symbols.
+Generated data: exempt from the 500-line rule; tests/test_compiled_formulas.py checks it is what
+the generator writes today.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 #: unit, description, argument names, text, LaTeX, function.
 Entry = tuple[str, str, tuple[str, ...], str, str, Callable[..., Any]]
+#: A product of symbols, each to the power 1 or -1, in the order bounds.speedup multiplies them.
+Product = tuple[tuple[str, int], ...]
 
 
 def _streamed_bytes(N_embedding: Any, N_expert: Any, N_linear: Any, N_lm_head: Any, N_other: Any, b_dense: Any, b_embed: Any, b_weights: Any, s_embed: Any) -> Any:
@@ -283,3 +287,17 @@ FORMULAS: dict[str, Entry] = {
         _prefill_ceiling_tok_s,
     ),
 }
+
+
+#: The decode-floor speed-up's weight-streaming factors (bounds/speedup.py): name, text, LaTeX, product.
+SPEEDUP_TERMS: tuple[tuple[str, str, str, Product], ...] = (
+    ("bandwidth", "BW_stream_b/BW_stream_a", "\\frac{BW_{stream b}}{BW_{stream a}}", (("BW_stream_a", -1), ("BW_stream_b", 1))),
+    ("footprint", "W_stream_a/W_stream_b", "\\frac{W_{stream a}}{W_{stream b}}", (("W_stream_a", 1), ("W_stream_b", -1))),
+    ("parallelism", "tp_b/tp_a", "\\frac{tp_{b}}{tp_{a}}", (("tp_a", -1), ("tp_b", 1))),
+)
+#: The whole ratio: text, LaTeX, product.
+SPEEDUP_TOTAL: tuple[str, str, Product] = (
+    "BW_stream_b*W_stream_a*tp_b/(BW_stream_a*W_stream_b*tp_a)",
+    "\\frac{BW_{stream b} W_{stream a} tp_{b}}{BW_{stream a} W_{stream b} tp_{a}}",
+    (("BW_stream_a", -1), ("BW_stream_b", 1), ("W_stream_a", 1), ("W_stream_b", -1), ("tp_a", -1), ("tp_b", 1)),
+)

@@ -4,8 +4,10 @@ Run ``python -m blackwell_decide.bounds._generate`` after editing a formula (``-
 reports whether the checked-in module is current, exit 1 when not). Each function's body is the
 source sympy's lambdify (numpy, with common-subexpression elimination) generates for the formula,
 so the generated function performs the same float operations in the same order as the lambdified
-one did; its text and LaTeX are sympy's printing of the expression. Imports sympy: never imported
-at run time.
+one did; its text and LaTeX are sympy's printing of the expression. The speed-up's factors
+(bounds.speedup.symbolic_speedup) are written as products of symbols in sympy's substitution
+order, so evaluating them repeats sympy's float arithmetic. Imports sympy: never imported at run
+time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from blackwell_decide.bounds import formulas
+from blackwell_decide.bounds.speedup import symbolic_speedup
 
 TARGET = Path(__file__).with_name("_compiled_formulas.py")
 
@@ -27,8 +30,10 @@ _HEADER = '''\
 """The formulas of bounds/formulas.py compiled ahead of time, so evaluating a bound never imports
 sympy. Per formula: its unit, its description, its argument names (sorted), its text and LaTeX
 forms, and a numpy function of those arguments (positional, in that order) whose body is sympy's
-lambdify of the expression with common-subexpression elimination. Generated data: exempt from
-the 500-line rule; tests/test_compiled_formulas.py checks it is what the generator writes today.
+lambdify of the expression with common-subexpression elimination. Then the decode-floor
+speed-up's factorisation (bounds/speedup.py): each term's text, LaTeX and product of symbols.
+Generated data: exempt from the 500-line rule; tests/test_compiled_formulas.py checks it is what
+the generator writes today.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from typing import Any
 
 #: unit, description, argument names, text, LaTeX, function.
 Entry = tuple[str, str, tuple[str, ...], str, str, Callable[..., Any]]
+#: A product of symbols, each to the power 1 or -1, in the order bounds.speedup multiplies them.
+Product = tuple[tuple[str, int], ...]
 '''
 
 
@@ -61,6 +68,38 @@ def _function_source(name: str, args: tuple[str, ...]) -> str:
     return "\n".join([f"def _{name}({signature}) -> Any:", *lines[1:]]).rstrip() + "\n"
 
 
+def _product(expr: object) -> str:
+    """A monomial of symbols to the powers ±1 as (name, power) pairs in the order sympy's ``subs``
+    substitutes them (by name: symbols all have the same number of nodes), which is the order
+    its float arithmetic multiplies them in."""
+    import sympy as sp
+
+    pairs = []
+    for factor in sp.Mul.make_args(expr):
+        base, power = factor.as_base_exp()
+        if not (isinstance(base, sp.Symbol) and power in (1, -1)):
+            raise ValueError(f"speed-up factor {factor} is not a symbol to the power 1 or -1")
+        pairs.append((str(base), int(power)))
+    items = [f"({_literal(n)}, {p})" for n, p in sorted(pairs)]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _speedup_source() -> str:
+    terms, total = symbolic_speedup()
+    lines = [
+        "\n\n#: The decode-floor speed-up's weight-streaming factors (bounds/speedup.py): name, text, LaTeX, product.",
+        "SPEEDUP_TERMS: tuple[tuple[str, str, str, Product], ...] = (",
+    ]
+    for name, expr in terms.items():
+        fields = (_literal(name), _literal(formulas.to_text(expr)), _literal(formulas.to_latex(expr)), _product(expr))
+        lines.append(f"    ({', '.join(fields)}),")
+    lines += [")", "#: The whole ratio: text, LaTeX, product.", "SPEEDUP_TOTAL: tuple[str, str, Product] = ("]
+    lines += [
+        f"    {x}," for x in (_literal(formulas.to_text(total)), _literal(formulas.to_latex(total)), _product(total))
+    ]
+    return "\n".join([*lines, ")"]) + "\n"
+
+
 def render() -> str:
     """The text of ``_compiled_formulas.py`` for the formulas defined today."""
     parts = [_HEADER]
@@ -78,6 +117,7 @@ def render() -> str:
         ]
         entries.append(f"    {_literal(name)}: (\n" + "".join(f"        {x},\n" for x in fields) + "    ),\n")
     parts.append("\n\nFORMULAS: dict[str, Entry] = {\n" + "".join(entries) + "}\n")
+    parts.append(_speedup_source())
     return "".join(parts)
 
 
