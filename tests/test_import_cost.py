@@ -1,17 +1,20 @@
 """The light commands stay light, and bad input on them is a message, not a traceback.
 
 Each check runs the CLI in a fresh interpreter, so modules imported by other tests cannot hide an
-import that ``--help``, ``catalog`` or ``plugins`` would pay for: sympy takes about a second to
-import and jinja2 (the memo's templates) a tenth of one, and neither is needed to list the catalog.
-The memo command, which needs both, is the control: it shows the probe sees a lazy import, so the
-light commands' empty lists mean something. (The charts are drawn by hand, report/charts.py, so no
-plotting library is imported by anything.)
+import that ``--help``, ``catalog`` or ``plugins`` would pay for: sympy takes about half a second
+to import and jinja2 (the memo's templates) a tenth of one, and neither is needed to list the
+catalog. Nor is sympy needed by any command: the formulas and the speed-up's factorisation are
+compiled ahead of time (bounds/_compiled_formulas.py), so ``bounds``, ``compare``, ``predict``,
+``fleet``, ``rank`` and ``decide`` run without it. The memo command, which needs jinja2, is the
+control: it shows the probe sees a lazy import, so the other commands' empty lists mean something.
+(The charts are drawn by hand, report/charts.py, so no plotting library is imported by anything.)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -89,12 +92,37 @@ def probe(tmp_path: Path, argv: list[str]) -> dict[str, object]:
     return result
 
 
-def test_the_memo_command_imports_sympy_and_jinja2_when_it_needs_them(tmp_path: Path) -> None:
+#: The README's example of ``rank`` over the market (issue #10).
+RANK_MARKET = shlex.split("rank --model llama-3.3-70b --requests-per-s 50 --isl 800 --osl 400 --interactivity 50")
+FLEET = shlex.split(
+    "fleet --requests-per-s 50 --isl 800 --osl 400 --interactivity 50 --model llama-3.3-70b --gpu h100-sxm "
+    "--weights fp8 --tp 4 --candidate-model llama-3.3-70b --candidate-gpu b200 --candidate-weights nvfp4"
+)
+BOUNDS = shlex.split("bounds --model llama-3.3-70b --gpu h100-sxm --weights fp8 --tp 8")
+COMPARE = shlex.split("compare --model llama-3.3-70b --baseline h100-sxm:fp8 --candidate b200:nvfp4")
+DECIDE = ["decide", str(ROOT / "examples" / "s1-h100-chat-fleet.toml")]
+PREDICT = shlex.split(
+    "predict --model llama-3.3-70b --gpu b200 --weights nvfp4 --isl 1024 --osl 1024 --interactivity 50"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [BOUNDS, [*BOUNDS, "--json"], COMPARE, PREDICT, FLEET, RANK_MARKET, DECIDE, ["rank", DECIDE[1]]],
+    ids=["bounds", "bounds --json", "compare", "predict", "fleet", "rank market", "decide", "rank scenario"],
+)
+def test_commands_that_compute_bounds_or_speedups_do_not_import_sympy(tmp_path: Path, argv: list[str]) -> None:
+    result = probe(tmp_path, argv)
+    assert result["code"] == 0
+    assert result["heavy"] == [], f"`blackwell-decide {' '.join(argv)}` imported {result['heavy']}"
+
+
+def test_the_memo_command_imports_jinja2_when_it_needs_it_and_never_sympy(tmp_path: Path) -> None:
     memo = tmp_path / "memo.html"
     result = probe(tmp_path, ["memo", str(ROOT / "examples" / "s1-h100-chat-fleet.toml"), "-o", str(memo)])
     assert result["code"] == 0
     assert memo.read_text(encoding="utf-8").count("<svg ") == 6
-    assert result["heavy"] == list(HEAVY_MODULES)
+    assert result["heavy"] == ["jinja2"]
 
 
 def test_importing_the_package_imports_no_heavy_module(tmp_path: Path) -> None:

@@ -188,6 +188,23 @@ def test_unreachable_interactivity_names_the_ceiling() -> None:
         at_interactivity(deploy("h100-sxm", "fp8", tp=2), SWEEP_SHAPE, 500.0)
 
 
+def test_one_simulated_curve_answers_every_target_as_at_interactivity_does(b200_nvfp4: Deployment) -> None:
+    """The rank's Pareto pass picks several targets from one curve (economics._rank_point): each
+    pick is the prediction at_interactivity computes afresh, field for field, and a target above
+    the ceiling is refused with the same message."""
+    from blackwell_decide.perf.model import interactivity_curve
+
+    catalog = get_catalog()
+    curve = interactivity_curve(b200_nvfp4, SWEEP_SHAPE, catalog=catalog)
+    for target in (10.0, 25.0, 50.0, 75.0, 83.0):  # the ceiling is 83.4 tok/s per user
+        assert curve.at(target) == at_interactivity(b200_nvfp4, SWEEP_SHAPE, target)
+    with pytest.raises(UsageError) as fresh:
+        at_interactivity(b200_nvfp4, SWEEP_SHAPE, 5000.0)
+    with pytest.raises(UsageError) as picked:
+        curve.at(5000.0)
+    assert str(picked.value) == str(fresh.value)
+
+
 def test_max_throughput_beats_every_frontier_point(b200_nvfp4: Deployment) -> None:
     best = max_throughput(b200_nvfp4, SWEEP_SHAPE, online=True)
     curve = frontier(b200_nvfp4, SWEEP_SHAPE)

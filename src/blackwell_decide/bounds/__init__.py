@@ -1,6 +1,7 @@
-"""Physical bounds: sympy formulas compiled once, evaluated for a deployment.
+"""Physical bounds: sympy formulas compiled ahead of time, evaluated for a deployment.
 
-This package's ``__init__`` stays light: sympy is imported when a bound is first computed.
+This package's ``__init__`` stays light, and computing a bound never imports sympy: the
+formulas' numeric and printed forms are generated into ``_compiled_formulas`` (see formulas.py).
 """
 
 from blackwell_decide.bounds.compute import (

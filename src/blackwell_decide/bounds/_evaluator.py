@@ -37,9 +37,9 @@ class Evaluator:
         description: str | None = None,
     ) -> float:
         """Evaluate ``formula_name`` with ``inputs`` (symbol -> (value, source, derived-from))."""
-        f = self._f.formula(formula_name)
+        f = self._f.compiled(formula_name)
         values = {k: v[0] for k, v in inputs.items()}
-        result = float(self._f.compiled(formula_name)(**{a: values[a] for a in f.args}))
+        result = float(f(**{a: values[a] for a in f.args}))
         record_name = name or formula_name
         self.derivations[record_name] = Derived(
             name=record_name,

@@ -1,9 +1,13 @@
-"""The physical bounds as sympy expressions, each defined once and compiled once.
+"""The physical bounds as sympy expressions, each defined once here and compiled ahead of time.
 
-Importing this module imports sympy, so callers import it lazily (inside functions): the CLI's
-``--help``, ``catalog`` and ``plugins`` paths never load it. Numeric evaluation goes through
-:func:`compiled`, which lambdifies an expression (with common-subexpression elimination) the
-first time it is asked for and caches the callable; it accepts floats or numpy arrays.
+This module is the one definition of every bound (:func:`formulas`), but importing it does not
+import sympy (about half a second on a small machine): only symbolic work does (:func:`formula`,
+:func:`lambdified`, :func:`factorise_ratio`, printing). Numeric evaluation goes through
+:func:`compiled`, which reads the generated module ``_compiled_formulas``: per formula its
+argument names, a plain numpy function (sympy's lambdify with common-subexpression elimination,
+written out as source), its text and its LaTeX, so computing a bound never touches sympy. After
+editing a formula here, regenerate that module with ``python -m blackwell_decide.bounds._generate``;
+tests/test_compiled_formulas.py fails while the two differ.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-import sympy as sp
 
 
 @attrs.frozen
@@ -25,6 +28,8 @@ class Symbol:
 
     @functools.cached_property
     def sym(self) -> Any:
+        import sympy as sp
+
         return sp.Symbol(self.name, positive=True)
 
 
@@ -150,7 +155,7 @@ class Formula:
 
 
 def _build() -> dict[str, Formula]:
-    s = _s
+    s = _s  # each symbol's sympy Symbol: building the expressions imports sympy
     streamed = (
         (s("N_linear") - s("N_expert")) * s("b_dense")
         + s("N_expert") * s("b_weights")
@@ -271,6 +276,7 @@ def _build() -> dict[str, Formula]:
 
 @functools.cache
 def formulas() -> Mapping[str, Formula]:
+    """Every formula as a sympy expression (imports sympy)."""
     return _build()
 
 
@@ -280,26 +286,48 @@ def formula(name: str) -> Formula:
 
 @attrs.frozen
 class CompiledFormula:
-    """A lambdified formula: call it with keyword arguments (floats or numpy arrays)."""
+    """A formula compiled ahead of time: call it with keyword arguments (floats or numpy arrays)."""
 
-    formula: Formula
+    name: str
+    unit: str
+    description: str
     args: tuple[str, ...]
+    text: str
+    latex: str
     function: Callable[..., Any]
 
     def __call__(self, **values: Any) -> Any:
         missing = [a for a in self.args if a not in values]
         if missing:
-            raise TypeError(f"{self.formula.name} needs {', '.join(missing)}")
+            raise TypeError(f"{self.name} needs {', '.join(missing)}")
         result = self.function(*(values[a] for a in self.args))
         return result if isinstance(result, np.ndarray) else float(result)
 
 
 @functools.cache
 def compiled(name: str) -> CompiledFormula:
+    """The generated numeric form of formula ``name`` (no sympy import)."""
+    from blackwell_decide.bounds._compiled_formulas import FORMULAS
+
+    unit, description, args, text, latex, function = FORMULAS[name]
+    return CompiledFormula(name, unit, description, args, text, latex, function)
+
+
+def compiled_names() -> tuple[str, ...]:
+    """The names of the generated formulas, in definition order."""
+    from blackwell_decide.bounds._compiled_formulas import FORMULAS
+
+    return tuple(FORMULAS)
+
+
+def lambdified(name: str) -> Callable[..., Any]:
+    """Formula ``name`` lambdified by sympy now (positional arguments in ``Formula.args`` order):
+    what the generated function was written from, for the generator and its test."""
+    import sympy as sp
+
     f = formula(name)
-    args = f.args
-    function = sp.lambdify([symbol(a).sym for a in args], f.expr, modules="numpy", cse=True)
-    return CompiledFormula(f, args, function)
+    function: Callable[..., Any] = sp.lambdify([symbol(a).sym for a in f.args], f.expr, modules="numpy", cse=True)
+    return function
 
 
 def factorise_ratio(numerator: Any, denominator: Any, groups: Mapping[str, set[str]]) -> dict[str, Any]:
@@ -309,6 +337,8 @@ def factorise_ratio(numerator: Any, denominator: Any, groups: Mapping[str, set[s
     symbols it contains (a factor over symbols of several groups stays together under the names
     joined by ``×``). The product of the returned terms equals the ratio.
     """
+    import sympy as sp
+
     ratio = sp.powsimp(sp.factor_terms(sp.simplify(numerator / denominator)))
     terms: dict[str, Any] = {}
     for factor in sp.Mul.make_args(ratio):
@@ -329,14 +359,20 @@ def _free_args(expr: Any) -> tuple[str, ...]:
 # formulas: print each once (expressions are hashable and immutable).
 @functools.cache
 def to_text(expr: Any) -> str:
+    import sympy as sp
+
     return str(sp.sstr(expr))
 
 
 @functools.cache
 def to_latex(expr: Any) -> str:
+    import sympy as sp
+
     return str(sp.latex(expr))
 
 
 def symbol_for(name: str, suffix: str) -> Any:
     """A suffixed copy of a catalog symbol (``BW_a``) for comparing two deployments."""
+    import sympy as sp
+
     return sp.Symbol(f"{name}_{suffix}", positive=True)

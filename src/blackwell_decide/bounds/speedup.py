@@ -13,13 +13,19 @@ def _stream_bandwidth(bounds: Bounds) -> float:
     return next(i.value for i in bounds["weight_stream_s"].inputs if i.symbol == "BW_stream")
 
 
-def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
-    """The candidate's decode-floor speed-up over the baseline, factorised by sympy into a
-    bandwidth term, a footprint (streamed bytes) term and, where they differ, a parallelism term
-    (all three of the weight-streaming time); then, where either floor has them, a communication
-    term ((1 + t_comm/t_stream) of the baseline over that of the candidate) and a kernels term
-    ((1 + t_kernels/(t_stream + t_comm)), likewise): their product is the ratio of the two
-    decode floors."""
+#: The symbols of the weight-streaming time whose ratio the speed-up factorises, and the group
+#: each suffixed copy (``_a`` baseline, ``_b`` candidate) belongs to.
+_GROUPS = {
+    "bandwidth": {"BW_stream_a", "BW_stream_b"},
+    "footprint": {"W_stream_a", "W_stream_b"},
+    "parallelism": {"tp_a", "tp_b"},
+}
+
+
+def symbolic_speedup() -> tuple[dict[str, Any], Any]:
+    """The ratio of the baseline's weight-streaming time to the candidate's, factorised by sympy
+    into one term per group, and the simplified ratio itself (imports sympy): what the generated
+    module's ``SPEEDUP_TERMS`` and ``SPEEDUP_TOTAL`` are written from."""
     import sympy as sp
 
     from blackwell_decide.bounds import formulas as f
@@ -30,29 +36,44 @@ def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
     def suffixed(tag: str) -> Any:
         return floor.subs({f.symbol(n).sym: f.symbol_for(n, tag) for n in names})
 
-    groups = {
-        "bandwidth": {"BW_stream_a", "BW_stream_b"},
-        "footprint": {"W_stream_a", "W_stream_b"},
-        "parallelism": {"tp_a", "tp_b"},
-    }
-    terms = f.factorise_ratio(suffixed("a"), suffixed("b"), groups)
+    terms = f.factorise_ratio(suffixed("a"), suffixed("b"), _GROUPS)
+    return terms, sp.simplify(suffixed("a") / suffixed("b"))
+
+
+def evaluate_product(product: tuple[tuple[str, int], ...], values: dict[str, float]) -> float:
+    """A generated product of symbols (each to the power 1 or -1) at ``values``, multiplied in
+    the order given, a reciprocal taken before it is multiplied in: the float operations sympy's
+    ``subs`` performed when the speed-up was evaluated symbolically, so the value is the same to
+    the last bit (tests/test_compiled_formulas.py checks it on random inputs)."""
+    value = 1.0
+    for name, power in product:
+        value = value * values[name] if power == 1 else value * (1.0 / values[name])
+    return value
+
+
+def speedup(baseline: Bounds, candidate: Bounds) -> Speedup:
+    """The candidate's decode-floor speed-up over the baseline, factorised (by sympy, ahead of
+    time: bounds/_compiled_formulas.py) into a bandwidth term, a footprint (streamed bytes) term
+    and, where they differ, a parallelism term (all three of the weight-streaming time); then,
+    where either floor has them, a communication term ((1 + t_comm/t_stream) of the baseline over
+    that of the candidate) and a kernels term ((1 + t_kernels/(t_stream + t_comm)), likewise):
+    their product is the ratio of the two decode floors."""
+    from blackwell_decide.bounds._compiled_formulas import SPEEDUP_TERMS, SPEEDUP_TOTAL
+
     values: dict[str, float] = {}
     for tag, bounds in (("a", baseline), ("b", candidate)):
         values[f"W_stream_{tag}"] = bounds.value("streamed_bytes")
         values[f"tp_{tag}"] = float(bounds.deployment.tp)
         values[f"BW_stream_{tag}"] = _stream_bandwidth(bounds)
 
-    def evaluate(expr: Any) -> float:
-        return float(expr.subs({f.symbol_for(k.rsplit("_", 1)[0], k.rsplit("_", 1)[1]): v for k, v in values.items()}))
-
-    total_expr = sp.simplify(suffixed("a") / suffixed("b"))
-    speedup_terms = [
-        SpeedupTerm(name=name, value=evaluate(expr), formula=f.to_text(expr), latex=f.to_latex(expr))
-        for name, expr in terms.items()
-        if not (name == "parallelism" and evaluate(expr) == 1.0)
-    ]
-    value = evaluate(total_expr)
-    formula, latex = f"speedup = {f.to_text(total_expr)}", f.to_latex(total_expr)
+    speedup_terms = []
+    for name, text, tex, product in SPEEDUP_TERMS:
+        term_value = evaluate_product(product, values)
+        if not (name == "parallelism" and term_value == 1.0):
+            speedup_terms.append(SpeedupTerm(name=name, value=term_value, formula=text, latex=tex))
+    total_text, total_tex, total_product = SPEEDUP_TOTAL
+    value = evaluate_product(total_product, values)
+    formula, latex = f"speedup = {total_text}", total_tex
     parts = {
         tag: (b.value("weight_stream_s"), b.value("allreduce_s"), b.value("kernel_overhead_s"))
         for tag, b in (("a", baseline), ("b", candidate))

@@ -32,8 +32,10 @@ class RankPoint:
 
 #: (gpu, weights, kv, tp, engine, request length) → (deployment, bounds, perf terms) or the reason
 #: it does not fit: these depend on the deployment (and the length the bounds are tabulated at)
-#: only, so a sweep or a Pareto pass computes each once.
-Memo = dict[tuple[str, str, str, int, str, int], Any]
+#: only, so a sweep or a Pareto pass computes each once. Beside them, ("curve", that key, isl,
+#: osl, features) → the deployment's simulated curve for one request shape (any target), or why
+#: it has none.
+Memo = dict[tuple[Any, ...], Any]
 
 
 def _deployment_terms(
@@ -69,23 +71,42 @@ def _class_point(
     target: float,
     max_ttft_s: float | None,
     features: Any,
+    memo: Memo,
+    key: tuple[str, str, str, int, str, int],
 ) -> Any:
-    """The operating point of one request shape at the service level, or why there is none (str)."""
-    from blackwell_decide.perf import at_interactivity
+    """The operating point of one request shape at the service level, or why there is none (str).
+
+    The simulated curve of the deployment and shape does not depend on the target, so it is
+    memoised beside the deployment's terms: the Pareto pass picks its other targets from it."""
     from blackwell_decide.perf.feasibility import RequestDoesNotFitError
+    from blackwell_decide.perf.model import check_interactivity, interactivity_curve
     from blackwell_decide.perf.service_level import within_ttft
     from blackwell_decide.perf.workload import Workload
 
     engine = deployment.engine
     workload = Workload(max(1, round(traffic.isl)), max(1, round(traffic.osl)))
     try:
-        point = at_interactivity(
-            deployment, workload, target, engine=engine, terms=terms, catalog=catalog, features=features
-        )
-    except RequestDoesNotFitError as exc:
-        if "context window" in str(exc):
-            return "request longer than the model's context window"
-        return "KV room cannot hold one request"
+        check_interactivity(target)  # as perf.at_interactivity: a bad target before any simulation
+    except UsageError:
+        return "service level not met"
+    curve_key = ("curve", *key, workload.isl, workload.osl, features)
+    if curve_key not in memo:
+        try:
+            memo[curve_key] = interactivity_curve(
+                deployment, workload, engine=engine, terms=terms, catalog=catalog, features=features
+            )
+        except RequestDoesNotFitError as exc:
+            if "context window" in str(exc):
+                memo[curve_key] = "request longer than the model's context window"
+            else:
+                memo[curve_key] = "KV room cannot hold one request"
+        except UsageError:
+            memo[curve_key] = "service level not met"
+    curve = memo[curve_key]
+    if isinstance(curve, str):
+        return curve
+    try:
+        point = curve.at(target)
     except UsageError:
         return "service level not met"
     if max_ttft_s is not None:
@@ -129,7 +150,8 @@ def evaluate(
     from blackwell_decide.model import Source, SourceKind
 
     traffic = mix.mean
-    held = _deployment_terms(catalog, arch, (gpu, weights, kv, tp, engine, round(traffic.isl + traffic.osl)), memo)
+    key = (gpu, weights, kv, tp, engine, round(traffic.isl + traffic.osl))
+    held = _deployment_terms(catalog, arch, key, memo)
     if isinstance(held, str):
         return held
     deployment, bounds, terms = held
@@ -137,7 +159,7 @@ def evaluate(
         return "KV room under the maximum context"
     points = []
     for i in range(len(mix.classes)):
-        found = _class_point(catalog, deployment, terms, mix.class_traffic(i), target, max_ttft_s, features)
+        found = _class_point(catalog, deployment, terms, mix.class_traffic(i), target, max_ttft_s, features, memo, key)
         if isinstance(found, str):
             return found if mix.single else f"{found} (class {i + 1} of the mix)"
         points.append(found)

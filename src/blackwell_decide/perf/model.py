@@ -290,6 +290,67 @@ def max_throughput(
     return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))
 
 
+def check_interactivity(tok_s_per_user: float) -> float:
+    """``tok_s_per_user`` as a float, or a UsageError naming it when it is not a positive number."""
+    try:
+        target = float(tok_s_per_user)
+    except (TypeError, ValueError):
+        raise UsageError(f"interactivity must be a number of tokens/s per user, got {tok_s_per_user!r}") from None
+    if not (target > 0 and math.isfinite(target)):
+        raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
+    return target
+
+
+@attrs.frozen(eq=False)
+class InteractivityCurve:
+    """Every concurrency from 1 to the KV capacity of one deployment and workload, simulated
+    once: :meth:`at` picks the operating point for any interactivity target, so a caller asking
+    for several targets (the rank's Pareto pass) pays for the simulation once."""
+
+    terms: DeploymentTerms
+    workload: Workload
+    engine: str
+    choice: ProfileChoice
+    result: StepResult
+    online: bool
+    features: ServingFeatures | None
+
+    def at(self, tok_s_per_user: float) -> Prediction:
+        """What :func:`at_interactivity` returns at ``tok_s_per_user``."""
+        target = check_interactivity(tok_s_per_user)
+        result, terms, workload = self.result, self.terms, self.workload
+        user = 1.0 / result.tpot_s
+        feasible = np.flatnonzero(user >= target)
+        if feasible.size == 0:
+            ceiling = float(user.max())
+            raise UsageError(
+                f"{terms.label} on {self.engine} cannot serve {target:g} tok/s per user at {workload.label}: "
+                f"the predicted ceiling is {ceiling:.1f} tok/s per user at concurrency 1 "
+                f"(physical ceiling {1.0 / float(result.floor_s[0]):.1f}); lower --interactivity or add GPUs (--tp)"
+            )
+        best = int(feasible[np.argmax(result.output_tok_s_per_gpu[feasible])])
+        notes = _feature_notes(self.features)
+        return _prediction(terms, workload, self.engine, self.choice, result, best, online=self.online, notes=notes)
+
+
+def interactivity_curve(
+    deployment: Deployment,
+    workload: Workload,
+    *,
+    engine: str = "vllm",
+    profile: CalibrationProfile | str | None = None,
+    terms: DeploymentTerms | None = None,
+    catalog: Catalog,
+    online: bool = True,
+    features: ServingFeatures | None = None,
+) -> InteractivityCurve:
+    """The curve :func:`at_interactivity` picks its point from, for picking at several targets."""
+    terms, engine, choice, result = _full_curve(
+        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
+    )
+    return InteractivityCurve(terms, workload, engine, choice, result, online, features)
+
+
 def at_interactivity(
     deployment: Deployment,
     workload: Workload,
@@ -305,23 +366,15 @@ def at_interactivity(
     """The highest-throughput operating point whose tokens/s per user is at least
     ``tok_s_per_user`` (online serving). Raises UsageError naming the ceiling when even one
     request is slower."""
-    try:
-        target = float(tok_s_per_user)
-    except (TypeError, ValueError):
-        raise UsageError(f"interactivity must be a number of tokens/s per user, got {tok_s_per_user!r}") from None
-    if not (target > 0 and math.isfinite(target)):
-        raise UsageError(f"interactivity must be a positive number of tokens/s per user, got {tok_s_per_user!r}")
-    terms, engine, choice, result = _full_curve(
-        deployment, workload, engine, profile, terms, catalog, every=True, online=online, features=features
+    check_interactivity(tok_s_per_user)  # a bad target is named before any simulation
+    curve = interactivity_curve(
+        deployment,
+        workload,
+        engine=engine,
+        profile=profile,
+        terms=terms,
+        catalog=catalog,
+        online=online,
+        features=features,
     )
-    user = 1.0 / result.tpot_s
-    feasible = np.flatnonzero(user >= target)
-    if feasible.size == 0:
-        ceiling = float(user.max())
-        raise UsageError(
-            f"{terms.label} on {engine} cannot serve {target:g} tok/s per user at {workload.label}: "
-            f"the predicted ceiling is {ceiling:.1f} tok/s per user at concurrency 1 "
-            f"(physical ceiling {1.0 / float(result.floor_s[0]):.1f}); lower --interactivity or add GPUs (--tp)"
-        )
-    best = int(feasible[np.argmax(result.output_tok_s_per_gpu[feasible])])
-    return _prediction(terms, workload, engine, choice, result, best, online=online, notes=_feature_notes(features))
+    return curve.at(tok_s_per_user)
