@@ -172,6 +172,10 @@ def test_sglang_fraction_falls_with_tp() -> None:
     """SGLang's shipped --mem-fraction-static: 0.88, 0.87, 0.85, 0.81 at TP 1, 2, 4, 8."""
     assert [engine_memory("sglang", tp=tp).memory_fraction for tp in TPS] == [0.88, 0.87, 0.85, 0.81]
     assert engine_memory("sglang", 0.7, tp=8).memory_fraction == 0.7
+    # The built-in plugin registers the same steps: the engine registry's entry sizes it alike.
+    registered = get_catalog().engines.get("sglang")
+    assert registered.settings.memory_fraction_by_tp == ((1, 0.88), (2, 0.87), (4, 0.85), (8, 0.81))
+    assert [engine_memory(registered, tp=tp).memory_fraction for tp in TPS] == [0.88, 0.87, 0.85, 0.81]
 
 
 def test_article_conventions_keep_the_physical_reading() -> None:

@@ -280,6 +280,7 @@ def engine_settings_from_dict(raw: Mapping[str, Any]) -> EngineSettings:
         chunk_tokens=int(raw["chunk_tokens"]),
         kv_reservation=str(raw["kv_reservation"]),
         sources=tuple(raw.get("sources", ())),
+        memory_fraction_by_tp=raw.get("memory_fraction_by_tp", ()),
     )
 
 
@@ -347,6 +348,15 @@ def _significant(value: float) -> float:
     return 0.0 if abs(value) < 1e-9 else float(f"{value:.4g}")
 
 
+def _settings_to_dict(settings: EngineSettings) -> dict[str, Any]:
+    """Engine settings in the form of ``engines.json`` (the per-TP fractions keyed by TP, and
+    left out where the engine has none, as most profiles' engines do)."""
+    out = attrs.asdict(settings, filter=lambda a, _: a.name != "memory_fraction_by_tp")
+    if settings.memory_fraction_by_tp:
+        out["memory_fraction_by_tp"] = {str(tp): fraction for tp, fraction in settings.memory_fraction_by_tp}
+    return out
+
+
 def profile_to_dict(profile: CalibrationProfile) -> dict[str, Any]:
     """The JSON form of a profile (engine settings included, so the file stands alone)."""
     out: dict[str, Any] = {
@@ -354,7 +364,7 @@ def profile_to_dict(profile: CalibrationProfile) -> dict[str, Any]:
         "engine": profile.engine,
         "family": profile.family,
         "parameters": {name: _significant(value) for name, value in profile.parameters().items()},
-        "engine_settings": attrs.asdict(profile.engine_settings),
+        "engine_settings": _settings_to_dict(profile.engine_settings),
     }
     if profile.fitted_on is not None:
         out["fitted_on"] = attrs.asdict(profile.fitted_on)
