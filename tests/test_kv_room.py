@@ -58,7 +58,7 @@ def _profile_settings(d: Deployment, engine: str = "vllm") -> float:
     """The KV room the feasibility check compares a request with (its serving settings)."""
     terms = deployment_terms(d)
     profile = next(p for p in registered_profiles(get_catalog()) if p.engine == engine)
-    settings = serving_profile(profile, engine, d.memory_fraction, d.tp).engine_settings
+    settings = serving_profile(profile, engine, d.memory_fraction, d.tp, get_catalog()).engine_settings
     return kv_budget_bytes(terms, settings)
 
 
