@@ -55,7 +55,7 @@ def configurations() -> list[tuple[Any, Any]]:
         terms = deployment_terms(deployment)
         for engine in ENGINES:
             chosen = choose_profile(terms, Workload(1024, 1024), engine, deployment=deployment, catalog=catalog)
-            out.append((terms, serving_profile(chosen.profile, engine, deployment.memory_fraction, tp)))
+            out.append((terms, serving_profile(chosen.profile, engine, deployment.memory_fraction, tp, catalog)))
     return out
 
 

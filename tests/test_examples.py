@@ -13,11 +13,12 @@ import pytest
 
 from blackwell_decide.datasets import dataset_path
 from blackwell_decide.formatting import usd
-from blackwell_decide.plugins import Catalog, build_catalog
+from blackwell_decide.plugins import DISABLE_ENTRYPOINTS_ENV, STRICT_ENV, Catalog, build_catalog
 from blackwell_decide.report import write_memo
 from blackwell_decide.rules import Decision, Verdict, cost_verdict, decide_scenario
 from blackwell_decide.rules.option_facts import Comparison
 from blackwell_decide.units import GB
+from conftest import PRIVATE_RATES_ENV
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = (
@@ -32,8 +33,16 @@ NAMES = (
 
 
 @pytest.fixture(scope="module")
-def hermetic() -> Catalog:
-    return build_catalog(entry_points=False)
+def hermetic(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The catalog the CLI writes the examples with: the built-ins and the installed plugins (tox
+    installs the two plugin packages; the Gaudi accelerators count among the market section's
+    exclusions), and no private rates file from the developer's machine. The memo renders its
+    market from the decision's catalog, so this one must match the regeneration loop's."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in (STRICT_ENV, DISABLE_ENTRYPOINTS_ENV, PRIVATE_RATES_ENV):
+            env.delenv(name, raising=False)
+        env.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        return build_catalog()
 
 
 @pytest.fixture(scope="module")

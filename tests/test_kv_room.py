@@ -58,7 +58,7 @@ def _profile_settings(d: Deployment, engine: str = "vllm") -> float:
     """The KV room the feasibility check compares a request with (its serving settings)."""
     terms = deployment_terms(d)
     profile = next(p for p in registered_profiles(get_catalog()) if p.engine == engine)
-    settings = serving_profile(profile, engine, d.memory_fraction, d.tp).engine_settings
+    settings = serving_profile(profile, engine, d.memory_fraction, d.tp, get_catalog()).engine_settings
     return kv_budget_bytes(terms, settings)
 
 
@@ -172,6 +172,10 @@ def test_sglang_fraction_falls_with_tp() -> None:
     """SGLang's shipped --mem-fraction-static: 0.88, 0.87, 0.85, 0.81 at TP 1, 2, 4, 8."""
     assert [engine_memory("sglang", tp=tp).memory_fraction for tp in TPS] == [0.88, 0.87, 0.85, 0.81]
     assert engine_memory("sglang", 0.7, tp=8).memory_fraction == 0.7
+    # The built-in plugin registers the same steps: the engine registry's entry sizes it alike.
+    registered = get_catalog().engines.get("sglang")
+    assert registered.settings.memory_fraction_by_tp == ((1, 0.88), (2, 0.87), (4, 0.85), (8, 0.81))
+    assert [engine_memory(registered, tp=tp).memory_fraction for tp in TPS] == [0.88, 0.87, 0.85, 0.81]
 
 
 def test_article_conventions_keep_the_physical_reading() -> None:

@@ -108,7 +108,7 @@ def test_batch_answers_and_evaluated_points_say_whether_they_are_in_range(tmp_pa
         "llama-3.3-70b,b200,nvfp4,fp8,1,vllm,922,922,32\n"
         "llama-3.3-70b,b200,nvfp4,fp8,1,vllm,922,922,128\n"
     )
-    queries, problems = parse_queries(file)
+    queries, problems = parse_queries(file, catalog=get_catalog())
     assert not problems
     first, second = answer(queries, catalog=get_catalog())
     assert first.in_range is True and second.in_range is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -106,6 +107,25 @@ def test_the_builtin_engines_are_registered_with_the_shipped_settings(catalog: b
     assert settings == {"vllm": (0.9, "total"), "trtllm": (0.9, "free"), "sglang": (0.85, "total")}
     assert catalog.engines.resolve("TensorRT-LLM") == "trtllm"
     assert bd.check_engine("tensorrt_llm") == "trtllm"
+
+
+def test_engine_settings_check_their_per_tp_fractions(catalog: bd.Catalog) -> None:
+    """engines.json's SGLang steps (0.88 at TP1 ... 0.81 at TP8) reach the registry; a step must
+    have a TP >= 1 and a fraction in (0, 1], each TP once."""
+    sglang = catalog.engines.get("sglang").settings
+    assert sglang.memory_fraction_by_tp == ((1, 0.88), (2, 0.87), (4, 0.85), (8, 0.81))
+    assert catalog.engines.get("vllm").settings.memory_fraction_by_tp == ()
+    # A mapping keyed by text (the JSON form) or pairs: both sorted by TP.
+    steps = attrs.evolve(sglang, memory_fraction_by_tp={"8": 0.8, "1": 0.9}).memory_fraction_by_tp
+    assert steps == ((1, 0.9), (8, 0.8))
+    cases: tuple[tuple[Any, str], ...] = (
+        ({0: 0.5}, "smallest tensor-parallel size >= 1"),
+        ({2: 1.5}, r"fraction in \(0, 1\]"),
+        ([(2, 0.5), (2, 0.6)], "each tensor-parallel size once"),
+    )
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            attrs.evolve(sglang, memory_fraction_by_tp=bad)
 
 
 def test_an_unknown_engine_names_the_registered_ones() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import json
+import math
 import sys
 import types
 from pathlib import Path
@@ -184,3 +185,76 @@ def test_a_scenario_may_name_the_plugin_engine(installed: bd.Catalog, tmp_path: 
     scenario = bd.load_scenario(path, installed)
     assert scenario.current.engine == "tgi"
     assert [c.engine for c in scenario.candidates] == ["tgi"]
+
+
+# The KV room by hand, from the plugin's registered settings (basis "total", vLLM's 3 GB reserve):
+# f_mem x capacity - weights per GPU - reserve. Llama 3.3 70B's KV cache at FP8: 2 (K and V) x 80
+# layers x 8 KV heads x 128 dims x 1 byte = 163,840 B per token, split over the TP ranks.
+KV_BYTES_PER_TOKEN = 2 * 80 * 8 * 128
+TP = 4
+
+
+def _room_by_hand(catalog: bd.Catalog, engine: str) -> float:
+    settings = catalog.engines.get(engine).settings
+    assert settings.memory_basis == "total"
+    capacity = catalog.accelerators.get("h100-sxm").memory_bytes
+    deployment = bd.resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", tp=TP)
+    weights_per_gpu = bd.compute_bounds(deployment).value("weight_bytes_per_gpu")  # engine-independent
+    return settings.memory_fraction * capacity - weights_per_gpu - settings.runtime_reserve_bytes
+
+
+def test_cli_bounds_sizes_the_kv_room_with_the_plugin_engines_settings(
+    installed: bd.Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tgi-lean registers 0.8 of total memory: its room is 0.8 x 85.52 GB - 18.16 GB of FP8
+    weights per GPU - 3 GB = 47.25 GB, where vLLM's 0.9 leaves 55.80 GB."""
+    lean = run_json(capsys, "bounds", *DEPLOYMENT, "--engine", "tgi-lean")
+    vllm = run_json(capsys, "bounds", *DEPLOYMENT, "--engine", "vllm")
+    assert lean["deployment"]["engine"] == "tgi-lean"
+    assert lean["kv_budget_bytes"] == pytest.approx(_room_by_hand(installed, "tgi-lean"), rel=1e-12)
+    assert lean["kv_budget_bytes"] == pytest.approx(47.25e9, rel=1e-3)
+    assert lean["kv_bytes_per_token"] == KV_BYTES_PER_TOKEN
+    assert lean["kv_tokens"] == pytest.approx(lean["kv_budget_bytes"] * TP / KV_BYTES_PER_TOKEN, rel=1e-12)
+    # One KV room per deployment: a tenth of capacity less than vLLM's, the rest unchanged.
+    capacity = installed.accelerators.get("h100-sxm").memory_bytes
+    assert vllm["kv_budget_bytes"] - lean["kv_budget_bytes"] == pytest.approx(0.1 * capacity, rel=1e-9)
+    assert lean["kv_room_physical_bytes"] == vllm["kv_room_physical_bytes"]
+
+
+def test_cli_compare_reads_the_plugin_engines_kv_room(
+    installed: bd.Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = "h100-sxm:fp8:fp8:4"
+    doc = run_json(
+        capsys, "compare", "--model", "llama-3.3-70b", "--baseline", spec, "--candidate", spec, "--engine", "tgi-lean"
+    )
+    for side in ("baseline", "candidate"):
+        assert doc[side]["kv_budget_bytes"] == pytest.approx(_room_by_hand(installed, "tgi-lean"), rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["tgi", "tgi-lean"])
+def test_cli_fleet_sizes_with_the_plugin_engine(
+    installed: bd.Catalog, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """5 requests/s of 1,024 + 1,024 tokens: 5,120 output tok/s at peak over the predicted tok/s
+    per GPU, rounded up to whole TP=4 replicas; the KV check's tokens are those replicas' rooms
+    (by hand, as above) over 163,840 B per token across the 4 ranks."""
+    fleet = run_json(
+        capsys,
+        "fleet",
+        *DEPLOYMENT,
+        *SHAPE,
+        *("--requests-per-s", "5", "--interactivity", "30", "--provider", "TGI Cloud", "--tier", "reserved-6m"),
+        *("--engine", engine),
+    )
+    baseline = fleet["baseline"]
+    per_gpu = baseline["throughput"]["output_tok_s_per_gpu"]
+    assert per_gpu > 100  # a real prediction for the plugin engine
+    replicas = math.ceil(5 * 1024 / per_gpu / TP)
+    assert baseline["gpus"] == replicas * TP
+    room = _room_by_hand(installed, engine)
+    assert baseline["kv_check"]["kv_tokens_available"] == pytest.approx(
+        replicas * room * TP / KV_BYTES_PER_TOKEN, rel=1e-12
+    )
+    [month] = baseline["monthly"]
+    assert month["usd_per_month"] == pytest.approx(PRICE * baseline["gpus"] * HOURS_PER_MONTH, rel=1e-12)

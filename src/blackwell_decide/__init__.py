@@ -46,6 +46,7 @@ from blackwell_decide.model import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
     from pathlib import Path
 
     from blackwell_decide.bounds import (
@@ -102,7 +103,6 @@ if TYPE_CHECKING:
         Prediction,
         Workload,
         borrowed_profile,
-        check_engine,
         engine_settings_from_dict,
         load_dataset,
         profile_from_dict,
@@ -135,7 +135,6 @@ if TYPE_CHECKING:
         Recommendation,
         Rule,
         Verdict,
-        decide_scenario,
     )
     from blackwell_decide.rules.market import ScenarioMarket, scenario_market
     from blackwell_decide.rules.situations import BUILTIN_RULES
@@ -166,7 +165,6 @@ _LAZY: dict[str, str] = {
     "speedup": "blackwell_decide.bounds",
     "CalibrationProfile": "blackwell_decide.perf",
     "borrowed_profile": "blackwell_decide.perf",
-    "check_engine": "blackwell_decide.perf",
     "engine_settings_from_dict": "blackwell_decide.perf",
     "profile_from_dict": "blackwell_decide.perf",
     "Measurement": "blackwell_decide.perf",
@@ -207,7 +205,6 @@ _LAZY: dict[str, str] = {
     "Recommendation": "blackwell_decide.rules",
     "Rule": "blackwell_decide.rules",
     "Verdict": "blackwell_decide.rules",
-    "decide_scenario": "blackwell_decide.rules",
     "Scenario": "blackwell_decide.scenario",
     "MemoSection": "blackwell_decide.report",
     "market_context": "blackwell_decide.report.market_section",
@@ -298,6 +295,23 @@ def max_throughput(
     from blackwell_decide import perf, plugins
 
     return perf.max_throughput(deployment, workload, catalog=catalog or plugins.get_catalog(), **options)
+
+
+def check_engine(engine: str, catalog: Catalog | None = None) -> str:
+    """The key of a registered serving engine (a key or an alias, any case); UsageError naming
+    the nearest and the known engines otherwise."""
+    from blackwell_decide import perf, plugins
+
+    return perf.check_engine(engine, catalog or plugins.get_catalog())
+
+
+def decide_scenario(path: str | Path, catalog: Catalog | None = None, as_of: dt.date | None = None) -> Decision:
+    """Load the scenario at ``path``, compute its facts on ``as_of`` (default: the scenario's
+    date, else today) and run the registered rules; the decision keeps the catalog, so
+    :func:`write_memo` renders its sections and market from the same one."""
+    from blackwell_decide import plugins, rules
+
+    return rules.decide_scenario(path, catalog or plugins.get_catalog(), as_of=as_of)
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.errors import CatalogError, UsageError
-from blackwell_decide.model import DERIVED, USER_INPUT, Source, SourceKind
+from blackwell_decide.model import DERIVED, USER_INPUT, Engine, Source, SourceKind
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Deployment
@@ -108,15 +108,31 @@ def shipped_engine_memory() -> dict[str, EngineMemory]:
         raise CatalogError(f"calibration/{ENGINES_FILE}: not valid engine settings ({exc})") from exc
 
 
-def engine_memory(engine: str, memory_fraction: float | None = None, tp: int = 1) -> EngineMemory:
-    """``engine``'s shipped memory settings at tensor-parallel size ``tp``, with
-    ``memory_fraction`` in place of its default where given. UsageError naming the known engines
-    for an unknown one."""
-    shipped = shipped_engine_memory()
-    name = str(engine).strip().lower()
-    if name not in shipped:
-        raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(shipped)} (--engine)")
-    memory = shipped[name]
+def registered_engine_memory(engine: Engine) -> EngineMemory:
+    """The memory settings ``engine`` (an engine registry's entry: a plugin's or a built-in one) registers."""
+    s = engine.settings
+    return EngineMemory(
+        engine=engine.key,
+        memory_fraction=s.memory_fraction,
+        memory_basis=s.memory_basis,
+        runtime_reserve_bytes=s.runtime_reserve_bytes,
+        sources=s.sources,
+        fraction_by_tp=s.memory_fraction_by_tp,
+    )
+
+
+def engine_memory(engine: str | Engine, memory_fraction: float | None = None, tp: int = 1) -> EngineMemory:
+    """``engine``'s memory settings at tensor-parallel size ``tp``, with ``memory_fraction`` in
+    place of its default where given: a registry's :class:`Engine` brings its own, a name is
+    looked up among the shipped ones (UsageError naming them for an unknown one)."""
+    if isinstance(engine, Engine):
+        memory = registered_engine_memory(engine)
+    else:
+        shipped = shipped_engine_memory()
+        name = str(engine).strip().lower()
+        if name not in shipped:
+            raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(shipped)} (--engine)")
+        memory = shipped[name]
     if memory_fraction is None:
         return memory.at_tp(tp)
     if not 0 < memory_fraction <= 1:
@@ -125,8 +141,10 @@ def engine_memory(engine: str, memory_fraction: float | None = None, tp: int = 1
 
 
 def deployment_memory(deployment: Deployment) -> EngineMemory:
-    """The memory settings of the engine ``deployment`` runs on."""
-    return engine_memory(deployment.engine, deployment.memory_fraction, deployment.tp)
+    """The memory settings of the engine ``deployment`` runs on: its registry entry's where it
+    carries one (``engine_spec``), else the shipped ones of its engine."""
+    engine = deployment.engine_spec if deployment.engine_spec is not None else deployment.engine
+    return engine_memory(engine, deployment.memory_fraction, deployment.tp)
 
 
 def kv_room_inputs(

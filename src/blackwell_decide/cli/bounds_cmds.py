@@ -16,6 +16,7 @@ from blackwell_decide.cli._common import (
     render_table,
     set_handler,
 )
+from blackwell_decide.cli._serving_flags import ENGINE_CHOICES
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
@@ -90,19 +91,30 @@ def add_engine_flags(parser: argparse.ArgumentParser, *, engine: bool = True) ->
     if engine:
         parser.add_argument(
             "--engine",
-            choices=("vllm", "trtllm", "sglang"),
+            choices=ENGINE_CHOICES,
+            metavar="ENGINE",
             default="vllm",
-            help="serving engine whose memory settings size the KV room (default vllm)",
+            help="serving engine whose memory settings size the KV room, one of the registered: %(choices)s "
+            "(default vllm)",
         )
     parser.add_argument("--memory-fraction", type=fraction, default=None, metavar="FRACTION", help=MEMORY_FRACTION_HELP)
 
 
 def served_by(deployment: Deployment, args: argparse.Namespace) -> Deployment:
-    """``deployment`` served by the engine and memory fraction the flags name."""
+    """``deployment`` served by the engine and memory fraction the flags name: the engine as the
+    catalog registers it (a plugin's included), whose settings size the KV room."""
     import attrs
 
+    from blackwell_decide.perf.profile import check_engine
+    from blackwell_decide.plugins import get_catalog
+
+    catalog = get_catalog()
+    engine = check_engine(getattr(args, "engine", None) or "vllm", catalog)
     return attrs.evolve(
-        deployment, engine=getattr(args, "engine", None) or "vllm", memory_fraction=args.memory_fraction
+        deployment,
+        engine=engine,
+        memory_fraction=args.memory_fraction,
+        engine_spec=catalog.engines.get(engine),
     )
 
 

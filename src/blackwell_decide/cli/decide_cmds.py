@@ -69,6 +69,7 @@ def _run_init(args: argparse.Namespace) -> int:
 def _decision(path: str, as_of: str | None = None) -> Decision:
     from blackwell_decide.dates import as_date
     from blackwell_decide.errors import UsageError
+    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.rules import decide_scenario
 
     day = None
@@ -76,7 +77,7 @@ def _decision(path: str, as_of: str | None = None) -> Decision:
         day = as_date(as_of)
         if day is None:
             raise UsageError(f"--as-of {as_of!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-05-22")
-    return decide_scenario(path, as_of=day)
+    return decide_scenario(path, get_catalog(), as_of=day)
 
 
 def _run_decide(args: argparse.Namespace) -> int:

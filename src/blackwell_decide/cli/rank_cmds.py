@@ -109,7 +109,7 @@ def _run_rank(args: argparse.Namespace) -> int:
         traffic = TrafficMix(args.requests_per_s, classes, args.peak_to_average)
     else:
         traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
-    engines = tuple(check_engine(e) for e in (args.engine or ["vllm"]))
+    engines = tuple(check_engine(e, catalog) for e in (args.engine or ["vllm"]))
     if args.sweep:
         if args.mix:
             raise UsageError("--sweep varies one request shape; drop --mix (or rank the mix without --sweep)")

@@ -51,7 +51,14 @@ def _deployment_terms(
         gpu, weights, kv, tp, engine, length = key
         accelerator = catalog.accelerators.get(gpu)
         scheme = resolve_scheme(catalog, weights, kv, accelerator_key=accelerator.key)
-        built = Deployment(model=arch, accelerator=accelerator, scheme=scheme, tp=tp, engine=engine)
+        built = Deployment(
+            model=arch,
+            accelerator=accelerator,
+            scheme=scheme,
+            tp=tp,
+            engine=engine,
+            engine_spec=catalog.engines.get(engine),
+        )
         try:
             # The bounds ``decide`` sizes with (economics.sizing): one prefill ceiling, one KV room.
             memo[key] = (built, sizing_bounds(built, Conventions(), length, 0), deployment_terms(built))

@@ -17,8 +17,8 @@ the catalog's aliases, except where SkyPilot's own meaning differs (:data:`SKYPI
 Every bad row is reported with its file, line and how to fix it; accelerators the catalog does
 not know are listed together (pass ``ignore_unknown`` to skip them, or map them).
 
-:class:`SkyPilotPrices` is the price-provider plugin: registered with ``get_catalog``'s
-``extra_plugins`` (or an entry point), it adds the file's snapshot to the catalog.
+:class:`SkyPilotPrices` is the price-provider plugin: registered through ``build_catalog``'s
+``extra_plugins``, it adds the file's snapshot to the catalog.
 """
 
 from __future__ import annotations
@@ -190,15 +190,16 @@ class SkyPilotPrices:
     """The price-provider plugin: registers the snapshot of one local SkyPilot ``vms.csv``.
 
     It needs the user's path, so it is registered as an instance (not an entry point):
-    ``plugins.build_catalog(extra_plugins=[SkyPilotPrices(path, as_of=...)])``. Names resolve
-    against ``accelerators`` (default: the process-wide catalog's, built without this plugin).
+    ``plugins.build_catalog(extra_plugins=[SkyPilotPrices(path, accelerators=base.accelerators)])``.
+    Names resolve against ``accelerators``: a catalog built without this plugin (its prices are
+    what this plugin adds).
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
-        accelerators: KeyResolver | None = None,
+        accelerators: KeyResolver,
         as_of: dt.date | None = None,
         provider: str | None = None,
         region: str | None = None,
@@ -211,14 +212,9 @@ class SkyPilotPrices:
         self.aliases, self.ignore_unknown = aliases, ignore_unknown
 
     def snapshot(self) -> PriceSnapshot:
-        resolver = self.accelerators
-        if resolver is None:
-            from blackwell_decide.plugins import get_catalog
-
-            resolver = get_catalog().accelerators
         return load_skypilot_csv(
             self.path,
-            resolver,
+            self.accelerators,
             as_of=self.as_of,
             provider=self.provider,
             region=self.region,

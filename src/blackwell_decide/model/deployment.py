@@ -9,6 +9,7 @@ import attrs
 
 from blackwell_decide.model import validators as v
 from blackwell_decide.model.arch import ModelArch
+from blackwell_decide.model.engine import Engine
 from blackwell_decide.model.formats import QuantScheme
 from blackwell_decide.model.hardware import Accelerator
 from blackwell_decide.units import GB
@@ -110,7 +111,11 @@ class Deployment:
     """A model on ``tp`` accelerators (tensor parallel) with a quantisation scheme, served by
     ``engine`` (whose memory settings size the KV cache; ``memory_fraction`` overrides the
     engine's shipped default: vLLM ``--gpu-memory-utilization``, TensorRT-LLM
-    ``kv_cache_free_gpu_mem_fraction``, SGLang ``--mem-fraction-static``)."""
+    ``kv_cache_free_gpu_mem_fraction``, SGLang ``--mem-fraction-static``).
+
+    ``engine_spec`` is ``engine`` as a catalog's engine registry holds it (a plugin's engine
+    included), whose settings the bounds size the KV room with; without one, ``engine`` must be
+    a built-in engine (its settings are read from the shipped ``engines.json``)."""
 
     model: ModelArch
     accelerator: Accelerator
@@ -120,6 +125,17 @@ class Deployment:
     )
     engine: str = "vllm"
     memory_fraction: float | None = attrs.field(default=None)
+    # Not part of the value (eq) or the repr: the engine key is; the spec is where its settings
+    # came from. Checked against ``engine`` so an evolve() to another engine cannot keep stale settings.
+    engine_spec: Engine | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    @engine_spec.validator
+    def _check_spec(self, attribute: attrs.Attribute[Engine | None], value: Engine | None) -> None:
+        if value is not None and value.key != self.engine:
+            raise ValueError(
+                f"engine_spec is engine {value.key!r} but the deployment is served by {self.engine!r}; "
+                "pass the registry entry of the deployment's engine"
+            )
 
     @memory_fraction.validator
     def _check_fraction(self, attribute: attrs.Attribute[float | None], value: float | None) -> None:

@@ -9,7 +9,7 @@ registry with them; the performance model (``perf.profile``) re-exports them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -29,6 +29,24 @@ def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> Non
 def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not (value >= 0 and math.isfinite(value)):
         raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
+
+
+def _by_tp(values: Mapping[int | str, float] | Iterable[Sequence[int | str | float]]) -> tuple[tuple[int, float], ...]:
+    pairs = values.items() if isinstance(values, Mapping) else values
+    return tuple(sorted((int(tp), float(fraction)) for tp, fraction in pairs))
+
+
+def _check_by_tp(
+    _: object, attribute: attrs.Attribute[tuple[tuple[int, float], ...]], value: tuple[tuple[int, float], ...]
+) -> None:
+    for tp, fraction in value:
+        if tp < 1 or not 0 < fraction <= 1:
+            raise ValueError(
+                f"{attribute.name}: each step is (smallest tensor-parallel size >= 1, fraction in (0, 1]), "
+                f"got ({tp!r}, {fraction!r})"
+            )
+    if len({tp for tp, _ in value}) != len(value):
+        raise ValueError(f"{attribute.name}: each tensor-parallel size once, got {value!r}")
 
 
 @attrs.frozen
@@ -52,6 +70,12 @@ class EngineSettings:
     chunk_tokens: int = attrs.field(validator=attrs.validators.gt(0))
     kv_reservation: str = attrs.field(validator=attrs.validators.in_(KV_RESERVATIONS))
     sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    #: (smallest tensor-parallel size, fraction) steps where the engine's default fraction depends
+    #: on it (SGLang's --mem-fraction-static falls as TP grows); ``memory_fraction`` applies where
+    #: no step does or no tensor-parallel size is known.
+    memory_fraction_by_tp: tuple[tuple[int, float], ...] = attrs.field(
+        default=(), converter=_by_tp, validator=_check_by_tp
+    )
 
 
 def _engine_key(_: object, attribute: attrs.Attribute[str], value: str) -> None:

@@ -89,7 +89,7 @@ def _whole(value: str, *, allow_max: bool = False) -> int | None:
     return int(number)
 
 
-def parse_queries(path: Path | str, *, catalog: Catalog | None = None) -> tuple[list[Query], list[RowProblem]]:
+def parse_queries(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], list[RowProblem]]:
     """Queries from a CSV with columns model, gpu, weights, kv, tp, engine, isl, osl,
     concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored),
     and the problems of every row that is not a valid query. Rows are numbered from 1 after the
@@ -151,7 +151,7 @@ def parse_queries(path: Path | str, *, catalog: Catalog | None = None) -> tuple[
     return queries, problems
 
 
-def read_queries(path: Path | str, *, catalog: Catalog | None = None) -> list[Query]:
+def read_queries(path: Path | str, *, catalog: Catalog) -> list[Query]:
     """The queries of a CSV (see :func:`parse_queries`); :class:`BatchError` listing every bad
     row when there is one."""
     queries, problems = parse_queries(path, catalog=catalog)

@@ -119,13 +119,26 @@ def _positive_float(record: Mapping[str, Any], column: str, path: Path | str, ro
     return value
 
 
-def _engine(text: str, row: int) -> str:
+def _engine(text: str, row: int, catalog: Catalog | None) -> str:
     lowered = text.lower()
     for needle, engine in (("tensorrt", "trtllm"), ("trt", "trtllm"), ("vllm", "vllm"), ("sglang", "sglang")):
         if needle in lowered:
             return engine
+    if catalog is None:
+        # Read without a catalog (the shipped data sets): only the built-in engines are known.
+        from blackwell_decide.bounds.kv_room import shipped_engine_memory
+
+        known = list(shipped_engine_memory())
+        if lowered.strip() in known:
+            return lowered.strip()
+        raise _CellError(
+            row,
+            "engine",
+            f"unknown engine {text!r}: choose one of {', '.join(known)}, or read the file with the "
+            "catalog that registers it (catalog=)",
+        )
     try:
-        return check_engine(text)
+        return check_engine(text, catalog)
     except UsageError as exc:
         raise _CellError(row, "engine", str(exc)) from None
 
@@ -150,11 +163,13 @@ def read_sweep_csv(
     model_aliases: Mapping[str, str] | None = None,
     mean_length_fraction: float = 1.0,
     source: Source | None = None,
+    catalog: Catalog | None = None,
 ) -> tuple[Measurement, ...]:
     """Measurements from a CSV in the serving-sweep layout (columns model, gpu, engine, weights,
     kv, tp, isl, osl, concurrency, ttft_ms, tpot_ms; extra columns ignored). Throughput is
     derived as concurrency / TPOT. ``mean_length_fraction`` scales the nominal lengths to the
-    mean lengths actually sent."""
+    mean lengths actually sent. The engine column names an engine of ``catalog`` (without one:
+    a built-in engine)."""
     records, columns = _open_csv(path)
     missing = [c for c in SWEEP_COLUMNS if c not in columns]
     if missing:
@@ -169,7 +184,7 @@ def read_sweep_csv(
     problems = _Problems(path)
     for number, record in enumerate(records, start=1):
         with problems.row():
-            out.append(_sweep_measurement(record, number, path, name, aliases, mean_length_fraction, source))
+            out.append(_sweep_measurement(record, number, path, name, aliases, mean_length_fraction, source, catalog))
     problems.check()
     return tuple(out)
 
@@ -182,10 +197,11 @@ def _sweep_measurement(
     aliases: Mapping[str, str],
     mean_length_fraction: float,
     source: Source | None,
+    catalog: Catalog | None,
 ) -> Measurement:
     """One row of the sweep layout (a bad cell raises :class:`_CellError`)."""
     model = _text(record, "model", path, number)
-    engine = _engine(_text(record, "engine", path, number), number)
+    engine = _engine(_text(record, "engine", path, number), number, catalog)
     concurrency = _positive_int(record, "concurrency", path, number)
     tpot = _positive_float(record, "tpot_ms", path, number) * MS
     isl = _positive_int(record, "isl", path, number)
@@ -243,13 +259,15 @@ def read_published_csv(
     default_kv: str = "",
     engine: str = "",
     source: Source | None = None,
+    catalog: Catalog | None = None,
 ) -> tuple[Measurement, ...]:
     """Serving measurements from a table of published figures (one metric per row: id,
     source_url, source_date, gpu, num_gpus, precision_weights, precision_kv, engine, isl, osl,
     concurrency_or_scenario, metric, value, unit, notes). Rows of one operating point (same GPU,
     engine, precision, shape and concurrency) are merged; ``itl_ms`` is read as TPOT, a TTFT
     quoted in the notes is used, ``tokens_per_s_total`` is output tokens/s over ``num_gpus``.
-    Rows with other metrics (bandwidth, GEMM, accuracy) are skipped."""
+    Rows with other metrics (bandwidth, GEMM, accuracy) are skipped. Engines as for
+    :func:`read_sweep_csv`."""
     records, columns = _open_csv(path)
     missing = [c for c in PUBLISHED_COLUMNS if c not in columns]
     if missing:
@@ -263,7 +281,7 @@ def read_published_csv(
         if metric not in SERVING_METRICS:
             continue
         with problems.row():
-            key, num_gpus = _operating_point(record, path, number, engine)
+            key, num_gpus = _operating_point(record, path, number, engine, catalog)
             value = _positive_float(record, "value", path, number)
             point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
             point["ids"].append(record["id"].strip())
@@ -276,12 +294,12 @@ def read_published_csv(
 
 
 def _operating_point(
-    record: Mapping[str, str], path: Path | str, number: int, engine: str
+    record: Mapping[str, str], path: Path | str, number: int, engine: str, catalog: Catalog | None
 ) -> tuple[tuple[Any, ...], int]:
     """The key that merges a row with the other metrics of its operating point (model, GPU,
     engine, weights, TP, shape, concurrency), and the row's GPU count."""
     engine_text = _text(record, "engine", path, number)
-    row_engine = engine or _engine(engine_text, number)
+    row_engine = engine or _engine(engine_text, number, catalog)
     tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
     num_gpus = _positive_int(record, "num_gpus", path, number)
     tp = int(tp_match.group(1)) if tp_match else num_gpus
@@ -475,7 +493,7 @@ def read_measurements(paths: Iterable[Path | str], *, catalog: Catalog, **deploy
             continue
         _, columns = _open_csv(file)
         if "metric" in columns and "tpot_ms" not in columns:
-            out.extend(read_published_csv(file))
+            out.extend(read_published_csv(file, catalog=catalog))
         else:
-            out.extend(read_sweep_csv(file))
+            out.extend(read_sweep_csv(file, catalog=catalog))
     return tuple(out)

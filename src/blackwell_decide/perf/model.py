@@ -141,11 +141,11 @@ def _setup(
     features: ServingFeatures | None = None,
 ) -> tuple[DeploymentTerms, str, ProfileChoice]:
     workload = _check_workload(workload)
-    engine = check_engine(engine)
+    engine = check_engine(engine, catalog)
     terms = terms or deployment_terms(deployment)
     choice = resolve_profile(profile, terms, workload, engine, deployment, catalog)
     choice = attrs.evolve(
-        choice, profile=serving_profile(choice.profile, engine, deployment.memory_fraction, deployment.tp)
+        choice, profile=serving_profile(choice.profile, engine, deployment.memory_fraction, deployment.tp, catalog)
     )
     check_servable(deployment, terms, choice.profile.engine_settings, workload, engine, catalog=catalog)
     if features is not None and features.active:

@@ -60,24 +60,15 @@ def _optional_range(value: Sequence[float] | None) -> tuple[float, float] | None
     return (low, high)
 
 
-def _engine_registry(catalog: Catalog | None) -> Registry[Engine]:
-    if catalog is None:
-        # Callers that pass no catalog (the prediction entry points today) get the default one.
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
-    return catalog.engines
+def engine_keys(catalog: Catalog) -> list[str]:
+    """The keys of the serving engines ``catalog`` registers, in registration order."""
+    return catalog.engines.keys()
 
 
-def engine_keys(catalog: Catalog | None = None) -> list[str]:
-    """The keys of the registered serving engines, in registration order."""
-    return _engine_registry(catalog).keys()
-
-
-def check_engine(engine: str, catalog: Catalog | None = None) -> str:
-    """The key of a registered engine (a key or an alias, any case); UsageError naming the
-    nearest and the known engines otherwise."""
-    engines = _engine_registry(catalog)
+def check_engine(engine: str, catalog: Catalog) -> str:
+    """The key of an engine ``catalog`` registers (a key or an alias, any case); UsageError
+    naming the nearest and the known engines otherwise."""
+    engines: Registry[Engine] = catalog.engines
     name = str(engine).strip().lower()
     if name in engines:
         return engines.resolve(name)
@@ -97,27 +88,21 @@ def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) ->
 
 
 def serving_profile(
-    profile: CalibrationProfile, engine: str, memory_fraction: float | None, tp: int
+    profile: CalibrationProfile, engine: str, memory_fraction: float | None, tp: int, catalog: Catalog
 ) -> CalibrationProfile:
-    """``profile`` with the memory settings a deployment is served with: ``engine``'s shipped
-    defaults (``engines.json``), or ``memory_fraction`` in place of its fraction. A profile's own
-    settings are those of the benchmarks it was fitted on (fits and validation keep them); every
-    prediction for a deployment uses these, so its KV room is the one the bounds report."""
-    from blackwell_decide.bounds.kv_room import engine_memory, shipped_engine_memory
+    """``profile`` with the memory settings a deployment is served with: the defaults ``engine``
+    registers in ``catalog`` (the built-in engines': ``engines.json``), or ``memory_fraction`` in
+    place of its fraction. A profile's own settings are those of the benchmarks it was fitted on
+    (fits and validation keep them); every prediction for a deployment uses these, so its KV room
+    is the one the bounds report."""
+    from blackwell_decide.bounds.kv_room import engine_memory
 
-    if engine in shipped_engine_memory():
-        memory = engine_memory(engine, memory_fraction, tp)
-        fraction, basis, reserve = memory.memory_fraction, memory.memory_basis, memory.runtime_reserve_bytes
-    else:
-        # A plugin's engine: its registered settings are its defaults (the bounds layer reads
-        # the shipped engines.json, which does not know it).
-        own = _engine_registry(None).get(engine).settings
-        if memory_fraction is not None and not 0 < memory_fraction <= 1:
-            raise UsageError(f"--memory-fraction must be in (0, 1], got {memory_fraction!r}")
-        fraction = own.memory_fraction if memory_fraction is None else float(memory_fraction)
-        basis, reserve = own.memory_basis, own.runtime_reserve_bytes
+    memory = engine_memory(catalog.engines.get(engine), memory_fraction, tp)
     settings = attrs.evolve(
-        profile.engine_settings, memory_fraction=fraction, memory_basis=basis, runtime_reserve_bytes=reserve
+        profile.engine_settings,
+        memory_fraction=memory.memory_fraction,
+        memory_basis=memory.memory_basis,
+        runtime_reserve_bytes=memory.runtime_reserve_bytes,
     )
     return profile if settings == profile.engine_settings else attrs.evolve(profile, engine_settings=settings)
 
@@ -280,6 +265,7 @@ def engine_settings_from_dict(raw: Mapping[str, Any]) -> EngineSettings:
         chunk_tokens=int(raw["chunk_tokens"]),
         kv_reservation=str(raw["kv_reservation"]),
         sources=tuple(raw.get("sources", ())),
+        memory_fraction_by_tp=raw.get("memory_fraction_by_tp", ()),
     )
 
 
@@ -347,6 +333,15 @@ def _significant(value: float) -> float:
     return 0.0 if abs(value) < 1e-9 else float(f"{value:.4g}")
 
 
+def _settings_to_dict(settings: EngineSettings) -> dict[str, Any]:
+    """Engine settings in the form of ``engines.json`` (the per-TP fractions keyed by TP, and
+    left out where the engine has none, as most profiles' engines do)."""
+    out = attrs.asdict(settings, filter=lambda a, _: a.name != "memory_fraction_by_tp")
+    if settings.memory_fraction_by_tp:
+        out["memory_fraction_by_tp"] = {str(tp): fraction for tp, fraction in settings.memory_fraction_by_tp}
+    return out
+
+
 def profile_to_dict(profile: CalibrationProfile) -> dict[str, Any]:
     """The JSON form of a profile (engine settings included, so the file stands alone)."""
     out: dict[str, Any] = {
@@ -354,7 +349,7 @@ def profile_to_dict(profile: CalibrationProfile) -> dict[str, Any]:
         "engine": profile.engine,
         "family": profile.family,
         "parameters": {name: _significant(value) for name, value in profile.parameters().items()},
-        "engine_settings": attrs.asdict(profile.engine_settings),
+        "engine_settings": _settings_to_dict(profile.engine_settings),
     }
     if profile.fitted_on is not None:
         out["fitted_on"] = attrs.asdict(profile.fitted_on)

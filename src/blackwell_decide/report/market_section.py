@@ -30,11 +30,11 @@ _CACHE: dict[tuple[int, str, str, str], ScenarioMarket] = {}
 
 
 def _market(decision: Decision) -> ScenarioMarket:
-    from blackwell_decide.plugins import get_catalog
     from blackwell_decide.rules.market import scenario_market
 
     facts = decision.facts
-    catalog = get_catalog()
+    # The market of the catalog the decision was computed with (and the memo renders with).
+    catalog = facts.catalog
     key = (id(catalog), str(facts.scenario.path), facts.scenario.sha256, facts.as_of.isoformat())
     if key not in _CACHE:
         if len(_CACHE) > 16:

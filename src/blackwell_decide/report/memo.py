@@ -78,12 +78,16 @@ def render_memo(
     catalog: Catalog | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The memo text in ``fmt`` (``md`` or ``html``) and its charts as ``{file name: svg}``
-    (for Markdown, written beside the memo; the HTML has them inline)."""
+    (for Markdown, written beside the memo; the HTML has them inline).
+
+    The sections are ``catalog``'s (default: the catalog the decision was computed with,
+    ``decision.facts.catalog``); every figure, the market's included, is the decision's own."""
     import jinja2
     from markupsafe import Markup
 
     if fmt not in FORMATS:
         raise UsageError(f"memo format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    catalog = catalog or decision.facts.catalog
     sections = memo_sections(catalog)
     env = _environment(fmt, templates_dir, sections)
     view = build_view(decision)
@@ -111,22 +115,15 @@ def render_memo(
     return text, files
 
 
-def _section_owner(section: MemoSection, catalog: Catalog | None) -> str:
-    registry = (catalog or _default_catalog()).memo_sections
+def _section_owner(section: MemoSection, catalog: Catalog) -> str:
     try:
-        return registry.owner(section.id)
+        return catalog.memo_sections.owner(section.id)
     except KeyError:
         return "(unregistered)"
 
 
-def _default_catalog() -> Catalog:
-    from blackwell_decide.plugins import get_catalog
-
-    return get_catalog()
-
-
 def _render_section(
-    env: Any, section: MemoSection, decision: Decision, view: Mapping[str, Any], fmt: str, catalog: Catalog | None
+    env: Any, section: MemoSection, decision: Decision, view: Mapping[str, Any], fmt: str, catalog: Catalog
 ) -> str:
     """One plugin section's body. A section whose context() raises or whose template fails is left
     out: a note in the memo and a warning on stderr name the plugin. A missing template refuses the
@@ -192,7 +189,7 @@ def write_memo(
 ) -> list[Path]:
     """Render and write the memo to ``output`` (``.md`` or ``.html``), with the SVG charts beside a
     Markdown memo. Refuses to overwrite an existing file unless ``force``. Returns the paths
-    written."""
+    written. ``catalog``: whose sections render, as for :func:`render_memo`."""
     output = Path(output)
     suffix = output.suffix.lower()
     fmt = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(suffix)

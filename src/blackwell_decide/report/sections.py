@@ -25,7 +25,8 @@ class MemoSection:
     ``template`` is a name without its format suffix (``sections/bounds`` renders
     ``sections/bounds.md.j2`` or ``sections/bounds.html.j2``); ``template_dir`` is where a
     plugin keeps its templates; ``context`` returns extra variables for the section (it gets
-    the decision). Built-in sections are ordered 10, 20, … so a plugin can slot in between.
+    the decision, whose ``facts.catalog`` is the catalog it was computed with). Built-in sections
+    are ordered 10, 20, … so a plugin can slot in between.
     """
 
     id: str
@@ -36,11 +37,7 @@ class MemoSection:
     context: Callable[[Decision], Mapping[str, Any]] | None = None
 
 
-def memo_sections(catalog: Catalog | None = None) -> list[MemoSection]:
-    """The registered sections, in ``order`` (then by id)."""
-    if catalog is None:
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
+def memo_sections(catalog: Catalog) -> list[MemoSection]:
+    """The sections ``catalog`` registers, in ``order`` (then by id)."""
     sections = [s for s in catalog.memo_sections.values() if isinstance(s, MemoSection)]
     return sorted(sections, key=lambda s: (s.order, s.id))

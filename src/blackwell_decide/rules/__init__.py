@@ -3,7 +3,7 @@ plugins through ``register_rules``), and the engine that combines their findings
 recommendation with its timing.
 
     from blackwell_decide.rules import decide_scenario
-    decision = decide_scenario("examples/s1-h100-chat-fleet.toml")
+    decision = decide_scenario("examples/s1-h100-chat-fleet.toml", catalog)
     decision.recommendation.verdict, [f.id for f in decision.findings if f.applies]
 """
 
@@ -26,17 +26,14 @@ if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
 
-def decide_scenario(path: str | Path, catalog: Catalog | None = None, as_of: dt.date | None = None) -> Decision:
-    """Load the scenario at ``path``, compute its facts on ``as_of`` (default: the scenario's
-    date, else today) and run the registered rules."""
+def decide_scenario(path: str | Path, catalog: Catalog, as_of: dt.date | None = None) -> Decision:
+    """Load the scenario at ``path`` against ``catalog``, compute its facts on ``as_of`` (default:
+    the scenario's date, else today) and run ``catalog``'s rules. (The package root's
+    ``decide_scenario`` picks the default catalog for a caller who passes none.)"""
     from blackwell_decide.scenario import load_scenario
 
-    if catalog is None:  # the one default left here until the catalog is passed through rules (issue 11 item 2)
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
     scenario = load_scenario(path, catalog)
-    return decide(compute_facts(scenario, catalog, as_of=as_of), catalog=catalog)
+    return decide(compute_facts(scenario, catalog, as_of=as_of))
 
 
 __all__ = [

@@ -215,7 +215,8 @@ def _label(facts: Facts, option_id: str) -> str:
 
 
 def decide(facts: Facts, rules: Sequence[Rule] | None = None, catalog: Catalog | None = None) -> Decision:
-    """Run the rules over ``facts`` and combine their findings."""
-    rules = list(rules) if rules is not None else active_rules(catalog)
+    """Run the rules over ``facts`` and combine their findings: ``rules`` when given, else the
+    rules of ``catalog`` (default: the catalog the facts were computed with)."""
+    rules = list(rules) if rules is not None else active_rules(catalog or facts.catalog)
     findings = evaluate(facts, rules)
     return Decision(facts=facts, findings=findings, recommendation=recommend(facts, findings))

@@ -98,6 +98,10 @@ class Facts:
     #: the same options the recommendation does.
     excluded: Mapping[str, Exclusion] = attrs.field(factory=dict)
     proposed: frozenset[str] = frozenset()
+    #: The catalog these facts were computed with: the rules that read them and the memo that
+    #: renders them (its sections, its market) take theirs from it, so nothing falls back to
+    #: the process-wide default. Not part of the facts' value (eq) nor their repr.
+    catalog: Catalog = attrs.field(kw_only=True, eq=False, repr=False)
 
     @property
     def retuned(self) -> OptionFacts | None:
@@ -227,16 +231,13 @@ def _context(
 
 def compute_facts(
     scenario: Scenario,
-    catalog: Catalog | None = None,
+    catalog: Catalog,
     conventions: Conventions | None = None,
     as_of: dt.date | None = None,
 ) -> Facts:
     """Every fact the rules read, for ``scenario``, decided on ``as_of`` (default: the scenario's
-    ``as_of``, else today); a provider's prices are its newest snapshot on or before that date."""
-    if catalog is None:
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
+    ``as_of``, else today); a provider's prices are its newest snapshot on or before that date.
+    The facts keep ``catalog``: the rules and the memo (its sections, its market) read the same one."""
     ctx = _context(scenario, catalog, conventions, as_of)
     w = scenario.workload
     specs = option_specs(ctx)
@@ -291,4 +292,5 @@ def compute_facts(
         retuned_comparisons=retuned_comparisons,
         fleet_check=check,
         rightsized_comparisons=rightsized_comparisons,
+        catalog=catalog,
     )

@@ -21,17 +21,13 @@ class RuleWarning(UserWarning):
     """A rule was skipped: not a rule, a clashing replacement, or it failed."""
 
 
-def active_rules(catalog: Catalog | None = None, extra: Iterable[Any] = ()) -> list[Rule]:
+def active_rules(catalog: Catalog, extra: Iterable[Any] = ()) -> list[Rule]:
     """The registered rules, in registration order, with replacements applied.
 
     A rule whose ``replaces`` names another rule's id takes that rule's place. Two rules that
     replace the same id, or an entry that is not a rule, produce a :class:`RuleWarning` and are
     left out (the first replacement registered wins).
     """
-    if catalog is None:
-        from blackwell_decide.plugins import get_catalog
-
-        catalog = get_catalog()
     candidates = [*catalog.rules.values(), *extra]
     owner = {id(catalog.rules.get(k)): p for p, keys in catalog.rules.by_plugin().items() for k in keys}
     rules: list[Rule] = []
