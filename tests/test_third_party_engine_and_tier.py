@@ -258,3 +258,21 @@ def test_cli_fleet_sizes_with_the_plugin_engine(
     )
     [month] = baseline["monthly"]
     assert month["usd_per_month"] == pytest.approx(PRICE * baseline["gpus"] * HOURS_PER_MONTH, rel=1e-12)
+
+
+def test_decide_serves_a_scenario_with_the_plugin_engine(installed: bd.Catalog, tmp_path: Path) -> None:
+    """decide on s1 with today's fleet served by "tgi" (vLLM's settings, vllm-hopper's figures):
+    today's H100 option is priced and sized as the vLLM one (its KV room from the plugin's own
+    registered settings, through the deployment's engine entry)."""
+    text = (EXAMPLES / "s1-h100-chat-fleet.toml").read_text(encoding="utf-8")
+    path = tmp_path / "tgi.toml"
+    path.write_text(text.replace('engine = "vllm"', 'engine = "tgi"', 1), encoding="utf-8")
+    tgi = bd.decide_scenario(path, installed)
+    vllm = bd.decide_scenario(EXAMPLES / "s1-h100-chat-fleet.toml", installed)
+    a, b = tgi.facts.current, vllm.facts.current
+    assert a.engine == "tgi" and b.engine == "vllm"
+    assert a.kv_room_per_gpu == pytest.approx(b.kv_room_per_gpu, rel=1e-12)
+    assert a.bill is not None and b.bill is not None
+    assert a.bill.monthly_usd == pytest.approx(b.bill.monthly_usd, rel=1e-12)
+    assert a.service is not None and b.service is not None
+    assert a.service.output_tok_s_per_gpu == pytest.approx(b.service.output_tok_s_per_gpu, rel=1e-9)

@@ -130,6 +130,8 @@ def _deployment(ctx: FactContext, spec: OptionSpec, weights: str, kv: str | None
         tp=tp,
         engine=spec.engine,
         memory_fraction=getattr(spec.raw, "memory_fraction", None),
+        # The registry entry carries a plugin engine's memory settings into the KV room.
+        engine_spec=ctx.catalog.engines.get(spec.engine) if spec.engine in ctx.catalog.engines else None,
     )
 
 
