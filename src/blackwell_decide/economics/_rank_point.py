@@ -39,7 +39,7 @@ Memo = dict[tuple[Any, ...], Any]
 
 
 def _deployment_terms(
-    catalog: Catalog, arch: ModelArch, key: tuple[str, str, str, int, str, int], memo: Memo
+    catalog: Catalog, arch: ModelArch, key: tuple[str, str, str, int, str, int, int], memo: Memo
 ) -> tuple[Deployment, Bounds, Any] | str:
     """The deployment, its sizing bounds and its performance terms, or why it cannot run."""
     from blackwell_decide.economics.sizing import sizing_bounds
@@ -48,7 +48,7 @@ def _deployment_terms(
     from blackwell_decide.resolve import resolve_scheme
 
     if key not in memo:
-        gpu, weights, kv, tp, engine, length = key
+        gpu, weights, kv, tp, engine, length, prompt = key
         accelerator = catalog.accelerators.get(gpu)
         scheme = resolve_scheme(catalog, weights, kv, accelerator_key=accelerator.key)
         built = Deployment(
@@ -61,7 +61,8 @@ def _deployment_terms(
         )
         try:
             # The bounds ``decide`` sizes with (economics.sizing): one prefill ceiling, one KV room.
-            memo[key] = (built, sizing_bounds(built, Conventions(), length, 0), deployment_terms(built))
+            bounds = sizing_bounds(built, Conventions(), prompt, length - prompt)
+            memo[key] = (built, bounds, deployment_terms(built))
         except DoesNotFitError:
             memo[key] = "weights do not fit"
         except UsageError as exc:
@@ -79,7 +80,7 @@ def _class_point(
     max_ttft_s: float | None,
     features: Any,
     memo: Memo,
-    key: tuple[str, str, str, int, str, int],
+    key: tuple[str, str, str, int, str, int, int],
 ) -> Any:
     """The operating point of one request shape at the service level, or why there is none (str).
 
@@ -157,7 +158,7 @@ def evaluate(
     from blackwell_decide.model import Source, SourceKind
 
     traffic = mix.mean
-    key = (gpu, weights, kv, tp, engine, round(traffic.isl + traffic.osl))
+    key = (gpu, weights, kv, tp, engine, round(traffic.isl + traffic.osl), round(traffic.isl))
     held = _deployment_terms(catalog, arch, key, memo)
     if isinstance(held, str):
         return held
