@@ -63,6 +63,8 @@ def _market_row(rank: int, o: RankedOption, baseline: float | None, what: str) -
         "per_million_output": _per_million(o.bill.usd_per_million_output),
         "per_million_tokens": _per_million(o.bill.usd_per_million_total),
         "against": _against(o.usd_per_month, baseline, what),
+        # The throughput band of the point: a cheaper row with a wide band is a lead to benchmark.
+        "band": f"−{abs(o.band[0]):.0%} / +{abs(o.band[1]):.0%}",
         "extrapolated": "yes" if o.extrapolated else "",
     }
 
