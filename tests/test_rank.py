@@ -184,3 +184,27 @@ def test_pareto_points_above_the_level_are_the_full_rankings_first(catalog: Cata
     for point in ranking.pareto:
         full = rank_market(catalog, arch, CHAT, point.tok_s_per_user, gpus=gpus)
         assert point.option is not None and point.option.to_dict() == full.options[0].to_dict()
+
+
+def test_every_gpu_that_serves_the_chat_workload_is_listed_once_at_its_best(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 10: "lists every built-in GPU it can serve with its best configuration, ordered by
+    realized monthly cost". The best row of each GPU is its first (cheapest) option of the full
+    ranking, and the GPUs come in the order of those bills."""
+    argv = "rank --model llama-3.3-70b --requests-per-s 50 --isl 800 --osl 400 --interactivity 50 --no-pareto"
+    assert main([*argv.split(), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    best = doc["best_per_gpu"]
+    gpus = [o["gpu"] for o in best]
+    assert len(gpus) == len(set(gpus)) and {"b200", "h100-sxm", "h200-sxm", "mi300x"} <= set(gpus)
+    assert [o["usd_per_month"] for o in best] == sorted(o["usd_per_month"] for o in best)
+    first: dict[str, object] = {}
+    for o in doc["options"]:
+        first.setdefault(o["gpu"], o)
+    assert best == [first[g] for g in gpus]
+    # every priced GPU is either served (listed once here) or said why not
+    assert not set(gpus) & set(doc["unserved"])
+    assert main(argv.split()) == 0
+    text = capsys.readouterr().out
+    assert text.index("Best configuration of each GPU") < text.index("Every option:")

@@ -171,6 +171,29 @@ def format_ranking(ranking: Any, top: int | None) -> str:
         f"{ranking.tok_s_per_user:g} tok/s per user; peak/average {t.peak_to_average:g}",
         "",
     ]
+    best = ranking.best_per_gpu()
+    if best:
+        # Every GPU that serves the workload, at its cheapest configuration, before the full list.
+        lines.append("Best configuration of each GPU, by monthly bill:")
+        lines.append(
+            render_table(
+                ["gpu", "configuration", "price", "GPUs", "$/month", "$/1M out (realized)", "band", "extrap."],
+                [
+                    [
+                        o.gpu,
+                        f"{o.weights} weights, {o.kv} KV, TP={o.tp}, {o.engine}",
+                        f"{o.provider} {o.tier} ({o.as_of.isoformat()})",
+                        str(o.gpus),
+                        usd(o.usd_per_month),
+                        f"{o.bill.usd_per_million_output:.3f}" if o.bill.usd_per_million_output is not None else "—",
+                        f"{o.band[0]:+.0%}/{o.band[1]:+.0%}",
+                        "yes" if o.extrapolated else "",
+                    ]
+                    for o in best
+                ],
+            )
+        )
+        lines += ["", "Every option:"]
     options = ranking.options if top is None else ranking.options[:top]
     if options:
         rows = [

@@ -135,6 +135,7 @@ class Ranking:
             "service_level_tok_s_per_user": self.tok_s_per_user,
             "options": [o.to_dict() for o in chosen],
             "options_total": len(self.options),
+            "best_per_gpu": [o.to_dict() for o in self.best_per_gpu()],
             "excluded": [e.to_dict() for e in self.excluded],
             "unserved": dict(self.unserved),
             "pareto": [p.to_dict() for p in self.pareto],
