@@ -169,6 +169,21 @@ def kv_replication(deployment: Deployment) -> float:
     return max(1.0, deployment.tp / arch.num_kv_heads)
 
 
+def _checked_lengths(
+    seq_lens: Iterable[int], prefill_utilization: float, prompt_tokens: int | None
+) -> tuple[tuple[int, ...], int]:
+    """The sequence lengths and the prompt length :func:`compute_bounds` runs at, or a UsageError."""
+    if not 0 < prefill_utilization <= 1:
+        raise UsageError(f"prefill utilisation must be in (0, 1], got {prefill_utilization}")
+    lengths = tuple(int(x) for x in seq_lens)
+    if not lengths or any(x <= 0 for x in lengths):
+        raise UsageError(f"sequence lengths must be positive, got {lengths}")
+    prompt = int(prompt_tokens) if prompt_tokens is not None else min(lengths)
+    if prompt <= 0:
+        raise UsageError(f"the prompt length must be positive, got {prompt_tokens}")
+    return lengths, prompt
+
+
 def compute_bounds(
     deployment: Deployment,
     conventions: Conventions | None = None,
@@ -184,27 +199,44 @@ def compute_bounds(
     weights leave no room for a KV cache.
     """
     conventions = conventions or Conventions()
-    if not 0 < prefill_utilization <= 1:
-        raise UsageError(f"prefill utilisation must be in (0, 1], got {prefill_utilization}")
-    seq_lens = tuple(int(x) for x in seq_lens)
-    if not seq_lens or any(x <= 0 for x in seq_lens):
-        raise UsageError(f"sequence lengths must be positive, got {seq_lens}")
-    prompt = int(prompt_tokens) if prompt_tokens is not None else min(seq_lens)
-    if prompt <= 0:
-        raise UsageError(f"the prompt length must be positive, got {prompt_tokens}")
+    lengths, prompt = _checked_lengths(seq_lens, prefill_utilization, prompt_tokens)
     d = apply_conventions(deployment, conventions)
-    arch, acc, scheme = d.model, d.accelerator, d.scheme
-    p = arch.params
     ev = Evaluator()
-    model_src = _first_source(arch.sources, "config", "params")
+    tp = (float(d.tp), USER_INPUT, None)
+    # The derivations are recorded in this order (the report lists them so), and each step
+    # refers to figures the earlier ones recorded.
+    _record_weight_bytes(ev, d, conventions, tp)
+    cap, cap_src = capacity(d, conventions)
+    room = _record_kv_room(ev, d, conventions, (cap, cap_src, None))
+    _check_fits(d, conventions, room, cap)
+    record_decode_floor(ev, d, conventions, tp)
+    _record_kv_bytes_per_token(ev, d, max(lengths))
+    _record_kv_capacity(ev, d, tp, lengths)
+    _record_roofline_and_prefill(ev, d, conventions, tp, prefill_utilization, prompt)
+    return Bounds(
+        deployment=d,
+        conventions=conventions,
+        derivations=ev.derivations,
+        assumptions=_assumptions(d, conventions, d.compute_format, prompt),
+        seq_lens=lengths,
+        prefill_utilization=prefill_utilization,
+        prompt_tokens=prompt,
+    )
+
+
+def _model_source(d: Deployment) -> Source | None:
+    return _first_source(d.model.sources, "config", "params")
+
+
+def _record_weight_bytes(ev: Evaluator, d: Deployment, conventions: Conventions, tp: Value) -> None:
+    """Record the bytes streamed per decode step and the resident weight bytes per GPU (without
+    and with the runtime reserve)."""
+    p, scheme = d.model.params, d.scheme
+    model_src = _model_source(d)
     w_src = _first_source(scheme.weights.sources, "definition")
     dense_src = _first_source(scheme.dense_weights.sources, "definition")
     e_src = _first_source(scheme.embeddings.sources, "definition")
-    k_src = _first_source(scheme.kv_cache.sources, "definition")
-    bw = (acc.hbm_bandwidth, _first_source(acc.sources, "hbm_bandwidth"), None)
-    tp = (float(d.tp), USER_INPUT, None)
     s_embed = 1.0 if conventions.stream_embeddings else 0.0
-
     ev.run(
         "streamed_bytes",
         {
@@ -237,13 +269,14 @@ def compute_bounds(
         description="weight bytes per GPU (the shard of every stored weight, no reserve)",
     )
     ev.run("resident_bytes", {**stored, "R_reserve": (conventions.runtime_reserve_bytes, USER_INPUT, None)})
-    cap, cap_src = capacity(d, conventions)
-    room = _record_kv_room(ev, d, conventions, (cap, cap_src, None))
-    _check_fits(d, conventions, room, cap)
 
-    record_decode_floor(ev, d, conventions, tp)
 
-    kv_b = (scheme.kv_cache.bytes_per_param, k_src, None)
+def _record_kv_bytes_per_token(ev: Evaluator, d: Deployment, longest: int) -> None:
+    """Record the KV-cache bytes per token: MLA's latent, sliding-window layers averaged over
+    ``longest`` tokens, or full GQA heads."""
+    arch = d.model
+    model_src = _model_source(d)
+    kv_b = (d.scheme.kv_cache.bytes_per_param, _first_source(d.scheme.kv_cache.sources, "definition"), None)
     if arch.mla is not None:
         ev.run(
             "kv_bytes_per_token_mla",
@@ -259,7 +292,7 @@ def compute_bounds(
         # Sliding-window layers hold at most a window of tokens: averaged over the longest length.
         ev.run(
             "kv_bytes_per_token_elements",
-            {"E_kv": (arch.kv_elements_per_token(max(seq_lens)), model_src, None), "b_kv": kv_b},
+            {"E_kv": (arch.kv_elements_per_token(longest), model_src, None), "b_kv": kv_b},
             name="kv_bytes_per_token",
         )
     else:
@@ -273,6 +306,10 @@ def compute_bounds(
             },
             name="kv_bytes_per_token",
         )
+
+
+def _record_kv_capacity(ev: Evaluator, d: Deployment, tp: Value, seq_lens: tuple[int, ...]) -> None:
+    """Record the tokens the KV room holds (engine and physical) and the concurrency at each length."""
     for room_name, tokens_name in (("kv_budget_bytes", "kv_tokens"), ("kv_room_physical_bytes", "kv_tokens_physical")):
         ev.run(
             "kv_tokens",
@@ -295,7 +332,16 @@ def compute_bounds(
             description=f"requests held in the KV cache at an average sequence length of {length} tokens",
         )
 
+
+def _record_roofline_and_prefill(
+    ev: Evaluator, d: Deployment, conventions: Conventions, tp: Value, prefill_utilization: float, prompt: int
+) -> None:
+    """Record the roofline (ridge point, decode intensity, decode's fraction of peak) and the
+    prefill ceiling: per format (bounds/prefill.py) or at one peak for every token."""
+    acc, p = d.accelerator, d.model.params
+    model_src = _model_source(d)
     fmt = d.compute_format
+    bw = (acc.hbm_bandwidth, _first_source(acc.sources, "hbm_bandwidth"), None)
     peak = (acc.peak_flops(fmt), _first_source(acc.sources, f"dense_flops.{fmt}"), None)
     ev.run("ridge_flops_per_byte", {"F_peak": peak, "BW": bw})
     n_compute = float(p.compute_active + (p.embedding + p.other if conventions.stream_embeddings else 0))
@@ -306,12 +352,6 @@ def compute_bounds(
         else ev.ref("decode_intensity")
     )
     ev.run("decode_fraction_of_peak", {"I_decode": intensity, "BW": bw, "F_peak": peak})
-    uniform: dict[str, Value] = {
-        "u_prefill": (prefill_utilization, USER_INPUT, None),
-        "tp": tp,
-        "F_peak": peak,
-        "N_compute": (n_compute, model_src, None),
-    }
     if conventions.prefill_by_format:
         _record_prefill(ev, d, prompt, tp, model_src)
         ev.run(
@@ -319,16 +359,13 @@ def compute_bounds(
             {"u_prefill": (prefill_utilization, USER_INPUT, None), "t_prefill": ev.ref("prefill_s_per_token")},
         )
     else:
+        uniform: dict[str, Value] = {
+            "u_prefill": (prefill_utilization, USER_INPUT, None),
+            "tp": tp,
+            "F_peak": peak,
+            "N_compute": (n_compute, model_src, None),
+        }
         ev.run("prefill_uniform_tok_s", uniform, name="prefill_ceiling_tok_s")
-    return Bounds(
-        deployment=d,
-        conventions=conventions,
-        derivations=ev.derivations,
-        assumptions=_assumptions(d, conventions, fmt, prompt),
-        seq_lens=seq_lens,
-        prefill_utilization=prefill_utilization,
-        prompt_tokens=prompt,
-    )
 
 
 def _record_prefill(ev: Evaluator, d: Deployment, prompt: int, tp: Value, model_src: Source | None) -> None:
