@@ -193,6 +193,69 @@ def _check_context_window(arch: ModelArch, mix: TrafficMix, max_context: float |
         )
 
 
+@attrs.frozen
+class _Search:
+    """How :func:`rank_market` was asked to search (its keyword arguments, defaults resolved):
+    passed whole to the helpers, and back to rank_market for the Pareto frontier's re-rankings."""
+
+    engines: Sequence[str]
+    gpus: Sequence[str] | None
+    max_ttft_s: float | None
+    max_context: float | None
+    terms: BillTerms
+    as_of: dt.date | None
+    memo: Memo
+    snapshots: Sequence[PriceSnapshot] | None
+    tiers: Sequence[str] | None
+    format_check: FormatCheck | None
+    kv_formats: Sequence[str]
+    features: Any
+    only: Collection[tuple[str, str, str, int, str]] | None
+
+    def rerank_kwargs(self) -> dict[str, Any]:
+        # The frontier re-ranks every GPU at each target, so ``gpus`` and ``only`` are left out.
+        return dict(
+            engines=self.engines,
+            terms=self.terms,
+            as_of=self.as_of,
+            max_ttft_s=self.max_ttft_s,
+            max_context=self.max_context,
+            memo=self.memo,
+            snapshots=self.snapshots,
+            tiers=self.tiers,
+            format_check=self.format_check,
+            kv_formats=self.kv_formats,
+            features=self.features,
+        )
+
+
+class _Tally:
+    """Why deployments were excluded: a count and a few example labels per reason, and the
+    counts per GPU (a GPU with no served option is reported with its reasons)."""
+
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = {}
+        self.per_gpu: dict[str, Counter[str]] = {}
+
+    def exclude(self, reason: str, label: str, gpu: str, count: int = 1) -> None:
+        self.reasons[reason] += count
+        self.examples.setdefault(reason, [])
+        if len(self.examples[reason]) < 3:
+            self.examples[reason].append(label)
+        self.per_gpu.setdefault(gpu, Counter())[reason] += count
+
+    def excluded(self) -> tuple[Exclusion, ...]:
+        return tuple(Exclusion(r, n, tuple(self.examples[r])) for r, n in self.reasons.most_common())
+
+    def unserved(self, served: Collection[str]) -> dict[str, str]:
+        return {
+            gpu: "; ".join(f"{r} ({n})" for r, n in counts.most_common())
+            for gpu, counts in self.per_gpu.items()
+            if gpu not in served
+        }
+
+
 def rank_market(
     catalog: Catalog,
     arch: ModelArch,
@@ -223,51 +286,99 @@ def rank_market(
     ``only`` evaluates just those (gpu, weights, kv, tp, engine) deployments (the rest are neither
     ranked nor counted as excluded).
     """
-    terms = terms or BillTerms()
-    memo = {} if memo is None else memo
+    search = _Search(
+        engines=engines,
+        gpus=gpus,
+        max_ttft_s=max_ttft_s,
+        max_context=max_context,
+        terms=terms or BillTerms(),
+        as_of=as_of,
+        memo={} if memo is None else memo,
+        snapshots=snapshots,
+        tiers=tiers,
+        format_check=format_check,
+        kv_formats=kv_formats,
+        features=features,
+        only=only,
+    )
+    return _rank(catalog, arch, traffic, tok_s_per_user, pareto_targets, search)
+
+
+def _rank(
+    catalog: Catalog,
+    arch: ModelArch,
+    traffic: Traffic | TrafficMix,
+    tok_s_per_user: float,
+    pareto_targets: Sequence[float],
+    search: _Search,
+) -> Ranking:
     mix = traffic if isinstance(traffic, TrafficMix) else TrafficMix.of(traffic)
-    _check_context_window(arch, mix, max_context)
+    _check_context_window(arch, mix, search.max_context)
     mean = mix.mean
-    source = list(catalog.prices.values()) if snapshots is None else list(snapshots)
-    reasons: Counter[str] = Counter()
-    examples: dict[str, list[str]] = {}
-    per_gpu_reasons: dict[str, Counter[str]] = {}
-    points: list[tuple[str, str, str, int, str, RankPoint]] = []
+    tally = _Tally()
+    points, priced = _evaluate_points(catalog, arch, mix, tok_s_per_user, search, tally)
+    options = _ranked_options(points, priced, mean, search.terms)
+    served = {o.gpu for o in options}
+    ranking = Ranking(
+        arch.key,
+        mean,
+        tok_s_per_user,
+        tuple(options),
+        tally.excluded(),
+        tally.unserved(served),
+        mix=None if mix.single else mix,
+    )
+    if pareto_targets:
+        from blackwell_decide.economics.rank_grid import pareto_frontier
 
-    def exclude(reason: str, label: str, gpu: str, count: int = 1) -> None:
-        reasons[reason] += count
-        examples.setdefault(reason, [])
-        if len(examples[reason]) < 3:
-            examples[reason].append(label)
-        per_gpu_reasons.setdefault(gpu, Counter())[reason] += count
+        frontier = pareto_frontier(ranking, catalog, arch, mix, pareto_targets, search.rerank_kwargs())
+        ranking = attrs.evolve(ranking, pareto=frontier)
+    return ranking
 
+
+_Point = tuple[str, str, str, int, str, RankPoint]
+
+
+def _gpu_quotes(search: _Search, source: Sequence[PriceSnapshot], gpu: str, tally: _Tally) -> list[PriceQuote]:
+    """The quotes ``gpu`` is billed at: the newest per provider, in the tiers the search buys."""
+    quoted = _quotes(source, gpu, search.as_of)
+    tiers = search.tiers
+    kept = [q for q in quoted if tiers is None or q.tier in tiers]
+    if tiers is not None and len(kept) < len(quoted):
+        others = sorted({q.tier for q in quoted if q not in kept})
+        tally.exclude(
+            f"quotes at a price tier the scenario does not buy ({', '.join(others)})",
+            gpu,
+            gpu,
+            len(quoted) - len(kept),
+        )
+    return kept
+
+
+def _evaluate_points(
+    catalog: Catalog, arch: ModelArch, mix: TrafficMix, tok_s_per_user: float, search: _Search, tally: _Tally
+) -> tuple[list[_Point], dict[str, list[PriceQuote]]]:
+    """Every candidate deployment that is priced, allowed and finds an operating point (the rest
+    are tallied with their reason), and the quotes of each GPU."""
+    source = list(catalog.prices.values()) if search.snapshots is None else list(search.snapshots)
+    points: list[_Point] = []
     priced: dict[str, list[PriceQuote]] = {}
     format_reasons: dict[tuple[str, str], str | None] = {}
-    for gpu, weights, kv, engine in _candidates(catalog, gpus, engines, kv_formats):
+    for gpu, weights, kv, engine in _candidates(catalog, search.gpus, search.engines, search.kv_formats):
         if gpu not in priced:
-            quoted = _quotes(source, gpu, as_of)
-            kept = [q for q in quoted if tiers is None or q.tier in tiers]
-            if tiers is not None and len(kept) < len(quoted):
-                others = sorted({q.tier for q in quoted if q not in kept})
-                exclude(
-                    f"quotes at a price tier the scenario does not buy ({', '.join(others)})",
-                    gpu,
-                    gpu,
-                    len(quoted) - len(kept),
-                )
-            priced[gpu] = kept
-        if format_check is not None and (weights, engine) not in format_reasons:
-            format_reasons[weights, engine] = format_check(weights, engine)
+            priced[gpu] = _gpu_quotes(search, source, gpu, tally)
+        if search.format_check is not None and (weights, engine) not in format_reasons:
+            format_reasons[weights, engine] = search.format_check(weights, engine)
         for tp in TP_SIZES:
-            if only is not None and (gpu, weights, kv, tp, engine) not in only:
+            if search.only is not None and (gpu, weights, kv, tp, engine) not in search.only:
                 continue
             label = f"{gpu} {weights}/{kv} TP{tp} {engine}"
             if not priced[gpu]:
                 # No price: the month cannot be billed, so the model is not run for it.
-                exclude("no price for this GPU in any snapshot", label, gpu)
+                tally.exclude("no price for this GPU in any snapshot", label, gpu)
                 continue
             if format_reasons.get((weights, engine)):
-                exclude(str(format_reasons[weights, engine]), label, gpu)
+                tally.exclude(str(format_reasons[weights, engine]), label, gpu)
                 continue
             result = evaluate(
                 catalog,
@@ -279,16 +390,22 @@ def rank_market(
                 engine,
                 mix,
                 tok_s_per_user,
-                max_ttft_s,
-                max_context,
-                memo,
-                features,
+                search.max_ttft_s,
+                search.max_context,
+                search.memo,
+                search.features,
             )
             if isinstance(result, str):
-                exclude(result, label, gpu)
+                tally.exclude(result, label, gpu)
                 continue
             points.append((gpu, weights, kv, tp, engine, result))
+    return points, priced
 
+
+def _ranked_options(
+    points: Sequence[_Point], priced: dict[str, list[PriceQuote]], mean: Traffic, terms: BillTerms
+) -> list[RankedOption]:
+    """Every (point × quote) as an option, cheapest month first (ties: fewer GPUs, smaller TP)."""
     # Every (point × quote) at once: GPUs × price × hours, the bill's always-on arithmetic; the
     # Bill objects below are built from the same figures by fleet_bill (one formula).
     rows: list[tuple[int, PriceQuote]] = []
@@ -308,43 +425,7 @@ def rank_market(
     if terms.autoscale:
         # Autoscaled, the bill follows the average traffic, not the peak the lexsort above used.
         options.sort(key=lambda o: (o.usd_per_month, o.gpus, o.tp))
-    served = {o.gpu for o in options}
-    unserved = {
-        gpu: "; ".join(f"{r} ({n})" for r, n in counts.most_common())
-        for gpu, counts in per_gpu_reasons.items()
-        if gpu not in served
-    }
-    excluded = tuple(Exclusion(r, n, tuple(examples[r])) for r, n in reasons.most_common())
-    ranking = Ranking(
-        arch.key, mean, tok_s_per_user, tuple(options), excluded, unserved, mix=None if mix.single else mix
-    )
-    if pareto_targets:
-        from blackwell_decide.economics.rank_grid import pareto_frontier
-
-        ranking = attrs.evolve(
-            ranking,
-            pareto=pareto_frontier(
-                ranking,
-                catalog,
-                arch,
-                mix,
-                pareto_targets,
-                dict(
-                    engines=engines,
-                    terms=terms,
-                    as_of=as_of,
-                    max_ttft_s=max_ttft_s,
-                    max_context=max_context,
-                    memo=memo,
-                    snapshots=snapshots,
-                    tiers=tiers,
-                    format_check=format_check,
-                    kv_formats=kv_formats,
-                    features=features,
-                ),
-            ),
-        )
-    return ranking
+    return options
 
 
 def _option(
