@@ -68,6 +68,10 @@ def _provider_of(path: Path) -> str:
     return path.parent.name if path.stem == "vms" and path.parent.name else path.stem
 
 
+#: (catalog key, tier) → the cheapest per-GPU price of any row and its note.
+_Best = dict[tuple[str, str], tuple[float, str]]
+
+
 def load_skypilot_csv(
     path: str | os.PathLike[str],
     accelerators: KeyResolver,
@@ -97,6 +101,27 @@ def load_skypilot_csv(
     else:
         dated = "dated as given"
     provider = provider or _provider_of(file)
+    reader = _checked_reader(name, text)
+    names = {k.lower(): v for k, v in {**SKYPILOT_NAMES, **(aliases or {})}.items()}
+    source = Source(
+        url=file.name,
+        date=as_of.isoformat(),
+        kind=SourceKind.USER,
+        title=f"{provider} prices from a local SkyPilot catalog copy",
+        note=dated,
+    )
+    best, unknown, problems = _cheapest_rows(reader, accelerators, names, region)
+    _raise_problems(name, problems, unknown, ignore_unknown, bool(best), region)
+    quotes = tuple(
+        PriceQuote(provider, gpu, tier, per_gpu, as_of, source, note)
+        for (gpu, tier), (per_gpu, note) in sorted(best.items())
+    )
+    skipped = f"; skipped unknown accelerators: {', '.join(sorted(unknown))}" if unknown else ""
+    return PriceSnapshot(provider, as_of, quotes, source, note=f"cheapest row per GPU and tier{skipped}")
+
+
+def _checked_reader(name: str, text: str) -> csv.DictReader[str]:
+    """A reader over the rows of ``text``, once its header has every required column."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -109,17 +134,18 @@ def load_skypilot_csv(
                 "Price,SpotPrice"
             ],
         )
-    names = {k.lower(): v for k, v in {**SKYPILOT_NAMES, **(aliases or {})}.items()}
+    return reader
+
+
+def _cheapest_rows(
+    reader: csv.DictReader[str], accelerators: KeyResolver, names: Mapping[str, str], region: str | None
+) -> tuple[_Best, dict[str, int], list[str]]:
+    """The cheapest row per GPU and tier, the unknown accelerator names (each with its first
+    line) and every bad row's problem."""
+    header = reader.fieldnames or []
     problems: list[str] = []
     unknown: dict[str, int] = {}  # name → first line
-    best: dict[tuple[str, str], tuple[float, str]] = {}
-    source = Source(
-        url=file.name,
-        date=as_of.isoformat(),
-        kind=SourceKind.USER,
-        title=f"{provider} prices from a local SkyPilot catalog copy",
-        note=dated,
-    )
+    best: _Best = {}
     for line, row in enumerate(reader, start=2):
         if None in row:  # more cells than the header has columns
             problems.append(f"line {line}: {len(header) + len(row[None])} cells for {len(header)} columns; quote cells")
@@ -145,27 +171,43 @@ def load_skypilot_csv(
                 "number; give the accelerators per instance (8 for an 8-GPU instance)"
             )
             continue
-        for column, tier in (("Price", "on-demand"), ("SpotPrice", "spot")):
-            cell = row.get(column) or ""
-            try:
-                price = _number(cell)
-            except ValueError:
-                problems.append(
-                    f"line {line}: {instance}: {column} {cell!r} is not a number; give USD per instance-hour "
-                    "(e.g. 98.32) or leave it empty"
-                )
-                continue
-            if price is None:
-                continue
-            if price < 0:
-                problems.append(f"line {line}: {instance}: {column} {cell!r} is negative; give USD per instance-hour")
-                continue
-            per_gpu = price / count
-            where = f"{instance} in {(row.get('Region') or '').strip() or 'an unnamed region'}"
-            note = f"{where}: ${price:g}/h for {count:g} × {accel} (line {line})"
-            held = best.get((key, tier))
-            if held is None or per_gpu < held[0]:
-                best[key, tier] = (per_gpu, note)
+        _keep_cheaper(best, problems, row, line, key, accel, instance, count)
+    return best, unknown, problems
+
+
+def _keep_cheaper(
+    best: _Best, problems: list[str], row: dict[str, str], line: int, key: str, accel: str, instance: str, count: float
+) -> None:
+    """Each of the row's prices (on demand, spot) per GPU, kept in ``best`` where it is the
+    cheapest yet for its GPU and tier; a bad price cell goes to ``problems``."""
+    for column, tier in (("Price", "on-demand"), ("SpotPrice", "spot")):
+        cell = row.get(column) or ""
+        try:
+            price = _number(cell)
+        except ValueError:
+            problems.append(
+                f"line {line}: {instance}: {column} {cell!r} is not a number; give USD per instance-hour "
+                "(e.g. 98.32) or leave it empty"
+            )
+            continue
+        if price is None:
+            continue
+        if price < 0:
+            problems.append(f"line {line}: {instance}: {column} {cell!r} is negative; give USD per instance-hour")
+            continue
+        per_gpu = price / count
+        where = f"{instance} in {(row.get('Region') or '').strip() or 'an unnamed region'}"
+        note = f"{where}: ${price:g}/h for {count:g} × {accel} (line {line})"
+        held = best.get((key, tier))
+        if held is None or per_gpu < held[0]:
+            best[key, tier] = (per_gpu, note)
+
+
+def _raise_problems(
+    name: str, problems: list[str], unknown: Mapping[str, int], ignore_unknown: bool, priced: bool, region: str | None
+) -> None:
+    """Raise every problem at once (unknown accelerators listed together), or that no row priced
+    a known accelerator."""
     if unknown and not ignore_unknown:
         listed = ", ".join(f"{n!r} (line {first})" for n, first in sorted(unknown.items()))
         problems.append(
@@ -174,16 +216,10 @@ def load_skypilot_csv(
         )
     if problems:
         raise PriceFileError(name, problems)
-    if not best:
+    if not priced:
         raise PriceFileError(
             name, [f"no row prices a known accelerator{f' in region {region!r}' if region else ''}; check the file"]
         )
-    quotes = tuple(
-        PriceQuote(provider, gpu, tier, per_gpu, as_of, source, note)
-        for (gpu, tier), (per_gpu, note) in sorted(best.items())
-    )
-    skipped = f"; skipped unknown accelerators: {', '.join(sorted(unknown))}" if unknown else ""
-    return PriceSnapshot(provider, as_of, quotes, source, note=f"cheapest row per GPU and tier{skipped}")
 
 
 class SkyPilotPrices:
