@@ -180,85 +180,20 @@ def build_catalog(
         entry_points = os.environ.get(DISABLE_ENTRYPOINTS_ENV, "").strip() in {"", "0", "false", "no"}
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    problems: list[PluginProblem] = []
-    infos: dict[str, PluginInfo] = {}
-    dist_of: dict[str, str | None] = {}
-    labels: dict[str, str] = {}  # how a problem names the plugin: entry points add distribution and target
-    builtin_names: set[str] = set()
-
-    def register(plugin: object, name: str, dist: str | None, builtin: bool) -> None:
-        try:
-            pm.register(plugin, name=name)
-        except Exception as exc:  # pluggy validates hook signatures here
-            problems.append(PluginProblem(name, f"could not be registered: {exc}"))
-            return
-        dist_of[name] = dist
-        if builtin:
-            builtin_names.add(name)
-
-    for module_name in builtins:
-        # A built-in that fails to import is a bug in this package, so it is not swallowed.
-        register(importlib.import_module(module_name), module_name, None, builtin=True)
-    for index, plugin in enumerate(extra_plugins):
-        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
-        register(plugin, str(name), None, builtin=False)
-    if entry_points:
-        for ep in _entry_points():
-            try:
-                loaded = ep.load()
-            except Exception as exc:
-                labels[ep.name] = _ep_label(ep)
-                problems.append(PluginProblem(ep.name, f"failed to import ({type(exc).__name__}: {exc})"))
-                continue
-            labels[ep.name] = _ep_label(ep)
-            register(loaded, ep.name, ep.dist.name if ep.dist else None, builtin=False)
-
-    registration_order = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
-    registries = _empty_registries()
-    for registry_name, hook_name in _HOOK_FOR_REGISTRY.items():
-        registry = registries[registry_name]
-        hook: Any = getattr(pm.hook, hook_name)
-        # Hook implementations are called one at a time (in registration order, built-ins
-        # first) so that a failure is pinned on its plugin and the rest still run. pluggy would
-        # call them newest first (and honour tryfirst), which would let a plugin shadow a
-        # built-in key and blame the built-in for the duplicate; the first registration wins.
-        for impl in sorted(hook.get_hookimpls(), key=lambda impl: registration_order[impl.plugin_name]):
-            registry.current_plugin = impl.plugin_name
-            try:
-                returned = impl.function(registry=registry)
-            except Exception as exc:
-                if impl.plugin_name in builtin_names:
-                    raise
-                problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
-                continue
-            if returned is not None:
-                problems.append(
-                    PluginProblem(
-                        impl.plugin_name,
-                        f"{hook_name} returned {type(returned).__name__} instead of calling registry.add(entry); "
-                        "what it returned is ignored",
-                    )
-                )
-        problems.extend(registry.problems)
-        problems.extend(_revalidate(registry, builtin_names))
-        if registry_name == "price_tiers":
-            # The tiers are known process-wide from here on, so the snapshots registered next
-            # (and a user's price file read later) may quote them.
-            for tier in registry:
-                PRICE_TIERS.add(tier)
+    loaded = _Loaded(pm)
+    loaded.register_all(builtins, extra_plugins, entry_points)
+    problems = loaded.problems
+    registries = _collect_registries(pm, loaded.builtin_names, problems)
     problems.extend(_resolve_quoted_accelerators(registries["prices"], registries["accelerators"]))
-    problems.extend(_check_profile_engines(registries["calibration_profiles"], registries["engines"], builtin_names))
-
-    for name, plugin in pm.list_name_plugin():
-        if plugin is None:
-            continue
-        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or ()))
-        infos[name] = PluginInfo(name, _version_of(plugin, dist_of.get(name)), name in builtin_names, hooks)
+    problems.extend(
+        _check_profile_engines(registries["calibration_profiles"], registries["engines"], loaded.builtin_names)
+    )
 
     if problems:
-        said = [f"plugin {p.plugin!r}{labels.get(p.plugin, '')}: {p.message}" for p in problems]
+        said = [f"plugin {p.plugin!r}{loaded.labels.get(p.plugin, '')}: {p.message}" for p in problems]
         if strict:
             raise PluginError("; ".join(said))
+        # Warned here rather than in a helper so that stacklevel=2 still names build_catalog's caller.
         for text in said:
             warnings.warn(text, PluginWarning, stacklevel=2)
 
@@ -272,9 +207,116 @@ def build_catalog(
         calibration_profiles=registries["calibration_profiles"],
         rules=registries["rules"],
         memo_sections=registries["memo_sections"],
-        plugins=tuple(infos.values()),
+        plugins=loaded.infos(),
         problems=tuple(problems),
     )
+
+
+class _Loaded:
+    """The plugins registered with one plugin manager, and what went wrong registering them.
+
+    A class rather than loose dicts because a plugin's distribution, its label in problems and
+    whether it is built in are all learnt while registering and all read again later."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.problems: list[PluginProblem] = []
+        self.dist_of: dict[str, str | None] = {}
+        self.labels: dict[str, str] = {}  # how a problem names the plugin: entry points add distribution and target
+        self.builtin_names: set[str] = set()
+
+    def register(self, plugin: object, name: str, dist: str | None, builtin: bool) -> None:
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # pluggy validates hook signatures here
+            self.problems.append(PluginProblem(name, f"could not be registered: {exc}"))
+            return
+        self.dist_of[name] = dist
+        if builtin:
+            self.builtin_names.add(name)
+
+    def register_all(
+        self, builtins: Sequence[str], extra_plugins: Sequence[ModuleType | object], entry_points: bool
+    ) -> None:
+        for module_name in builtins:
+            # A built-in that fails to import is a bug in this package, so it is not swallowed.
+            self.register(importlib.import_module(module_name), module_name, None, builtin=True)
+        for index, plugin in enumerate(extra_plugins):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+            self.register(plugin, str(name), None, builtin=False)
+        if entry_points:
+            for ep in _entry_points():
+                try:
+                    loaded = ep.load()
+                except Exception as exc:
+                    self.labels[ep.name] = _ep_label(ep)
+                    self.problems.append(PluginProblem(ep.name, f"failed to import ({type(exc).__name__}: {exc})"))
+                    continue
+                self.labels[ep.name] = _ep_label(ep)
+                self.register(loaded, ep.name, ep.dist.name if ep.dist else None, builtin=False)
+
+    def infos(self) -> tuple[PluginInfo, ...]:
+        infos: dict[str, PluginInfo] = {}
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            infos[name] = PluginInfo(
+                name, _version_of(plugin, self.dist_of.get(name)), name in self.builtin_names, hooks
+            )
+        return tuple(infos.values())
+
+
+def _collect_registries(
+    pm: pluggy.PluginManager, builtin_names: set[str], problems: list[PluginProblem]
+) -> dict[str, Registry[Any]]:
+    """Run every registering hook into its registry, one registry after another in
+    :data:`_HOOK_FOR_REGISTRY` order (price tiers before the prices that quote them)."""
+    registration_order = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
+    registries = _empty_registries()
+    for registry_name, hook_name in _HOOK_FOR_REGISTRY.items():
+        registry = registries[registry_name]
+        _run_hook(pm, hook_name, registry, registration_order, builtin_names, problems)
+        problems.extend(registry.problems)
+        problems.extend(_revalidate(registry, builtin_names))
+        if registry_name == "price_tiers":
+            # The tiers are known process-wide from here on, so the snapshots registered next
+            # (and a user's price file read later) may quote them.
+            for tier in registry:
+                PRICE_TIERS.add(tier)
+    return registries
+
+
+def _run_hook(
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    registry: Registry[Any],
+    registration_order: dict[str, int],
+    builtin_names: set[str],
+    problems: list[PluginProblem],
+) -> None:
+    hook: Any = getattr(pm.hook, hook_name)
+    # Hook implementations are called one at a time (in registration order, built-ins
+    # first) so that a failure is pinned on its plugin and the rest still run. pluggy would
+    # call them newest first (and honour tryfirst), which would let a plugin shadow a
+    # built-in key and blame the built-in for the duplicate; the first registration wins.
+    for impl in sorted(hook.get_hookimpls(), key=lambda impl: registration_order[impl.plugin_name]):
+        registry.current_plugin = impl.plugin_name
+        try:
+            returned = impl.function(registry=registry)
+        except Exception as exc:
+            if impl.plugin_name in builtin_names:
+                raise
+            problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
+            continue
+        if returned is not None:
+            problems.append(
+                PluginProblem(
+                    impl.plugin_name,
+                    f"{hook_name} returned {type(returned).__name__} instead of calling registry.add(entry); "
+                    "what it returned is ignored",
+                )
+            )
 
 
 def _ep_label(ep: importlib.metadata.EntryPoint) -> str:

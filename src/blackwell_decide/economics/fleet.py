@@ -227,9 +227,33 @@ def _whole_replicas(gpus: float, tp: int) -> int:
 
 def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQuote] = ()) -> FleetPlan:
     """GPUs for ``traffic`` on ``capacity``, with the prefill and KV checks and monthly costs."""
-    per_gpu = capacity.output_tok_s_per_gpu
-    tp = capacity.tp
     notes: list[str] = []
+    exact = traffic.output_tok_s / capacity.output_tok_s_per_gpu
+    gpus = _whole_replicas(exact, capacity.tp)
+    decode = _decode_gpus(traffic, capacity, gpus)
+    binding = "decode throughput"
+    prefill = None
+    if capacity.prefill_ceiling is not None:
+        prefill = _prefill_check(traffic, capacity, capacity.prefill_ceiling, exact, gpus, notes)
+        if prefill.gpus > gpus:
+            gpus, binding = prefill.gpus, "prefill compute"
+    kv = None
+    if capacity.kv_tokens is not None and capacity.tok_s_per_user:
+        # The KV check counts the fleet as the decode and prefill checks left it.
+        kv, kv_gpus = _kv_check(traffic, capacity, capacity.kv_tokens.value, capacity.tok_s_per_user, gpus)
+        if kv_gpus is not None:
+            gpus, binding = kv_gpus, "KV capacity"
+    elif capacity.kv_tokens is not None:
+        notes.append("KV check skipped: no interactivity target to count requests in flight")
+
+    monthly = tuple(monthly_cost(gpus, q) for q in quotes)
+    autoscaling = _autoscaling(traffic, capacity.output_tok_s_per_gpu, capacity.tp, gpus)
+    return FleetPlan(traffic, capacity, decode, gpus, binding, prefill, kv, monthly, autoscaling, tuple(notes))
+
+
+def _decode_gpus(traffic: Traffic, capacity: GpuCapacity, decode_gpus: int) -> Derived:
+    """How ``decode_gpus`` (whole replicas) follow from the peak output tokens and the per-GPU rate."""
+    tp = capacity.tp
     throughput_input = attrs.evolve(
         capacity.throughput.on_basis(TokenBasis.OUTPUT).as_input("per-GPU throughput at the service level"),
         symbol="X_out",
@@ -237,9 +261,7 @@ def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQu
     demand_input = Input(
         "R_out", "output tokens/s at peak (requests/s × output length)", traffic.output_tok_s, "tok/s", USER_INPUT
     )
-    exact = traffic.output_tok_s / per_gpu
-    decode_gpus = _whole_replicas(exact, tp)
-    decode = derived(
+    return derived(
         "decode_gpus",
         f"GPUs to generate the peak output tokens on {capacity.label}",
         decode_gpus,
@@ -248,91 +270,86 @@ def size_fleet(traffic: Traffic, capacity: GpuCapacity, quotes: Sequence[PriceQu
         (demand_input, throughput_input),
         r"N_{\mathrm{decode}} = \lceil R_{\mathrm{out}} / X_{\mathrm{out}} \rceil",
     )
-    gpus, binding = decode_gpus, "decode throughput"
 
-    prefill = None
-    if capacity.prefill_ceiling is not None:
-        ceiling = capacity.prefill_ceiling.value
-        required = traffic.input_tok_s
-        if capacity.includes_prefill:
-            needed = _whole_replicas(required / ceiling, tp)
-        else:
-            # A decode-only throughput leaves prefill to share the same GPU time.
-            needed = _whole_replicas(exact + required / ceiling, tp)
-            notes.append(
-                "the throughput given excludes prefill, so each GPU's time is shared: "
-                f"GPUs = ceil({exact:.2f} decode + {required / ceiling:.2f} prefill GPU-equivalents)"
-            )
-        if needed > gpus:
-            gpus, binding = needed, "prefill compute"
-        share = required / (gpus * ceiling)
-        prefill = PrefillCheck(
-            required_tok_s=required,
-            ceiling_tok_s_per_gpu=ceiling,
-            gpus=gpus,
-            share_of_fleet=share,
-            gpu_equivalents=required / ceiling,
-            ok=share <= 1.0,
-            derivation=derived(
-                "prefill_share",
-                "share of the fleet's prefill ceiling the peak input tokens need",
-                share,
-                "fraction",
-                "prefill_share = R_in / (N * prefill_ceiling)",
-                (
-                    Input("R_in", "input tokens/s at peak", required, "tok/s", USER_INPUT),
-                    Input("N", "GPUs in the fleet", float(gpus), "GPUs", DERIVED),
-                    Input(
-                        "prefill_ceiling",
-                        "prefill ceiling per GPU",
-                        ceiling,
-                        "tok/s/GPU",
-                        DERIVED,
-                        capacity.prefill_ceiling.name,
-                    ),
+
+def _prefill_check(
+    traffic: Traffic, capacity: GpuCapacity, ceiling_derived: Derived, exact: float, gpus: int, notes: list[str]
+) -> PrefillCheck:
+    """The prefill check on a fleet of ``gpus``; its ``gpus`` is the fleet grown if prefill needs more."""
+    tp = capacity.tp
+    ceiling = ceiling_derived.value
+    required = traffic.input_tok_s
+    if capacity.includes_prefill:
+        needed = _whole_replicas(required / ceiling, tp)
+    else:
+        # A decode-only throughput leaves prefill to share the same GPU time.
+        needed = _whole_replicas(exact + required / ceiling, tp)
+        notes.append(
+            "the throughput given excludes prefill, so each GPU's time is shared: "
+            f"GPUs = ceil({exact:.2f} decode + {required / ceiling:.2f} prefill GPU-equivalents)"
+        )
+    gpus = max(gpus, needed)
+    share = required / (gpus * ceiling)
+    if capacity.includes_prefill and share > 0.5:
+        notes.append(
+            f"prefill alone would take {share:.0%} of the fleet's compute at the ceiling; the per-GPU "
+            "throughput must have been measured with this prompt length for the sizing to hold"
+        )
+    return PrefillCheck(
+        required_tok_s=required,
+        ceiling_tok_s_per_gpu=ceiling,
+        gpus=gpus,
+        share_of_fleet=share,
+        gpu_equivalents=required / ceiling,
+        ok=share <= 1.0,
+        derivation=derived(
+            "prefill_share",
+            "share of the fleet's prefill ceiling the peak input tokens need",
+            share,
+            "fraction",
+            "prefill_share = R_in / (N * prefill_ceiling)",
+            (
+                Input("R_in", "input tokens/s at peak", required, "tok/s", USER_INPUT),
+                Input("N", "GPUs in the fleet", float(gpus), "GPUs", DERIVED),
+                Input(
+                    "prefill_ceiling", "prefill ceiling per GPU", ceiling, "tok/s/GPU", DERIVED, ceiling_derived.name
                 ),
             ),
-        )
-        if capacity.includes_prefill and share > 0.5:
-            notes.append(
-                f"prefill alone would take {share:.0%} of the fleet's compute at the ceiling; the per-GPU "
-                "throughput must have been measured with this prompt length for the sizing to hold"
-            )
+        ),
+    )
 
-    kv = None
-    if capacity.kv_tokens is not None and capacity.tok_s_per_user:
-        # Little's law: requests in flight = arrival rate × time each spends decoding.
-        in_flight = traffic.requests_per_s * traffic.osl / capacity.tok_s_per_user
-        needed_tokens = in_flight * (traffic.isl + traffic.osl)
-        per_gpu_tokens = capacity.kv_tokens.value
-        if needed_tokens > gpus * per_gpu_tokens:
-            gpus, binding = _whole_replicas(needed_tokens / per_gpu_tokens, tp), "KV capacity"
-        available = gpus * per_gpu_tokens
-        kv = KvCheck(
-            requests_in_flight=in_flight,
-            tokens_needed=needed_tokens,
-            tokens_available=available,
-            ok=needed_tokens <= available,
-            derivation=derived(
-                "kv_tokens_needed",
-                "KV tokens held at peak if every request in flight is at its full length",
-                needed_tokens,
-                "tokens",
-                "kv_needed = (requests_per_s * osl / tok_s_per_user) * (isl + osl)",
-                (
-                    Input("requests_per_s", "requests per second at peak", traffic.requests_per_s, "1/s", USER_INPUT),
-                    Input("osl", "output tokens per request", traffic.osl, "tokens", USER_INPUT),
-                    Input("isl", "input tokens per request", traffic.isl, "tokens", USER_INPUT),
-                    Input("tok_s_per_user", "service level", capacity.tok_s_per_user, "tok/s/user", USER_INPUT),
-                ),
+
+def _kv_check(
+    traffic: Traffic, capacity: GpuCapacity, per_gpu_tokens: float, tok_s_per_user: float, gpus: int
+) -> tuple[KvCheck, int | None]:
+    """The KV check on a fleet of ``gpus``, and the fleet it needs instead when KV binds (else None)."""
+    # Little's law: requests in flight = arrival rate × time each spends decoding.
+    in_flight = traffic.requests_per_s * traffic.osl / tok_s_per_user
+    needed_tokens = in_flight * (traffic.isl + traffic.osl)
+    grown = None
+    if needed_tokens > gpus * per_gpu_tokens:
+        grown = gpus = _whole_replicas(needed_tokens / per_gpu_tokens, capacity.tp)
+    available = gpus * per_gpu_tokens
+    check = KvCheck(
+        requests_in_flight=in_flight,
+        tokens_needed=needed_tokens,
+        tokens_available=available,
+        ok=needed_tokens <= available,
+        derivation=derived(
+            "kv_tokens_needed",
+            "KV tokens held at peak if every request in flight is at its full length",
+            needed_tokens,
+            "tokens",
+            "kv_needed = (requests_per_s * osl / tok_s_per_user) * (isl + osl)",
+            (
+                Input("requests_per_s", "requests per second at peak", traffic.requests_per_s, "1/s", USER_INPUT),
+                Input("osl", "output tokens per request", traffic.osl, "tokens", USER_INPUT),
+                Input("isl", "input tokens per request", traffic.isl, "tokens", USER_INPUT),
+                Input("tok_s_per_user", "service level", tok_s_per_user, "tok/s/user", USER_INPUT),
             ),
-        )
-    elif capacity.kv_tokens is not None:
-        notes.append("KV check skipped: no interactivity target to count requests in flight")
-
-    monthly = tuple(monthly_cost(gpus, q) for q in quotes)
-    autoscaling = _autoscaling(traffic, per_gpu, tp, gpus)
-    return FleetPlan(traffic, capacity, decode, gpus, binding, prefill, kv, monthly, autoscaling, tuple(notes))
+        ),
+    )
+    return check, grown
 
 
 def monthly_cost(gpus: int, quote: PriceQuote, hours: float = HOURS_PER_MONTH) -> MonthlyCost:

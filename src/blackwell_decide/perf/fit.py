@@ -223,7 +223,7 @@ def fit_profiles(
     ``held_out`` rows of its engine (never used for fitting) and by tensor-parallel
     cross-validation. Engine settings, keys and families of the starting profiles are kept."""
     caps = caps or {}
-    prepared = []
+    prepared: list[tuple[list[Measurement], CalibrationProfile]] = []
     skipped: list[str] = []
     for rows, base in groups:
         usable, lost = _usable(rows, cache)
@@ -232,65 +232,96 @@ def fit_profiles(
             prepared.append((usable, base))
     if not prepared:
         raise UsageError("none of the measurements could be resolved to a deployment: " + "; ".join(skipped[:3]))
-    results = []
     measured = tuple(n for n in caps if n in MEASURED_NOT_FITTED)
-    for (usable, base), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True):
-        mine = [m for m in held_out if m.engine == fitted.engine]
-        in_sample, _ = evaluate(usable, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
-        held, held_skipped = evaluate(mine, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
-        lost = skipped + [f"{s.measurement.label}: {s.reason}" for s in held_skipped]
-        crossed = cross_validate_tp(usable, fitted, caps=caps, cache=cache) if cross_validate else ()
-        sparse = sparse_reason(usable)
-        kept = [n for n in fitted.parameters() if n not in names and n not in measured]
-        warnings = []
-        if sparse is not None:
-            warnings.append(
-                f"{fitted.engine} on {fitted.family}: {sparse}. Fitted only {', '.join(names)}; kept "
-                f"{', '.join(kept)} at {base.key}'s values; the band is widened "
-                f"x{sparse_band_factor(len(usable)):.1f} for the few points. Measure more concurrencies "
-                "(e.g. 1, 4, 16, 64) for a full fit."
-            )
-        ranges = fitted_ranges(usable)
-        record = FitRecord(
-            datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
-            rows=len(usable),
-            measured=_measured_dates(usable),
-            fitted=today or dt.date.today().isoformat(),
-            accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
-            formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
-            models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
-            shapes=ranges.shapes,
-            concurrency_range=ranges.concurrency,
-            offline_rows=ranges.offline_rows,
-            context_range=ranges.context,
-            method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.35, measured throughput 1), "
-            f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}"
-            + (f"; sparse data, kept at {base.key}'s values: {', '.join(kept)}" if sparse is not None else ""),
-            selection=f"{fitted.engine} rows on {fitted.family} accelerators",
+    # One joint solve for every group (the shared parameters couple them); each result is then
+    # scored and recorded on its own.
+    return [
+        _scored(usable, base, fitted, names, held_out, skipped, measured, caps, cross_validate, cache, today)
+        for (usable, base), (fitted, names) in zip(prepared, _solve(prepared, caps, cache), strict=True)
+    ]
+
+
+def _scored(
+    usable: Sequence[Measurement],
+    base: CalibrationProfile,
+    fitted: CalibrationProfile,
+    names: Sequence[str],
+    held_out: Sequence[Measurement],
+    skipped: Sequence[str],
+    measured: tuple[str, ...],
+    caps: Mapping[str, float],
+    cross_validate: bool,
+    cache: DeploymentCache,
+    today: str | None,
+) -> FitResult:
+    """One fitted profile with its errors (in-sample, held out, cross-validated) and provenance."""
+    mine = [m for m in held_out if m.engine == fitted.engine]
+    in_sample, _ = evaluate(usable, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
+    held, held_skipped = evaluate(mine, lambda _m, _t, f=fitted: f, cache=cache)  # type: ignore[misc]
+    lost = [*skipped, *(f"{s.measurement.label}: {s.reason}" for s in held_skipped)]
+    crossed = cross_validate_tp(usable, fitted, caps=caps, cache=cache) if cross_validate else ()
+    sparse = sparse_reason(usable)
+    kept = [n for n in fitted.parameters() if n not in names and n not in measured]
+    warnings = []
+    if sparse is not None:
+        warnings.append(
+            f"{fitted.engine} on {fitted.family}: {sparse}. Fitted only {', '.join(names)}; kept "
+            f"{', '.join(kept)} at {base.key}'s values; the band is widened "
+            f"x{sparse_band_factor(len(usable)):.1f} for the few points. Measure more concurrencies "
+            "(e.g. 1, 4, 16, 64) for a full fit."
         )
-        error = error_record(
-            in_sample,
-            held,
-            crossed,
-            free=len(names),
-            prior=base.error if sparse is not None else None,
-            points=len(usable),
-        )
-        profile = attrs.evolve(fitted, fitted_on=record, error=error, borrowed_from=None)
-        results.append(
-            FitResult(
-                profile,
-                tuple(names),
-                tuple(in_sample),
-                tuple(held),
-                crossed,
-                tuple(lost),
-                measured=measured,
-                prior=base.key,
-                warnings=tuple(warnings),
-            )
-        )
-    return results
+    record = _fit_record(usable, base, fitted, names, kept if sparse is not None else None, cache, today)
+    error = error_record(
+        in_sample,
+        held,
+        crossed,
+        free=len(names),
+        prior=base.error if sparse is not None else None,
+        points=len(usable),
+    )
+    profile = attrs.evolve(fitted, fitted_on=record, error=error, borrowed_from=None)
+    return FitResult(
+        profile,
+        tuple(names),
+        tuple(in_sample),
+        tuple(held),
+        crossed,
+        tuple(lost),
+        measured=measured,
+        prior=base.key,
+        warnings=tuple(warnings),
+    )
+
+
+def _fit_record(
+    usable: Sequence[Measurement],
+    base: CalibrationProfile,
+    fitted: CalibrationProfile,
+    names: Sequence[str],
+    kept_sparse: Sequence[str] | None,
+    cache: DeploymentCache,
+    today: str | None,
+) -> FitRecord:
+    """What the profile was fitted on and how; ``kept_sparse`` names the parameters a sparse fit
+    left at the starting profile's values (None for a full fit)."""
+    ranges = fitted_ranges(usable)
+    return FitRecord(
+        datasets=tuple(dict.fromkeys(m.dataset for m in usable)),
+        rows=len(usable),
+        measured=_measured_dates(usable),
+        fitted=today or dt.date.today().isoformat(),
+        accelerators=tuple(sorted({cache.terms(m.deployment_key).accelerator for m in usable})),
+        formats=tuple(sorted({cache.deployment(m.deployment_key).scheme.weights.key for m in usable})),
+        models=tuple(sorted({cache.deployment(m.deployment_key).model.key for m in usable})),
+        shapes=ranges.shapes,
+        concurrency_range=ranges.concurrency,
+        offline_rows=ranges.offline_rows,
+        context_range=ranges.context,
+        method="bounded Levenberg-Marquardt on log-ratios (TPOT weight 1, TTFT 0.35, measured throughput 1), "
+        f"{', '.join(SHARED)} shared by the engines of the family; free: {', '.join(names)}"
+        + (f"; sparse data, kept at {base.key}'s values: {', '.join(kept_sparse)}" if kept_sparse is not None else ""),
+        selection=f"{fitted.engine} rows on {fitted.family} accelerators",
+    )
 
 
 def fit_profile(

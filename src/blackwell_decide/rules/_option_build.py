@@ -9,10 +9,12 @@ from typing import Any
 import attrs
 import numpy as np
 
-from blackwell_decide.bounds import Bounds, smallest_fitting_tp
+from blackwell_decide.bounds import Bounds, Derived, smallest_fitting_tp
 from blackwell_decide.economics import (
     Bill,
     BillTerms,
+    CostTable,
+    FleetPlan,
     GpuCapacity,
     Throughput,
     TokenBasis,
@@ -284,63 +286,16 @@ def finish_option(
     notes: list[str],
 ) -> OptionFacts:
     acc = deployment.accelerator
-    scenario = ctx.scenario
     price = price_option(
         ctx, acc.key, spec.ownership, spec.tier, spec.explicit_price, acc.tdp_watts, spec.raw, spec.role
     )
-    in_service = scenario.current.count if spec.role == "current" else None
-    fleet = None
-    costs = None
-    bill: Bill | None = None
-    out_cost = in_cost = monthly = None
-    throughput: Throughput | None = None
-    busiest = None
-    if service is not None:
-        if in_service:
-            busiest = busiest_output_tok_s_per_gpu(ctx, deployment, spec.engine, _features(ctx, spec))
-        fleet = size_fleet(ctx.traffic, _capacity(ctx, spec, deployment, bounds, service), [price] if price else [])
-        if service.classes:
-            notes.append(mix_point_note(ctx.mix, service))
-        # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
-        gpus = in_service or fleet.gpus
-        throughput = fleet.capacity.throughput
-        notes.extend(fleet.notes)
-    else:
-        gpus = in_service or 0
-        if in_service:
-            # No modelled operating point: the fleet in service is taken to carry the traffic.
-            throughput = Throughput(
-                tok_s_per_gpu=ctx.traffic.output_tok_s / in_service,
-                basis=TokenBasis.OUTPUT,
-                isl=ctx.traffic.isl,
-                osl=ctx.traffic.osl,
-                source=scenario_source(ctx, "peak output tokens/s over the GPUs in service"),
-                note="the model finds no operating point at the service level; the fleet in service is assumed "
-                "to carry the peak",
-            )
-            notes.append(
-                f"the current cost is that of the {in_service} GPUs in service, each carrying "
-                f"{throughput.tok_s_per_gpu:,.0f} output tok/s at peak"
-            )
+    in_service = ctx.scenario.current.count if spec.role == "current" else None
+    fleet, gpus, throughput, busiest = _carried(ctx, spec, deployment, bounds, service, price, in_service, notes)
+    costs, out_cost, in_cost, bill = None, None, None, None
     if throughput is not None and gpus:
-        quotes = all_quotes(ctx, acc.key, price)
-        if quotes:
-            costs = cost_table(acc.key, throughput, quotes, bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
-        if price is not None:
-            effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
-            out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
-            in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
-            carries = gpus * busiest if busiest is not None else None
-            bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value, carries)
-            monthly = bill.monthly
-            if bill.share_served < 1.0:
-                notes.append(
-                    f"the {gpus} GPUs in service carry at most {carries:,.0f} output tok/s (the model's busiest "
-                    f"operating point), {bill.share_served * 100:.2g}% of the average traffic: the realized cost "
-                    "per 1M tokens divides the bill by what they can serve"
-                )
+        costs, out_cost, in_cost, bill = _priced(ctx, spec, deployment, bounds, price, gpus, throughput, busiest, notes)
     elif price is None and spec.ownership is Ownership.RENTED:
-        notes.append(f"no {spec.tier or scenario.prices.tier} price for {acc.key}")
+        notes.append(f"no {spec.tier or ctx.scenario.prices.tier} price for {acc.key}")
     power = _power(ctx, deployment, throughput, gpus)
     rack = _rack(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
     at_min = bounds if deployment.tp == min_tp else option_bounds(ctx, attrs.evolve(deployment, tp=min_tp))
@@ -364,7 +319,7 @@ def finish_option(
         costs=costs,
         cost_per_million_output=out_cost,
         cost_per_million_input=in_cost,
-        monthly=monthly,
+        monthly=bill.monthly if bill is not None else None,
         power=power,
         rack=rack,
         notes=tuple(notes),
@@ -372,6 +327,78 @@ def finish_option(
         features=_features(ctx, spec),
         max_output_tok_s_per_gpu=busiest,
     )
+
+
+def _carried(
+    ctx: FactContext,
+    spec: OptionSpec,
+    deployment: Deployment,
+    bounds: Bounds,
+    service: ServicePoint | None,
+    price: PriceQuote | None,
+    in_service: int | None,
+    notes: list[str],
+) -> tuple[FleetPlan | None, int, Throughput | None, float | None]:
+    """The modelled fleet, the GPUs the option is costed on, the per-GPU throughput they carry and
+    (for today's fleet) the most output tokens/s a GPU can carry."""
+    if service is None:
+        if not in_service:
+            return None, 0, None, None
+        # No modelled operating point: the fleet in service is taken to carry the traffic.
+        throughput = Throughput(
+            tok_s_per_gpu=ctx.traffic.output_tok_s / in_service,
+            basis=TokenBasis.OUTPUT,
+            isl=ctx.traffic.isl,
+            osl=ctx.traffic.osl,
+            source=scenario_source(ctx, "peak output tokens/s over the GPUs in service"),
+            note="the model finds no operating point at the service level; the fleet in service is assumed "
+            "to carry the peak",
+        )
+        notes.append(
+            f"the current cost is that of the {in_service} GPUs in service, each carrying "
+            f"{throughput.tok_s_per_gpu:,.0f} output tok/s at peak"
+        )
+        return None, in_service, throughput, None
+    busiest = None
+    if in_service:
+        busiest = busiest_output_tok_s_per_gpu(ctx, deployment, spec.engine, _features(ctx, spec))
+    fleet = size_fleet(ctx.traffic, _capacity(ctx, spec, deployment, bounds, service), [price] if price else [])
+    if service.classes:
+        notes.append(mix_point_note(ctx.mix, service))
+    notes.extend(fleet.notes)
+    # Today's fleet costs what is declared; the modelled fleet is its check (FleetCheck).
+    return fleet, in_service or fleet.gpus, fleet.capacity.throughput, busiest
+
+
+def _priced(
+    ctx: FactContext,
+    spec: OptionSpec,
+    deployment: Deployment,
+    bounds: Bounds,
+    price: PriceQuote | None,
+    gpus: int,
+    throughput: Throughput,
+    busiest: float | None,
+    notes: list[str],
+) -> tuple[CostTable | None, Derived | None, Derived | None, Bill | None]:
+    """The per-tier cost table, the option's own cost per 1M output and input tokens, and its bill."""
+    acc = deployment.accelerator
+    quotes = all_quotes(ctx, acc.key, price)
+    costs = cost_table(acc.key, throughput, quotes, bases=(TokenBasis.OUTPUT, TokenBasis.INPUT)) if quotes else None
+    if price is None:
+        return costs, None, None, None
+    effective = cost_table(acc.key, throughput, [price], bases=(TokenBasis.OUTPUT, TokenBasis.INPUT))
+    out_cost = effective.line(price.tier, TokenBasis.OUTPUT).derivation
+    in_cost = effective.line(price.tier, TokenBasis.INPUT).derivation
+    carries = gpus * busiest if busiest is not None else None
+    bill = _bill(ctx, spec, deployment, bounds, price, gpus, throughput.tok_s_per_gpu, out_cost.value, carries)
+    if bill.share_served < 1.0:
+        notes.append(
+            f"the {gpus} GPUs in service carry at most {carries:,.0f} output tok/s (the model's busiest "
+            f"operating point), {bill.share_served * 100:.2g}% of the average traffic: the realized cost "
+            "per 1M tokens divides the bill by what they can serve"
+        )
+    return costs, out_cost, in_cost, bill
 
 
 def busiest_output_tok_s_per_gpu(ctx: FactContext, deployment: Deployment, engine: str, features: Any) -> float:

@@ -81,13 +81,7 @@ def _read_one(path: Path | str, number: int, benchmark: Any, flags: DeploymentFl
     if not isinstance(benchmark, Mapping):
         raise UsageError(f"{where}: expected an object")
     fields = Fields({}, where, TOOL)
-    summaries: dict[str, Mapping[str, Any]] = {}
-    for metric in METRICS:
-        summary = _summary(benchmark, metric)
-        if summary is None or summary.get("mean") is None:
-            fields.missing.append(f"metrics.{metric}.successful.mean")
-        else:
-            summaries[metric] = summary
+    values = _metric_values(benchmark, where, fields)
     totals = benchmark.get("request_totals")
     completed_raw = totals.get("successful") if isinstance(totals, Mapping) else None
     if completed_raw is None:
@@ -95,22 +89,10 @@ def _read_one(path: Path | str, number: int, benchmark: Any, flags: DeploymentFl
     for key in ("start_time", "end_time"):
         if benchmark.get(key) is None:
             fields.missing.append(key)
-    values: dict[tuple[str, str], float | None] = {}
-    for metric, summary in summaries.items():
-        scale = METRICS[metric] or 1.0
-        sub = Fields(summary, where, TOOL)
-        values[(metric, "mean")] = sub.number("mean", scale=scale)
-        values[(metric, "median")] = sub.number("median", scale=scale)
-        values[(metric, "total_sum")] = sub.number("total_sum")
-        percentiles = summary.get("percentiles")
-        if isinstance(percentiles, Mapping):
-            p99 = Fields(percentiles, where, TOOL)
-            values[(metric, "p99")] = p99.number("p99", scale=scale)
-            sub.bad.extend(f"percentiles.{b}" for b in p99.bad)
-        fields.bad.extend(f"metrics.{metric}.successful.{b}" for b in sub.bad)
     times = Fields(benchmark, where, TOOL)
     start, end = times.number("start_time"), times.number("end_time")
     fields.bad.extend(times.bad)
+    # Every missing or malformed field is reported at once, before any check on the values.
     fields.check(HINT)
     if not isinstance(completed_raw, int) or completed_raw < 1:
         raise UsageError(f"{where}: no successful requests (request_totals.successful is {completed_raw!r})")
@@ -121,31 +103,7 @@ def _read_one(path: Path | str, number: int, benchmark: Any, flags: DeploymentFl
     tpot = values[("inter_token_latency_ms", "mean")]
     if not tpot:
         raise UsageError(f"{where}: metrics.inter_token_latency_ms.successful.mean must be positive")
-    rate, cap, described = _strategy(benchmark, where)
-    law, law_from = littles_law(completed_raw, duration, mean_e2e_s=values[("request_latency", "mean")])
-    total = totals.get("total") if isinstance(totals, Mapping) else None
-    stats = RunStats(
-        tool=f"{TOOL} ({described})",
-        mean_tpot=tpot,
-        median_tpot=values.get(("inter_token_latency_ms", "median")),
-        p99_tpot=values.get(("inter_token_latency_ms", "p99")),
-        mean_ttft=values[("time_to_first_token_ms", "mean")],
-        median_ttft=values.get(("time_to_first_token_ms", "median")),
-        p99_ttft=values.get(("time_to_first_token_ms", "p99")),
-        mean_e2e=values[("request_latency", "mean")],
-        median_e2e=values.get(("request_latency", "median")),
-        p99_e2e=values.get(("request_latency", "p99")),
-        duration_s=duration,
-        completed=completed_raw,
-        num_prompts=total if isinstance(total, int) and total > 0 else None,
-        request_rate=rate,
-        max_concurrency=cap,
-        littles_law=law,
-        littles_law_from=law_from,
-        failed=sum(
-            v for k in ("errored", "incomplete") if isinstance(totals, Mapping) and isinstance(v := totals.get(k), int)
-        ),
-    )
+    stats = _run_stats(benchmark, where, values, totals, completed_raw, duration, tpot)
     worker = benchmark.get("worker")
     model_id = worker.get("backend_model") if isinstance(worker, Mapping) else None
     settled = settle_deployment(
@@ -163,6 +121,69 @@ def _read_one(path: Path | str, number: int, benchmark: Any, flags: DeploymentFl
         mean_osl=mean_osl,
         output_tok_s=(output_sum / duration) if output_sum else mean_osl * completed_raw / duration,
         date=_dt.datetime.fromtimestamp(start, tz=_dt.UTC).date().isoformat(),
+    )
+
+
+def _metric_values(benchmark: Mapping[str, Any], where: str, fields: Fields) -> dict[tuple[str, str], float | None]:
+    """(metric, statistic) -> value in seconds (or tokens) for every metric of :data:`METRICS`
+    the benchmark holds; a missing or malformed one is noted on ``fields`` for the caller to report."""
+    summaries: dict[str, Mapping[str, Any]] = {}
+    for metric in METRICS:
+        summary = _summary(benchmark, metric)
+        if summary is None or summary.get("mean") is None:
+            fields.missing.append(f"metrics.{metric}.successful.mean")
+        else:
+            summaries[metric] = summary
+    values: dict[tuple[str, str], float | None] = {}
+    for metric, summary in summaries.items():
+        scale = METRICS[metric] or 1.0
+        sub = Fields(summary, where, TOOL)
+        values[(metric, "mean")] = sub.number("mean", scale=scale)
+        values[(metric, "median")] = sub.number("median", scale=scale)
+        values[(metric, "total_sum")] = sub.number("total_sum")
+        percentiles = summary.get("percentiles")
+        if isinstance(percentiles, Mapping):
+            p99 = Fields(percentiles, where, TOOL)
+            values[(metric, "p99")] = p99.number("p99", scale=scale)
+            sub.bad.extend(f"percentiles.{b}" for b in p99.bad)
+        fields.bad.extend(f"metrics.{metric}.successful.{b}" for b in sub.bad)
+    return values
+
+
+def _run_stats(
+    benchmark: Mapping[str, Any],
+    where: str,
+    values: Mapping[tuple[str, str], float | None],
+    totals: Any,
+    completed: int,
+    duration: float,
+    tpot: float,
+) -> RunStats:
+    """What the run measured (latencies, request counts, concurrency by Little's law) and how it was scheduled."""
+    rate, cap, described = _strategy(benchmark, where)
+    law, law_from = littles_law(completed, duration, mean_e2e_s=values[("request_latency", "mean")])
+    total = totals.get("total") if isinstance(totals, Mapping) else None
+    return RunStats(
+        tool=f"{TOOL} ({described})",
+        mean_tpot=tpot,
+        median_tpot=values.get(("inter_token_latency_ms", "median")),
+        p99_tpot=values.get(("inter_token_latency_ms", "p99")),
+        mean_ttft=values[("time_to_first_token_ms", "mean")],
+        median_ttft=values.get(("time_to_first_token_ms", "median")),
+        p99_ttft=values.get(("time_to_first_token_ms", "p99")),
+        mean_e2e=values[("request_latency", "mean")],
+        median_e2e=values.get(("request_latency", "median")),
+        p99_e2e=values.get(("request_latency", "p99")),
+        duration_s=duration,
+        completed=completed,
+        num_prompts=total if isinstance(total, int) and total > 0 else None,
+        request_rate=rate,
+        max_concurrency=cap,
+        littles_law=law,
+        littles_law_from=law_from,
+        failed=sum(
+            v for k in ("errored", "incomplete") if isinstance(totals, Mapping) and isinstance(v := totals.get(k), int)
+        ),
     )
 
 
