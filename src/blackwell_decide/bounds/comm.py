@@ -108,7 +108,8 @@ class AllReduceCost:
         return np.minimum.reduce(times)
 
 
-def _source(raw: Mapping[str, Any], name: str) -> Source:
+def table_source(raw: Mapping[str, Any], name: str) -> Source:
+    """The source ``name`` of a shipped data table's ``[sources]`` (interconnects, kernel overheads)."""
     entry = raw["sources"][name]
     return Source(
         url=str(entry["url"]),
@@ -133,8 +134,8 @@ def interconnects() -> dict[str, Interconnect]:
                     name=str(a["name"]),
                     latency_us=tuple((int(n), float(t)) for n, t in a["latency_us"]),
                     bus_bandwidth=float(a["bus_bandwidth_gb_s"]) * 1e9,
-                    latency_sources=tuple(_source(raw, x) for x in a["latency_source"]),
-                    bandwidth_source=_source(raw, str(a["bandwidth_source"])),
+                    latency_sources=tuple(table_source(raw, x) for x in a["latency_source"]),
+                    bandwidth_source=table_source(raw, str(a["bandwidth_source"])),
                     borrowed_from=a.get("borrowed_from"),
                 )
                 for a in entry["algorithm"]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from blackwell_decide.bounds.comm import table_source
 from blackwell_decide.errors import CatalogError
 from blackwell_decide.model import DERIVED, Source, SourceKind
 
@@ -123,19 +124,8 @@ class DecodeOverheads:
     notes: tuple[str, ...] = ()
 
 
-def _source(raw: Mapping[str, Any], name: str) -> Source:
-    entry = raw["sources"][name]
-    return Source(
-        url=str(entry["url"]),
-        date=str(entry["date"]),
-        kind=SourceKind(entry["kind"]),
-        title=str(entry.get("title", "")),
-        note=str(entry.get("note", "")),
-    )
-
-
 def _kernel_list(raw: Mapping[str, Any], entry: Mapping[str, Any]) -> KernelList:
-    return KernelList(tuple(str(k) for k in entry["kernels"]), _source(raw, str(entry["source"])))
+    return KernelList(tuple(str(k) for k in entry["kernels"]), table_source(raw, str(entry["source"])))
 
 
 @functools.cache
@@ -150,7 +140,7 @@ def overhead_table() -> OverheadTable:
                 accelerator=str(b["accelerator"]),
                 measured=float(b["tb_s"]) * 1e12,
                 spec=float(b["spec_tb_s"]) * 1e12,
-                source=_source(raw, str(b["source"])),
+                source=table_source(raw, str(b["source"])),
             )
             for b in raw["bandwidth"]
         }
@@ -160,12 +150,12 @@ def overhead_table() -> OverheadTable:
                 members=tuple(str(m) for m in f["members"]),
                 bandwidth_from=f.get("bandwidth_from"),
                 kernel_gap_s=float(f["kernel_gap_us"]) * 1e-6,
-                kernel_gap_source=_source(raw, str(f["kernel_gap_source"])),
+                kernel_gap_source=table_source(raw, str(f["kernel_gap_source"])),
                 gemm_on=str(f["gemm_on"]),
                 gemm_reference_bandwidth=float(f["gemm_reference_tb_s"]) * 1e12,
-                gemm_reference_source=_source(raw, str(f["gemm_reference_source"])),
+                gemm_reference_source=table_source(raw, str(f["gemm_reference_source"])),
                 gemms=tuple(GemmMeasurement(int(n), int(k), float(b), float(t)) for n, k, b, t in f["gemm"]),
-                gemm_source=_source(raw, str(f["gemm_source"])),
+                gemm_source=table_source(raw, str(f["gemm_source"])),
                 kernel_gap_borrowed_from=f.get("kernel_gap_borrowed_from"),
                 gemm_borrowed_from=f.get("gemm_borrowed_from"),
             )

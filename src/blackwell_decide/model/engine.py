@@ -21,12 +21,12 @@ def _strings(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
-def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def unit_fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not (0 < value <= 1):
         raise ValueError(f"{attribute.name} must be in (0, 1], got {value!r}")
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+def finite_non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not (value >= 0 and math.isfinite(value)):
         raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
 
@@ -63,9 +63,9 @@ class EngineSettings:
     as tokens are generated, so a request holds its prompt plus half its output on average.
     """
 
-    memory_fraction: float = attrs.field(validator=_fraction)
+    memory_fraction: float = attrs.field(validator=unit_fraction)
     memory_basis: str = attrs.field(validator=attrs.validators.in_(MEMORY_BASES))
-    runtime_reserve_bytes: float = attrs.field(validator=_non_negative)
+    runtime_reserve_bytes: float = attrs.field(validator=finite_non_negative)
     max_batch: int = attrs.field(validator=attrs.validators.gt(0))
     chunk_tokens: int = attrs.field(validator=attrs.validators.gt(0))
     kv_reservation: str = attrs.field(validator=attrs.validators.in_(KV_RESERVATIONS))

@@ -18,7 +18,14 @@ from blackwell_decide.errors import CatalogError, UsageError, nearest_match
 
 # EngineSettings is a model value (the engine registry types its entries with it); it is
 # re-exported here, where the performance model has always offered it.
-from blackwell_decide.model.engine import KV_RESERVATIONS, MEMORY_BASES, Engine, EngineSettings
+from blackwell_decide.model.engine import (
+    KV_RESERVATIONS,
+    MEMORY_BASES,
+    Engine,
+    EngineSettings,
+    finite_non_negative,
+    unit_fraction,
+)
 
 if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
@@ -75,16 +82,6 @@ def check_engine(engine: str, catalog: Catalog) -> str:
     near = nearest_match(name, engines.keys())
     hint = f"did you mean {near!r}? " if near else ""
     raise UsageError(f"unknown engine {engine!r}: {hint}choose one of {', '.join(engines.keys())} (--engine)")
-
-
-def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (0 < value <= 1):
-        raise ValueError(f"{attribute.name} must be in (0, 1], got {value!r}")
-
-
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
 
 
 def serving_profile(
@@ -198,17 +195,17 @@ class CalibrationProfile:
     engine: str  # a registered engine's key (the catalog drops a profile of an unknown one)
     family: str
     engine_settings: EngineSettings
-    eta_bw: float = attrs.field(validator=_fraction)
-    eta_compute: float = attrs.field(validator=_fraction)
-    eta_prefill: float = attrs.field(validator=_fraction)
-    step_overhead_s: float = attrs.field(validator=_non_negative)
-    layer_overhead_s: float = attrs.field(validator=_non_negative)
-    allreduce_latency_s: float = attrs.field(validator=_non_negative)
-    stream_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
-    low_bit_bw_factor: float = attrs.field(default=1.0, validator=_fraction)
-    low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
-    ttft_overhead_s: float = attrs.field(default=0.0, validator=_non_negative)
-    ttft_steps: float = attrs.field(default=1.0, validator=_non_negative)
+    eta_bw: float = attrs.field(validator=unit_fraction)
+    eta_compute: float = attrs.field(validator=unit_fraction)
+    eta_prefill: float = attrs.field(validator=unit_fraction)
+    step_overhead_s: float = attrs.field(validator=finite_non_negative)
+    layer_overhead_s: float = attrs.field(validator=finite_non_negative)
+    allreduce_latency_s: float = attrs.field(validator=finite_non_negative)
+    stream_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
+    low_bit_bw_factor: float = attrs.field(default=1.0, validator=unit_fraction)
+    low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
+    ttft_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
+    ttft_steps: float = attrs.field(default=1.0, validator=finite_non_negative)
     burst_share: float = attrs.field(
         default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
     )
