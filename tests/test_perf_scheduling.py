@@ -50,3 +50,29 @@ def test_a_steadily_loaded_deployment_has_no_benchmark_wave() -> None:
     steady = predict(d, workload, engine="vllm", concurrency=64)
     wave = simulate_served(terms, profile, workload, np.array([64.0]), scheduling=Scheduling(wave_share=0.1))
     assert float(steady.ttft_s) < float(wave.ttft_s[0])
+
+
+def test_an_mlperf_harness_runs_every_request_in_flight() -> None:
+    # MLA-036a (v6.0 AMD 8xMI355X Server): 1,831 requests in flight per GPU by Little's law, a
+    # VALID run with mean TTFT 0.62 s. vLLM's default 1,024 batch slots would make the other 807
+    # wait a whole ~41 s service time; the manifest says the harness admitted them all.
+    from blackwell_decide.perf.scheduling import harness_settings, scheduling_rules
+
+    s = scheduling_for("mlperf-llama2-70b-amd", "vllm", 1)
+    assert s.admits_in_flight and "VALID" in s.source
+    catalog = get_catalog()
+    mi355x = resolve_deployment(model="llama-2-70b", gpu="mi355x", weights="mxfp4", kv="fp8", tp=1)
+    terms = deployment_terms(mi355x)
+    profile = choose_profile(terms, Workload(222, 283), "vllm", deployment=mi355x, catalog=catalog).profile
+    assert profile.engine_settings.max_batch == 1024
+    assert harness_settings(profile.engine_settings, s, np.array([329.0, 1831.0])).max_batch == 1831
+    # a concurrency within the default cap leaves the settings as they are
+    assert harness_settings(profile.engine_settings, s, np.array([329.0])) is profile.engine_settings
+    served = simulate_served(terms, profile, Workload(222, 283), np.array([1831.0]), scheduling=s)
+    stock = simulate_served(terms, profile, Workload(222, 283), np.array([1831.0]))
+    # measured mean TTFT 0.6164 s: within 50 % admitted, over 20 s when made to wait
+    assert served.ttft_s[0] == pytest.approx(0.6164, rel=0.5)
+    assert stock.ttft_s[0] > 20.0
+    # the flag must be a boolean in the manifest
+    with pytest.raises(Exception, match="admits_in_flight must be true or false"):
+        scheduling_rules([{"engine": "vllm", "admits_in_flight": "yes", "source": "x"}], "test")

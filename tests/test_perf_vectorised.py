@@ -6,8 +6,10 @@ tests/fixtures/perf_reference/generate.py at commit c218d07, when simulate() and
 objective still ran one deployment and workload (one small array) per call; the vectorised code
 agreed with it to the last bit. It was rewritten once since, on purpose, when two changes moved
 the figures it pins (the NVIDIA predictions did not move): the measured decode floor (each case's
-``floor_s``) and the fitted vllm-cdna3 profile (the MI300X case, and 66 MLPerf points more).
-Every comparison is within 1e-9 relative.
+``floor_s``) and the fitted vllm-cdna3 profile (the MI300X case, and 66 MLPerf points more); and
+once more for the 21 MI355X MLPerf points alone, which now borrow the same vendor's vllm-cdna3
+(not vllm-blackwell) and whose Server runs hold every request in flight. Every comparison is
+within 1e-9 relative.
 """
 
 from __future__ import annotations

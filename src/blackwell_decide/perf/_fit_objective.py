@@ -25,7 +25,7 @@ from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.model import concurrency_grid
 from blackwell_decide.perf.physics import kv_request_capacity, step_inputs
 from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
-from blackwell_decide.perf.scheduling import scheduling_for
+from blackwell_decide.perf.scheduling import harness_settings, scheduling_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -109,9 +109,10 @@ class FitObjective:
                 scheduler += [(0.0, 0.0, 0.0)] * part.size
             else:
                 concurrency = np.array([float(m.concurrency or 1) for m in members])
-                part = step_inputs(terms, settings, workload, concurrency, online=True)
-                online_points += range(size, size + part.size)
                 s = scheduling_for(first.dataset, first.engine, terms.tp)
+                served = harness_settings(settings, s, concurrency)
+                part = step_inputs(terms, served, workload, concurrency, online=True)
+                online_points += range(size, size + part.size)
                 waves.append(np.full(part.size, s.wave_share))
                 needed = 0.0
                 if s.batch_wait_iters > 0:

@@ -24,6 +24,7 @@ measurement as it was taken.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from blackwell_decide.errors import CatalogError
 
 if TYPE_CHECKING:
     from blackwell_decide.perf.physics import DeploymentTerms, StepResult
-    from blackwell_decide.perf.profile import CalibrationProfile
+    from blackwell_decide.perf.profile import CalibrationProfile, EngineSettings
     from blackwell_decide.perf.serving import ServingFeatures
     from blackwell_decide.perf.workload import Workload
 
@@ -53,6 +54,10 @@ class Scheduling:
     wave_share: float = attrs.field(
         default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
     )
+    #: the harness admitted every request in flight into the running batch, whatever the engine's
+    #: default batch cap: a run that met a first-token limit far below one request's service time
+    #: cannot have left requests waiting for a free slot (MLPerf Server and Interactive)
+    admits_in_flight: bool = False
     source: str = ""
 
     @property
@@ -61,6 +66,16 @@ class Scheduling:
 
 
 DEFAULT = Scheduling()
+
+
+def harness_settings(settings: EngineSettings, scheduling: Scheduling, concurrency: Any) -> EngineSettings:
+    """The engine settings a harness ran ``concurrency`` clients with: the batch cap raised to
+    hold them all where the harness admitted every request in flight (the KV cache still limits
+    the batch)."""
+    if not scheduling.admits_in_flight:
+        return settings
+    most = math.ceil(float(np.max(np.asarray(concurrency, dtype=np.float64), initial=1.0)))
+    return settings if most <= settings.max_batch else attrs.evolve(settings, max_batch=most)
 
 
 def first_token_delay(result: StepResult, scheduling: Scheduling, workload: Workload, chunk_tokens: int) -> Any:
@@ -96,6 +111,9 @@ def simulate_served(
     # comes from how the measurement was run (none for a steadily loaded deployment).
     if profile.burst_share != scheduling.wave_share:
         profile = profile.with_parameters({"burst_share": scheduling.wave_share})
+    settings = harness_settings(profile.engine_settings, scheduling, values)
+    if settings != profile.engine_settings:
+        profile = attrs.evolve(profile, engine_settings=settings)
     result = simulate(terms, profile, workload, values, online=online, prefill_tokens=prefilled)
     if features is not None and features.speculative is not None:
         result = apply_speculation(result, features.speculative, terms.model, workload, terms.tp)
@@ -117,12 +135,19 @@ def scheduling_rules(raw: Sequence[Mapping[str, Any]], origin: str) -> tuple[tup
                 batch_wait_iters=int(entry.get("batch_wait_iters", 0)),
                 batch_wait_tokens_ratio=float(entry.get("batch_wait_tokens_ratio", 0.0)),
                 batch_wait_budget_tokens=int(entry.get("batch_wait_budget_tokens", 0)),
+                admits_in_flight=_flag(entry.get("admits_in_flight", False)),
                 source=str(entry["source"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CatalogError(f"{origin}: bad scheduling entry {entry!r} ({exc})") from exc
         out.append((condition, settings))
     return tuple(out)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"admits_in_flight must be true or false, not {value!r}")
+    return value
 
 
 def scheduling_for(dataset_id: str, engine: str, tp: int) -> Scheduling:

@@ -93,8 +93,14 @@ class ValidationReport:
         return not self.violations
 
 
-def _in_sample(m: Measurement, profile: CalibrationProfile) -> bool:
-    return profile.fitted_on is not None and m.dataset in profile.fitted_on.datasets
+def _in_sample(result: PointResult, profile: CalibrationProfile, cache: DeploymentCache) -> bool:
+    """Whether ``profile`` was fitted on the measurement of ``result``: its data set and, where
+    the fit records them, its accelerator (the MI355X rows of a data set whose MI300X rows a
+    profile was fitted on are held out for it)."""
+    m, fit = result.measurement, profile.fitted_on
+    if fit is None or m.dataset not in fit.datasets:
+        return False
+    return not fit.accelerators or cache.terms(m.deployment_key).accelerator in fit.accelerators
 
 
 def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationReport:
@@ -118,10 +124,10 @@ def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationRe
             continue
         measurements = load_dataset(info.id)
         results, skipped = evaluate(measurements, profile_for, cache=cache)
-        by_shape.extend(_by_shape(info.id, results, chosen))
+        by_shape.extend(_by_shape(info.id, results, chosen, cache))
         splits = []
         for split, keep in (("in-sample", True), ("held-out", False)):
-            points = [r for r in results if _in_sample(r.measurement, _profile_of(r, chosen)) == keep]
+            points = [r for r in results if _in_sample(r, _profile_of(r, chosen), cache) == keep]
             if points:
                 splits.append(SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points)))
         violations = tuple(f"{r.measurement.label}: {'; '.join(r.beats_bound)}" for r in results if r.beats_bound)
@@ -164,12 +170,15 @@ def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationRe
 
 
 def _by_shape(
-    dataset: str, results: Sequence[PointResult], chosen: dict[tuple[object, ...], CalibrationProfile]
+    dataset: str,
+    results: Sequence[PointResult],
+    chosen: dict[tuple[object, ...], CalibrationProfile],
+    cache: DeploymentCache,
 ) -> list[ShapeScore]:
     groups: dict[tuple[str, str, str], list[PointResult]] = {}
     for r in results:
         m = r.measurement
-        split = "in-sample" if _in_sample(m, _profile_of(r, chosen)) else "held-out"
+        split = "in-sample" if _in_sample(r, _profile_of(r, chosen), cache) else "held-out"
         groups.setdefault((m.engine, m.workload.label, split), []).append(r)
     return [
         ShapeScore(dataset, engine, shape, split, _score(points)) for (engine, shape, split), points in groups.items()
