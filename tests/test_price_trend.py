@@ -96,7 +96,8 @@ def test_rank_when_says_a_two_snapshot_trend_has_no_band(capsys: pytest.CaptureF
     when = capsys.readouterr().out.split("when: ", 1)[1]
     # The cheapest option is Spheron B200 spot, quoted on 2026-05-22 ($2.12) and 2026-06-03 ($2.68): spheron.toml.
     assert when.startswith("Spheron b200 spot, 2 snapshots (2026-05-22 $2.12/GPU-h, 2026-06-03 $2.68/GPU-h)")
-    assert "fitted over 12 days and carried 183 days ahead (15.2× its span)" in when
+    # 183 days over a 12-day fit is past FORECAST_SPAN_MULTIPLE (3×): the sentence says it is no forecast.
+    assert "carried 183 days ahead (15.2× its span; past 3× its span the trend is a direction, not a forecast)" in when
     assert "no band" in when
     assert main([*argv.split(), "--top", "1", "--when", "6", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)["when"]
@@ -112,3 +113,27 @@ def test_rank_when_says_a_two_snapshot_trend_has_no_band(capsys: pytest.CaptureF
 )
 def test_student_t_quantile_matches_the_table(dof: int, expected: float) -> None:
     assert student_t_quantile(0.9, dof) == pytest.approx(expected, abs=6e-4)
+
+
+def test_when_refuses_a_horizon_past_three_years_and_a_trend_that_overflows() -> None:
+    """``--when`` beyond MAX_WHEN_MONTHS (36) is refused naming the flag; a trend steep enough to
+    multiply the price past e^50 over the horizon is refused rather than printed (fuzzing found a
+    traceback at --when 5000 and a 250-digit bill at --when 1000)."""
+    import attrs
+
+    from blackwell_decide.errors import UsageError
+
+    (series,) = price_series(get_catalog(), provider="spheron", gpu="b200", tier="on-demand")
+    trend = fit_trend(series)
+    with pytest.raises(UsageError, match=r"--when must be a number of months from 0 to 36, got 37"):
+        when_to_move(trend, gpus=6, months=37, hours_per_month=730)
+    for months in (math.inf, math.nan, 1e308):
+        with pytest.raises(UsageError, match="--when"):
+            when_to_move(trend, gpus=6, months=months, hours_per_month=730)
+    # 0.1 per day (about +2,000 % a month) over 36 months = 1,096 days: e^109.6, past e^50.
+    steep = attrs.evolve(trend, slope_per_day=0.1)
+    with pytest.raises(UsageError, match="changes the price by more than e"):
+        when_to_move(steep, gpus=6, months=36, hours_per_month=730)
+    # At 36 months the shipped trend is finite: 6 × $8.32 × 730 h × e^(slope × 1,096 days).
+    answer = when_to_move(trend, gpus=6, months=36, hours_per_month=730)
+    assert answer.monthly_then_usd == pytest.approx(6 * 8.32 * 730 * math.exp(trend.slope_per_day * 1096), rel=1e-9)

@@ -171,14 +171,28 @@ def test_an_infinite_migration_cost_is_refused() -> None:
 
 
 # ------------------------------------------------------------------ fleet sizing
-@pytest.mark.parametrize("requests", ["1e-9", "5e-324"])
-def test_a_trickle_of_traffic_needs_one_gpu(requests: str, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["fleet", "--requests-per-s", requests, "--isl", "800", "--osl", "400", "--gpu", "h100-sxm"]
+def test_a_trickle_of_traffic_needs_one_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+    # 1e-6 requests/s (one in ~11.6 days) is the smallest rate sized (model.validators.MIN_REQUESTS_PER_S).
+    argv = ["fleet", "--requests-per-s", "1e-6", "--isl", "800", "--osl", "400", "--gpu", "h100-sxm"]
     code, out, err = _exit_and_err([*argv, "--throughput", "1500", "--prices", str(ACME), "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out)
     assert "Infinity" not in out and "NaN" not in out
     assert doc["baseline"]["gpus"] == 1  # a fleet holds at least one replica (TP=1 here)
+
+
+@pytest.mark.parametrize("requests", ["1e-9", "5e-324", "1e-320"])
+def test_a_rate_below_one_request_in_days_is_refused(requests: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Below 1e-6 requests/s the tokens served round towards zero and the realized cost per token
+    overflowed: `rank --requests-per-s 1e-320` printed `inf` (fuzzing)."""
+    argv = ["fleet", "--requests-per-s", requests, "--isl", "800", "--osl", "400", "--gpu", "h100-sxm"]
+    code, _, err = _exit_and_err([*argv, "--throughput", "1500", "--prices", str(ACME)], capsys)
+    assert code == 2
+    assert "requests per second must be a positive number from 1e-06 to 1e+09 requests/s" in err
+    rank = ["rank", "--model", "llama-3.3-70b", "--requests-per-s", requests, "--isl", "800", "--osl", "400"]
+    code, out, err = _exit_and_err([*rank, "--interactivity", "50", "--gpu", "b200", "--top", "2"], capsys)
+    assert code == 2 and "inf" not in out
+    assert "requests per second must be a positive number from 1e-06" in err
 
 
 @pytest.mark.parametrize("throughput", ["1e15", "1e308", "5e-324"])

@@ -145,7 +145,7 @@ def test_every_problem_is_reported_at_once_with_its_key_path(tmp_path: Path, cat
     assert gpu.startswith("current.gpu: unknown accelerator 'h100-sxn'; did you mean 'h100-sxm'?")
     assert peak.startswith("workload.peak_requests_per_s: expected a number (requests per second")
     assert "got the string '50 rps'" in peak and "write peak_requests_per_s = 50" in peak
-    assert average.startswith("workload.average_requests_per_s: must be greater than zero, got -5")
+    assert average.startswith("workload.average_requests_per_s: must be at least 1e-06, got -5")
     assert output.startswith("workload.output_tokens: missing")
 
 

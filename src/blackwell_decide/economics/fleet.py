@@ -29,7 +29,13 @@ class Traffic:
     """Requests per second at peak, with ``isl`` input and ``osl`` output tokens per request."""
 
     requests_per_s: float = attrs.field(
-        validator=v.positive(v.MAX_REQUESTS_PER_S, unit="requests/s", name="requests per second")
+        validator=v.in_range(
+            low=v.MIN_REQUESTS_PER_S,
+            high=v.MAX_REQUESTS_PER_S,
+            unit="requests/s",
+            name="requests per second",
+            fix="give the peak request rate (at least one request in ~11.6 days)",
+        )
     )
     isl: float = attrs.field(validator=_TOKENS)
     osl: float = attrs.field(validator=_TOKENS)

@@ -34,6 +34,14 @@ __all__ = [
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
+#: The farthest a "when" question looks ahead: a three-year lease or depreciation term. Beyond
+#: it a trend fitted over a few snapshots says nothing, and its compounding overflows.
+MAX_WHEN_MONTHS = 36.0
+#: Carried further than this multiple of the span it was fitted over, a trend is a direction,
+#: not a forecast, and the answer says so.
+FORECAST_SPAN_MULTIPLE = 3.0
+#: A trend that multiplies the price by more than e^50 (~5e21) is no price: refused, not printed.
+MAX_LOG_GROWTH = 50.0
 
 
 def student_t_quantile(p: float, dof: int) -> float:
@@ -105,11 +113,18 @@ class PriceTrend:
         90th percentile with n - 2 degrees of freedom (the residual scatter is estimated, not known)."""
         return student_t_quantile(0.9, len(self.series.points) - 2)
 
-    def price_on(self, day: dt.date, z: float = 0.0) -> float:
-        """The fitted price on ``day``; ``z`` standard errors of the slope away from the fit."""
-        t = (day - self.start).days
-        slope = self.slope_per_day + z * (self.slope_se or 0.0)
-        return math.exp(self.intercept + slope * t)
+    def growth(self, days: int, z: float = 0.0) -> float:
+        """The factor the fitted price changes by over ``days``; ``z`` standard errors of the
+        slope away from the fit. The fit is anchored at the latest quote, so only the slope
+        carries the change."""
+        exponent = (self.slope_per_day + z * (self.slope_se or 0.0)) * days
+        if abs(exponent) > MAX_LOG_GROWTH:
+            raise UsageError(
+                f"the {self.series.provider} {self.series.gpu} price trend ({self.monthly_change:+.1%} a month) "
+                f"carried {days:,} days changes the price by more than e^{MAX_LOG_GROWTH:g}; "
+                "ask --when for fewer months or add price snapshots over a longer span"
+            )
+        return math.exp(exponent)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,10 +232,16 @@ class WhenAnswer:
         )
         span_days = (s.points[-1].as_of - s.points[0].as_of).days
         ahead_days = (self.then - self.now).days
+        reach = ahead_days / span_days
+        caveat = (
+            f"; past {FORECAST_SPAN_MULTIPLE:g}× its span the trend is a direction, not a forecast"
+            if reach > FORECAST_SPAN_MULTIPLE
+            else ""
+        )
         return (
             f"{s.provider} {s.gpu} {s.tier}, {len(s.points)} snapshots ({snapshots}): log-linear trend {fit}, "
             f"fitted over {span_days} days and carried {ahead_days} days ahead "
-            f"({ahead_days / span_days:.1f}× its span). "
+            f"({reach:.1f}× its span{caveat}). "
             f"{self.gpus} GPUs cost {usd(self.monthly_now_usd)}/month at the latest quote and "
             f"{usd(self.monthly_then_usd)}/month in {self.months:g} months on the trend. Moving now rather than in "
             f"{self.months:g} months saves {saving}/month ({uncertainty}; negative: waiting is cheaper). "
@@ -247,17 +268,19 @@ class WhenAnswer:
 
 def when_to_move(trend: PriceTrend, gpus: int, months: float, hours_per_month: float) -> WhenAnswer:
     """The bill of ``gpus`` GPUs now (the latest quote) and in ``months`` on the fitted trend."""
-    if not (math.isfinite(months) and months >= 0):
-        raise UsageError(f"--when must be a number of months ≥ 0, got {months!r}")
+    if not (math.isfinite(months) and 0 <= months <= MAX_WHEN_MONTHS):
+        raise UsageError(
+            f"--when must be a number of months from 0 to {MAX_WHEN_MONTHS:g}, got {months!r}; "
+            "a price trend fitted over a few snapshots does not carry further"
+        )
     latest = trend.series.points[-1]
-    later = latest.as_of + dt.timedelta(days=round(months * DAYS_PER_MONTH))
-    # The fit is anchored at the latest quote: only its slope carries the change.
-    ratio = trend.price_on(later) / trend.price_on(latest.as_of)
+    days = round(months * DAYS_PER_MONTH)
+    later = latest.as_of + dt.timedelta(days=days)
+    ratio = trend.growth(days)
     now_usd = gpus * latest.usd_per_gpu_hour * hours_per_month
     band = None
     if trend.slope_se is not None:
         z = trend.p90_multiplier
-        lo = trend.price_on(later, -z) / trend.price_on(latest.as_of, -z)
-        hi = trend.price_on(later, z) / trend.price_on(latest.as_of, z)
+        lo, hi = trend.growth(days, -z), trend.growth(days, z)
         band = (now_usd * min(lo, hi), now_usd * max(lo, hi))
     return WhenAnswer(trend, gpus, months, hours_per_month, latest.as_of, later, now_usd, now_usd * ratio, band)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from blackwell_decide.input_schema import Key
+from blackwell_decide.model.validators import MIN_REQUESTS_PER_S
 from blackwell_decide.scenario.spec import DEFAULT_OVERLAP_MONTHS
 
 #: Everyday words for the two ownerships.
@@ -128,10 +129,14 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "50",
             unit="requests per second",
             required=True,
-            positive=True,
+            minimum=MIN_REQUESTS_PER_S,  # one request in ~11.6 days; below it the cost per token overflows
         ),
         "average_requests_per_s": Key(
-            "number", "average requests per second (default: the peak)", "25", unit="requests per second", positive=True
+            "number",
+            "average requests per second (default: the peak)",
+            "25",
+            unit="requests per second",
+            minimum=MIN_REQUESTS_PER_S,
         ),
         "input_tokens": Key(
             "number", "mean prompt tokens per request (or give [[workload.mix]])", "800", unit="tokens", minimum=1
