@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.input_schema import NumberRule, ValueProblem, checked_number, shown
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.readers.model_ids import match_catalog_model, weights_in_name
@@ -134,6 +135,16 @@ def load_json(path: Path | str, tool: str) -> Any:
 MAX_FIELD = 1e12
 #: The smallest positive value a latency (ms), a rate or a count can take in a result file.
 MIN_POSITIVE = 1e-6
+#: A result file's number (a numeric string counts), by whether it must be positive.
+FIELD_RULES = {
+    False: NumberRule(minimum=0.0, maximum=MAX_FIELD, numeric_text=True),
+    True: NumberRule(positive=True, maximum=MAX_FIELD, smallest=MIN_POSITIVE, numeric_text=True),
+}
+
+
+def _as_read(value: Any) -> str:
+    """The value as the reader saw it: a numeric string as its number ("nan" as nan)."""
+    return shown(float(value) if isinstance(value, str) else value)
 
 
 class Fields:
@@ -161,24 +172,18 @@ class Fields:
             if required:
                 self.missing.append(key)
             return None
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                self._reject(key, f"{key!r} is {value!r}, not a number")
-                return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        number = checked_number(value, FIELD_RULES[positive])
+        if not isinstance(number, ValueProblem):
+            return number * scale
+        if number.kind == "type":
             self._reject(key, f"{key!r} is {value!r}, not a number")
-            return None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0) or value > MAX_FIELD:
-            need = "positive" if positive else "finite and not negative"
-            self._reject(key, f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
-            return None
-        if positive and value < MIN_POSITIVE:
+        elif number.kind == "smallest":
             # 5e-324 ms is positive but no physical latency or rate: it would divide as zero
-            self._reject(key, f"{key!r} is {value!r}; it must be at least {MIN_POSITIVE:g}")
-            return None
-        return float(value) * scale
+            self._reject(key, f"{key!r} is {_as_read(value)}; it must be at least {MIN_POSITIVE:g}")
+        else:
+            need = "positive" if positive else "finite and not negative"
+            self._reject(key, f"{key!r} is {_as_read(value)}; it must be {need} and at most {MAX_FIELD:g}")
+        return None
 
     def check(self, hint: str) -> None:
         """Raise one UsageError naming every missing and bad field (with ``hint`` on the layout
