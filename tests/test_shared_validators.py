@@ -151,3 +151,19 @@ def test_checked_number_accepts_the_bounds_and_whole_floats() -> None:
     assert checked_number(1e12, NumberRule(maximum=1e12)) == 1e12
     assert checked_number(8192.0, NumberRule(whole=True)) == 8192.0  # JSON writers emit it
     assert checked_number(" 2.5 ", NumberRule(numeric_text=True)) == 2.5
+
+
+def test_an_inferencex_row_names_a_zero_tpot_with_its_other_bad_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a zero mean TPOT was a second error, raised only once the other fields were fixed
+    row = json.loads((FIXTURES / "inferencex" / "b200_vllm_fp4_tp1_conc4.json").read_text(encoding="utf-8"))
+    row.update({"mean_tpot": 0, "isl": -1024})
+    path = tmp_path / "agg_row.json"
+    path.write_text(json.dumps(row), encoding="utf-8")
+    code = main(["check-bench", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert (
+        f"{path}: 'mean_tpot' is 0; it must be positive and at most 1e+12; 'isl' is -1024; it must be positive" in err
+    )

@@ -289,20 +289,14 @@ def _recorded(data: Mapping[str, Any], *keys: str) -> str | None:
     return None
 
 
-def settle_deployment(
-    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, *, model_id: str | None, engine: str
-) -> Settled:
-    """The deployment: each flag given wins, then what the file records (``--metadata`` keys
-    gpu, weights, kv, tp, pp, prefill_gpus; tensor_parallel_size; kv_cache_dtype), then a stated
-    default: the model from the checkpoint id, the weights its name says (else the model's own
-    dtype), the engine's default KV format, TP 1, no pipeline stages, no separate prefill GPUs.
-    The GPU has no default: the file never says which GPU served it."""
-    notes: list[str] = []
-    engine = check_engine(flags.engine or _recorded(data, "engine") or engine, flags.catalog)
+def _model_and_gpu(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, model_id: str | None, notes: list[str]
+) -> tuple[str, str]:
+    """The catalog model (the flag, the file's record, else matched from the checkpoint id) and the
+    GPU (the flag or the file's record: it has no default)."""
     model = flags.model or _recorded(data, "model")
-    checkpoint = model_id
     gpu = flags.gpu or _recorded(data, "gpu")
-    absent = [name for name, value in (("model", model or checkpoint), ("gpu", gpu)) if not value]
+    absent = [name for name, value in (("model", model or model_id), ("gpu", gpu)) if not value]
     if absent:
         flag_text = " ".join(f"--{name} …" for name in absent)
         raise UsageError(
@@ -310,41 +304,50 @@ def settle_deployment(
             f"(or record it when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
         )
     if not model:
-        assert checkpoint is not None
-        match = match_catalog_model(checkpoint, flags.catalog, where=f"{path}: model_id")
+        assert model_id is not None
+        match = match_catalog_model(model_id, flags.catalog, where=f"{path}: model_id")
         model = match.key
         if match.note:
             notes.append(match.note)
     assert gpu is not None
-    catalog = flags.catalog
-    arch = catalog.models.get(model)
-    native = arch.native_weight_format or "bf16"
+    return model, gpu
 
+
+def _weights(
+    data: Mapping[str, Any], flags: DeploymentFlags, checkpoint: str | None, native: str, notes: list[str]
+) -> str:
     weights = flags.weights or _recorded(data, "weights")
-    if not weights:
-        named = weights_in_name(checkpoint or "")
-        if named:
-            weights = named
-            notes.append(f"weights {named}: read from the checkpoint name {checkpoint!r} (pass --weights to override)")
-        else:
-            weights = native
-            notes.append(
-                f"weights {native}: the result and the checkpoint name say no quantisation, so the model's own dtype "
-                "is assumed (pass --weights FORMAT if it was quantised when served)"
-            )
+    if weights:
+        return weights
+    named = weights_in_name(checkpoint or "")
+    if named:
+        notes.append(f"weights {named}: read from the checkpoint name {checkpoint!r} (pass --weights to override)")
+        return named
+    notes.append(
+        f"weights {native}: the result and the checkpoint name say no quantisation, so the model's own dtype "
+        "is assumed (pass --weights FORMAT if it was quantised when served)"
+    )
+    return native
 
+
+def _kv(
+    data: Mapping[str, Any], flags: DeploymentFlags, engine: str, weights: str, native: str, notes: list[str]
+) -> str:
     kv_text = flags.kv or _recorded(data, "kv", "kv_cache_dtype")
-    kv: str
     if kv_text and kv_text.lower() != "auto":
-        kv = kv_text
-    elif engine in KV_AUTO_IS_MODEL_DTYPE:
-        kv = native
+        return kv_text
+    if engine in KV_AUTO_IS_MODEL_DTYPE:
         said = "records kv-cache dtype 'auto'" if kv_text else "does not record the KV-cache format"
         notes.append(f"kv {native}: the result {said}; {engine}'s 'auto' stores the cache in the model's dtype")
-    else:
-        kv = ""
-        notes.append(f"kv: not recorded; {engine}'s default for {weights} weights is used (pass --kv to override)")
+        return native
+    notes.append(f"kv: not recorded; {engine}'s default for {weights} weights is used (pass --kv to override)")
+    return ""
 
+
+def _parallelism(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, notes: list[str]
+) -> tuple[int, int, int]:
+    """TP (1 when not recorded, noted), pipeline stages (1) and separate prefill GPUs (0)."""
     tp_text = flags.tp if flags.tp is not None else _recorded(data, "tp", "tensor_parallel_size")
     if tp_text is None:
         tp = 1
@@ -355,6 +358,24 @@ def settle_deployment(
     pp = 1 if pp_text is None else _whole(pp_text, "pp", path, minimum=1)
     prefill_text = flags.prefill_gpus if flags.prefill_gpus is not None else _recorded(data, "prefill_gpus")
     prefill = 0 if prefill_text is None else _whole(prefill_text, "prefill_gpus", path, minimum=0)
+    return tp, pp, prefill
+
+
+def settle_deployment(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, *, model_id: str | None, engine: str
+) -> Settled:
+    """The deployment: each flag given wins, then what the file records (``--metadata`` keys
+    gpu, weights, kv, tp, pp, prefill_gpus; tensor_parallel_size; kv_cache_dtype), then a stated
+    default: the model from the checkpoint id, the weights its name says (else the model's own
+    dtype), the engine's default KV format, TP 1, no pipeline stages, no separate prefill GPUs.
+    The GPU has no default: the file never says which GPU served it."""
+    notes: list[str] = []
+    engine = check_engine(flags.engine or _recorded(data, "engine") or engine, flags.catalog)
+    model, gpu = _model_and_gpu(data, flags, path, model_id, notes)
+    native = flags.catalog.models.get(model).native_weight_format or "bf16"
+    weights = _weights(data, flags, model_id, native, notes)
+    kv = _kv(data, flags, engine, weights, native, notes)
+    tp, pp, prefill = _parallelism(data, flags, path, notes)
     return Settled(model, gpu, weights, kv, tp, pp, prefill, engine, tuple(notes))
 
 
