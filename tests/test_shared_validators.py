@@ -167,3 +167,14 @@ def test_an_inferencex_row_names_a_zero_tpot_with_its_other_bad_fields(
     assert (
         f"{path}: 'mean_tpot' is 0; it must be positive and at most 1e+12; 'isl' is -1024; it must be positive" in err
     )
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-1", "True", "0"])
+def test_a_measurement_csv_cell_is_checked_by_the_same_function(text: str) -> None:
+    from blackwell_decide.perf import ingest
+
+    assert vars(ingest)["checked_number"] is input_schema.checked_number  # ingest lists its exports
+    with pytest.raises(ingest._CellError) as caught:
+        ingest._positive_float({"tpot_ms": text}, "tpot_ms", "sweep.csv", 3)
+    kind = "a number" if text == "True" else "a positive number"
+    assert str(caught.value) == f"row 3, column 'tpot_ms': expected {kind}, got {text!r}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -20,7 +19,7 @@ import attrs
 
 from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
-from blackwell_decide.input_schema import TableReader
+from blackwell_decide.input_schema import NumberRule, TableReader, ValueProblem, checked_number
 from blackwell_decide.model import Source
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
@@ -97,25 +96,26 @@ def _text(record: Mapping[str, Any], column: str, path: Path | str, row: int) ->
     return str(value).strip()
 
 
+#: A measurement CSV's cells: counts (concurrency, TP) and figures (latencies, rates), written as text.
+_COUNT = NumberRule(minimum=1, whole=True, numeric_text=True)
+_FIGURE = NumberRule(positive=True, numeric_text=True)
+
+
 def _positive_int(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> int:
     text = _text(record, column, path, row)
-    try:
-        value = float(text)
-    except ValueError:
-        raise _CellError(row, column, f"expected a whole number, got {text!r}") from None
-    if not (value >= 1 and value.is_integer()):
-        raise _CellError(row, column, f"expected a positive whole number, got {text!r}")
+    value = checked_number(text, _COUNT)
+    if isinstance(value, ValueProblem):
+        kind = "whole number" if value.kind == "type" else "positive whole number"
+        raise _CellError(row, column, f"expected a {kind}, got {text!r}")
     return int(value)
 
 
 def _positive_float(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> float:
     text = _text(record, column, path, row)
-    try:
-        value = float(text)
-    except ValueError:
-        raise _CellError(row, column, f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise _CellError(row, column, f"expected a positive number, got {text!r}")
+    value = checked_number(text, _FIGURE)
+    if isinstance(value, ValueProblem):
+        kind = "number" if value.kind == "type" else "positive number"
+        raise _CellError(row, column, f"expected a {kind}, got {text!r}")
     return value
 
 

@@ -272,12 +272,10 @@ class Settled:
 
 
 def _whole(value: Any, name: str, path: Path | str, *, minimum: int) -> int:
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{path}: {name} must be a whole number, got {value!r}") from None
-    if not number.is_integer() or number < minimum:
-        raise UsageError(f"{path}: {name} must be a whole number ≥ {minimum}, got {value!r}")
+    number = checked_number(str(value).strip(), NumberRule(minimum=minimum, whole=True, numeric_text=True))
+    if isinstance(number, ValueProblem):
+        bound = "" if number.kind == "type" else f" ≥ {minimum}"
+        raise UsageError(f"{path}: {name} must be a whole number{bound}, got {value!r}")
     return int(number)
 
 
@@ -443,9 +441,10 @@ def request_rate(value: Any, path: Path | str) -> float | None:
 def client_cap(value: Any, key: str, path: Path | str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1 or not float(value).is_integer():
+    number = checked_number(value, NumberRule(minimum=1, whole=True))
+    if isinstance(number, ValueProblem):
         raise UsageError(f"{path}: {key!r} must be a positive whole number or null, got {value!r}")
-    return int(value)
+    return int(number)
 
 
 def build_result(
