@@ -14,6 +14,7 @@ import pytest
 
 from blackwell_decide import input_schema
 from blackwell_decide.cli import main
+from blackwell_decide.errors import UsageError
 from blackwell_decide.input_schema import Key, NumberRule, Table, TableReader, ValueProblem, checked_number
 from blackwell_decide.model import _hf_config as hf_config
 from blackwell_decide.model._hf_config import HFConfigError, arch_fields_from_hf_config
@@ -171,10 +172,27 @@ def test_an_inferencex_row_names_a_zero_tpot_with_its_other_bad_fields(
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-1", "True", "0"])
 def test_a_measurement_csv_cell_is_checked_by_the_same_function(text: str) -> None:
-    from blackwell_decide.perf import ingest
+    from blackwell_decide.perf import _cells
 
-    assert vars(ingest)["checked_number"] is input_schema.checked_number  # ingest lists its exports
-    with pytest.raises(ingest._CellError) as caught:
-        ingest._positive_float({"tpot_ms": text}, "tpot_ms", "sweep.csv", 3)
+    assert vars(_cells)["checked_number"] is input_schema.checked_number
+    with pytest.raises(_cells.CellError) as caught:
+        _cells.positive_float({"tpot_ms": text}, "tpot_ms", "sweep.csv", 3)
     kind = "a number" if text == "True" else "a positive number"
     assert str(caught.value) == f"row 3, column 'tpot_ms': expected {kind}, got {text!r}"
+
+
+def test_every_bad_cell_of_a_sweep_row_is_reported_at_once(tmp_path: Path) -> None:
+    from blackwell_decide.perf.ingest import read_sweep_csv
+
+    header = "model,gpu,engine,weights,kv,tp,isl,osl,concurrency,ttft_ms,tpot_ms"
+    path = tmp_path / "sweep.csv"
+    path.write_text(f"{header}\nm,b200,vllm,nvfp4,fp8,1.5,1024,,-4,90,fast\n", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        read_sweep_csv(path)
+    assert str(caught.value) == (
+        f"{path}: 4 problem(s) in this measurement file:\n"
+        "  - row 1, column 'concurrency': expected a positive whole number, got '-4'\n"
+        "  - row 1, column 'tpot_ms': expected a number, got 'fast'\n"
+        "  - row 1, column 'osl': missing value\n"
+        "  - row 1, column 'tp': expected a positive whole number, got '1.5'"
+    )
