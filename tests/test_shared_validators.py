@@ -196,3 +196,15 @@ def test_every_bad_cell_of_a_sweep_row_is_reported_at_once(tmp_path: Path) -> No
         "  - row 1, column 'osl': missing value\n"
         "  - row 1, column 'tp': expected a positive whole number, got '1.5'"
     )
+
+
+def test_a_request_rate_is_a_positive_number_or_inf() -> None:
+    assert common.request_rate("Infinity", "r.json") is None and common.request_rate(math.inf, "r.json") is None
+    assert common.request_rate("2.5", "r.json") == 2.5
+    # a boolean was read as 1 request/s before the rates shared the rules
+    with pytest.raises(
+        UsageError, match=r"^r\.json: 'request_rate' must be a number of requests/s or \"inf\", got True$"
+    ):
+        common.request_rate(True, "r.json")
+    with pytest.raises(UsageError, match=r"^r\.json: 'request_rate' must be positive or \"inf\", got -inf$"):
+        common.request_rate(-math.inf, "r.json")

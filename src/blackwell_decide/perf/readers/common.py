@@ -425,17 +425,18 @@ def check_latency_fields(fields: Fields) -> None:
 
 def request_rate(value: Any, path: Path | str) -> float | None:
     """The arrival rate asked for: None for "inf" (or absent), else positive requests/s."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "")):
+    if value is None or (
+        isinstance(value, str) and value.strip().lower() in ("inf", "+inf", "infinity", "+infinity", "")
+    ):
         return None
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{path}: 'request_rate' must be a number of requests/s or \"inf\", got {value!r}") from None
-    if math.isinf(rate) and rate > 0:
+    if isinstance(value, float) and value == math.inf:  # SGLang writes a literal Infinity
         return None
-    if not (math.isfinite(rate) and rate > 0):
-        raise UsageError(f"{path}: 'request_rate' must be positive or \"inf\", got {value!r}")
-    return rate
+    rate = checked_number(value, NumberRule(positive=True, numeric_text=True))
+    if not isinstance(rate, ValueProblem):
+        return rate
+    if rate.kind == "type":
+        raise UsageError(f"{path}: 'request_rate' must be a number of requests/s or \"inf\", got {value!r}")
+    raise UsageError(f"{path}: 'request_rate' must be positive or \"inf\", got {value!r}")
 
 
 def client_cap(value: Any, key: str, path: Path | str) -> int | None:
