@@ -412,18 +412,22 @@ def test_missing_hidden_size_names_the_field_and_the_file(tmp_path: Path) -> Non
         load_model_config(path)
     message = str(caught.value)
     assert caught.value.field == "hidden_size"
-    assert str(path) in message and "'hidden_size'" in message and "config.json on Hugging Face" in message
+    assert message == (
+        f"model config {path}: hidden_size: missing required field (also accepted: 'n_embd', 'd_model'); "
+        "copy it from the model's config.json on Hugging Face"
+    )
     assert isinstance(caught.value, UsageError)
 
 
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
-        ({"num_hidden_layers": "eighty"}, "num_hidden_layers", "must be an integer"),
+        ({"num_hidden_layers": "eighty"}, "num_hidden_layers", "expected a number, got the string 'eighty'"),
         ({"num_attention_heads": 0}, "num_attention_heads", "at least 1"),
         ({"num_key_value_heads": 7}, "num_key_value_heads", "multiple of"),
         ({"tie_word_embeddings": "no"}, "tie_word_embeddings", "true or false"),
-        ({"vocab_size": True}, "vocab_size", "must be an integer"),
+        ({"vocab_size": True}, "vocab_size", "expected a number, got the boolean true"),
+        ({"num_hidden_layers": 80.5}, "num_hidden_layers", "must be a whole number, got 80.5"),
         ({"layer_types": ["full_attention"]}, "layer_types", "lists 1 layers"),
     ],
 )

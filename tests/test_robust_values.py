@@ -225,10 +225,10 @@ def _config(tmp_path: Path, base: Path, **changes: object) -> Path:
         # the JSON reader refuses the non-standard words before any field is read
         ({"hidden_size": math.inf}, "holds Infinity, which is not JSON"),
         ({"num_attention_heads": math.nan}, "holds NaN, which is not JSON"),
-        ({"hidden_size": 1e308}, "'hidden_size' must be at most 10,000,000"),
-        ({"vocab_size": 1e308}, "'vocab_size' must be at most 10,000,000"),
+        ({"hidden_size": 1e308}, "hidden_size: must be at most 10,000,000, got 1e+308"),
+        ({"vocab_size": 1e308}, "vocab_size: must be at most 10,000,000, got 1e+308"),
         ({"num_hidden_layers": 10**40}, "holds an integer of 41 digits"),
-        ({"num_hidden_layers": 10**20}, "'num_hidden_layers' must be at most 10,000, got 100000000000000000000"),
+        ({"num_hidden_layers": 10**20}, "num_hidden_layers: must be at most 10,000, got 100000000000000000000"),
     ],
 )
 def test_non_physical_config_numbers_are_clean_errors(
@@ -248,4 +248,4 @@ def test_a_billion_layer_moe_config_is_refused_at_once(tmp_path: Path, capsys: p
     code, _, err = _exit_and_err(["bounds", "--model-config", str(config), "--gpu", "b200", "--weights", "fp8"], capsys)
     assert time.perf_counter() - start < 2.0
     assert code == 2
-    assert "'num_hidden_layers' must be at most 10,000, got 1000000000.0" in err
+    assert "num_hidden_layers: must be at most 10,000, got 1000000000.0" in err

@@ -32,6 +32,7 @@ class Key:
     unit: str = ""
     required: bool = False
     minimum: float | None = None  # inclusive
+    maximum: float | None = None  # inclusive
     positive: bool = False  # strictly above zero
     choices: tuple[str, ...] = ()
     #: Other spellings of a choice (normalised as the value is), as (spelling, choice) pairs.
@@ -109,30 +110,104 @@ def _check_str(r: TableReader, path: str, key: str, spec: Key, value: Any) -> st
     return value.strip()
 
 
-def _check_number(r: TableReader, path: str, key: str, spec: Key, value: Any) -> float | None:
+# --------------------------------------------------------------------------- the shared value rules
+@attrs.frozen
+class NumberRule:
+    """What a number read from any input file must be. Every reader (scenario and price keys,
+    catalog tables, Hugging Face configs, benchmark results) checks its numbers through
+    :func:`checked_number` with one of these, so a NaN, an infinity, a boolean, a negative or an
+    out-of-range value is refused by the same code whichever file it is in."""
+
+    positive: bool = False  # strictly above zero
+    minimum: float | None = None  # inclusive
+    maximum: float | None = None  # inclusive
+    #: A positive value below this is refused: 5e-324 is above zero but divides as zero.
+    smallest: float | None = None
+    whole: bool = False  # 8192.0 is whole (JSON writers emit it), 1.5 is not
+    #: A string holding a number ("12.5") is read as that number (CSV-minded benchmark writers).
+    numeric_text: bool = False
+
+
+@attrs.frozen
+class ValueProblem:
+    """Why a value was refused: ``kind`` (type, finite, whole, positive, minimum, maximum,
+    smallest) for readers that word it their own way, and ``message``, a phrase to follow the key
+    path (``must be a finite number, got nan``)."""
+
+    kind: str
+    message: str
+
+
+def checked_number(value: Any, rule: NumberRule) -> float | ValueProblem:
+    """``value`` as a float when it satisfies ``rule``, else the first rule it breaks."""
+    if rule.numeric_text and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return ValueProblem("type", f"expected a number, got {describe_value(value)}")
+    # TOML and JSON booleans are ints in Python; a size or a price of `true` is a mistake, not 1.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        unit = f" ({spec.unit}; the unit is in the key's name)" if spec.unit else ""
-        r.problem(path, f"expected a number{unit}, got {describe_value(value)}; {_fix(key, spec)}")
-        return None
-    number = float(value) if not isinstance(value, int) or abs(value) < 10**300 else math.inf
+        return ValueProblem("type", f"expected a number, got {describe_value(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     if not math.isfinite(number):
-        r.problem(path, f"must be a finite number, got {value!r}; {_fix(key, spec)}")
-        return None
-    if spec.positive and number <= 0:
-        r.problem(path, f"must be greater than zero, got {value!r}; {_fix(key, spec)}")
-        return None
-    if spec.minimum is not None and number < spec.minimum:
-        r.problem(path, f"must be at least {spec.minimum:g}, got {value!r}; {_fix(key, spec)}")
+        return ValueProblem("finite", f"must be a finite number, got {shown(value)}")
+    if rule.whole and not number.is_integer():
+        return ValueProblem("whole", f"must be a whole number, got {shown(value)}")
+    if rule.positive and number <= 0:
+        return ValueProblem("positive", f"must be greater than zero, got {shown(value)}")
+    if rule.minimum is not None and number < rule.minimum:
+        return ValueProblem("minimum", f"must be at least {_bound(rule.minimum)}, got {shown(value)}")
+    if rule.maximum is not None and number > rule.maximum:
+        return ValueProblem("maximum", f"must be at most {_bound(rule.maximum)}, got {shown(value)}")
+    if rule.smallest is not None and 0 < number < rule.smallest:
+        return ValueProblem("smallest", f"must be at least {rule.smallest:g}, got {shown(value)}")
+    return number
+
+
+def checked_flag(value: Any) -> bool | ValueProblem:
+    """``value`` when it is a boolean (never 0/1 or "yes"), else why not."""
+    if isinstance(value, bool):
+        return value
+    return ValueProblem("type", f"expected true or false, got {describe_value(value)}")
+
+
+def shown(value: object) -> str:
+    """``repr`` of a value for a message, safe for integers of thousands of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"an integer of {value.bit_length()} bits"  # repr of a 5,000-digit integer raises
+    return repr(value)
+
+
+def _bound(bound: float) -> str:
+    # 10,000,000 layers reads better than 1e+07; a fractional bound keeps its digits
+    return f"{int(bound):,}" if float(bound).is_integer() and abs(bound) < 1e15 else f"{bound:g}"
+
+
+def _report(r: TableReader, path: str, key: str, spec: Key, value: Any, problem: ValueProblem) -> None:
+    if problem.kind == "type" and spec.unit:
+        unit = f" ({spec.unit}; the unit is in the key's name)"
+        r.problem(path, f"expected a number{unit}, got {describe_value(value)}; {_fix(key, spec)}")
+    else:
+        r.problem(path, f"{problem.message}; {_fix(key, spec)}")
+
+
+def _check_number(r: TableReader, path: str, key: str, spec: Key, value: Any) -> float | None:
+    number = checked_number(value, NumberRule(positive=spec.positive, minimum=spec.minimum, maximum=spec.maximum))
+    if isinstance(number, ValueProblem):
+        _report(r, path, key, spec, value, number)
         return None
     return number
 
 
 def _check_int(r: TableReader, path: str, key: str, spec: Key, value: Any) -> int | None:
-    number = _check_number(r, path, key, spec, value)
-    if number is None:
-        return None
-    if number != int(number):
-        r.problem(path, f"must be a whole number, got {value!r}; {_fix(key, spec)}")
+    number = checked_number(
+        value, NumberRule(positive=spec.positive, minimum=spec.minimum, maximum=spec.maximum, whole=True)
+    )
+    if isinstance(number, ValueProblem):
+        _report(r, path, key, spec, value, number)
         return None
     return int(number)
 
@@ -157,10 +232,11 @@ def _check_date(r: TableReader, path: str, key: str, spec: Key, value: Any) -> d
 
 
 def _check_bool(r: TableReader, path: str, key: str, spec: Key, value: Any) -> bool | None:
-    if not isinstance(value, bool):
-        r.problem(path, f"expected true or false, got {describe_value(value)}; {_fix(key, spec)}")
+    flag = checked_flag(value)
+    if isinstance(flag, ValueProblem):
+        r.problem(path, f"{flag.message}; {_fix(key, spec)}")
         return None
-    return value
+    return flag
 
 
 def _check_choice(r: TableReader, path: str, key: str, spec: Key, value: Any) -> str | None:
@@ -201,17 +277,6 @@ _CHECKS: Mapping[str, Callable[[TableReader, str, str, Key, Any], Any]] = {
 
 # --------------------------------------------------------------------------- nested tables
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, int) and abs(value) >= 10**30:  # repr of a 5,000-digit integer raises
-        return f"an integer of {value.bit_length()} bits"
-    return repr(value)
-
-
-def _is_number(value: object) -> bool:
-    # TOML booleans are ints in Python; a price of `true` is a mistake, not 1.
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Table:
@@ -271,25 +336,21 @@ class Table:
             if required:
                 self.fail(key, f"missing; add {key} = {example} ({unit})")
             return None
-        if not _is_number(value):
+        rule = NumberRule(minimum=0.0, maximum=maximum) if allow_zero else NumberRule(positive=True, maximum=maximum)
+        number = checked_number(value, rule)
+        if not isinstance(number, ValueProblem):
+            return number
+        if number.kind == "type":
             self.fail(key, f"expected a number in {unit}, got {value!r}; write {key} = {example}")
-            return None
-        try:
-            number = float(value)
-        except OverflowError:  # an integer too large for a float
-            number = math.inf
-        if not math.isfinite(number):
-            self.fail(key, f"must be a finite number ({unit}), got {_shown(value)}; write {key} = {example}")
-            return None
-        if number < 0 or (number == 0 and not allow_zero):
-            bound = "zero or more" if allow_zero else "greater than zero"
-            self.fail(key, f"must be {bound} ({unit}), got {value!r}")
-            return None
-        if maximum is not None and number > maximum:
+        elif number.kind == "finite":
+            self.fail(key, f"must be a finite number ({unit}), got {shown(value)}; write {key} = {example}")
+        elif number.kind == "maximum":
             # The value class would refuse it too, but without the file and key path.
             self.fail(key, f"{value!r} is above the largest plausible {maximum:g} {unit}; check the units")
-            return None
-        return number
+        else:
+            bound = "zero or more" if allow_zero else "greater than zero"
+            self.fail(key, f"must be {bound} ({unit}), got {value!r}")
+        return None
 
     def integer(self, key: str, *, example: str, required: bool = True) -> int | None:
         value = self.data.get(key)
@@ -297,17 +358,18 @@ class Table:
             if required:
                 self.fail(key, f"missing; add {key} = {example}")
             return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            self.fail(key, f"expected a whole number of zero or more, got {value!r}; write {key} = {example}")
+        number = checked_number(value, NumberRule(minimum=0.0, whole=True))
+        if isinstance(number, ValueProblem):
+            self.fail(key, f"expected a whole number of zero or more, got {shown(value)}; write {key} = {example}")
             return None
-        return value
+        return int(number)
 
     def flag(self, key: str, *, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(key, f"expected true or false, got {value!r}")
+        flag = checked_flag(self.data.get(key, default))
+        if isinstance(flag, ValueProblem):
+            self.fail(key, flag.message)
             return default
-        return value
+        return flag
 
     def texts(self, key: str, *, example: str) -> tuple[str, ...]:
         value = self.data.get(key, [])

@@ -80,6 +80,6 @@ def load_model_config(path: Path, key: str | None = None) -> ModelArch:
             sources={"config": source},
         )
     except HFConfigError as exc:
-        raise HFConfigError(exc.field, f"model config {file}: {exc}") from None
+        raise exc.in_file(str(file)) from None
     except UsageError as exc:
         raise UsageError(f"model config {file}: {exc}") from None

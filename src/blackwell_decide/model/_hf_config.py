@@ -9,11 +9,13 @@ whatever it had to assume is written into ``notes`` so that a reader can check i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from blackwell_decide.errors import UsageError
+from blackwell_decide.input_schema import NumberRule, ValueProblem, checked_flag, checked_number
 from blackwell_decide.model import validators as v
 from blackwell_decide.model.arch import MLAConfig, MoEConfig
 
@@ -52,20 +54,40 @@ _SLIDING_ABOVE_MAX_WINDOW = frozenset({"qwen2", "qwen2_moe", "qwen3", "qwen3_moe
 _DTYPE_FORMATS = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
+@attrs.frozen
+class ConfigProblem:
+    """One problem with a config: the field's path (``text_config.hidden_size`` where a multimodal
+    config nests it) and what is wrong with it, followed by how to fix it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
 class HFConfigError(UsageError):
-    """A field of a Hugging Face config is missing or invalid; ``field`` names it."""
+    """One or more fields of a Hugging Face config are missing or invalid. ``problems`` lists every
+    one found in a single pass; ``field`` names the first (``problems[0].field``); ``file`` is the
+    config file where the caller knows it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
+    def __init__(self, problems: Sequence[ConfigProblem], *, file: str = "") -> None:
+        if not problems:
+            raise ValueError("an HFConfigError needs at least one problem")
+        self.problems = tuple(problems)
+        self.field = self.problems[0].field
+        self.file = file
+        where = f"model config {file}: " if file else ""
+        if len(self.problems) == 1:
+            text = f"{where}{self.problems[0]}"
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            text = f"{where}{len(self.problems)} problems:\n{lines}"
+        super().__init__(text)
 
-
-def _present(config: Mapping[str, Any], names: Sequence[str]) -> tuple[str, Any] | None:
-    for name in names:
-        value = config.get(name)
-        if value is not None:
-            return name, value
-    return None
+    def in_file(self, file: str) -> HFConfigError:
+        """The same problems, named as those of ``file``."""
+        return HFConfigError(self.problems, file=file)
 
 
 #: Fields counted in tokens may be far larger than the sizes and counts every other field holds.
@@ -75,100 +97,129 @@ _LAYER_FIELDS = frozenset(
 )
 
 
-def _as_int(name: str, value: Any, *, minimum: int) -> int:
+def _rule(name: str, minimum: int) -> NumberRule:
     # JSON writers sometimes emit 8192.0; bools are ints in Python but never a size. The upper
     # limits are physical (validators.MAX_*): they also bound every loop over layers.
-    maximum = int(v.MAX_TOKENS) if name in _TOKEN_FIELDS else v.MAX_LAYERS if name in _LAYER_FIELDS else v.MAX_COUNT
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (isinstance(value, float) and not math.isfinite(value))
-        or value != int(value)
-    ):
-        raise HFConfigError(name, f"field {name!r} must be an integer, got {_shown(value)}; {_FIX}")
-    if value < minimum:
-        raise HFConfigError(name, f"field {name!r} must be at least {minimum}, got {_shown(value)}; {_FIX}")
-    if value > maximum:
-        raise HFConfigError(name, f"field {name!r} must be at most {maximum:,}, got {_shown(value)}; {_FIX}")
-    return int(value)
+    maximum = v.MAX_TOKENS if name in _TOKEN_FIELDS else v.MAX_LAYERS if name in _LAYER_FIELDS else v.MAX_COUNT
+    return NumberRule(minimum=minimum, maximum=maximum, whole=True)
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, int) and abs(value) >= 10**30:
-        return f"an integer of {value.bit_length()} bits"
-    return repr(value)
+class _Reader:
+    """Reads the fields of one config, recording every problem instead of stopping at the first.
+
+    A cross-field check (heads a multiple of KV heads, experts per token within the experts) runs
+    only while every field read so far is valid (:attr:`clean`), so a bad field never shows up a
+    second time as a derived inconsistency."""
+
+    def __init__(self, config: Mapping[str, Any], nested: frozenset[str] = frozenset()) -> None:
+        self.config = config
+        self.nested = nested  # the keys that came from text_config
+        self.problems: list[ConfigProblem] = []
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def get(self, name: str) -> Any:
+        return self.config.get(name)
+
+    def fail(self, name: str, message: str) -> None:
+        path = f"text_config.{name}" if name in self.nested else name
+        self.problems.append(ConfigProblem(path, f"{message}; {_FIX}"))
+
+    def present(self, names: Sequence[str]) -> tuple[str, Any] | None:
+        for name in names:
+            value = self.config.get(name)
+            if value is not None:
+                return name, value
+        return None
+
+    def _whole(self, name: str, value: Any, minimum: int) -> int | None:
+        number = checked_number(value, _rule(name, minimum))
+        if isinstance(number, ValueProblem):
+            self.fail(name, number.message)
+            return None
+        return int(number)
+
+    def required(self, *names: str) -> int | None:
+        """The first of ``names`` present, a whole number of at least 1 (None, recorded, if not)."""
+        found = self.present(names)
+        if found is None:
+            also = f" (also accepted: {', '.join(repr(n) for n in names[1:])})" if len(names) > 1 else ""
+            self.fail(names[0], f"missing required field{also}")
+            return None
+        return self._whole(found[0], found[1], 1)
+
+    def optional(self, *names: str, minimum: int = 1) -> int | None:
+        found = self.present(names)
+        return None if found is None else self._whole(found[0], found[1], minimum)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.config.get(name)
+        if value is None:
+            return default
+        flag = checked_flag(value)
+        if isinstance(flag, ValueProblem):
+            self.fail(name, flag.message)
+            return default
+        return flag
 
 
-def _required_int(config: Mapping[str, Any], *names: str) -> int:
-    found = _present(config, names)
-    if found is None:
-        also = f" (also accepted: {', '.join(repr(n) for n in names[1:])})" if len(names) > 1 else ""
-        raise HFConfigError(names[0], f"missing required field {names[0]!r}{also}; {_FIX}")
-    return _as_int(found[0], found[1], minimum=1)
-
-
-def _optional_int(config: Mapping[str, Any], *names: str, minimum: int = 1) -> int | None:
-    found = _present(config, names)
-    return None if found is None else _as_int(found[0], found[1], minimum=minimum)
-
-
-def _bool(config: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = config.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise HFConfigError(name, f"field {name!r} must be true or false, got {value!r}; {_FIX}")
-    return value
-
-
-def _language_model_fields(config: Mapping[str, Any], notes: list[str]) -> Mapping[str, Any]:
+def _language_model_fields(config: Mapping[str, Any], notes: list[str]) -> _Reader:
     """Multimodal configs nest the language model under ``text_config``."""
     text = config.get("text_config")
     if "hidden_size" not in config and isinstance(text, Mapping):
         notes.append("architecture read from text_config (the language model of a multimodal config)")
-        return {**config, **text}
-    return config
+        return _Reader({**config, **text}, frozenset(key for key in text if isinstance(key, str)))
+    return _Reader(config)
 
 
 def _count_layers(num_layers: int, is_kind: Callable[[int], bool]) -> int:
     return sum(1 for layer in range(num_layers) if is_kind(layer))
 
 
-def _moe_fields(config: Mapping[str, Any], model_type: str, num_layers: int, notes: list[str]) -> MoEConfig | None:
-    experts = _optional_int(config, "num_experts", "n_routed_experts", "num_local_experts", minimum=0)
-    if not experts:
+def _dense_layers(r: _Reader, num_layers: int | None) -> int | None:
+    """Layers without experts: DeepSeek's first k then all but every moe_layer_freq-th; Qwen MoE's
+    mlp_only_layers and all but every decoder_sparse_step-th."""
+    first_dense = r.optional("first_k_dense_replace", minimum=0) or 0
+    frequency = r.optional("moe_layer_freq") or 1
+    mlp_only = r.get("mlp_only_layers") or []
+    if not isinstance(mlp_only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in mlp_only):
+        r.fail("mlp_only_layers", f"must be a list of layer indices, got {mlp_only!r}")
+        mlp_only = []
+    sparse_step = r.optional("decoder_sparse_step") or 1
+    if num_layers is None:
         return None
-    per_token = _required_int(config, "num_experts_per_tok", "experts_per_token", "moe_topk")
-    expert_size = _required_int(config, "moe_intermediate_size", "intermediate_size")
-    if per_token > experts:
-        raise HFConfigError(
-            "num_experts_per_tok",
-            f"num_experts_per_tok ({per_token}) exceeds the number of experts ({experts}); {_FIX}",
-        )
-
-    # DeepSeek: the first k layers are dense, then every moe_layer_freq-th layer is MoE.
-    first_dense = _optional_int(config, "first_k_dense_replace", minimum=0) or 0
-    frequency = _optional_int(config, "moe_layer_freq") or 1
-    # Qwen MoE: layers listed in mlp_only_layers are dense; otherwise every decoder_sparse_step-th.
-    mlp_only = config.get("mlp_only_layers") or []
-    if not isinstance(mlp_only, list) or not all(isinstance(i, int) for i in mlp_only):
-        raise HFConfigError("mlp_only_layers", f"field 'mlp_only_layers' must be a list of layer indices; {_FIX}")
-    sparse_step = _optional_int(config, "decoder_sparse_step") or 1
 
     def is_moe(layer: int) -> bool:
         return (
             layer >= first_dense and layer % frequency == 0 and layer not in mlp_only and (layer + 1) % sparse_step == 0
         )
 
-    dense_layers = num_layers - _count_layers(num_layers, is_moe)
+    return num_layers - _count_layers(num_layers, is_moe)
 
-    shared = _optional_int(config, "n_shared_experts", "num_shared_experts", minimum=0) or 0
-    shared_size = _optional_int(config, "shared_expert_intermediate_size")
+
+_EXPERT_COUNTS = ("num_experts", "n_routed_experts", "num_local_experts")
+
+
+def _moe_fields(r: _Reader, model_type: str, num_layers: int | None, notes: list[str]) -> MoEConfig | None:
+    experts = r.optional(*_EXPERT_COUNTS, minimum=0)
+    if not experts:
+        return None
+    per_token = r.required("num_experts_per_tok", "experts_per_token", "moe_topk")
+    expert_size = r.required("moe_intermediate_size", "intermediate_size")
+    if per_token is not None and per_token > experts and r.clean:
+        r.fail("num_experts_per_tok", f"{per_token} exceeds the number of experts ({experts})")
+    dense_layers = _dense_layers(r, num_layers)
+    shared = r.optional("n_shared_experts", "num_shared_experts", minimum=0) or 0
+    shared_size = r.optional("shared_expert_intermediate_size")
     if shared_size and not shared:
         shared = 1  # Qwen2-MoE: one shared expert of its own width, behind a sigmoid gate
+    if per_token is None or expert_size is None or dense_layers is None or not r.clean:
+        return None
     gpt_oss = model_type == "gpt_oss"
-    router_bias = gpt_oss or config.get("topk_method") == "noaux_tc"
-    if config.get("topk_method") == "noaux_tc":
+    router_bias = gpt_oss or r.get("topk_method") == "noaux_tc"
+    if r.get("topk_method") == "noaux_tc":
         notes.append("router counted with its per-expert score-correction bias (noaux_tc routing)")
     return MoEConfig(
         num_experts=experts,
@@ -183,36 +234,36 @@ def _moe_fields(config: Mapping[str, Any], model_type: str, num_layers: int, not
     )
 
 
-def _mla_fields(config: Mapping[str, Any]) -> MLAConfig | None:
-    kv_lora = _optional_int(config, "kv_lora_rank")
+def _mla_fields(r: _Reader) -> MLAConfig | None:
+    kv_lora = r.optional("kv_lora_rank")
     if kv_lora is None:
         return None
+    rope, nope, v_dim = r.required("qk_rope_head_dim"), r.required("qk_nope_head_dim"), r.required("v_head_dim")
+    q_lora = r.optional("q_lora_rank")
+    if rope is None or nope is None or v_dim is None:
+        return None
     return MLAConfig(
-        kv_lora_rank=kv_lora,
-        qk_rope_head_dim=_required_int(config, "qk_rope_head_dim"),
-        qk_nope_head_dim=_required_int(config, "qk_nope_head_dim"),
-        v_head_dim=_required_int(config, "v_head_dim"),
-        q_lora_rank=_optional_int(config, "q_lora_rank"),
+        kv_lora_rank=kv_lora, qk_rope_head_dim=rope, qk_nope_head_dim=nope, v_head_dim=v_dim, q_lora_rank=q_lora
     )
 
 
-def _sliding_fields(
-    config: Mapping[str, Any], model_type: str, num_layers: int, notes: list[str]
-) -> tuple[int | None, int]:
-    window = _optional_int(config, "sliding_window")
-    layer_types = config.get("layer_types")
+def _layer_types(r: _Reader, layer_types: list[Any], window: int | None, num_layers: int) -> tuple[int | None, int]:
+    if len(layer_types) != num_layers:
+        r.fail("layer_types", f"lists {len(layer_types)} layers but num_hidden_layers is {num_layers}")
+        return None, 0
+    sliding = sum(1 for kind in layer_types if kind == "sliding_attention")
+    if sliding and window is None:
+        r.fail("sliding_window", "missing: layer_types has sliding_attention layers but no sliding_window size")
+    return (window if sliding else None), sliding
+
+
+def _sliding_fields(r: _Reader, model_type: str, num_layers: int | None, notes: list[str]) -> tuple[int | None, int]:
+    window = r.optional("sliding_window")
+    layer_types = r.get("layer_types")
+    if num_layers is None or not r.clean:
+        return None, 0
     if isinstance(layer_types, list):
-        if len(layer_types) != num_layers:
-            raise HFConfigError(
-                "layer_types",
-                f"field 'layer_types' lists {len(layer_types)} layers but num_hidden_layers is {num_layers}; {_FIX}",
-            )
-        sliding = sum(1 for kind in layer_types if kind == "sliding_attention")
-        if sliding and window is None:
-            raise HFConfigError(
-                "sliding_window", f"layer_types has sliding_attention layers but no 'sliding_window' size; {_FIX}"
-            )
-        return (window if sliding else None), sliding
+        return _layer_types(r, layer_types, window, num_layers)
     if window is None:
         return None, 0
     if model_type in _ALTERNATING_SLIDING:
@@ -221,9 +272,9 @@ def _sliding_fields(
     if model_type in _SLIDING_ALL_LAYERS:
         return window, num_layers
     if model_type in _SLIDING_ABOVE_MAX_WINDOW:
-        if not _bool(config, "use_sliding_window", False):
+        if not r.flag("use_sliding_window", False):
             return None, 0
-        full = _optional_int(config, "max_window_layers", minimum=0)
+        full = r.optional("max_window_layers", minimum=0)
         full = num_layers if full is None else min(full, num_layers)
         return (window if full < num_layers else None), num_layers - full
     notes.append(f"sliding_window {window} ignored: model type {model_type!r} does not say which layers use it")
@@ -247,25 +298,25 @@ def _native_formats(config: Mapping[str, Any], notes: list[str]) -> tuple[str | 
     return weights, experts
 
 
-def _head_dim(config: Mapping[str, Any], hidden: int, heads: int, mla: MLAConfig | None) -> int:
+def _head_dim(r: _Reader, hidden: int | None, heads: int | None, mla: MLAConfig | None) -> int | None:
     """``head_dim`` as given; else MLA's query head (nope + rope parts), else hidden ÷ heads."""
-    head_dim = _optional_int(config, "head_dim")
+    head_dim = r.optional("head_dim")
     if head_dim is not None:
         return head_dim
     if mla is not None:
         return mla.qk_nope_head_dim + mla.qk_rope_head_dim
+    if hidden is None or heads is None or not r.clean:
+        return None
     if hidden % heads:
-        raise HFConfigError(
-            "head_dim",
-            f"missing 'head_dim' and hidden_size ({hidden}) is not divisible by num_attention_heads ({heads}); {_FIX}",
-        )
+        r.fail("head_dim", f"missing, and hidden_size ({hidden}) is not divisible by num_attention_heads ({heads})")
+        return None
     return hidden // heads
 
 
-def _tied_embeddings(config: Mapping[str, Any], model_type: str, notes: list[str]) -> bool:
+def _tied_embeddings(r: _Reader, model_type: str, notes: list[str]) -> bool:
     """``tie_word_embeddings`` as given, else the transformers default for the model type (noted)."""
-    if "tie_word_embeddings" in config:
-        return _bool(config, "tie_word_embeddings", False)
+    if "tie_word_embeddings" in r.config:
+        return r.flag("tie_word_embeddings", False)
     tied = model_type not in _KNOWN_FAMILIES
     notes.append(
         f"tie_word_embeddings not given: {'tied' if tied else 'untied'} assumed "
@@ -274,76 +325,79 @@ def _tied_embeddings(config: Mapping[str, Any], model_type: str, notes: list[str
     return tied
 
 
-def arch_fields_from_hf_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for :class:`~blackwell_decide.model.ModelArch` (all but key, name,
-    hf_id, sources and published counts) from a Hugging Face ``config.json`` mapping.
-
-    Raises :class:`HFConfigError` (a :class:`~blackwell_decide.errors.UsageError`) naming the
-    field when an essential one is missing or invalid. Fields it does not know are ignored.
-    """
-    if not isinstance(config, Mapping):
-        raise HFConfigError("config", f"a Hugging Face config must be a JSON object, got {type(config).__name__}")
-    notes: list[str] = []
-    config = _language_model_fields(config, notes)
-    model_type = str(config.get("model_type") or "").lower()
-
-    hidden = _required_int(config, "hidden_size", "n_embd", "d_model")
-    layers = _required_int(config, "num_hidden_layers", "n_layer", "num_layers")
-    heads = _required_int(config, "num_attention_heads", "n_head")
-    vocab = _required_int(config, "vocab_size")
-    kv_heads = _optional_int(config, "num_key_value_heads", "num_kv_heads") or heads
-    if heads % kv_heads:
-        raise HFConfigError(
-            "num_key_value_heads",
-            f"num_attention_heads ({heads}) must be a multiple of num_key_value_heads ({kv_heads}); {_FIX}",
-        )
-
-    mla = _mla_fields(config)
-    head_dim = _head_dim(config, hidden, heads, mla)
-
-    moe = _moe_fields(config, model_type, layers, notes)
-    intermediate = _optional_int(config, "intermediate_size", "n_inner", "ffn_dim")
-    if intermediate is None:
-        if moe is None:
-            raise HFConfigError("intermediate_size", f"missing required field 'intermediate_size'; {_FIX}")
-        intermediate = moe.expert_intermediate_size
-
-    tied = _tied_embeddings(config, model_type, notes)
-
+def _attention(r: _Reader, model_type: str, notes: list[str]) -> dict[str, Any]:
+    """Sizes, heads and attention layout; None where a field is bad (recorded on ``r``)."""
+    hidden = r.required("hidden_size", "n_embd", "d_model")
+    layers = r.required("num_hidden_layers", "n_layer", "num_layers")
+    heads = r.required("num_attention_heads", "n_head")
+    vocab = r.required("vocab_size")
+    kv_heads = r.optional("num_key_value_heads", "num_kv_heads") or heads
+    if heads is not None and kv_heads is not None and heads % kv_heads and r.clean:
+        r.fail("num_key_value_heads", f"num_attention_heads ({heads}) must be a multiple of it ({kv_heads})")
+    mla = _mla_fields(r)
     if model_type in _QKV_BIAS_ALWAYS:
         qkv_bias, o_bias = True, False
     else:
-        qkv_bias = o_bias = _bool(config, "attention_bias", False)
-    window, sliding_layers = _sliding_fields(config, model_type, layers, notes)
-    weight_format, expert_format = _native_formats(config, notes)
-    if model_type not in _KNOWN_FAMILIES:
-        notes.append(
-            f"model type {model_type or '(none)'!r} is not one of the families this reader knows; "
-            "norms, biases and MLP gating follow the Llama layout"
-        )
-
+        qkv_bias = o_bias = r.flag("attention_bias", False)
     return {
         "num_layers": layers,
         "hidden_size": hidden,
         "num_attention_heads": heads,
         "num_kv_heads": kv_heads,
-        "head_dim": head_dim,
-        "intermediate_size": intermediate,
+        "head_dim": _head_dim(r, hidden, heads, mla),
         "vocab_size": vocab,
-        "tie_word_embeddings": tied,
-        "gated_mlp": model_type not in _UNGATED_MLP,
         "attention_bias": qkv_bias,
         "o_proj_bias": o_bias,
-        "mlp_bias": _bool(config, "mlp_bias", False),
         "qk_norm": model_type in _QK_NORM,
         "attention_sinks": model_type == "gpt_oss",
-        "sliding_window": window,
-        "sliding_window_layers": sliding_layers,
-        "moe": moe,
         "mla": mla,
-        "mtp_layers": _optional_int(config, "num_nextn_predict_layers", minimum=0) or 0,
-        "max_position_embeddings": _optional_int(config, "max_position_embeddings", "n_positions"),
-        "native_weight_format": weight_format,
-        "native_expert_format": expert_format,
-        "notes": tuple(notes),
     }
+
+
+def _feed_forward(r: _Reader, model_type: str, num_layers: int | None, notes: list[str]) -> dict[str, Any]:
+    moe = _moe_fields(r, model_type, num_layers, notes)
+    intermediate = r.optional("intermediate_size", "n_inner", "ffn_dim")
+    if intermediate is None and moe is not None:
+        intermediate = moe.expert_intermediate_size
+    elif intermediate is None and r.present(_EXPERT_COUNTS) is None:  # else a bad expert count is reported
+        r.fail("intermediate_size", "missing required field")
+    return {
+        "intermediate_size": intermediate,
+        "gated_mlp": model_type not in _UNGATED_MLP,
+        "mlp_bias": r.flag("mlp_bias", False),
+        "moe": moe,
+    }
+
+
+def arch_fields_from_hf_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :class:`~blackwell_decide.model.ModelArch` (all but key, name,
+    hf_id, sources and published counts) from a Hugging Face ``config.json`` mapping.
+
+    Raises one :class:`HFConfigError` (a :class:`~blackwell_decide.errors.UsageError`) listing
+    every essential field that is missing or invalid, each with its fix. Fields it does not know
+    are ignored.
+    """
+    if not isinstance(config, Mapping):
+        problem = ConfigProblem("config", f"a Hugging Face config must be a JSON object, got {type(config).__name__}")
+        raise HFConfigError([problem])
+    notes: list[str] = []
+    r = _language_model_fields(config, notes)
+    model_type = str(r.get("model_type") or "").lower()
+    fields = _attention(r, model_type, notes)
+    fields.update(_feed_forward(r, model_type, fields["num_layers"], notes))
+    fields["tie_word_embeddings"] = _tied_embeddings(r, model_type, notes)
+    fields["sliding_window"], fields["sliding_window_layers"] = _sliding_fields(
+        r, model_type, fields["num_layers"], notes
+    )
+    fields["mtp_layers"] = r.optional("num_nextn_predict_layers", minimum=0) or 0
+    fields["max_position_embeddings"] = r.optional("max_position_embeddings", "n_positions")
+    if r.problems:
+        raise HFConfigError(r.problems)
+    fields["native_weight_format"], fields["native_expert_format"] = _native_formats(r.config, notes)
+    if model_type not in _KNOWN_FAMILIES:
+        notes.append(
+            f"model type {model_type or '(none)'!r} is not one of the families this reader knows; "
+            "norms, biases and MLP gating follow the Llama layout"
+        )
+    fields["notes"] = tuple(notes)
+    return fields

@@ -7,12 +7,10 @@ the column of a bad value, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +18,13 @@ import attrs
 
 from blackwell_decide import input_files
 from blackwell_decide.errors import UsageError
-from blackwell_decide.input_schema import TableReader
 from blackwell_decide.model import Source
+from blackwell_decide.perf._cells import CellError as _CellError
+from blackwell_decide.perf._cells import Problems as _Problems
+from blackwell_decide.perf._cells import positive_float as _positive_float
+from blackwell_decide.perf._cells import positive_int as _positive_int
+from blackwell_decide.perf._cells import read_cells as _read_cells
+from blackwell_decide.perf._cells import text as _text
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.readers.model_ids import catalog_model_for, checkpoint_stem
@@ -56,67 +59,6 @@ SWEEP_COLUMNS: tuple[str, ...] = (
     "ttft_ms",
     "tpot_ms",
 )
-
-
-# ---------------------------------------------------------------------------- field parsing
-class _CellError(UsageError):
-    """One bad cell: where it is (row and column) and what is wrong with it."""
-
-    def __init__(self, row: int, column: str, problem: str) -> None:
-        self.where, self.problem = f"row {row}, column {column!r}", problem
-        super().__init__(f"{self.where}: {problem}")
-
-
-class _Problems:
-    """Every bad row of one measurement file, recorded on the shared validating reader
-    (:class:`~blackwell_decide.input_schema.TableReader`) so that one error lists them all."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = path
-        self.reader = TableReader({})
-
-    @contextlib.contextmanager
-    def row(self) -> Iterator[None]:
-        """Read one row; its first bad cell is recorded and the row skipped."""
-        try:
-            yield
-        except _CellError as exc:
-            self.reader.problem(exc.where, exc.problem)
-
-    def check(self) -> None:
-        problems = self.reader.problems
-        if problems:
-            listed = "\n  - ".join(problems)
-            raise UsageError(f"{self.path}: {len(problems)} problem(s) in this measurement file:\n  - {listed}")
-
-
-def _text(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> str:
-    value = record.get(column)
-    if value is None or not str(value).strip():
-        raise _CellError(row, column, "missing value")
-    return str(value).strip()
-
-
-def _positive_int(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> int:
-    text = _text(record, column, path, row)
-    try:
-        value = float(text)
-    except ValueError:
-        raise _CellError(row, column, f"expected a whole number, got {text!r}") from None
-    if not (value >= 1 and value.is_integer()):
-        raise _CellError(row, column, f"expected a positive whole number, got {text!r}")
-    return int(value)
-
-
-def _positive_float(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> float:
-    text = _text(record, column, path, row)
-    try:
-        value = float(text)
-    except ValueError:
-        raise _CellError(row, column, f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise _CellError(row, column, f"expected a positive number, got {text!r}")
-    return value
 
 
 def _engine(text: str, row: int, catalog: Catalog | None) -> str:
@@ -199,30 +141,40 @@ def _sweep_measurement(
     source: Source | None,
     catalog: Catalog | None,
 ) -> Measurement:
-    """One row of the sweep layout (a bad cell raises :class:`_CellError`)."""
-    model = _text(record, "model", path, number)
-    engine = _engine(_text(record, "engine", path, number), number, catalog)
-    concurrency = _positive_int(record, "concurrency", path, number)
-    tpot = _positive_float(record, "tpot_ms", path, number) * MS
-    isl = _positive_int(record, "isl", path, number)
-    osl = _positive_int(record, "osl", path, number)
-    tp = _positive_int(record, "tp", path, number)
+    """One row of the sweep layout; its bad cells, all of them, raise ``_cells.RowError``."""
+    cells = _read_cells(
+        {
+            "model": lambda: _text(record, "model", path, number),
+            "engine": lambda: _engine(_text(record, "engine", path, number), number, catalog),
+            "concurrency": lambda: _positive_int(record, "concurrency", path, number),
+            "tpot_ms": lambda: _positive_float(record, "tpot_ms", path, number),
+            "isl": lambda: _positive_int(record, "isl", path, number),
+            "osl": lambda: _positive_int(record, "osl", path, number),
+            "tp": lambda: _positive_int(record, "tp", path, number),
+            "gpu": lambda: _text(record, "gpu", path, number),
+            "weights": lambda: _text(record, "weights", path, number),
+            "kv": lambda: _text(record, "kv", path, number),
+            "ttft_ms": lambda: _positive_float(record, "ttft_ms", path, number),
+        }
+    )
+    model, concurrency, tpot = cells["model"], cells["concurrency"], cells["tpot_ms"] * MS
+    isl, osl = cells["isl"], cells["osl"]
     return Measurement(
         dataset=name,
         row=number,
         model=aliases.get(model.lower(), aliases.get("*", model)),
-        gpu=_text(record, "gpu", path, number),
-        engine=engine,
-        weights=_text(record, "weights", path, number),
-        kv=_text(record, "kv", path, number),
-        tp=tp,
+        gpu=cells["gpu"],
+        engine=cells["engine"],
+        weights=cells["weights"],
+        kv=cells["kv"],
+        tp=cells["tp"],
         isl=isl,
         osl=osl,
         mean_isl=isl * mean_length_fraction,
         mean_osl=osl * mean_length_fraction,
         concurrency=concurrency,
         tpot_s=tpot,
-        ttft_s=_positive_float(record, "ttft_ms", path, number) * MS,
+        ttft_s=cells["ttft_ms"] * MS,
         output_tok_s=concurrency / tpot,
         throughput_derived=True,
         source=source,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.input_schema import NumberRule, ValueProblem, checked_number, shown
 from blackwell_decide.perf.measurement import Measurement
 from blackwell_decide.perf.profile import check_engine
 from blackwell_decide.perf.readers.model_ids import match_catalog_model, weights_in_name
@@ -134,6 +135,16 @@ def load_json(path: Path | str, tool: str) -> Any:
 MAX_FIELD = 1e12
 #: The smallest positive value a latency (ms), a rate or a count can take in a result file.
 MIN_POSITIVE = 1e-6
+#: A result file's number (a numeric string counts), by whether it must be positive.
+FIELD_RULES = {
+    False: NumberRule(minimum=0.0, maximum=MAX_FIELD, numeric_text=True),
+    True: NumberRule(positive=True, maximum=MAX_FIELD, smallest=MIN_POSITIVE, numeric_text=True),
+}
+
+
+def _as_read(value: Any) -> str:
+    """The value as the reader saw it: a numeric string as its number ("nan" as nan)."""
+    return shown(float(value) if isinstance(value, str) else value)
 
 
 class Fields:
@@ -161,24 +172,18 @@ class Fields:
             if required:
                 self.missing.append(key)
             return None
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                self._reject(key, f"{key!r} is {value!r}, not a number")
-                return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        number = checked_number(value, FIELD_RULES[positive])
+        if not isinstance(number, ValueProblem):
+            return number * scale
+        if number.kind == "type":
             self._reject(key, f"{key!r} is {value!r}, not a number")
-            return None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0) or value > MAX_FIELD:
-            need = "positive" if positive else "finite and not negative"
-            self._reject(key, f"{key!r} is {value!r}; it must be {need} and at most {MAX_FIELD:g}")
-            return None
-        if positive and value < MIN_POSITIVE:
+        elif number.kind == "smallest":
             # 5e-324 ms is positive but no physical latency or rate: it would divide as zero
-            self._reject(key, f"{key!r} is {value!r}; it must be at least {MIN_POSITIVE:g}")
-            return None
-        return float(value) * scale
+            self._reject(key, f"{key!r} is {_as_read(value)}; it must be at least {MIN_POSITIVE:g}")
+        else:
+            need = "positive" if positive else "finite and not negative"
+            self._reject(key, f"{key!r} is {_as_read(value)}; it must be {need} and at most {MAX_FIELD:g}")
+        return None
 
     def check(self, hint: str) -> None:
         """Raise one UsageError naming every missing and bad field (with ``hint`` on the layout
@@ -267,12 +272,10 @@ class Settled:
 
 
 def _whole(value: Any, name: str, path: Path | str, *, minimum: int) -> int:
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{path}: {name} must be a whole number, got {value!r}") from None
-    if not number.is_integer() or number < minimum:
-        raise UsageError(f"{path}: {name} must be a whole number ≥ {minimum}, got {value!r}")
+    number = checked_number(str(value).strip(), NumberRule(minimum=minimum, whole=True, numeric_text=True))
+    if isinstance(number, ValueProblem):
+        bound = "" if number.kind == "type" else f" ≥ {minimum}"
+        raise UsageError(f"{path}: {name} must be a whole number{bound}, got {value!r}")
     return int(number)
 
 
@@ -282,6 +285,78 @@ def _recorded(data: Mapping[str, Any], *keys: str) -> str | None:
         if value is not None and str(value).strip():
             return str(value).strip()
     return None
+
+
+def _model_and_gpu(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, model_id: str | None, notes: list[str]
+) -> tuple[str, str]:
+    """The catalog model (the flag, the file's record, else matched from the checkpoint id) and the
+    GPU (the flag or the file's record: it has no default)."""
+    model = flags.model or _recorded(data, "model")
+    gpu = flags.gpu or _recorded(data, "gpu")
+    absent = [name for name, value in (("model", model or model_id), ("gpu", gpu)) if not value]
+    if absent:
+        flag_text = " ".join(f"--{name} …" for name in absent)
+        raise UsageError(
+            f"{path}: the result does not record {' or '.join(absent)}; pass {flag_text} "
+            f"(or record it when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
+        )
+    if not model:
+        assert model_id is not None
+        match = match_catalog_model(model_id, flags.catalog, where=f"{path}: model_id")
+        model = match.key
+        if match.note:
+            notes.append(match.note)
+    assert gpu is not None
+    return model, gpu
+
+
+def _weights(
+    data: Mapping[str, Any], flags: DeploymentFlags, checkpoint: str | None, native: str, notes: list[str]
+) -> str:
+    weights = flags.weights or _recorded(data, "weights")
+    if weights:
+        return weights
+    named = weights_in_name(checkpoint or "")
+    if named:
+        notes.append(f"weights {named}: read from the checkpoint name {checkpoint!r} (pass --weights to override)")
+        return named
+    notes.append(
+        f"weights {native}: the result and the checkpoint name say no quantisation, so the model's own dtype "
+        "is assumed (pass --weights FORMAT if it was quantised when served)"
+    )
+    return native
+
+
+def _kv(
+    data: Mapping[str, Any], flags: DeploymentFlags, engine: str, weights: str, native: str, notes: list[str]
+) -> str:
+    kv_text = flags.kv or _recorded(data, "kv", "kv_cache_dtype")
+    if kv_text and kv_text.lower() != "auto":
+        return kv_text
+    if engine in KV_AUTO_IS_MODEL_DTYPE:
+        said = "records kv-cache dtype 'auto'" if kv_text else "does not record the KV-cache format"
+        notes.append(f"kv {native}: the result {said}; {engine}'s 'auto' stores the cache in the model's dtype")
+        return native
+    notes.append(f"kv: not recorded; {engine}'s default for {weights} weights is used (pass --kv to override)")
+    return ""
+
+
+def _parallelism(
+    data: Mapping[str, Any], flags: DeploymentFlags, path: Path | str, notes: list[str]
+) -> tuple[int, int, int]:
+    """TP (1 when not recorded, noted), pipeline stages (1) and separate prefill GPUs (0)."""
+    tp_text = flags.tp if flags.tp is not None else _recorded(data, "tp", "tensor_parallel_size")
+    if tp_text is None:
+        tp = 1
+        notes.append("tp 1: the result does not record tensor parallelism (pass --tp N if it ran on more GPUs)")
+    else:
+        tp = _whole(tp_text, "tp", path, minimum=1)
+    pp_text = flags.pp if flags.pp is not None else _recorded(data, "pp", "pipeline_parallel_size")
+    pp = 1 if pp_text is None else _whole(pp_text, "pp", path, minimum=1)
+    prefill_text = flags.prefill_gpus if flags.prefill_gpus is not None else _recorded(data, "prefill_gpus")
+    prefill = 0 if prefill_text is None else _whole(prefill_text, "prefill_gpus", path, minimum=0)
+    return tp, pp, prefill
 
 
 def settle_deployment(
@@ -294,62 +369,11 @@ def settle_deployment(
     The GPU has no default: the file never says which GPU served it."""
     notes: list[str] = []
     engine = check_engine(flags.engine or _recorded(data, "engine") or engine, flags.catalog)
-    model = flags.model or _recorded(data, "model")
-    checkpoint = model_id
-    gpu = flags.gpu or _recorded(data, "gpu")
-    absent = [name for name, value in (("model", model or checkpoint), ("gpu", gpu)) if not value]
-    if absent:
-        flag_text = " ".join(f"--{name} …" for name in absent)
-        raise UsageError(
-            f"{path}: the result does not record {' or '.join(absent)}; pass {flag_text} "
-            f"(or record it when benchmarking: --metadata {' '.join(f'{n}=…' for n in absent)})"
-        )
-    if not model:
-        assert checkpoint is not None
-        match = match_catalog_model(checkpoint, flags.catalog, where=f"{path}: model_id")
-        model = match.key
-        if match.note:
-            notes.append(match.note)
-    assert gpu is not None
-    catalog = flags.catalog
-    arch = catalog.models.get(model)
-    native = arch.native_weight_format or "bf16"
-
-    weights = flags.weights or _recorded(data, "weights")
-    if not weights:
-        named = weights_in_name(checkpoint or "")
-        if named:
-            weights = named
-            notes.append(f"weights {named}: read from the checkpoint name {checkpoint!r} (pass --weights to override)")
-        else:
-            weights = native
-            notes.append(
-                f"weights {native}: the result and the checkpoint name say no quantisation, so the model's own dtype "
-                "is assumed (pass --weights FORMAT if it was quantised when served)"
-            )
-
-    kv_text = flags.kv or _recorded(data, "kv", "kv_cache_dtype")
-    kv: str
-    if kv_text and kv_text.lower() != "auto":
-        kv = kv_text
-    elif engine in KV_AUTO_IS_MODEL_DTYPE:
-        kv = native
-        said = "records kv-cache dtype 'auto'" if kv_text else "does not record the KV-cache format"
-        notes.append(f"kv {native}: the result {said}; {engine}'s 'auto' stores the cache in the model's dtype")
-    else:
-        kv = ""
-        notes.append(f"kv: not recorded; {engine}'s default for {weights} weights is used (pass --kv to override)")
-
-    tp_text = flags.tp if flags.tp is not None else _recorded(data, "tp", "tensor_parallel_size")
-    if tp_text is None:
-        tp = 1
-        notes.append("tp 1: the result does not record tensor parallelism (pass --tp N if it ran on more GPUs)")
-    else:
-        tp = _whole(tp_text, "tp", path, minimum=1)
-    pp_text = flags.pp if flags.pp is not None else _recorded(data, "pp", "pipeline_parallel_size")
-    pp = 1 if pp_text is None else _whole(pp_text, "pp", path, minimum=1)
-    prefill_text = flags.prefill_gpus if flags.prefill_gpus is not None else _recorded(data, "prefill_gpus")
-    prefill = 0 if prefill_text is None else _whole(prefill_text, "prefill_gpus", path, minimum=0)
+    model, gpu = _model_and_gpu(data, flags, path, model_id, notes)
+    native = flags.catalog.models.get(model).native_weight_format or "bf16"
+    weights = _weights(data, flags, model_id, native, notes)
+    kv = _kv(data, flags, engine, weights, native, notes)
+    tp, pp, prefill = _parallelism(data, flags, path, notes)
     return Settled(model, gpu, weights, kv, tp, pp, prefill, engine, tuple(notes))
 
 
@@ -401,25 +425,27 @@ def check_latency_fields(fields: Fields) -> None:
 
 def request_rate(value: Any, path: Path | str) -> float | None:
     """The arrival rate asked for: None for "inf" (or absent), else positive requests/s."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("inf", "infinity", "")):
+    if value is None or (
+        isinstance(value, str) and value.strip().lower() in ("inf", "+inf", "infinity", "+infinity", "")
+    ):
         return None
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{path}: 'request_rate' must be a number of requests/s or \"inf\", got {value!r}") from None
-    if math.isinf(rate) and rate > 0:
+    if isinstance(value, float) and value == math.inf:  # SGLang writes a literal Infinity
         return None
-    if not (math.isfinite(rate) and rate > 0):
-        raise UsageError(f"{path}: 'request_rate' must be positive or \"inf\", got {value!r}")
-    return rate
+    rate = checked_number(value, NumberRule(positive=True, numeric_text=True))
+    if not isinstance(rate, ValueProblem):
+        return rate
+    if rate.kind == "type":
+        raise UsageError(f"{path}: 'request_rate' must be a number of requests/s or \"inf\", got {value!r}")
+    raise UsageError(f"{path}: 'request_rate' must be positive or \"inf\", got {value!r}")
 
 
 def client_cap(value: Any, key: str, path: Path | str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1 or not float(value).is_integer():
+    number = checked_number(value, NumberRule(minimum=1, whole=True))
+    if isinstance(number, ValueProblem):
         raise UsageError(f"{path}: {key!r} must be a positive whole number or null, got {value!r}")
-    return int(value)
+    return int(number)
 
 
 def build_result(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.input_schema import NumberRule, ValueProblem, checked_number
 from blackwell_decide.perf.readers.common import (
     BenchResult,
     DeploymentFlags,
@@ -64,15 +65,17 @@ def _strategy(benchmark: Mapping[str, Any], where: str) -> tuple[float | None, i
     if kind == "synchronous":
         return None, 1, "synchronous (one request at a time)"
     if kind == "concurrent":
-        streams = strategy.get("streams")
-        if not isinstance(streams, int) or streams < 1:
-            raise UsageError(f"{where}: args.strategy.streams must be a positive whole number, got {streams!r}")
-        return None, streams, f"concurrent, {streams} streams"
+        streams = checked_number(strategy.get("streams"), NumberRule(minimum=1, whole=True))
+        if isinstance(streams, ValueProblem):
+            raise UsageError(
+                f"{where}: args.strategy.streams: {streams.message}; it counts concurrent clients, 1 or more"
+            )
+        return None, int(streams), f"concurrent, {int(streams)} streams"
     if kind in ("constant", "poisson"):
-        rate = strategy.get("rate")
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-            raise UsageError(f"{where}: args.strategy.rate must be a positive number, got {rate!r}")
-        return float(rate), None, f"{kind}, {rate:g} requests/s"
+        rate = checked_number(strategy.get("rate"), NumberRule(positive=True))
+        if isinstance(rate, ValueProblem):
+            raise UsageError(f"{where}: args.strategy.rate: {rate.message}; it is the requests/s sent, above zero")
+        return rate, None, f"{kind}, {rate:g} requests/s"
     return None, None, kind or "unknown strategy"
 
 

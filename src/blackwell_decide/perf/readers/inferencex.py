@@ -71,18 +71,28 @@ def _weights(precision: str, gpu: str, catalog: Catalog) -> str:
     return "mxfp4" if vendor == "amd" else "nvfp4"
 
 
-def _read_one(path: Path | str, number: int | None, row: Any, flags: DeploymentFlags) -> BenchResult:
-    where = f"{path}" if number is None else f"{path}: row {number}"
-    if not isinstance(row, Mapping):
-        raise UsageError(f"{where}: expected an object ({HINT})")
+@attrs.frozen
+class _Numbers:
+    """The checked numbers of one row: every ``mean_``/``median_``/``pNN_`` statistic (seconds)
+    and the per-GPU output rate and nominal lengths."""
+
+    seconds: dict[str, float | None]
+    tpot: float
+    per_gpu: float
+    isl: float
+    osl: float
+
+
+def _numbers(row: Mapping[str, Any], where: str) -> _Numbers:
+    """Every missing and bad field of ``row`` named in one error, else its numbers."""
     fields = Fields(row, where, TOOL)
     for key in REQUIRED:
         if row.get(key) is None or row.get(key) == "":
             fields.missing.append(key)
-    multinode = bool(row.get("is_multinode"))
-    for key in ("decode_tp", "num_decode_gpu", "num_prefill_gpu") if multinode else ("tp",):
+    for key in ("decode_tp", "num_decode_gpu", "num_prefill_gpu") if row.get("is_multinode") else ("tp",):
         if row.get(key) is None:
             fields.missing.append(key)
+    tpot = fields.number("mean_tpot", positive=True)  # 0 s per token is no measured run
     seconds = {
         key: fields.number(key)
         for key in row
@@ -91,36 +101,45 @@ def _read_one(path: Path | str, number: int | None, row: Any, flags: DeploymentF
     per_gpu = fields.number("output_tput_per_gpu")
     isl, osl = fields.number("isl", positive=True), fields.number("osl", positive=True)
     fields.check(HINT)
-    tpot = seconds.get("mean_tpot")
-    if not tpot:
-        raise UsageError(f"{where}: 'mean_tpot' must be positive, got {row.get('mean_tpot')!r}")
-    assert per_gpu is not None and isl is not None and osl is not None
-    notes: list[str] = [
-        f"lengths {MEAN_LENGTH_FRACTION:g} × the nominal {isl:g}/{osl:g}: InferenceX draws random lengths at "
-        "--random-range-ratio 0.8 and records only the nominal ones"
+    assert tpot is not None and per_gpu is not None and isl is not None and osl is not None
+    return _Numbers(seconds, tpot, per_gpu, isl, osl)
+
+
+def _notes(row: Mapping[str, Any], numbers: _Numbers) -> list[str]:
+    notes = [
+        f"lengths {MEAN_LENGTH_FRACTION:g} × the nominal {numbers.isl:g}/{numbers.osl:g}: InferenceX draws random "
+        "lengths at --random-range-ratio 0.8 and records only the nominal ones"
     ]
     spec = str(row.get("spec_decoding") or "none").lower()
     if spec not in ("none", "false", "off", ""):
         notes.append(f"speculative decoding ({spec}) was on: a TPOT below the floor is expected")
+    return notes
+
+
+def _recorded(row: Mapping[str, Any], where: str, flags: DeploymentFlags) -> tuple[dict[str, Any], int | None]:
+    """The deployment the row records, in settle_deployment's keys, and its decode GPUs when it
+    ran across nodes (None on one node)."""
     recorded: dict[str, Any] = {"engine": _engine(str(row["framework"]), where)}
     recorded["gpu"] = _gpu(str(row["hw"]), flags.catalog)
     recorded["weights"] = _weights(str(row["precision"]), flags.gpu or recorded["gpu"], flags.catalog)
-    if multinode:
-        workers = row.get("decode_num_workers", 1)
-        if workers != 1:
-            raise UsageError(
-                f"{where}: {workers} decode workers share the {row['conc']} clients; only one decode instance is "
-                "modelled (audit one worker's share with a vLLM/SGLang result of it instead)"
-            )
-        recorded["tp"], recorded["prefill_gpus"] = row["decode_tp"], row["num_prefill_gpu"]
-        decode_gpus = client_cap(row["num_decode_gpu"], "num_decode_gpu", where)
-    else:
+    if not row.get("is_multinode"):
         recorded["tp"] = row["tp"]
-        decode_gpus = None
-    conc = client_cap(row["conc"], "conc", where)
-    stats = RunStats(
+        return recorded, None
+    workers = row.get("decode_num_workers", 1)
+    if workers != 1:
+        raise UsageError(
+            f"{where}: {workers} decode workers share the {row['conc']} clients; only one decode instance is "
+            "modelled (audit one worker's share with a vLLM/SGLang result of it instead)"
+        )
+    recorded["tp"], recorded["prefill_gpus"] = row["decode_tp"], row["num_prefill_gpu"]
+    return recorded, client_cap(row["num_decode_gpu"], "num_decode_gpu", where)
+
+
+def _stats(numbers: _Numbers, conc: int | None) -> RunStats:
+    seconds = numbers.seconds
+    return RunStats(
         tool=TOOL,
-        mean_tpot=tpot,
+        mean_tpot=numbers.tpot,
         median_tpot=seconds.get("median_tpot"),
         p99_tpot=seconds.get("p99_tpot"),
         mean_itl=seconds.get("mean_itl"),
@@ -134,19 +153,28 @@ def _read_one(path: Path | str, number: int | None, row: Any, flags: DeploymentF
         p99_e2e=seconds.get("p99_e2el"),
         max_concurrency=conc,
     )
+
+
+def _read_one(path: Path | str, number: int | None, row: Any, flags: DeploymentFlags) -> BenchResult:
+    where = f"{path}" if number is None else f"{path}: row {number}"
+    if not isinstance(row, Mapping):
+        raise UsageError(f"{where}: expected an object ({HINT})")
+    numbers = _numbers(row, where)
+    notes = _notes(row, numbers)
+    recorded, decode_gpus = _recorded(row, where, flags)
+    stats = _stats(numbers, client_cap(row["conc"], "conc", where))
     settled = settle_deployment(recorded, flags, path, model_id=str(row["model"]), engine=recorded["engine"])
     settled = attrs.evolve(settled, notes=(*settled.notes, *notes))
     # InferenceX divides output tokens/s by its TP size (single node) or its decode GPUs (multinode).
     divisor = decode_gpus if decode_gpus is not None else client_cap(row["tp"], "tp", where)
     assert divisor is not None
-    output_tok_s = per_gpu * divisor
     return build_result(
         path,
         settled,
         stats,
-        mean_isl=isl * MEAN_LENGTH_FRACTION,
-        mean_osl=osl * MEAN_LENGTH_FRACTION,
-        output_tok_s=output_tok_s,
+        mean_isl=numbers.isl * MEAN_LENGTH_FRACTION,
+        mean_osl=numbers.osl * MEAN_LENGTH_FRACTION,
+        output_tok_s=numbers.per_gpu * divisor,
         date=str(row.get("date") or "n.d."),
     )
 
