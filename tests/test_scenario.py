@@ -312,3 +312,45 @@ def test_a_request_longer_than_the_context_window_is_refused_at_load(tmp_path: P
     assert problem.startswith("workload.max_context_tokens: 200,000 tokens is longer than")
     at_the_window = edit(VALID, "input_tokens = 800", "input_tokens = 130672")  # + 400 = 131,072 exactly
     assert load_scenario(write(tmp_path, at_the_window), catalog).workload.input_tokens == 130672
+
+
+@pytest.mark.parametrize(
+    ("example", "line", "written", "expected"),
+    [
+        # Fuzzing found each of these accepted (exit 0, "inf kW" in the memo) or failing later in a
+        # value class that named neither the file nor the key ("Bill gpus billed must be ...").
+        (
+            "s5-air-cooled-onprem",
+            "gpus_per_server = 8",
+            "gpus_per_server = 1e308",
+            "facility.gpus_per_server: must be at most 1,024",
+        ),
+        ("s5-air-cooled-onprem", "usd_per_kwh = ", "usd_per_kwh = 1e300", "facility.usd_per_kwh: must be at most 100"),
+        (
+            "s5-air-cooled-onprem",
+            "depreciation_years = ",
+            "depreciation_years = 1e-300",
+            "depreciation_years: must be at least 0.25",
+        ),
+        ("s1-h100-chat-fleet", "count = 74", "count = 1000000000000", "current.count: must be at most 10,000,000"),
+        (
+            "s1-h100-chat-fleet",
+            "peak_requests_per_s = ",
+            "peak_requests_per_s = 1e-320",
+            "workload.peak_requests_per_s: must be at least 1e-06",
+        ),
+    ],
+)
+def test_a_scenario_value_past_its_physical_range_names_its_key(
+    tmp_path: Path, catalog: Catalog, example: str, line: str, written: str, expected: str
+) -> None:
+    text = (EXAMPLES / f"{example}.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, row in enumerate(lines) if row.startswith(line))
+    lines[at] = written
+    path = tmp_path / "bad.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, catalog)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)

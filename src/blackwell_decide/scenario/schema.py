@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from blackwell_decide.input_schema import Key
-from blackwell_decide.model.validators import MIN_REQUESTS_PER_S
+from blackwell_decide.model import validators as v
 from blackwell_decide.scenario.spec import DEFAULT_OVERLAP_MONTHS
 
 #: Everyday words for the two ownerships.
@@ -42,8 +42,9 @@ _SERVING_KEYS: Mapping[str, Key] = {
         "2.5",
         unit="tokens per step",
         positive=True,
+        maximum=64,
     ),
-    "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True),
+    "draft_tokens": Key("int", "with speculative: tokens drafted per step (default 3)", "3", positive=True, maximum=64),
     "draft_cost": Key(
         "number",
         "with speculative: time to draft one token as a fraction of a decode step (default: from the "
@@ -51,6 +52,7 @@ _SERVING_KEYS: Mapping[str, Key] = {
         "0.015",
         unit="fraction of a step",
         minimum=0,
+        maximum=10,
     ),
 }
 
@@ -66,10 +68,10 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     },
     "current": {
         "gpu": Key("str", "accelerator key from `blackwell-decide catalog accelerators`", '"h100-sxm"', required=True),
-        "count": Key("int", "GPUs in service", "16", unit="GPUs", required=True, positive=True),
+        "count": Key("int", "GPUs in service", "16", unit="GPUs", required=True, positive=True, maximum=v.MAX_GPUS),
         "weights": Key("str", "weight number format", '"fp8"', required=True),
         "kv": Key("str", "KV-cache number format (default: fp8 for 4-bit weights, else the weights')", '"fp8"'),
-        "tp": Key("int", "tensor-parallel size of one replica", "1", unit="GPUs", positive=True),
+        "tp": Key("int", "tensor-parallel size of one replica", "1", unit="GPUs", positive=True, maximum=1024),
         "engine": Key("str", "serving engine", '"vllm"'),
         "engine_version": Key("str", "serving engine release", '"0.12.0"'),
         **_SERVING_KEYS,
@@ -84,7 +86,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "contract_end": Key("date", "end of the rental commitment, or of depreciation when owned", "2026-09-30"),
         "price_tier": Key("str", "price tier paid for this fleet (default: prices.tier)", '"reserved-1y"'),
         "usd_per_gpu_hour": Key(
-            "number", "the price actually paid, overriding the snapshot", "2.64", unit="USD per GPU-hour", minimum=0
+            "number",
+            "the price actually paid, overriding the snapshot",
+            "2.64",
+            unit="USD per GPU-hour",
+            minimum=0,
+            maximum=v.MAX_USD_PER_GPU_HOUR,
         ),
         "marginal_usd_per_gpu_hour": Key(
             "number",
@@ -92,6 +99,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "0.35",
             unit="USD per GPU-hour",
             minimum=0,
+            maximum=v.MAX_USD_PER_GPU_HOUR,
         ),
     },
     "candidates": {
@@ -105,6 +113,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "1",
             unit="GPUs",
             positive=True,
+            maximum=1024,
         ),
         "engine": Key("str", "serving engine", '"vllm"'),
         **_SERVING_KEYS,
@@ -113,13 +122,29 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         ),
         "price_tier": Key("str", "price tier for this candidate (default: prices.tier)", '"spot"'),
         "usd_per_gpu_hour": Key(
-            "number", "an explicit price instead of the snapshot's", "6.03", unit="USD per GPU-hour", minimum=0
+            "number",
+            "an explicit price instead of the snapshot's",
+            "6.03",
+            unit="USD per GPU-hour",
+            minimum=0,
+            maximum=v.MAX_USD_PER_GPU_HOUR,
         ),
         "capex_usd_per_gpu": Key(
-            "number", "owned: purchase price per GPU, with its share of the server", "45000", unit="USD", minimum=0
+            "number",
+            "owned: purchase price per GPU, with its share of the server",
+            "45000",
+            unit="USD",
+            minimum=0,
+            maximum=1e8,
         ),
         "depreciation_years": Key(
-            "number", "owned: years the purchase is written off over", "4", unit="years", positive=True
+            "number",
+            "owned: years the purchase is written off over",
+            "4",
+            unit="years",
+            positive=True,
+            minimum=0.25,
+            maximum=30,
         ),
     },
     "workload": {
@@ -129,19 +154,29 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "50",
             unit="requests per second",
             required=True,
-            minimum=MIN_REQUESTS_PER_S,  # one request in ~11.6 days; below it the cost per token overflows
+            # one request in ~11.6 days; below it the cost per token overflows
+            minimum=v.MIN_REQUESTS_PER_S,
+            maximum=v.MAX_REQUESTS_PER_S,
         ),
         "average_requests_per_s": Key(
             "number",
             "average requests per second (default: the peak)",
             "25",
             unit="requests per second",
-            minimum=MIN_REQUESTS_PER_S,
+            minimum=v.MIN_REQUESTS_PER_S,
+            maximum=v.MAX_REQUESTS_PER_S,
         ),
         "input_tokens": Key(
-            "number", "mean prompt tokens per request (or give [[workload.mix]])", "800", unit="tokens", minimum=1
+            "number",
+            "mean prompt tokens per request (or give [[workload.mix]])",
+            "800",
+            unit="tokens",
+            minimum=1,
+            maximum=v.MAX_TOKENS,
         ),
-        "output_tokens": Key("number", "mean generated tokens per request", "400", unit="tokens", minimum=1),
+        "output_tokens": Key(
+            "number", "mean generated tokens per request", "400", unit="tokens", minimum=1, maximum=v.MAX_TOKENS
+        ),
         "mix": Key("list", "traffic classes: [[workload.mix]] share, input_tokens, output_tokens", "(table)"),
         "min_tokens_per_s_per_user": Key(
             "number",
@@ -149,12 +184,23 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "50",
             unit="tokens per second per user",
             positive=True,
+            maximum=1e6,
         ),
         "max_tpot_ms": Key(
-            "number", "or: the longest acceptable time per output token", "20", unit="milliseconds", positive=True
+            "number",
+            "or: the longest acceptable time per output token",
+            "20",
+            unit="milliseconds",
+            positive=True,
+            maximum=1e6,
         ),
         "max_ttft_ms": Key(
-            "number", "the longest acceptable time to first token", "2000", unit="milliseconds", positive=True
+            "number",
+            "the longest acceptable time to first token",
+            "2000",
+            unit="milliseconds",
+            positive=True,
+            maximum=1e9,
         ),
         "prefix_cache_hit_rate": Key(
             "fraction",
@@ -174,6 +220,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "2",
             unit="replicas",
             positive=True,
+            maximum=v.MAX_GPUS,
         ),
         "max_context_tokens": Key(
             "number",
@@ -182,6 +229,8 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "131072",
             unit="tokens",
             positive=True,
+            minimum=1,
+            maximum=v.MAX_TOKENS,
         ),
     },
     "workload.mix": {
@@ -193,8 +242,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             required=True,
             positive=True,
         ),
-        "input_tokens": Key("number", "prompt tokens", "800", unit="tokens", required=True, minimum=1),
-        "output_tokens": Key("number", "generated tokens", "400", unit="tokens", required=True, minimum=1),
+        "input_tokens": Key(
+            "number", "prompt tokens", "800", unit="tokens", required=True, minimum=1, maximum=v.MAX_TOKENS
+        ),
+        "output_tokens": Key(
+            "number", "generated tokens", "400", unit="tokens", required=True, minimum=1, maximum=v.MAX_TOKENS
+        ),
     },
     "prices": {
         "snapshot": Key(
@@ -212,8 +265,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     },
     "facility": {
         "cooling": Key("choice", "how the racks are cooled", '"air"', required=True, choices=("air", "liquid")),
-        "rack_power_kw": Key("number", "power available per rack", "40", unit="kW", required=True, positive=True),
-        "gpus_per_server": Key("int", "GPUs per server (an HGX board holds 8)", "8", unit="GPUs", positive=True),
+        "rack_power_kw": Key(
+            "number", "power available per rack", "40", unit="kW", required=True, positive=True, maximum=10000
+        ),
+        "gpus_per_server": Key(
+            "int", "GPUs per server (an HGX board holds 8)", "8", unit="GPUs", positive=True, maximum=1024
+        ),
         "server_overhead": Key(
             "number",
             "server power beyond the GPUs (CPUs, NICs, fans) as a fraction of GPU power (default: the GPU's "
@@ -221,8 +278,9 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "0.5",
             unit="fraction of GPU power",
             minimum=0,
+            maximum=10,
         ),
-        "usd_per_kwh": Key("number", "electricity price", "0.12", unit="USD per kWh", minimum=0),
+        "usd_per_kwh": Key("number", "electricity price", "0.12", unit="USD per kWh", minimum=0, maximum=100),
         "pue": Key(
             "number",
             "power usage effectiveness (facility power / IT power; default 1.56, the Uptime Institute 2024 "
@@ -230,9 +288,15 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "1.3",
             unit="ratio",
             minimum=1,
+            maximum=10,
         ),
         "hosting_usd_per_gpu_month": Key(
-            "number", "space, cooling plant and operations per GPU", "150", unit="USD per GPU-month", minimum=0
+            "number",
+            "space, cooling plant and operations per GPU",
+            "150",
+            unit="USD per GPU-month",
+            minimum=0,
+            maximum=1e7,
         ),
     },
     "constraints": {
@@ -247,7 +311,9 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
         "nvfp4_supported": Key("bool", "override: does your stack serve NVFP4 on the candidate?", "false"),
     },
     "migration": {
-        "engineering_usd": Key("number", "engineering time to port and tune", "40000", unit="USD", minimum=0),
+        "engineering_usd": Key(
+            "number", "engineering time to port and tune", "40000", unit="USD", minimum=0, maximum=v.MAX_USD
+        ),
         "overlap_months": Key(
             "number",
             "months both fleets run (and are paid for) while traffic moves over; counted in the payback "
@@ -255,12 +321,23 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "1",
             unit="months",
             minimum=0,
+            maximum=120,
         ),
         "requalification_usd": Key(
-            "number", "evaluation and re-qualification of the quantised model", "15000", unit="USD", minimum=0
+            "number",
+            "evaluation and re-qualification of the quantised model",
+            "15000",
+            unit="USD",
+            minimum=0,
+            maximum=v.MAX_USD,
         ),
         "infrastructure_usd": Key(
-            "number", "facility work (power, cooling) and other one-time spend", "0", unit="USD", minimum=0
+            "number",
+            "facility work (power, cooling) and other one-time spend",
+            "0",
+            unit="USD",
+            minimum=0,
+            maximum=v.MAX_USD,
         ),
     },
     "thresholds": {
@@ -268,7 +345,12 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
             "fraction", "saving below which a migration is a hold", "0.15", unit="fraction of today's monthly cost"
         ),
         "max_payback_months": Key(
-            "number", "longest acceptable payback of the one-time costs", "12", unit="months", positive=True
+            "number",
+            "longest acceptable payback of the one-time costs",
+            "12",
+            unit="months",
+            positive=True,
+            maximum=1200,
         ),
         "prefill_share": Key(
             "fraction",
