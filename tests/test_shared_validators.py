@@ -93,7 +93,32 @@ def test_a_bench_json_with_two_bad_fields_names_both(tmp_path: Path, capsys: pyt
     assert code == 2 and "Traceback" not in err
     assert str(path) in err
     assert "'output_throughput' is 'fast', not a number" in err
-    assert "'mean_ttft_ms' is -3.5; it must be finite and not negative and at most 1e+12" in err
+    assert "'mean_ttft_ms' is -3.5; it must be positive and at most 1e+12" in err
+
+
+@pytest.mark.parametrize(
+    ("fixture", "key", "named"),
+    [
+        ("vllm_bench/b200_nvfp4_tp1_conc4.json", "mean_ttft_ms", "'mean_ttft_ms' is 0; it must be positive"),
+        ("inferencex/b200_vllm_fp4_tp1_conc4.json", "median_tpot", "'median_tpot' is 0; it must be positive"),
+        ("inferencex/b200_vllm_fp4_tp1_conc4.json", "mean_e2el", "'mean_e2el' is 0; it must be positive"),
+    ],
+)
+def test_a_zero_latency_statistic_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fixture: str, key: str, named: str
+) -> None:
+    """Fuzzing: `calibrate` on a vLLM result with mean_ttft_ms = 0 fitted NaN and raised a
+    traceback, and check-bench on an InferenceX median_tpot of 0 printed "inf× its median". No
+    latency of a measured run is zero (only a spread, std_, may be)."""
+    data = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
+    data[key] = 0
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for command in ("check-bench", "calibrate"):
+        code = main([command, str(path)])
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err, (command, err)
+        assert named in err, (command, err)
 
 
 # ------------------------------------------------------------------ one function for every reader

@@ -61,7 +61,7 @@ def _steady_state(a: BenchAudit) -> list[Diagnostic]:
     prompts = s.num_prompts or s.completed
     if s.all_at_once:
         reasons.append(
-            f"all {prompts} prompts were sent at once (request rate inf, no client cap below that): one prefill "
+            f"all {prompts} prompts were sent at once (unlimited request rate, no client cap below that): one prefill "
             "burst, then a batch that only shrinks"
         )
     if s.duration_s is not None and s.duration_s < MIN_STEADY_DURATION_S:

@@ -416,11 +416,12 @@ def latency_percentiles(ms: Callable[[str], float | None], e2e: str) -> dict[str
 
 
 def check_latency_fields(fields: Fields) -> None:
-    """Every latency statistic the file has must be finite and not negative (a negative
-    percentile is a corrupt or hand-edited file, never a figure to quote)."""
+    """Every latency statistic the file has must be finite and positive (a negative or zero
+    percentile is a corrupt or hand-edited file, never a figure to quote: a zero mean TTFT made
+    `calibrate` fit NaN); only a spread (``std_``) may be zero."""
     for key in fields.data:
         if isinstance(key, str) and LATENCY_KEY.match(key):
-            fields.number(key)
+            fields.number(key, positive=not key.startswith("std_"))
 
 
 def request_rate(value: Any, path: Path | str) -> float | None:

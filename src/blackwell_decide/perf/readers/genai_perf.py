@@ -62,7 +62,7 @@ def _stat(data: Mapping[str, Any], metric: str, fields: Fields, stat: str, *, se
             return None
         scale = _SECONDS[unit]
     sub = Fields(entry, fields.path, fields.tool)
-    value = sub.number(stat, scale=scale)
+    value = sub.number(stat, scale=scale, positive=True)  # no latency, rate or length of a run is zero
     fields.bad.extend(f"{metric}.{problem}" for problem in sub.bad)
     return value
 

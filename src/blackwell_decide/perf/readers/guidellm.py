@@ -141,13 +141,14 @@ def _metric_values(benchmark: Mapping[str, Any], where: str, fields: Fields) -> 
     for metric, summary in summaries.items():
         scale = METRICS[metric] or 1.0
         sub = Fields(summary, where, TOOL)
-        values[(metric, "mean")] = sub.number("mean", scale=scale)
-        values[(metric, "median")] = sub.number("median", scale=scale)
+        # A zero mean, median or p99 latency or token count is no measured run.
+        values[(metric, "mean")] = sub.number("mean", scale=scale, positive=True)
+        values[(metric, "median")] = sub.number("median", scale=scale, positive=True)
         values[(metric, "total_sum")] = sub.number("total_sum")
         percentiles = summary.get("percentiles")
         if isinstance(percentiles, Mapping):
             p99 = Fields(percentiles, where, TOOL)
-            values[(metric, "p99")] = p99.number("p99", scale=scale)
+            values[(metric, "p99")] = p99.number("p99", scale=scale, positive=True)
             sub.bad.extend(f"percentiles.{b}" for b in p99.bad)
         fields.bad.extend(f"metrics.{metric}.successful.{b}" for b in sub.bad)
     return values

@@ -93,8 +93,10 @@ def _numbers(row: Mapping[str, Any], where: str) -> _Numbers:
         if row.get(key) is None:
             fields.missing.append(key)
     tpot = fields.number("mean_tpot", positive=True)  # 0 s per token is no measured run
+    # A zero latency or interactivity statistic is no measured run (a zero median TPOT printed
+    # "inf× its median"); only a spread (std_) may be zero.
     seconds = {
-        key: fields.number(key)
+        key: fields.number(key, positive=not key.startswith("std_"))
         for key in row
         if isinstance(key, str) and key.split("_", 1)[0] in ("mean", "median", "std", "p99", "p90", "p95")
     }
