@@ -157,6 +157,33 @@ def test_a_profile_for_an_unregistered_engine_is_dropped_with_a_warning() -> Non
     assert "vllm-hopper" in catalog.calibration_profiles
 
 
+class WrongKinds:
+    """Registers a plain dict as a profile, a rule and a memo section."""
+
+    @bd.hookimpl
+    def register_calibration_profiles(self, registry: Any) -> None:
+        registry.add({"key": "dict-hopper", "engine": "vllm"})
+
+    @bd.hookimpl
+    def register_rules(self, registry: Any) -> None:
+        registry.add({"id": "dict-rule"})
+
+    @bd.hookimpl
+    def register_memo_sections(self, registry: Any) -> None:
+        registry.add({"id": "dict-section"})
+
+
+def test_a_wrong_kind_of_profile_rule_or_section_is_turned_away_naming_the_plugin() -> None:
+    with pytest.warns(bd.PluginWarning, match="registered a dict as a"):
+        catalog = bd.build_catalog(extra_plugins=[WrongKinds()], entry_points=False, strict=False)
+    assert [p.message for p in catalog.problems] == [
+        "registered a dict as a calibration profile; expected CalibrationProfile",
+        "registered a dict as a rule; expected RuleEntry",
+        "registered a dict as a memo section; expected MemoSectionEntry",
+    ]
+    assert {p.plugin for p in catalog.problems} == {"WrongKinds-0"}
+
+
 def test_building_the_parser_builds_no_catalog() -> None:
     """--engine reads the registry lazily: `blackwell-decide --help` (or a command that never
     names an engine) must not load every plugin first."""

@@ -459,11 +459,13 @@ def test_clashing_replacements_and_non_rules_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         catalog = build_catalog(entry_points=False, extra_plugins=[plugin])
+    # the registry turns away what is not a rule (the catalog types it with the RuleEntry protocol)
+    assert [p.message for p in catalog.problems] == ["registered a object as a rule; expected RuleEntry"]
     with pytest.warns(RuleWarning) as caught:
-        ids = [r.id for r in active_rules(catalog)]
+        ids = [r.id for r in active_rules(catalog, extra=[object()])]
     messages = " ".join(str(w.message) for w in caught)
     assert "both replace 's2-kv-wall'" in messages
-    assert "a rule needs id, title and evaluate(facts)" in messages
+    assert "a rule needs id, title and evaluate(facts)" in messages  # a caller's extra non-rule
     assert ids == [BUILTIN_IDS[0], "first", *BUILTIN_IDS[2:]]
 
 

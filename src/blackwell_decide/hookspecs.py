@@ -15,7 +15,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from blackwell_decide.model import Accelerator, Engine, ModelArch, NumberFormat, PriceSnapshot, PriceTier
-    from blackwell_decide.model.plugin_entries import CalibrationProfileEntry, MemoSectionEntry, RuleEntry
+    from blackwell_decide.model.calibration import CalibrationProfile
+    from blackwell_decide.model.plugin_entries import MemoSectionEntry, RuleEntry
     from blackwell_decide.registry import Registry
 
 PROJECT = "blackwell_decide"
@@ -57,7 +58,7 @@ def register_price_snapshots(registry: Registry[PriceSnapshot]) -> None:
 
 
 @hookspec
-def register_calibration_profiles(registry: Registry[CalibrationProfileEntry]) -> None:
+def register_calibration_profiles(registry: Registry[CalibrationProfile]) -> None:
     """Add :class:`~blackwell_decide.perf.CalibrationProfile` entries for the performance model;
     a profile's engine must be a registered engine."""
 

@@ -25,6 +25,8 @@ import pluggy
 from blackwell_decide import hookspecs
 from blackwell_decide.errors import PluginError, UnknownKeyError
 from blackwell_decide.model import PRICE_TIERS, Accelerator, Engine, ModelArch, NumberFormat, PriceSnapshot, PriceTier
+from blackwell_decide.model.calibration import CalibrationProfile
+from blackwell_decide.model.plugin_entries import MemoSectionEntry, RuleEntry
 from blackwell_decide.registry import PluginProblem, Registry
 
 T = TypeVar("T")
@@ -73,9 +75,11 @@ def _accelerator_spellings(a: Accelerator) -> tuple[str, ...]:
 class Catalog:
     """Everything the plugins registered, as typed registries.
 
-    Calibration profiles, rules and memo sections are typed ``Any`` here because their classes
-    live in the layers above (perf, rules, report), which narrow them; the hooks that fill them
-    are typed with the protocols of :mod:`blackwell_decide.model.plugin_entries`."""
+    Calibration profiles are :class:`~blackwell_decide.model.calibration.CalibrationProfile`
+    objects. Rules and memo sections are typed with the protocols of
+    :mod:`blackwell_decide.model.plugin_entries` and checked against them when registered: their
+    classes (``rules.Rule``, ``report.MemoSection``) live in layers above this one, which may not
+    be imported from here (tests/test_layers.py), and narrow the entries further themselves."""
 
     engines: Registry[Engine]
     price_tiers: Registry[PriceTier]
@@ -83,13 +87,14 @@ class Catalog:
     formats: Registry[NumberFormat]
     models: Registry[ModelArch]
     prices: Registry[PriceSnapshot]
-    calibration_profiles: Registry[Any]
-    rules: Registry[Any]
-    memo_sections: Registry[Any]
+    calibration_profiles: Registry[CalibrationProfile]
+    rules: Registry[RuleEntry]
+    memo_sections: Registry[MemoSectionEntry]
     plugins: tuple[PluginInfo, ...]
     problems: tuple[PluginProblem, ...]
 
     def registries(self) -> dict[str, Registry[Any]]:
+        """The registries by name (the hook loop walks them without caring what each holds)."""
         return {
             "engines": self.engines,
             "price_tiers": self.price_tiers,
@@ -107,27 +112,22 @@ def _strict() -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _any_key(item: Any) -> str:
-    key = getattr(item, "key", None) or getattr(item, "id", None) or getattr(item, "name", None)
-    return str(key)
-
-
-def _empty_registries() -> dict[str, Registry[Any]]:
-    # Types of the upper layers (profiles, rules, memo sections) are checked by those layers'
-    # own loaders; here they are only required to carry a key.
-    # Engines and price tiers come first: the hooks below them are called in this order, and a
-    # profile names an engine, a price quote a tier.
-    return {
-        "engines": Registry("serving engine", Engine, lambda e: e.key, lambda e: (e.name, *e.aliases)),
-        "price_tiers": Registry("price tier", PriceTier, lambda t: t.key),
-        "accelerators": Registry("accelerator", Accelerator, lambda a: a.key, _accelerator_spellings),
-        "formats": Registry("number format", NumberFormat, lambda f: f.key, lambda f: (f.name, *f.aliases)),
-        "models": Registry("model", ModelArch, lambda m: m.key, lambda m: (m.name, m.hf_id)),
-        "prices": Registry("price snapshot", PriceSnapshot, lambda p: p.key, lambda p: (p.provider,)),
-        "calibration_profiles": Registry("calibration profile", object, _any_key),
-        "rules": Registry("rule", object, _any_key),
-        "memo_sections": Registry("memo section", object, _any_key),
-    }
+def _empty_catalog() -> Catalog:
+    """A catalog of empty registries for the hooks to fill, each typed with what it holds (so
+    mypy checks every key function), before any plugin is known."""
+    return Catalog(
+        engines=Registry("serving engine", Engine, lambda e: e.key, lambda e: (e.name, *e.aliases)),
+        price_tiers=Registry("price tier", PriceTier, lambda t: t.key),
+        accelerators=Registry("accelerator", Accelerator, lambda a: a.key, _accelerator_spellings),
+        formats=Registry("number format", NumberFormat, lambda f: f.key, lambda f: (f.name, *f.aliases)),
+        models=Registry("model", ModelArch, lambda m: m.key, lambda m: (m.name, m.hf_id)),
+        prices=Registry("price snapshot", PriceSnapshot, lambda p: p.key, lambda p: (p.provider,)),
+        calibration_profiles=Registry("calibration profile", CalibrationProfile, lambda p: p.key),
+        rules=Registry("rule", RuleEntry, lambda r: r.id),
+        memo_sections=Registry("memo section", MemoSectionEntry, lambda s: s.id),
+        plugins=(),  # known once every plugin registered (build_catalog fills both in)
+        problems=(),
+    )
 
 
 _HOOK_FOR_REGISTRY = {
@@ -183,11 +183,9 @@ def build_catalog(
     loaded = _Loaded(pm)
     loaded.register_all(builtins, extra_plugins, entry_points)
     problems = loaded.problems
-    registries = _collect_registries(pm, loaded.builtin_names, problems)
-    problems.extend(_resolve_quoted_accelerators(registries["prices"], registries["accelerators"]))
-    problems.extend(
-        _check_profile_engines(registries["calibration_profiles"], registries["engines"], loaded.builtin_names)
-    )
+    catalog = _collect_registries(pm, loaded.builtin_names, problems)
+    problems.extend(_resolve_quoted_accelerators(catalog.prices, catalog.accelerators))
+    problems.extend(_check_profile_engines(catalog.calibration_profiles, catalog.engines, loaded.builtin_names))
 
     if problems:
         said = [f"plugin {p.plugin!r}{loaded.labels.get(p.plugin, '')}: {p.message}" for p in problems]
@@ -197,19 +195,7 @@ def build_catalog(
         for text in said:
             warnings.warn(text, PluginWarning, stacklevel=2)
 
-    return Catalog(
-        engines=registries["engines"],
-        price_tiers=registries["price_tiers"],
-        accelerators=registries["accelerators"],
-        formats=registries["formats"],
-        models=registries["models"],
-        prices=registries["prices"],
-        calibration_profiles=registries["calibration_profiles"],
-        rules=registries["rules"],
-        memo_sections=registries["memo_sections"],
-        plugins=loaded.infos(),
-        problems=tuple(problems),
-    )
+    return attrs.evolve(catalog, plugins=loaded.infos(), problems=tuple(problems))
 
 
 class _Loaded:
@@ -267,13 +253,12 @@ class _Loaded:
         return tuple(infos.values())
 
 
-def _collect_registries(
-    pm: pluggy.PluginManager, builtin_names: set[str], problems: list[PluginProblem]
-) -> dict[str, Registry[Any]]:
+def _collect_registries(pm: pluggy.PluginManager, builtin_names: set[str], problems: list[PluginProblem]) -> Catalog:
     """Run every registering hook into its registry, one registry after another in
     :data:`_HOOK_FOR_REGISTRY` order (price tiers before the prices that quote them)."""
     registration_order = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
-    registries = _empty_registries()
+    catalog = _empty_catalog()
+    registries = catalog.registries()
     for registry_name, hook_name in _HOOK_FOR_REGISTRY.items():
         registry = registries[registry_name]
         _run_hook(pm, hook_name, registry, registration_order, builtin_names, problems)
@@ -282,20 +267,20 @@ def _collect_registries(
         if registry_name == "price_tiers":
             # The tiers are known process-wide from here on, so the snapshots registered next
             # (and a user's price file read later) may quote them.
-            for tier in registry:
+            for tier in catalog.price_tiers:
                 PRICE_TIERS.add(tier)
-    return registries
+    return catalog
 
 
 def _run_hook(
     pm: pluggy.PluginManager,
     hook_name: str,
-    registry: Registry[Any],
+    registry: Registry[T],
     registration_order: dict[str, int],
     builtin_names: set[str],
     problems: list[PluginProblem],
 ) -> None:
-    hook: Any = getattr(pm.hook, hook_name)
+    hook: pluggy.HookCaller = getattr(pm.hook, hook_name)
     # Hook implementations are called one at a time (in registration order, built-ins
     # first) so that a failure is pinned on its plugin and the rest still run. pluggy would
     # call them newest first (and honour tryfirst), which would let a plugin shadow a
@@ -325,7 +310,8 @@ def _ep_label(ep: importlib.metadata.EntryPoint) -> str:
 
 
 def _revalidate(registry: Registry[Any], builtin_names: set[str]) -> list[PluginProblem]:
-    """Check every attrs entry's invariants again once all hooks ran: a plugin may have built an
+    """Check every attrs entry's invariants again once all hooks ran (in registries of every
+    kind, hence ``Any``: only attrs entries are checked): a plugin may have built an
     entry and changed it afterwards (object.__setattr__ on a frozen class). An invalid entry is
     dropped with a problem naming its plugin."""
     problems: list[PluginProblem] = []
@@ -346,13 +332,13 @@ def _revalidate(registry: Registry[Any], builtin_names: set[str]) -> list[Plugin
 
 
 def _check_profile_engines(
-    profiles: Registry[Any], engines: Registry[Engine], builtin_names: set[str]
+    profiles: Registry[CalibrationProfile], engines: Registry[Engine], builtin_names: set[str]
 ) -> list[PluginProblem]:
     """Drop a calibration profile whose engine nobody registered: no prediction could name it."""
     problems: list[PluginProblem] = []
     keys = profiles.keys()  # a copy (iterating a registry yields its entries): some are removed
     for key in keys:
-        engine = str(getattr(profiles.get(key), "engine", ""))
+        engine = profiles.get(key).engine
         if engine in engines:
             continue
         owner = profiles.owner(key)

@@ -28,14 +28,15 @@ class Registry(Generic[T]):
     """Entries of one kind, keyed case-insensitively, with aliases.
 
     ``kind`` is the word used in messages ("accelerator", "model"); ``item_type`` guards against a
-    plugin registering the wrong kind of object; ``key_of`` and ``aliases_of`` read an entry's
-    key and alternative names.
+    plugin registering the wrong kind of object (a class, or a runtime-checkable protocol where the
+    entries' class lives in a layer above the registry's user); ``key_of`` and ``aliases_of`` read
+    an entry's key and alternative names.
     """
 
     def __init__(
         self,
         kind: str,
-        item_type: type[T],
+        item_type: type[object],  # not type[T]: mypy accepts no protocol there, and T is bound by key_of
         key_of: Callable[[T], str],
         aliases_of: Callable[[T], Iterable[str]] = lambda _item: (),
     ) -> None:

@@ -155,6 +155,15 @@ class Formula:
 
 
 def _build() -> dict[str, Formula]:
+    """Every formula by name, in the order the generated module and the docs list them: a decode
+    step's traffic and time, then the KV cache, then the roofline and prefill (one helper each,
+    so each group's symbols read together)."""
+    formulas = [*_decode_step_formulas(), *_kv_cache_formulas(), *_compute_formulas()]
+    return {f.name: f for f in formulas}
+
+
+def _decode_step_formulas() -> list[Formula]:
+    """What one decode step reads, holds and waits for: weights streamed, all-reduces, kernels."""
     s = _s  # each symbol's sympy Symbol: building the expressions imports sympy
     streamed = (
         (s("N_linear") - s("N_expert")) * s("b_dense")
@@ -168,7 +177,7 @@ def _build() -> dict[str, Formula]:
     ) / s("tp") + s("R_reserve")
     stream = s("W_stream") / (s("tp") * s("BW_stream"))
     comm = s("N_ar") * (s("t_ar") + s("S_msg") * 2 * (s("tp") - 1) / (s("tp") * s("BW_bus")))
-    formulas = [
+    return [
         Formula("streamed_bytes", "B", "bytes read from HBM per decode step at batch 1", streamed),
         Formula("resident_bytes", "B", "bytes resident per GPU before any KV cache", resident),
         Formula("weight_stream_s", "s", "time to stream the weights once at the achievable HBM bandwidth", stream),
@@ -193,6 +202,13 @@ def _build() -> dict[str, Formula]:
             s("t_stream") + s("t_comm") + s("t_kernels"),
         ),
         Formula("per_user_ceiling_tok_s", "tok/s", "per-user decode ceiling at batch 1", 1 / s("t_floor")),
+    ]
+
+
+def _kv_cache_formulas() -> list[Formula]:
+    """What the KV cache costs per token and how many tokens and requests the room left holds."""
+    s = _s
+    return [
         Formula(
             "kv_bytes_per_token_gqa",
             "B/token",
@@ -235,6 +251,13 @@ def _build() -> dict[str, Formula]:
         Formula(
             "concurrency", "requests", "requests held in the KV cache at an average length", s("T_kv") / s("L_seq")
         ),
+    ]
+
+
+def _compute_formulas() -> list[Formula]:
+    """Where decode sits on the roofline, and the prefill ceilings at peak FLOP/s."""
+    s = _s
+    return [
         Formula("ridge_flops_per_byte", "FLOP/B", "roofline ridge point", s("F_peak") / s("BW")),
         Formula(
             "decode_intensity", "FLOP/B", "batch-1 decode arithmetic intensity", 2 * s("N_compute") / s("W_stream")
@@ -271,7 +294,6 @@ def _build() -> dict[str, Formula]:
             s("u_prefill") / s("t_prefill"),
         ),
     ]
-    return {f.name: f for f in formulas}
 
 
 @functools.cache

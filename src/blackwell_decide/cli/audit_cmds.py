@@ -27,6 +27,13 @@ def non_negative_int(text: str) -> int:
 
 
 def register(subparsers: Any) -> None:
+    _register_check_bench(subparsers)
+    _register_audit(subparsers)
+    _register_evidence(subparsers)
+
+
+def _register_check_bench(subparsers: Any) -> None:
+    """``check-bench``: the result file and the flags that override what it records."""
     b = subparsers.add_parser(
         "check-bench",
         help="a serving-benchmark result against the physical floor and the calibrated expectation",
@@ -69,6 +76,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--json", action="store_true", help="machine-readable output")
     set_handler(b, _run_check_bench)
 
+
+def _register_audit(subparsers: Any) -> None:
     a = subparsers.add_parser(
         "audit",
         help="recompute each claim of a claims file: agrees, or differs by how much and why",
@@ -84,6 +93,8 @@ def register(subparsers: Any) -> None:
     a.add_argument("--fail-on-differ", action="store_true", help="exit 1 when a claim differs (for CI)")
     set_handler(a, _run_audit)
 
+
+def _register_evidence(subparsers: Any) -> None:
     e = subparsers.add_parser(
         "evidence",
         help="dated evidence records (token basis explicit) and their triangulation",
@@ -131,7 +142,20 @@ def _run_check_bench(args: argparse.Namespace) -> int:
 
 
 def format_bench_audit(a: BenchAudit) -> str:
-    m, s, e = a.measurement, a.stats, a.expected
+    lines = [*_bench_header_lines(a), "", _bench_table(a), "", *_bench_fraction_lines(a)]
+    if a.notes:
+        lines += ["", "read from the file, or assumed:"] + [f"  {n}" for n in a.notes]
+    lines += ["", "diagnostics:"] + [f"  [{d.level}] {d.message}" for d in a.diagnostics]
+    if a.evidence:
+        lines += ["", "evidence (shipped measurements of this model, GPU and format):"] + [f"  {x}" for x in a.evidence]
+    if a.other_evidence:
+        lines += ["", "other models on this GPU and format (for scale only):"] + [f"  {x}" for x in a.other_evidence]
+    return "\n".join(lines)
+
+
+def _bench_header_lines(a: BenchAudit) -> list[str]:
+    """What was benchmarked: the file, the deployment and the concurrency it is judged at."""
+    m = a.measurement
     conc = "all requests at once (offline)" if m.concurrency is None else f"concurrency {m.concurrency:,.2f}"
     src = m.source
     parallel = (
@@ -139,13 +163,17 @@ def format_bench_audit(a: BenchAudit) -> str:
         + (f" × PP{m.pp}" if m.pp > 1 else "")
         + (f" decode + {m.prefill_gpus} prefill GPUs" if m.prefill_gpus else "")
     )
-    lines = [
+    return [
         f"benchmark: {a.path}" + (f" ({src.title}, {src.date})" if src else ""),
         f"deployment: {a.deployment.label}, {parallel}, {m.engine}; mean {m.mean_isl:,.0f} input / "
         f"{m.mean_osl:,.0f} output tokens per request",
         f"judged at {conc}: {m.concurrency_basis}",
-        "",
     ]
+
+
+def _bench_table(a: BenchAudit) -> str:
+    """Measured TPOT, throughput and TTFT beside the physical bound and the calibrated expectation."""
+    m, s, e = a.measurement, a.stats, a.expected
     per_gpu = m.output_tok_s_per_gpu
     rows = [
         [
@@ -170,12 +198,16 @@ def format_bench_audit(a: BenchAudit) -> str:
                 f"{float(e.ttft_s) * 1e3:.1f}" if e is not None and not m.prefill_gpus else "—",
             ]
         )
-    lines.append(render_table(["", "measured", "physical bound", "expected"], rows))
-    lines.append("")
-    lines.append(
+    return render_table(["", "measured", "physical bound", "expected"], rows)
+
+
+def _bench_fraction_lines(a: BenchAudit) -> list[str]:
+    """How close the run came to the floor and to the expectation, and its TPOT/ITL spread."""
+    s = a.stats
+    lines = [
         f"achieved fraction of the floor: {a.fraction_of_floor:.2f} (TPOT {1 / a.fraction_of_floor:.2f}× the "
         f"floor at this concurrency; batch-1 floor {a.batch1_floor_s * 1e3:.2f} ms)"
-    )
+    ]
     if a.fraction_of_expected is not None:
         thr = a.throughput_fraction_of_expected
         lines.append(
@@ -187,14 +219,7 @@ def format_bench_audit(a: BenchAudit) -> str:
             f"TPOT median / p99: {_ms(s.median_tpot)} / {_ms(s.p99_tpot)} ms; ITL median / p99: "
             f"{_ms(s.median_itl)} / {_ms(s.p99_itl)} ms"
         )
-    if a.notes:
-        lines += ["", "read from the file, or assumed:"] + [f"  {n}" for n in a.notes]
-    lines += ["", "diagnostics:"] + [f"  [{d.level}] {d.message}" for d in a.diagnostics]
-    if a.evidence:
-        lines += ["", "evidence (shipped measurements of this model, GPU and format):"] + [f"  {x}" for x in a.evidence]
-    if a.other_evidence:
-        lines += ["", "other models on this GPU and format (for scale only):"] + [f"  {x}" for x in a.other_evidence]
-    return "\n".join(lines)
+    return lines
 
 
 def _ms(value: float | None) -> str:

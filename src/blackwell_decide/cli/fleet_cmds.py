@@ -309,9 +309,23 @@ def _format_fleet(
     cand_prices: PriceChoice | None,
     power: list[dict[str, float]],
 ) -> str:
-    from blackwell_decide.formatting import usd
-
     plans = [baseline] + ([candidate] if candidate else [])
+    lines = [_traffic_line(traffic, tok_s_per_user, mix), ""]
+    headers = ["", f"baseline: {baseline.capacity.label}"]
+    if candidate:
+        headers.append(f"candidate: {candidate.capacity.label}")
+    lines.append(render_table(headers, _plan_rows(plans, power)))
+    lines.append("")
+    lines += _price_and_payback_lines(base_prices, cand_prices, comparison, paybacks)
+    for plan in plans:
+        for note in plan.notes:
+            lines.append(f"note ({plan.capacity.label}): {note}")
+    lines.append(f"formula: {baseline.decode.formula}; monthly = GPUs × $/GPU-h × 730 h")
+    return "\n".join(lines)
+
+
+def _traffic_line(traffic: Any, tok_s_per_user: float | None, mix: TrafficMix | None) -> str:
+    """The traffic sized for, in words: its peak rate, request shape (or mix) and token rates."""
     level = f" at {tok_s_per_user:g} tok/s/user" if tok_s_per_user else ""
     shape = f"({traffic.isl:g} in + {traffic.osl:g} out) tokens"
     if mix is not None:
@@ -320,12 +334,17 @@ def _format_fleet(
             f"a mix of {classes}, sized as the mix with every class at the service level "
             f"(mean {traffic.isl:,.0f} in + {traffic.osl:,.0f} out)"
         )
-    lines = [
+    return (
         f"traffic: {traffic.requests_per_s:g} requests/s at peak × {shape}"
         f" = {traffic.output_tok_s:,.0f} output and {traffic.input_tok_s:,.0f} input tok/s{level}; "
-        f"peak/average {traffic.peak_to_average:g}",
-        "",
-    ]
+        f"peak/average {traffic.peak_to_average:g}"
+    )
+
+
+def _plan_rows(plans: list[FleetPlan], power: list[dict[str, float]]) -> list[list[str]]:
+    """The table's rows, one figure per plan: capacity, what binds, monthly bills, autoscaling, power."""
+    from blackwell_decide.formatting import usd
+
     rows: list[list[str]] = []
 
     def row(name: str, cells: list[str]) -> None:
@@ -359,12 +378,16 @@ def _format_fleet(
     row("GPUs at average demand", [f"{p.autoscaling.average_gpus}" for p in plans])
     row("provisioned power", [f"{x['provisioned_kw']:,.1f} kW" for x in power])
     row("output tok/s per provisioned MW", [f"{x['output_tok_s_per_provisioned_mw']:,.0f}" for x in power])
-    headers = ["", f"baseline: {baseline.capacity.label}"]
-    if candidate:
-        headers.append(f"candidate: {candidate.capacity.label}")
-    lines.append(render_table(headers, rows))
-    lines.append("")
-    lines.append(f"prices: baseline {base_prices.describe()}")
+    return rows
+
+
+def _price_and_payback_lines(
+    base_prices: PriceChoice, cand_prices: PriceChoice | None, comparison: Any, paybacks: dict[str, Any]
+) -> list[str]:
+    """Which prices each side was billed at, and (with a candidate) the savings and paybacks."""
+    from blackwell_decide.formatting import usd
+
+    lines = [f"prices: baseline {base_prices.describe()}"]
     if cand_prices:
         lines.append(f"        candidate {cand_prices.describe()}")
     if comparison:
@@ -376,8 +399,4 @@ def _format_fleet(
         for tier, p in paybacks.items():
             months = f"{p.months:.1f} months" if p.pays_back else "never (no saving)"
             lines.append(f"payback of {usd(p.one_time_usd)} at {tier}: {months}")
-    for plan in plans:
-        for note in plan.notes:
-            lines.append(f"note ({plan.capacity.label}): {note}")
-    lines.append(f"formula: {baseline.decode.formula}; monthly = GPUs × $/GPU-h × 730 h")
-    return "\n".join(lines)
+    return lines

@@ -28,6 +28,15 @@ def register(subparsers: Any) -> None:
         help="a scenario file: rank its own options and the whole catalog for its workload, service level and "
         "constraints (accuracy, serving stack, price tier; the workload flags are then not given)",
     )
+    _add_workload_arguments(r)
+    _add_search_arguments(r)
+    _add_price_csv_arguments(r)
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    set_handler(r, _run_rank)
+
+
+def _add_workload_arguments(r: argparse.ArgumentParser) -> None:
+    """The flags that state the workload and its service level when no SCENARIO is given."""
     r.add_argument("--model", help="model key (see `catalog models`)")
     r.add_argument("--model-config", help="a Hugging Face config.json to use instead of --model")
     r.add_argument("--requests-per-s", type=positive_float, help="requests per second at peak")
@@ -45,6 +54,10 @@ def register(subparsers: Any) -> None:
     r.add_argument("--max-ttft-ms", type=positive_float, help="service level: longest time to first token")
     r.add_argument("--max-context", type=positive_int, help="longest context (tokens) one replica must hold")
     r.add_argument("--autoscale", action="store_true", help="bill rented fleets autoscaled with the average traffic")
+
+
+def _add_search_arguments(r: argparse.ArgumentParser) -> None:
+    """The flags that narrow what is ranked and what is shown of it."""
     r.add_argument("--engine", action="append", help="serving engine(s) to try (repeatable; default vllm)")
     r.add_argument("--gpu", action="append", help="only these accelerators (repeatable)")
     r.add_argument("--as-of", help="price snapshots on or before this date (YYYY-MM-DD)")
@@ -62,6 +75,10 @@ def register(subparsers: Any) -> None:
         "winner per cell as an SVG heat map to HTML",
     )
     r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
+
+
+def _add_price_csv_arguments(r: argparse.ArgumentParser) -> None:
+    """The flags that add a local SkyPilot catalog's quotes to the registered prices."""
     r.add_argument(
         "--prices-csv",
         metavar="VMS_CSV",
@@ -76,13 +93,11 @@ def register(subparsers: Any) -> None:
     r.add_argument(
         "--prices-csv-ignore-unknown", action="store_true", help="skip accelerators the catalog does not know"
     )
-    r.add_argument("--json", action="store_true", help="machine-readable output")
-    set_handler(r, _run_rank)
 
 
 def _run_rank(args: argparse.Namespace) -> int:
     from blackwell_decide.cli._rank_scenario import csv_snapshots, run_scenario_rank
-    from blackwell_decide.economics import BillTerms, Traffic
+    from blackwell_decide.economics import BillTerms
     from blackwell_decide.economics.prices import parse_date
     from blackwell_decide.economics.rank import rank_market
     from blackwell_decide.perf.profile import check_engine
@@ -91,24 +106,10 @@ def _run_rank(args: argparse.Namespace) -> int:
 
     if args.scenario:
         return run_scenario_rank(args, PARETO_MULTIPLES)
-    if not args.model and not args.model_config:
-        raise UsageError("rank needs a SCENARIO file, or --model KEY (or --model-config config.json)")
-    needed = ["--requests-per-s", "--interactivity"] + ([] if args.mix else ["--isl", "--osl"])
-    missing = [flag for flag in needed if getattr(args, flag[2:].replace("-", "_")) is None]
-    if missing:
-        raise UsageError(f"rank --model needs {', '.join(missing)} (or rank a SCENARIO file)")
-    if args.mix and (args.isl or args.osl):
-        raise UsageError("give the lengths once: --isl/--osl for one request shape, or --mix classes, not both")
+    _check_workload_flags(args)
     catalog = get_catalog()
     arch = resolve_model(catalog, args.model, args.model_config)
-    traffic: Any
-    if args.mix:
-        from blackwell_decide.economics.mix import TrafficMix, parse_mix_class
-
-        classes = tuple(parse_mix_class(m) for m in args.mix)
-        traffic = TrafficMix(args.requests_per_s, classes, args.peak_to_average)
-    else:
-        traffic = Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+    traffic = _traffic(args)
     engines = tuple(check_engine(e, catalog) for e in (args.engine or ["vllm"]))
     if args.sweep:
         if args.mix:
@@ -133,6 +134,35 @@ def _run_rank(args: argparse.Namespace) -> int:
         else None,
     )
     when = _when(catalog, ranking, args.when) if args.when is not None else None
+    return _print_ranking(args, ranking, when)
+
+
+def _check_workload_flags(args: argparse.Namespace) -> None:
+    """Without a SCENARIO the flags must state the whole workload, its lengths once."""
+    if not args.model and not args.model_config:
+        raise UsageError("rank needs a SCENARIO file, or --model KEY (or --model-config config.json)")
+    needed = ["--requests-per-s", "--interactivity"] + ([] if args.mix else ["--isl", "--osl"])
+    missing = [flag for flag in needed if getattr(args, flag[2:].replace("-", "_")) is None]
+    if missing:
+        raise UsageError(f"rank --model needs {', '.join(missing)} (or rank a SCENARIO file)")
+    if args.mix and (args.isl or args.osl):
+        raise UsageError("give the lengths once: --isl/--osl for one request shape, or --mix classes, not both")
+
+
+def _traffic(args: argparse.Namespace) -> Any:
+    """The traffic the flags state: one request shape, or the ``--mix`` classes sized as a mix."""
+    from blackwell_decide.economics import Traffic
+
+    if args.mix:
+        from blackwell_decide.economics.mix import TrafficMix, parse_mix_class
+
+        classes = tuple(parse_mix_class(m) for m in args.mix)
+        return TrafficMix(args.requests_per_s, classes, args.peak_to_average)
+    return Traffic(args.requests_per_s, args.isl, args.osl, args.peak_to_average)
+
+
+def _print_ranking(args: argparse.Namespace, ranking: Any, when: Any) -> int:
+    """Print the ranking (and ``--when``'s projection) as JSON or text; 1 when nothing serves."""
     if args.json:
         doc = ranking.to_dict(top=args.top)
         if args.when is not None:
@@ -159,7 +189,6 @@ def _when(catalog: Any, ranking: Any, months: float) -> Any:
 
 
 def format_ranking(ranking: Any, top: int | None) -> str:
-    from blackwell_decide.formatting import usd
 
     t = ranking.traffic
     shape = f"({t.isl:g} in + {t.osl:g} out) tokens"
@@ -171,9 +200,19 @@ def format_ranking(ranking: Any, top: int | None) -> str:
         f"{ranking.tok_s_per_user:g} tok/s per user; peak/average {t.peak_to_average:g}",
         "",
     ]
+    lines += _best_per_gpu_lines(ranking)
+    lines += _option_lines(ranking, top)
+    lines += _exclusion_and_pareto_lines(ranking)
+    return "\n".join(lines)
+
+
+def _best_per_gpu_lines(ranking: Any) -> list[str]:
+    """Every GPU that serves the workload, at its cheapest configuration, before the full list."""
+    from blackwell_decide.formatting import usd
+
+    lines: list[str] = []
     best = ranking.best_per_gpu()
     if best:
-        # Every GPU that serves the workload, at its cheapest configuration, before the full list.
         lines.append("Best configuration of each GPU, by monthly bill:")
         lines.append(
             render_table(
@@ -194,6 +233,14 @@ def format_ranking(ranking: Any, top: int | None) -> str:
             )
         )
         lines += ["", "Every option:"]
+    return lines
+
+
+def _option_lines(ranking: Any, top: int | None) -> list[str]:
+    """The ranked options (the ``top`` cheapest), one table row each, or why there is none."""
+    from blackwell_decide.formatting import usd
+
+    lines: list[str] = []
     options = ranking.options if top is None else ranking.options[:top]
     if options:
         rows = [
@@ -237,6 +284,14 @@ def format_ranking(ranking: Any, top: int | None) -> str:
         )
     else:
         lines.append("no option serves this workload at this service level")
+    return lines
+
+
+def _exclusion_and_pareto_lines(ranking: Any) -> list[str]:
+    """Why the GPUs and combinations left out were left out, then the cost-interactivity frontier."""
+    from blackwell_decide.formatting import usd
+
+    lines: list[str] = []
     if ranking.unserved:
         lines.append("")
         lines.append("GPUs that cannot serve it, and why:")
@@ -253,7 +308,7 @@ def format_ranking(ranking: Any, top: int | None) -> str:
                 f"  {p.tok_s_per_user:g} tok/s/user: {o.gpu} {o.weights} TP{o.tp} {o.provider} {o.tier}, "
                 f"{o.gpus} GPUs, {usd(o.usd_per_month)}/month"
             )
-    return "\n".join(lines)
+    return lines
 
 
 def run_price_history(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from blackwell_decide.bounds.results import Bounds
     from blackwell_decide.economics.fleet import FleetPlan
     from blackwell_decide.model import Deployment, ModelArch
+    from blackwell_decide.perf.workload import Workload
     from blackwell_decide.plugins import Catalog
 
 __all__ = ["Memo", "RankPoint", "evaluate"]
@@ -86,8 +87,7 @@ def _class_point(
 
     The simulated curve of the deployment and shape does not depend on the target, so it is
     memoised beside the deployment's terms: the Pareto pass picks its other targets from it."""
-    from blackwell_decide.perf.feasibility import RequestDoesNotFitError
-    from blackwell_decide.perf.model import check_interactivity, interactivity_curve
+    from blackwell_decide.perf.model import check_interactivity
     from blackwell_decide.perf.service_level import within_ttft
     from blackwell_decide.perf.workload import Workload
 
@@ -97,20 +97,9 @@ def _class_point(
         check_interactivity(target)  # as perf.at_interactivity: a bad target before any simulation
     except UsageError:
         return "service level not met"
-    curve_key = ("curve", *key, workload.isl, workload.osl, features)
-    if curve_key not in memo:
-        try:
-            memo[curve_key] = interactivity_curve(
-                deployment, workload, engine=engine, terms=terms, catalog=catalog, features=features
-            )
-        except RequestDoesNotFitError as exc:
-            if "context window" in str(exc):
-                memo[curve_key] = "request longer than the model's context window"
-            else:
-                memo[curve_key] = "KV room cannot hold one request"
-        except UsageError:
-            memo[curve_key] = "service level not met"
-    curve = memo[curve_key]
+    curve = _memo_curve(
+        catalog, deployment, terms, workload, features, memo, ("curve", *key, workload.isl, workload.osl, features)
+    )
     if isinstance(curve, str):
         return curve
     try:
@@ -134,6 +123,35 @@ def _class_point(
             return "TTFT target not met"
         point = found
     return point
+
+
+def _memo_curve(
+    catalog: Catalog,
+    deployment: Deployment,
+    terms: Any,
+    workload: Workload,
+    features: Any,
+    memo: Memo,
+    curve_key: tuple[Any, ...],
+) -> Any:
+    """The deployment's simulated interactivity curve for ``workload``, simulated once per
+    ``curve_key`` (every target of the Pareto pass reads the same curve), or why there is none."""
+    from blackwell_decide.perf.feasibility import RequestDoesNotFitError
+    from blackwell_decide.perf.model import interactivity_curve
+
+    if curve_key not in memo:
+        try:
+            memo[curve_key] = interactivity_curve(
+                deployment, workload, engine=deployment.engine, terms=terms, catalog=catalog, features=features
+            )
+        except RequestDoesNotFitError as exc:
+            if "context window" in str(exc):
+                memo[curve_key] = "request longer than the model's context window"
+            else:
+                memo[curve_key] = "KV room cannot hold one request"
+        except UsageError:
+            memo[curve_key] = "service level not met"
+    return memo[curve_key]
 
 
 def evaluate(

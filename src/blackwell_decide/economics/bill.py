@@ -174,26 +174,9 @@ def monthly_bill(
     """
     if gpus_peak < 0 or tp < 1:
         raise UsageError(f"a fleet needs whole replicas of at least one GPU, got {gpus_peak} GPUs at TP={tp}")
-    billed = float(gpus_peak)
-    if terms.autoscale and output_tok_s_per_gpu and output_tok_s_per_gpu > 0 and gpus_peak > 0:
-        average = float(replicas_for(average_output_tok_s, output_tok_s_per_gpu, tp))
-        billed = float(min(max(average, terms.min_replicas * tp), gpus_peak))
-    hours = terms.hours_per_month
-    value = billed * usd_per_gpu_hour * hours
-    formula = (
-        "monthly = N_billed * price_per_gpu_hour * hours; N_billed = max(min_replicas * tp, "
-        "ceil(average_output / (per_gpu * tp)) * tp)"
-        if billed < gpus_peak
-        else "monthly = N * price_per_gpu_hour * hours"
-    )
-    what = "GPUs declared in service" if declared else "GPUs holding the peak, whole replicas"
-    inputs = (
-        Input("price_per_gpu_hour", f"price per GPU-hour ({tier})", usd_per_gpu_hour, "USD/GPU-h", price_source),
-        Input("N" if billed >= gpus_peak else "N_billed", what, billed, "GPUs", DERIVED),
-        Input("hours", "hours per month", hours, "h", USER_INPUT),
-    )
-    monthly = derived("monthly_bill", f"monthly bill, {terms.words}", value, "USD/month", formula, inputs)
-    seconds = hours * SECONDS_PER_HOUR
+    billed = _billed_gpus(gpus_peak, tp, average_output_tok_s, output_tok_s_per_gpu, terms)
+    monthly = _monthly_quantity(billed, gpus_peak, usd_per_gpu_hour, tier, price_source, terms, declared)
+    seconds = terms.hours_per_month * SECONDS_PER_HOUR
     share = 1.0
     if max_output_tok_s is not None and average_output_tok_s > max_output_tok_s:
         share = max(max_output_tok_s, 0.0) / average_output_tok_s
@@ -210,3 +193,43 @@ def monthly_bill(
         full_load_usd_per_million_output=full_load_usd_per_million_output,
         monthly=monthly,
     )
+
+
+def _billed_gpus(
+    gpus_peak: int, tp: int, average_output_tok_s: float, output_tok_s_per_gpu: float | None, terms: BillTerms
+) -> float:
+    """The GPUs paid for: the peak fleet, or autoscaled the whole replicas the average traffic
+    needs (at least ``terms.min_replicas``, at most the peak fleet)."""
+    billed = float(gpus_peak)
+    if terms.autoscale and output_tok_s_per_gpu and output_tok_s_per_gpu > 0 and gpus_peak > 0:
+        average = float(replicas_for(average_output_tok_s, output_tok_s_per_gpu, tp))
+        billed = float(min(max(average, terms.min_replicas * tp), gpus_peak))
+    return billed
+
+
+def _monthly_quantity(
+    billed: float,
+    gpus_peak: int,
+    usd_per_gpu_hour: float,
+    tier: str,
+    price_source: Any,
+    terms: BillTerms,
+    declared: bool,
+) -> Derived:
+    """The monthly bill as a derived quantity, with the formula and inputs a reader can check
+    (the formula names the autoscaled count only where it is below the peak fleet)."""
+    hours = terms.hours_per_month
+    value = billed * usd_per_gpu_hour * hours
+    formula = (
+        "monthly = N_billed * price_per_gpu_hour * hours; N_billed = max(min_replicas * tp, "
+        "ceil(average_output / (per_gpu * tp)) * tp)"
+        if billed < gpus_peak
+        else "monthly = N * price_per_gpu_hour * hours"
+    )
+    what = "GPUs declared in service" if declared else "GPUs holding the peak, whole replicas"
+    inputs = (
+        Input("price_per_gpu_hour", f"price per GPU-hour ({tier})", usd_per_gpu_hour, "USD/GPU-h", price_source),
+        Input("N" if billed >= gpus_peak else "N_billed", what, billed, "GPUs", DERIVED),
+        Input("hours", "hours per month", hours, "h", USER_INPUT),
+    )
+    return derived("monthly_bill", f"monthly bill, {terms.words}", value, "USD/month", formula, inputs)

@@ -113,67 +113,52 @@ def _fmt_figure(field: str, value: float) -> str:
 def _aspects(source: Conventions, physics: Conventions, deployments: Sequence[Deployment]) -> list[_Aspect]:
     """Every way ``source`` differs from ``physics``, each as a variant of ``source`` with that
     one difference switched back."""
-    out: list[_Aspect] = []
     deps = tuple(deployments)
-    if source.stream_embeddings != physics.stream_embeddings:
-        out.append(
-            _Aspect(
-                "embedding table streamed and multiplied every decode step (a decode step only looks up one row; "
-                "only the lm_head streams)",
-                attrs.evolve(source, stream_embeddings=physics.stream_embeddings),
-                deps,
-            )
-        )
-    if source.decode_overheads != physics.decode_overheads:
-        out.append(
-            _Aspect(
-                "decode floor at the spec bandwidth with no kernel fixed times (the physics streams at the measured "
-                "STREAM bandwidth and adds each matmul's measured fill and drain and each other kernel's boundary)",
-                attrs.evolve(source, decode_overheads=physics.decode_overheads),
-                deps,
-            )
-        )
-    if source.capacity_basis != physics.capacity_basis:
-        caps = ", ".join(
-            f"{d.accelerator.key} {d.accelerator.memory_label_gb:g} GB label vs "
-            f"{d.accelerator.memory_bytes / GB:.2f} GB reported by the device"
-            for d in dict((d.accelerator.key, d) for d in deps).values()
-        )
-        out.append(
-            _Aspect(
-                f"capacity read from the marketing label in decimal GB ({caps})",
-                attrs.evolve(source, capacity_basis=physics.capacity_basis),
-                deps,
-            )
-        )
-    if source.decode_intensity != physics.decode_intensity:
-        out.append(
-            _Aspect(
-                f"batch-1 decode intensity assumed {source.decode_intensity:g} FLOP/byte instead of computed "
-                "(2 FLOPs per multiplied parameter over the bytes streamed)",
-                attrs.evolve(source, decode_intensity=physics.decode_intensity),
-                deps,
-            )
-        )
-    if source.kv_headroom_bytes != physics.kv_headroom_bytes:
-        out.append(
-            _Aspect(
-                f"a further {source.kv_headroom_bytes / GB:g} GB held back from the KV cache",
-                attrs.evolve(source, kv_headroom_bytes=physics.kv_headroom_bytes),
-                deps,
-            )
-        )
-    if source.runtime_reserve_bytes != physics.runtime_reserve_bytes:
-        out.append(
-            _Aspect(
-                f"runtime reserve {source.runtime_reserve_bytes / GB:g} GB instead of "
-                f"{physics.runtime_reserve_bytes / GB:g} GB",
-                attrs.evolve(source, runtime_reserve_bytes=physics.runtime_reserve_bytes),
-                deps,
-            )
-        )
+    out = [
+        _Aspect(words(), attrs.evolve(source, **{field: getattr(physics, field)}), deps)
+        for field, words in _convention_words(source, physics, deps).items()
+        if getattr(source, field) != getattr(physics, field)
+    ]
     out += _figure_aspects(source, physics, deps)
     return out
+
+
+def _convention_words(
+    source: Conventions, physics: Conventions, deps: tuple[Deployment, ...]
+) -> dict[str, Callable[[], str]]:
+    """What each convention of ``source`` means when it differs from ``physics``, by field, in the
+    order the causes of a difference are listed (a table apart so _aspects is the rule alone).
+    Each is worded only when it differs: an unset figure (decode_intensity None) has no words."""
+    return {
+        "stream_embeddings": lambda: (
+            "embedding table streamed and multiplied every decode step (a decode step only looks "
+            "up one row; only the lm_head streams)"
+        ),
+        "decode_overheads": lambda: (
+            "decode floor at the spec bandwidth with no kernel fixed times (the physics streams at "
+            "the measured STREAM bandwidth and adds each matmul's measured fill and drain and each other kernel's "
+            "boundary)"
+        ),
+        "capacity_basis": lambda: f"capacity read from the marketing label in decimal GB ({_label_capacities(deps)})",
+        "decode_intensity": lambda: (
+            f"batch-1 decode intensity assumed {source.decode_intensity:g} FLOP/byte instead of "
+            "computed (2 FLOPs per multiplied parameter over the bytes streamed)"
+        ),
+        "kv_headroom_bytes": lambda: f"a further {source.kv_headroom_bytes / GB:g} GB held back from the KV cache",
+        "runtime_reserve_bytes": lambda: (
+            f"runtime reserve {source.runtime_reserve_bytes / GB:g} GB instead of "
+            f"{physics.runtime_reserve_bytes / GB:g} GB"
+        ),
+    }
+
+
+def _label_capacities(deps: tuple[Deployment, ...]) -> str:
+    """Each accelerator's label capacity beside what the device reports, once per accelerator."""
+    return ", ".join(
+        f"{d.accelerator.key} {d.accelerator.memory_label_gb:g} GB label vs "
+        f"{d.accelerator.memory_bytes / GB:.2f} GB reported by the device"
+        for d in dict((d.accelerator.key, d) for d in deps).values()
+    )
 
 
 def _figure_aspects(source: Conventions, physics: Conventions, deps: tuple[Deployment, ...]) -> list[_Aspect]:

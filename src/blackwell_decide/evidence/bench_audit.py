@@ -24,6 +24,8 @@ from blackwell_decide.errors import BlackwellDecideError
 from blackwell_decide.evidence.bench_diagnostics import Diagnostic, diagnose
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from blackwell_decide.model import Deployment, ModelArch
     from blackwell_decide.perf import Prediction
     from blackwell_decide.perf.measurement import Measurement
@@ -74,46 +76,18 @@ class BenchAudit:
         return m / self.expected_output_tok_s_per_gpu
 
     def to_dict(self) -> dict[str, Any]:
-        m, s = self.measurement, self.stats
+        m = self.measurement
         doc: dict[str, Any] = {
             "file": self.path,
-            "tool": s.tool,
-            "deployment": {
-                "model": self.deployment.model.key,
-                "gpu": self.deployment.accelerator.key,
-                "weights": self.deployment.scheme.weights.key,
-                "kv": self.deployment.scheme.kv_cache.key,
-                "tp": self.deployment.tp,
-                "pp": m.pp,
-                "prefill_gpus": m.prefill_gpus,
-                "num_gpus": m.num_gpus,
-                "engine": m.engine,
-            },
+            "tool": self.stats.tool,
+            "deployment": self._deployment_dict(),
             "concurrency": m.concurrency,
             "concurrency_basis": m.concurrency_basis,
             "judged_concurrency": self.judged_concurrency,
-            "traffic": {
-                "request_rate": s.request_rate,
-                "max_concurrency": s.max_concurrency,
-                "num_prompts": s.num_prompts,
-                "completed": s.completed,
-                "duration_s": s.duration_s,
-                "littles_law_concurrency": s.littles_law,
-                "littles_law_from": s.littles_law_from or None,
-            },
+            "traffic": self._traffic_dict(),
             "mean_isl": m.mean_isl,
             "mean_osl": m.mean_osl,
-            "measured": {
-                "mean_tpot_ms": s.mean_tpot * 1e3,
-                "median_tpot_ms": _ms(s.median_tpot),
-                "p99_tpot_ms": _ms(s.p99_tpot),
-                "mean_itl_ms": _ms(s.mean_itl),
-                "median_itl_ms": _ms(s.median_itl),
-                "p99_itl_ms": _ms(s.p99_itl),
-                "mean_ttft_ms": _ms(s.mean_ttft),
-                "mean_e2e_ms": _ms(s.mean_e2e),
-                "output_tok_s_per_gpu": m.output_tok_s_per_gpu,
-            },
+            "measured": self._measured_dict(),
             "floor_tpot_ms": self.floor_tpot_s * 1e3,
             "batch1_floor_tpot_ms": self.batch1_floor_s * 1e3,
             "ceiling_output_tok_s_per_gpu": self.ceiling_output_tok_s_per_gpu,
@@ -127,20 +101,64 @@ class BenchAudit:
             "notes": list(self.notes),
         }
         if self.expected is not None:
-            e = self.expected
-            doc["expected"] = {
-                "tpot_ms": float(e.tpot_s) * 1e3,
-                "ttft_ms": float(e.ttft_s) * 1e3,
-                "output_tok_s_per_gpu": self.expected_output_tok_s_per_gpu,
-                "band": list(e.band),
-                "extrapolated": e.extrapolated,
-                "profile": e.profile,
-                "binding": e.binding,
-                "notes": list(e.notes),
-            }
+            doc["expected"] = self._expected_dict(self.expected)
         else:
             doc["expected_error"] = self.expected_error
         return doc
+
+    # The parts of to_dict that each describe one thing, kept apart so the document's layout
+    # (its key order is what --json prints) reads at a glance in to_dict.
+    def _deployment_dict(self) -> dict[str, Any]:
+        m, d = self.measurement, self.deployment
+        return {
+            "model": d.model.key,
+            "gpu": d.accelerator.key,
+            "weights": d.scheme.weights.key,
+            "kv": d.scheme.kv_cache.key,
+            "tp": d.tp,
+            "pp": m.pp,
+            "prefill_gpus": m.prefill_gpus,
+            "num_gpus": m.num_gpus,
+            "engine": m.engine,
+        }
+
+    def _traffic_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "request_rate": s.request_rate,
+            "max_concurrency": s.max_concurrency,
+            "num_prompts": s.num_prompts,
+            "completed": s.completed,
+            "duration_s": s.duration_s,
+            "littles_law_concurrency": s.littles_law,
+            "littles_law_from": s.littles_law_from or None,
+        }
+
+    def _measured_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "mean_tpot_ms": s.mean_tpot * 1e3,
+            "median_tpot_ms": _ms(s.median_tpot),
+            "p99_tpot_ms": _ms(s.p99_tpot),
+            "mean_itl_ms": _ms(s.mean_itl),
+            "median_itl_ms": _ms(s.median_itl),
+            "p99_itl_ms": _ms(s.p99_itl),
+            "mean_ttft_ms": _ms(s.mean_ttft),
+            "mean_e2e_ms": _ms(s.mean_e2e),
+            "output_tok_s_per_gpu": self.measurement.output_tok_s_per_gpu,
+        }
+
+    def _expected_dict(self, e: Prediction) -> dict[str, Any]:
+        return {
+            "tpot_ms": float(e.tpot_s) * 1e3,
+            "ttft_ms": float(e.ttft_s) * 1e3,
+            "output_tok_s_per_gpu": self.expected_output_tok_s_per_gpu,
+            "band": list(e.band),
+            "extrapolated": e.extrapolated,
+            "profile": e.profile,
+            "binding": e.binding,
+            "notes": list(e.notes),
+        }
 
 
 def _ms(value: float | None) -> float | None:
@@ -169,10 +187,6 @@ def audit_bench_result(
     stages the bounds are those of one stage's tensor-parallel group at 1/pp of the requests;
     with ``prefill_gpus`` (a prefill/decode-disaggregated run) the bounds are the decode GPUs'
     and throughput per GPU counts the prefill GPUs too."""
-    import numpy as np
-
-    from blackwell_decide.bounds import compute_bounds
-    from blackwell_decide.perf.physics import decode_floor, deployment_terms
     from blackwell_decide.perf.readers import read_bench_result
     from blackwell_decide.resolve import resolve_deployment
 
@@ -190,26 +204,26 @@ def audit_bench_result(
         prefill_gpus=prefill_gpus,
         engine=engine,
     )
-    m, stats = result.measurement, result.stats
+    m = result.measurement
     deployment = resolve_deployment(
         model=m.model, gpu=m.gpu, weights=m.weights, kv=m.kv or None, tp=m.tp, catalog=catalog
     )
+    return _judge(str(path), m, result.stats, deployment, result.notes, catalog)
+
+
+def _judge(
+    path: str, m: Measurement, stats: RunStats, deployment: Deployment, read_notes: Sequence[str], catalog: Catalog
+) -> BenchAudit:
+    """Judge a run read from ``path``: at the concurrency per pipeline stage, against its floors
+    and the calibrated expectation, then diagnosed against the shipped evidence (separate from
+    the reading above, which only works out what was measured on what)."""
     judged = None if m.concurrency is None else max(1.0, m.concurrency / m.pp)
-    notes = [*result.notes, *_layout_notes(m, judged)]
+    notes = [*read_notes, *_layout_notes(m, judged)]
     expected, expected_error = _expectation(catalog, deployment, m, judged)
-    bounds = compute_bounds(deployment)
-    batch1 = bounds.value("decode_floor_s")
-    if expected is not None:
-        floor = float(expected.floor_tpot_s)
-        in_flight = min(float(expected.concurrency), max(float(expected.kv_capacity), 1.0))
-    else:
-        in_flight = judged or 1.0
-        floor = float(decode_floor(deployment_terms(deployment), m.workload, np.array([in_flight]))[0])
-    # Output tokens/s the floor allows: every request in flight emits one token per floor step.
-    ceiling = in_flight * m.pp / floor / m.num_gpus
+    floor, batch1, ceiling = _floors(deployment, m, judged, expected)
     expected_per_gpu = None if expected is None else float(expected.output_tok_s) * m.pp / m.num_gpus
     audit = BenchAudit(
-        str(path),
+        path,
         m,
         deployment,
         stats,
@@ -224,6 +238,29 @@ def audit_bench_result(
     )
     evidence, other = _evidence(catalog, deployment)
     return attrs.evolve(audit, diagnostics=tuple(diagnose(audit, evidence)), evidence=evidence, other_evidence=other)
+
+
+def _floors(
+    deployment: Deployment, m: Measurement, judged: float | None, expected: Prediction | None
+) -> tuple[float, float, float]:
+    """The decode floor at the concurrency in flight, the batch-1 floor, and the output tok/s per
+    GPU the floor allows. With an expectation, its own floor and the batch it could hold (the KV
+    cache may cap what was sent); without one, the floor at the judged concurrency."""
+    import numpy as np
+
+    from blackwell_decide.bounds import compute_bounds
+    from blackwell_decide.perf.physics import decode_floor, deployment_terms
+
+    batch1 = compute_bounds(deployment).value("decode_floor_s")
+    if expected is not None:
+        floor = float(expected.floor_tpot_s)
+        in_flight = min(float(expected.concurrency), max(float(expected.kv_capacity), 1.0))
+    else:
+        in_flight = judged or 1.0
+        floor = float(decode_floor(deployment_terms(deployment), m.workload, np.array([in_flight]))[0])
+    # Output tokens/s the floor allows: every request in flight emits one token per floor step.
+    ceiling = in_flight * m.pp / floor / m.num_gpus
+    return floor, batch1, ceiling
 
 
 def _layout_notes(m: Measurement, judged: float | None) -> list[str]:

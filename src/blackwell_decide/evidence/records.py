@@ -249,59 +249,75 @@ def measured_records(tok_s_per_user: float = 50.0) -> tuple[EvidenceRecord, ...]
     for p in points:
         groups.setdefault((p.gpu, p.engine, p.weights), []).append(p)
     records: list[EvidenceRecord] = []
-    for (gpu, engine, weights), group in sorted(groups.items()):
-        isl, osl = float(group[0].isl), float(group[0].osl)
+    for key, group in sorted(groups.items()):  # key: (gpu, engine, weights)
         point = frontier_at(group, tok_s_per_user)
         if point is not None:
-            records.append(
-                EvidenceRecord(
-                    id=f"sweep-{gpu}-{weights}-{engine}-at-{tok_s_per_user:g}tps",
-                    title=f"{gpu} {weights} {engine}: output tok/s per GPU at {tok_s_per_user:g} tok/s/user "
-                    "(shipped InferenceMAX 1k/1k sweep)",
-                    model=model,
-                    gpu=gpu,
-                    num_gpus=point.tp,
-                    weights=weights,
-                    engine=engine,
-                    scenario=f"{tok_s_per_user:g} tok/s/user",
-                    metric="throughput_per_gpu",
-                    value=point.output_tok_s_per_gpu,
-                    unit="tok/s/GPU",
-                    token_basis=TokenBasis.OUTPUT,
-                    source=source,
-                    isl=isl,
-                    osl=osl,
-                    tok_s_per_user=point.tok_s_per_user,
-                    tp=point.tp,
-                    lower_bound=point.lower_bound,
-                    notes=(point.describe(), "output tokens/s per GPU = concurrency / TPOT / TP"),
-                )
-            )
-        low_tp = min(p.tp for p in group)
-        first = min((p for p in group if p.tp == low_tp and p.tpot_s), key=lambda p: p.concurrency or 0)
-        assert first.tpot_s is not None
-        records.append(
-            EvidenceRecord(
-                id=f"sweep-{gpu}-{weights}-{engine}-tp{low_tp}-conc{first.concurrency}-tpot",
-                title=f"{gpu} {weights} {engine} TP{low_tp}: mean TPOT at concurrency {first.concurrency}",
-                model=model,
-                gpu=gpu,
-                num_gpus=low_tp,
-                weights=weights,
-                engine=engine,
-                scenario=f"concurrency {first.concurrency}",
-                metric="tpot_s",
-                value=first.tpot_s,
-                unit="s",
-                token_basis=None,
-                source=source,
-                isl=isl,
-                osl=osl,
-                concurrency=None if first.concurrency is None else int(first.concurrency),
-                tp=low_tp,
-            )
-        )
+            records.append(_throughput_record(source, model, key, group, point, tok_s_per_user))
+        records.append(_tpot_record(source, model, key, group))
     return tuple(records)
+
+
+def _throughput_record(
+    source: Source,
+    model: str,
+    key: tuple[str, str, str],
+    group: list[Measurement],
+    point: FrontierPoint,
+    tok_s_per_user: float,
+) -> EvidenceRecord:
+    """The output tok/s per GPU one GPU, engine and weight format reach at ``tok_s_per_user``."""
+    gpu, engine, weights = key
+    isl, osl = float(group[0].isl), float(group[0].osl)
+    return EvidenceRecord(
+        id=f"sweep-{gpu}-{weights}-{engine}-at-{tok_s_per_user:g}tps",
+        title=f"{gpu} {weights} {engine}: output tok/s per GPU at {tok_s_per_user:g} tok/s/user "
+        "(shipped InferenceMAX 1k/1k sweep)",
+        model=model,
+        gpu=gpu,
+        num_gpus=point.tp,
+        weights=weights,
+        engine=engine,
+        scenario=f"{tok_s_per_user:g} tok/s/user",
+        metric="throughput_per_gpu",
+        value=point.output_tok_s_per_gpu,
+        unit="tok/s/GPU",
+        token_basis=TokenBasis.OUTPUT,
+        source=source,
+        isl=isl,
+        osl=osl,
+        tok_s_per_user=point.tok_s_per_user,
+        tp=point.tp,
+        lower_bound=point.lower_bound,
+        notes=(point.describe(), "output tokens/s per GPU = concurrency / TPOT / TP"),
+    )
+
+
+def _tpot_record(source: Source, model: str, key: tuple[str, str, str], group: list[Measurement]) -> EvidenceRecord:
+    """The mean TPOT at the lowest concurrency measured on the smallest tensor-parallel group."""
+    gpu, engine, weights = key
+    isl, osl = float(group[0].isl), float(group[0].osl)
+    low_tp = min(p.tp for p in group)
+    first = min((p for p in group if p.tp == low_tp and p.tpot_s), key=lambda p: p.concurrency or 0)
+    assert first.tpot_s is not None
+    return EvidenceRecord(
+        id=f"sweep-{gpu}-{weights}-{engine}-tp{low_tp}-conc{first.concurrency}-tpot",
+        title=f"{gpu} {weights} {engine} TP{low_tp}: mean TPOT at concurrency {first.concurrency}",
+        model=model,
+        gpu=gpu,
+        num_gpus=low_tp,
+        weights=weights,
+        engine=engine,
+        scenario=f"concurrency {first.concurrency}",
+        metric="tpot_s",
+        value=first.tpot_s,
+        unit="s",
+        token_basis=None,
+        source=source,
+        isl=isl,
+        osl=osl,
+        concurrency=None if first.concurrency is None else int(first.concurrency),
+        tp=low_tp,
+    )
 
 
 @functools.cache

@@ -1,10 +1,12 @@
 """What the catalog requires of the entries whose real classes live above the plugin layer.
 
-Calibration profiles (``perf.CalibrationProfile``), migration rules (``rules.Rule``) and memo
-sections (``report.MemoSection``) are defined in the layers that use them, above
-``hookspecs``, which must not import upward (tests/test_layers.py). These protocols state the
-part of each that the catalog and a plugin author rely on; the real classes satisfy them (a
-test checks it), so a hook typed with them accepts the real objects.
+Migration rules (``rules.Rule``) and memo sections (``report.MemoSection``) are defined in the
+layers that use them, above ``hookspecs`` and ``plugins``, which must not import upward
+(tests/test_layers.py). These protocols state the part of each that the catalog and a plugin
+author rely on; the real classes satisfy them (a test checks it), so a hook typed with them
+accepts the real objects, and the catalog's registries turn away what does not satisfy them.
+Calibration profiles are a model value (``model.calibration``), typed with their real class;
+:class:`CalibrationProfileEntry` stays for plugins written against it.
 """
 
 from __future__ import annotations

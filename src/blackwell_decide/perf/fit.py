@@ -140,14 +140,7 @@ def _solve(
     rich = [m for rows, _ in groups if sparse_reason(rows) is None for m in rows]
     shared = [n for n in identifiable(rich, terms_of) if n in SHARED and n not in keep and n not in measured]
     names = shared + [n for group_names in own for n in group_names]
-    bounds = []
-    for n in names:
-        low, high = PARAMETER_BOUNDS[n]
-        # A measured cap below the physical lower bound still leaves the solver a sliver of room
-        # (relative to the parameter's range: microsecond figures need microsecond slivers).
-        bounds.append((low, max(min(high, caps.get(n, high)), low + 1e-3 * (high - low))))
-    lower = np.array([b[0] for b in bounds])
-    upper = np.array([b[1] for b in bounds])
+    lower, upper = _box(names, caps)
     initial = np.clip(np.array([START[n] for n in names]), lower, upper)
     starts = [
         base.with_parameters({**measured, **{n: START[n] for n in [*shared, *own[i]]}})
@@ -183,6 +176,18 @@ def _solve(
 
     x, _ = least_squares(residuals, initial, lower, upper)
     return [(profile, [*shared, *own[i]]) for i, profile in enumerate(profiles_at(x))]
+
+
+def _box(names: Sequence[str], caps: Mapping[str, float]) -> tuple[FloatArray, FloatArray]:
+    """The solver's lower and upper bound of each parameter in ``names``: its physical range
+    (:data:`PARAMETER_BOUNDS`), the upper end lowered to a measured cap where there is one."""
+    bounds = []
+    for n in names:
+        low, high = PARAMETER_BOUNDS[n]
+        # A measured cap below the physical lower bound still leaves the solver a sliver of room
+        # (relative to the parameter's range: microsecond figures need microsecond slivers).
+        bounds.append((low, max(min(high, caps.get(n, high)), low + 1e-3 * (high - low))))
+    return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
 
 
 def cross_validate_tp(

@@ -66,19 +66,9 @@ def _prediction(
     online: bool = True,
 ) -> Prediction:
     def pick(values: NDArray[np.float64]) -> FloatOrArray:
-        if index is None:
-            return values
-        if isinstance(index, np.ndarray):
-            return np.asarray(values[index], dtype=np.float64)
-        return float(values[index])
+        return _pick(values, index)
 
-    binding: str | tuple[str, ...]
-    if index is None:
-        binding = result.binding
-    elif isinstance(index, int | np.integer):
-        binding = result.binding[int(index)]
-    else:
-        binding = tuple(result.binding[i] for i in index)
+    binding = _binding_at(result, index)
     err = choice.profile.error
     concurrency = pick(result.concurrency)
     check = check_range(choice.profile.fitted_on, workload, concurrency, online=online, key=choice.profile.key)
@@ -115,6 +105,25 @@ def _prediction(
         categorical=choice.extrapolated,
         calibrated_range=calibrated_range(choice.profile),
     )
+
+
+def _pick(values: NDArray[np.float64], index: NDArray[np.intp] | int | None) -> FloatOrArray:
+    """The simulated values a prediction reports: the whole curve (``index`` None), the points at
+    ``index`` (an array), or the one point at ``index`` as a float."""
+    if index is None:
+        return values
+    if isinstance(index, np.ndarray):
+        return np.asarray(values[index], dtype=np.float64)
+    return float(values[index])
+
+
+def _binding_at(result: StepResult, index: NDArray[np.intp] | int | None) -> str | tuple[str, ...]:
+    """Which limit binds at the points :func:`_pick` reports, picked the same way."""
+    if index is None:
+        return result.binding
+    if isinstance(index, int | np.integer):
+        return result.binding[int(index)]
+    return tuple(result.binding[i] for i in index)
 
 
 def calibrated_range(profile: CalibrationProfile) -> dict[str, Any]:

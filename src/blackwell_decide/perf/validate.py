@@ -12,7 +12,7 @@ import attrs
 
 from blackwell_decide.perf._profile_choice import choose_profile
 from blackwell_decide.perf.ceilings import efficiency_caps
-from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, evaluate, mape
+from blackwell_decide.perf.evaluate import DeploymentCache, PointResult, Skipped, evaluate, mape
 from blackwell_decide.perf.fit import START, cross_validate_tp
 from blackwell_decide.perf.ingest import Measurement, load_dataset
 from blackwell_decide.perf.physics import DeploymentTerms
@@ -106,7 +106,6 @@ def _in_sample(result: PointResult, profile: CalibrationProfile, cache: Deployme
 def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationReport:
     """Score the registered profiles on every shipped serving data set."""
     from blackwell_decide.datasets import list_datasets
-    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
 
     cache = DeploymentCache(catalog)
     chosen: dict[tuple[object, ...], CalibrationProfile] = {}
@@ -125,48 +124,67 @@ def validate(*, catalog: Catalog, cross_validation: bool = True) -> ValidationRe
         measurements = load_dataset(info.id)
         results, skipped = evaluate(measurements, profile_for, cache=cache)
         by_shape.extend(_by_shape(info.id, results, chosen, cache))
-        splits = []
-        for split, keep in (("in-sample", True), ("held-out", False)):
-            points = [r for r in results if _in_sample(r, _profile_of(r, chosen), cache) == keep]
-            if points:
-                splits.append(SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points)))
-        violations = tuple(f"{r.measurement.label}: {'; '.join(r.beats_bound)}" for r in results if r.beats_bound)
-        scores.append(
-            DatasetScore(
-                info,
-                len(measurements),
-                tuple(splits),
-                violations,
-                tuple(f"{s.measurement.label}: {s.reason}" for s in skipped),
-            )
-        )
-
-    crossed: list[CrossValidation] = []
-    if cross_validation:
-        micro = shipped_microbenchmarks()
-        # A profile borrowed by another family (MI300X on vllm-hopper) is cross-validated once, as
-        # the family it was fitted for, not again under the borrower's key.
-        own = {p.key: p for (_engine, family), p in chosen.items() if p.family == family}
-        for profile in sorted(own.values(), key=lambda p: p.key):
-            if not profile.is_fitted or profile.fitted_on is None:
-                continue
-            rows = _fit_rows(profile, cache)
-            sizes = sorted({m.tp for m in rows})
-            if len(sizes) < 2:
-                continue
-            caps = efficiency_caps(profile.family, micro, catalog=catalog)
-            crossed_points = cross_validate_tp(rows, profile, caps=caps, cache=cache)
-            cut = sizes[(len(sizes) - 1) // 2]
-            crossed.append(
-                CrossValidation(
-                    profile.key,
-                    tuple(s for s in sizes if s <= cut),
-                    tuple(s for s in sizes if s > cut),
-                    _score(crossed_points),
-                )
-            )
+        scores.append(_dataset_score(info, measurements, results, skipped, chosen, cache))
+    crossed = _cross_validations(chosen, cache, catalog) if cross_validation else []
     holdout = _shape_holdout(cache, catalog) if cross_validation else ()
     return ValidationReport(tuple(scores), tuple(crossed), holdout, tuple(by_shape))
+
+
+def _dataset_score(
+    info: DatasetInfo,
+    measurements: Sequence[Measurement],
+    results: Sequence[PointResult],
+    skipped: Sequence[Skipped],
+    chosen: dict[tuple[object, ...], CalibrationProfile],
+    cache: DeploymentCache,
+) -> DatasetScore:
+    """One data set's errors, split into the rows its profiles were fitted on and the rest, with
+    the rows that beat a bound and those the catalog could not resolve."""
+    splits = []
+    for split, keep in (("in-sample", True), ("held-out", False)):
+        points = [r for r in results if _in_sample(r, _profile_of(r, chosen), cache) == keep]
+        if points:
+            splits.append(SplitScore(split, tuple(sorted({r.profile for r in points})), _score(points)))
+    violations = tuple(f"{r.measurement.label}: {'; '.join(r.beats_bound)}" for r in results if r.beats_bound)
+    return DatasetScore(
+        info,
+        len(measurements),
+        tuple(splits),
+        violations,
+        tuple(f"{s.measurement.label}: {s.reason}" for s in skipped),
+    )
+
+
+def _cross_validations(
+    chosen: dict[tuple[object, ...], CalibrationProfile], cache: DeploymentCache, catalog: Catalog
+) -> list[CrossValidation]:
+    """Refit each profile that was chosen on its smaller TP sizes and score it on the larger."""
+    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
+
+    crossed: list[CrossValidation] = []
+    micro = shipped_microbenchmarks()
+    # A profile borrowed by another family (MI300X on vllm-hopper) is cross-validated once, as
+    # the family it was fitted for, not again under the borrower's key.
+    own = {p.key: p for (_engine, family), p in chosen.items() if p.family == family}
+    for profile in sorted(own.values(), key=lambda p: p.key):
+        if not profile.is_fitted or profile.fitted_on is None:
+            continue
+        rows = _fit_rows(profile, cache)
+        sizes = sorted({m.tp for m in rows})
+        if len(sizes) < 2:
+            continue
+        caps = efficiency_caps(profile.family, micro, catalog=catalog)
+        crossed_points = cross_validate_tp(rows, profile, caps=caps, cache=cache)
+        cut = sizes[(len(sizes) - 1) // 2]
+        crossed.append(
+            CrossValidation(
+                profile.key,
+                tuple(s for s in sizes if s <= cut),
+                tuple(s for s in sizes if s > cut),
+                _score(crossed_points),
+            )
+        )
+    return crossed
 
 
 def _by_shape(
@@ -200,45 +218,8 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog) -> tuple[ShapeHoldo
     the shipped profiles) on the 1k/1k-like workload shapes of the fitting data (see
     :data:`SHAPE_HOLDOUT_FACTOR`), and score the refits, per data set and engine, on every other
     shipped serving measurement of those engines and families."""
-    from blackwell_decide.datasets import list_datasets
-    from blackwell_decide.perf.calibrate import base_profile
-    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
-    from blackwell_decide.perf.fit import fit_profiles
-
-    fitting = [m for info in list_datasets("fit") for m in load_dataset(info.id)]
-    shapes: dict[tuple[int, int], int] = {}
-    for m in fitting:
-        shapes[(m.workload.isl, m.workload.osl)] = shapes.get((m.workload.isl, m.workload.osl), 0) + 1
-    centre = max(shapes, key=lambda k: shapes[k])
-    like = sorted(s for s in shapes if _like(s, centre))
-    train = [m for m in fitting if (m.workload.isl, m.workload.osl) in like]
-    test = [
-        m
-        for info in list_datasets()
-        if info.role != "reference"
-        for m in load_dataset(info.id)
-        if not _like((m.workload.isl, m.workload.osl), centre)
-    ]
-    groups: dict[str, dict[str, list[Measurement]]] = {}
-    for m in train:
-        try:
-            family = cache.terms(m.deployment_key).family.lower()
-        except Exception:  # rows the catalog cannot resolve are not fitted
-            continue
-        groups.setdefault(family, {}).setdefault(m.engine, []).append(m)
-    micro = shipped_microbenchmarks()
-    refits: list[CalibrationProfile] = []
-    left_at_start: dict[str, tuple[str, ...]] = {}
-    for family, by_engine in sorted(groups.items()):
-        bases = [
-            (rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())
-        ]
-        fits = fit_profiles(
-            bases, caps=efficiency_caps(family, micro, catalog=catalog), cross_validate=False, cache=cache
-        )
-        refits += [r.profile for r in fits]
-        left_at_start.update({r.profile.key: r.kept for r in fits})
-    by_pair = {(p.engine, p.family.lower()): p for p in refits}
+    like, train, test = _holdout_rows()
+    by_pair, left_at_start = _refit_from_scratch(train, cache, catalog)
     refitted = []
     for m in test:
         try:
@@ -258,6 +239,59 @@ def _shape_holdout(cache: DeploymentCache, catalog: Catalog) -> tuple[ShapeHoldo
         kept = tuple(n for n in START if any(n in left_at_start.get(p, ()) for p in profiles))
         out.append(ShapeHoldout(dataset, label, profiles, _score(points), kept, engine))
     return tuple(out)
+
+
+def _holdout_rows() -> tuple[list[tuple[int, int]], list[Measurement], list[Measurement]]:
+    """The 1k/1k-like shapes (around the fitting data's most common one), the fitting rows of
+    those shapes to refit on, and every shipped serving row of another shape to score on."""
+    from blackwell_decide.datasets import list_datasets
+
+    fitting = [m for info in list_datasets("fit") for m in load_dataset(info.id)]
+    shapes: dict[tuple[int, int], int] = {}
+    for m in fitting:
+        shapes[(m.workload.isl, m.workload.osl)] = shapes.get((m.workload.isl, m.workload.osl), 0) + 1
+    centre = max(shapes, key=lambda k: shapes[k])
+    like = sorted(s for s in shapes if _like(s, centre))
+    train = [m for m in fitting if (m.workload.isl, m.workload.osl) in like]
+    test = [
+        m
+        for info in list_datasets()
+        if info.role != "reference"
+        for m in load_dataset(info.id)
+        if not _like((m.workload.isl, m.workload.osl), centre)
+    ]
+    return like, train, test
+
+
+def _refit_from_scratch(
+    train: Sequence[Measurement], cache: DeploymentCache, catalog: Catalog
+) -> tuple[dict[tuple[str, str], CalibrationProfile], dict[str, tuple[str, ...]]]:
+    """Every engine and family fitted from the fit's start values on ``train`` alone: the refits
+    by (engine, family), and the parameters each refit left at their start values."""
+    from blackwell_decide.perf.calibrate import base_profile
+    from blackwell_decide.perf.ceilings import shipped_microbenchmarks
+    from blackwell_decide.perf.fit import fit_profiles
+
+    groups: dict[str, dict[str, list[Measurement]]] = {}
+    for m in train:
+        try:
+            family = cache.terms(m.deployment_key).family.lower()
+        except Exception:  # rows the catalog cannot resolve are not fitted
+            continue
+        groups.setdefault(family, {}).setdefault(m.engine, []).append(m)
+    micro = shipped_microbenchmarks()
+    refits: list[CalibrationProfile] = []
+    left_at_start: dict[str, tuple[str, ...]] = {}
+    for family, by_engine in sorted(groups.items()):
+        bases = [
+            (rows, base_profile(e, family, catalog).with_parameters(START)) for e, rows in sorted(by_engine.items())
+        ]
+        fits = fit_profiles(
+            bases, caps=efficiency_caps(family, micro, catalog=catalog), cross_validate=False, cache=cache
+        )
+        refits += [r.profile for r in fits]
+        left_at_start.update({r.profile.key: r.kept for r in fits})
+    return {(p.engine, p.family.lower()): p for p in refits}, left_at_start
 
 
 def _profile_of(result: PointResult, chosen: dict[tuple[object, ...], CalibrationProfile]) -> CalibrationProfile:
@@ -305,6 +339,17 @@ def render(report: ValidationReport) -> str:
                 f"{d.dataset.id:34} {s.split:10} {_pct(s.scores['tpot']):>13} {_pct(s.scores['ttft']):>13} "
                 f"{_pct(s.scores['throughput']):>13}  {', '.join(s.profiles)}"
             )
+    lines += _cross_validation_lines(report)
+    lines += _by_shape_lines(report)
+    lines += _shape_holdout_lines(report)
+    lines.append("")
+    lines += _skipped_and_bound_lines(report)
+    return "\n".join(lines)
+
+
+# One helper per table after the first, each returning its lines (none when it has no rows).
+def _cross_validation_lines(report: ValidationReport) -> list[str]:
+    lines: list[str] = []
     if report.cross_validation:
         lines += ["", "Tensor-parallel cross-validation (refit on the smaller TP sizes, predict the larger)", ""]
         header = f"{'profile':18} {'fit on TP':10} {'predict TP':11} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}"
@@ -314,6 +359,11 @@ def render(report: ValidationReport) -> str:
                 f"{c.profile:18} {','.join(map(str, c.train_tp)):10} {','.join(map(str, c.test_tp)):11} "
                 f"{_pct(c.scores['tpot']):>13} {_pct(c.scores['ttft']):>13} {_pct(c.scores['throughput']):>13}"
             )
+    return lines
+
+
+def _by_shape_lines(report: ValidationReport) -> list[str]:
+    lines: list[str] = []
     if report.by_shape:
         lines += ["", "Per workload shape and engine (shipped profiles)", ""]
         header = f"{'data set':30} {'engine':7} {'shape':11} {'split':10} {'TPOT':>13} {'TTFT':>13} {'throughput':>13}"
@@ -323,6 +373,12 @@ def render(report: ValidationReport) -> str:
                 f"{b.dataset:30} {b.engine:7} {b.shape:11} {b.split:10} {_pct(b.scores['tpot']):>13} "
                 f"{_pct(b.scores['ttft']):>13} {_pct(b.scores['throughput']):>13}"
             )
+    return lines
+
+
+def _shape_holdout_lines(report: ValidationReport) -> list[str]:
+    """The shape hold-out table, and which parameters its refits could not identify."""
+    lines: list[str] = []
     if report.shape_holdout:
         shape = report.shape_holdout[0].fitted_on
         lines += [
@@ -345,7 +401,12 @@ def render(report: ValidationReport) -> str:
                 f"The {shape} rows cannot identify {', '.join(f'{n} ({START[n]:g})' for n in kept)}: "
                 "the refits keep the fit's start values for them.",
             ]
-    lines.append("")
+    return lines
+
+
+def _skipped_and_bound_lines(report: ValidationReport) -> list[str]:
+    """The rows left out, then whether any measured row beat its physical bound."""
+    lines: list[str] = []
     skipped = [s for d in report.datasets for s in d.skipped]
     if skipped:
         lines.append(f"{len(skipped)} measured point(s) skipped (not resolvable in the catalog):")
@@ -358,4 +419,4 @@ def render(report: ValidationReport) -> str:
         lines.append(
             f"bounds: none of the {total} measured points beats its physical bound (decode floor, throughput ceiling)"
         )
-    return "\n".join(lines)
+    return lines
