@@ -32,7 +32,7 @@ def _result(tmp_path: Path, **changes: object) -> Path:
             {"total_output_tokens": 1e308},
             "'total_output_tokens' is 1e+308; it must be finite and not negative and at most 1e+12",
         ),
-        ({"mean_ttft_ms": float("inf")}, "'mean_ttft_ms' is inf; it must be finite"),
+        ({"mean_ttft_ms": float("inf")}, "'mean_ttft_ms' is inf; it must be positive and at most 1e+12"),
     ],
 )
 def test_calibrate_on_a_broken_result_is_a_clean_error(
