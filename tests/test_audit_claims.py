@@ -14,6 +14,7 @@ import pytest
 
 from blackwell_decide.cli import main
 from blackwell_decide.errors import ScenarioError, UsageError
+from blackwell_decide.evidence.claim_file import load_claims
 from blackwell_decide.evidence.claims import (
     AGREES,
     DIFFERS,
@@ -21,7 +22,6 @@ from blackwell_decide.evidence.claims import (
     ClaimResult,
     audit_file,
     format_audit,
-    load_claims,
 )
 from blackwell_decide.plugins import Catalog
 
@@ -254,6 +254,9 @@ def test_energy_share_linear_versus_exact(report: AuditReport) -> None:
 
 
 # ---------------------------------------------------------------- claims files
+_OK = '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n'
+
+
 def test_bad_claims_file_lists_every_problem(tmp_path: Path) -> None:
     bad = tmp_path / "claims.toml"
     bad.write_text(
@@ -268,6 +271,46 @@ def test_bad_claims_file_lists_every_problem(tmp_path: Path) -> None:
     assert any("unknown quantity 'no_such_quantity'" in p for p in problems)
     assert any("claim 'b'.claimed: missing" in p for p in problems)
     assert any("low above high" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Fuzzing found each of these a traceback (AttributeError, TypeError, AssertionError) or,
+        # for an infinite tolerance, a claim that agrees with anything.
+        ("[defaults]\nprovider = 0\n" + _OK, "defaults.provider: expected a name (text), got 0"),
+        ('[[claim]]\nid = []\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\n', "claim[0].id: expected text"),
+        ('[[claim]]\nid = "a"\ntext = "t"\nquantity = []\nclaimed = 5.5\n', "claim 'a'.quantity: expected text"),
+        (
+            '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = nan\n',
+            "must be a finite number, got nan",
+        ),
+        (
+            '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = inf\n',
+            "must be a finite number, got inf",
+        ),
+        (
+            '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\ntolerance = inf\n',
+            "must be a finite number, got inf",
+        ),
+        (
+            '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\ntolerance_pct = 1e308\n',
+            "must be at most 1,000",
+        ),
+        ("title = nan\n" + _OK, "(top level).title: expected text, got nan"),
+        ('[claim]\nid = "a"\n', "write each claim as a [[claim]] table"),
+        (
+            '[[claim]]\nid = "a"\ntext = "t"\nquantity = "decode_floor_ms"\nclaimed = 5.5\nscenario = { gpu = 7 }\n',
+            "claim 'a'.scenario.gpu: expected a name",
+        ),
+    ],
+)
+def test_a_claims_file_value_of_the_wrong_kind_is_named(tmp_path: Path, body: str, expected: str) -> None:
+    bad = tmp_path / "claims.toml"
+    bad.write_text(body, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_claims(bad)
+    assert any(expected in p for p in info.value.problems), info.value.problems
 
 
 def test_default_tolerance_is_the_stated_precision(tmp_path: Path) -> None:

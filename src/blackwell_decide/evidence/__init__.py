@@ -2,15 +2,13 @@
 common baseline, the benchmark audit (``check-bench``) and the claim audit (``audit``)."""
 
 from blackwell_decide.evidence.bench_audit import BenchAudit, Diagnostic, audit_bench_result
+from blackwell_decide.evidence.claim_file import Claim, ClaimFile, load_claims
 from blackwell_decide.evidence.claims import (
     AuditReport,
-    Claim,
-    ClaimFile,
     ClaimResult,
     audit,
     audit_file,
     format_audit,
-    load_claims,
 )
 from blackwell_decide.evidence.quantities import QUANTITIES
 from blackwell_decide.evidence.readings import Reading, Recomputed

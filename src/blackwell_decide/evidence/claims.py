@@ -1,19 +1,13 @@
 """Claim audit: recompute each claim of a write-up and say whether it agrees, and if not, by how
 much and why.
 
-A claims file (TOML) lists claims, each a quantity (see :mod:`blackwell_decide.evidence.quantities`),
-the scenario it is about, the claimed value (a number or a ``[low, high]`` range) and a tolerance.
-Where the file gives no tolerance, the claimed number's own precision sets it: half a unit in
-its last stated digit (``5.5`` → ±0.05, ``135`` → ±0.5).
-
-The verdict compares the claim with the library's own answer (the physics conventions, like
+The claims come from a claims file (:mod:`blackwell_decide.evidence.claim_file`). The verdict compares the claim with the library's own answer (the physics conventions, like
 tiers, the evidence on its own token basis). A claim that differs is explained by the causes the
 calculator found and by the other readings that reproduce the claimed value.
 """
 
 from __future__ import annotations
 
-import decimal
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from blackwell_decide import input_files
-from blackwell_decide.errors import BlackwellDecideError, ScenarioError, UsageError
+from blackwell_decide.errors import BlackwellDecideError, UsageError
+from blackwell_decide.evidence.claim_file import Claim, ClaimFile, load_claims
 from blackwell_decide.evidence.quantities import QUANTITIES
 from blackwell_decide.evidence.readings import Context, Reading, Recomputed, format_number
 
@@ -31,155 +25,6 @@ if TYPE_CHECKING:
     from blackwell_decide.plugins import Catalog
 
 AGREES, DIFFERS, ERROR = "agrees", "differs", "error"
-_CLAIM_KEYS = {"id", "where", "text", "quantity", "claimed", "tolerance", "tolerance_pct", "scenario", "conventions"}
-_CONVENTION_KEYS = {
-    "stream_embeddings",
-    "capacity_basis",
-    "runtime_reserve_gb",
-    "kv_headroom_gb",
-    "figures",
-    "decode_intensity",
-}
-
-
-@attrs.frozen
-class Claim:
-    id: str
-    where: str
-    text: str
-    quantity: str
-    claimed: float | tuple[float, float]
-    claimed_text: str
-    tolerance: float  # absolute, in the quantity's unit
-    scenario: Mapping[str, Any] = attrs.field(converter=dict)
-    conventions: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
-
-    @property
-    def point(self) -> float | None:
-        return None if isinstance(self.claimed, tuple) else self.claimed
-
-
-@attrs.frozen
-class ClaimFile:
-    path: str
-    title: str
-    source: str
-    defaults: Mapping[str, Any] = attrs.field(converter=dict)
-    claims: tuple[Claim, ...]
-
-
-def _precision_tolerance(text: str) -> float:
-    """Half a unit in the last stated digit of ``text``."""
-    exponent = decimal.Decimal(text).as_tuple().exponent
-    assert isinstance(exponent, int)
-    return 0.5 * 10.0**exponent
-
-
-def _number(value: Any) -> tuple[float, str]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
-    return float(value), repr(value) if isinstance(value, float) else str(value)
-
-
-def load_claims(path: str | Path) -> ClaimFile:
-    """Read a claims file; every problem is reported at once, with its key path."""
-    path = Path(path)
-    try:
-        raw = input_files.load_toml(path)
-    except input_files.InputFileError as exc:
-        raise UsageError(f"claims file {exc}") from None
-    problems: list[str] = []
-    defaults = raw.get("defaults", {})
-    if not isinstance(defaults, Mapping):
-        problems.append("defaults: must be a table")
-        defaults = {}
-    claims: list[Claim] = []
-    seen: set[str] = set()
-    entries = raw.get("claim", [])
-    if not entries:
-        problems.append("claim: no [[claim]] entries")
-    for index, entry in enumerate(entries):
-        claim = _claim(entry, index, seen, problems)
-        if claim is not None:
-            claims.append(claim)
-    if problems:
-        raise ScenarioError(str(path), problems)
-    return ClaimFile(str(path), raw.get("title", path.stem), raw.get("source", ""), defaults, tuple(claims))
-
-
-def _claim(entry: Mapping[str, Any], index: int, seen: set[str], problems: list[str]) -> Claim | None:
-    """One ``[[claim]]`` entry, or None with its problems recorded."""
-    given = entry.get("id")
-    where = f"claim {given!r}" if given else f"claim[{index}]"
-    unknown = set(entry) - _CLAIM_KEYS
-    if unknown:
-        problems.append(f"{where}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(_CLAIM_KEYS))})")
-    required = ("id", "text", "quantity", "claimed")
-    problems.extend(f"{where}.{key}: missing" for key in required if key not in entry)
-    if any(key not in entry for key in required):
-        return None
-    cid = entry["id"]
-    if cid in seen:
-        problems.append(f"{where}: id used twice")
-    seen.add(cid)
-    if entry["quantity"] not in QUANTITIES:
-        problems.append(
-            f"{where}.quantity: unknown quantity {entry['quantity']!r}; known: {', '.join(sorted(QUANTITIES))}"
-        )
-    conventions = entry.get("conventions", {})
-    bad_conv = set(conventions) - _CONVENTION_KEYS if isinstance(conventions, Mapping) else {"(not a table)"}
-    if bad_conv:
-        problems.append(f"{where}.conventions: unknown keys {', '.join(sorted(bad_conv))}")
-        conventions = {}
-    try:
-        claimed, claimed_text, tolerance = _claimed_and_tolerance(entry)
-    except (TypeError, ValueError, decimal.InvalidOperation) as exc:
-        problems.append(f"{where}.claimed/tolerance: {exc}")
-        return None
-    scenario = entry.get("scenario", {})
-    if not isinstance(scenario, Mapping):
-        problems.append(f"{where}.scenario: must be a table")
-        return None
-    return Claim(
-        cid,
-        entry.get("where", ""),
-        entry["text"],
-        entry["quantity"],
-        claimed,
-        claimed_text,
-        tolerance,
-        scenario,
-        conventions,
-    )
-
-
-def _claimed_and_tolerance(entry: Mapping[str, Any]) -> tuple[float | tuple[float, float], str, float]:
-    """The claimed figure (a number or a [low, high] range), its text as written and the
-    tolerance: given, as a percentage, or the precision the figure was written to."""
-    claimed_raw = entry["claimed"]
-    claimed: float | tuple[float, float]
-    if isinstance(claimed_raw, list):
-        if len(claimed_raw) != 2:
-            raise TypeError("a range is [low, high]")
-        (low, low_text), (high, high_text) = (_number(v) for v in claimed_raw)
-        if low > high:
-            raise ValueError(f"range [{low:g}, {high:g}] has low above high")
-        claimed = (low, high)
-        claimed_text = f"{low_text}–{high_text}"
-        default_tol = max(_precision_tolerance(low_text), _precision_tolerance(high_text))
-    else:
-        claimed, claimed_text = _number(claimed_raw)
-        default_tol = _precision_tolerance(claimed_text)
-    if "tolerance" in entry:
-        tolerance = _number(entry["tolerance"])[0]
-    elif "tolerance_pct" in entry:
-        scale = abs(claimed if isinstance(claimed, float) else max(abs(claimed[0]), abs(claimed[1])))
-        tolerance = _number(entry["tolerance_pct"])[0] / 100 * scale
-    else:
-        tolerance = default_tol
-    if tolerance < 0:
-        raise ValueError("tolerance must be zero or positive")
-    return claimed, claimed_text, tolerance
 
 
 @attrs.frozen
