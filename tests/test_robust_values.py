@@ -249,3 +249,34 @@ def test_a_billion_layer_moe_config_is_refused_at_once(tmp_path: Path, capsys: p
     assert time.perf_counter() - start < 2.0
     assert code == 2
     assert "num_hidden_layers: must be at most 10,000, got 1000000000.0" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # Fuzzing: each of these printed an absurd figure with exit 0 ("concurrency at 10,000,000
+        # tokens 0.2 requests" past a 131,072-token window; "prefill ceiling ... 0 tok/s"; a TTFT of 7.5e27 ms).
+        (
+            "bounds --model llama-3.1-8b --gpu b200 --weights fp8 --seq-len 10000000",
+            "a sequence of 10,000,000 tokens is longer than Llama 3.1 8B Instruct's context window of 131,072 tokens",
+        ),
+        (
+            "compare --model llama-3.3-70b --baseline h100-sxm:fp8 --candidate b200:nvfp4 --seq-len 200000",
+            "context window of 131,072 tokens",
+        ),
+        (
+            "bounds --model llama-3.3-70b --gpu b200 --weights nvfp4 --prefill-utilization 1e-320",
+            "prefill utilisation must be from 0.01 to 1",
+        ),
+        (
+            "predict --model llama-3.3-70b --gpu b200 --weights nvfp4 --isl 800 --osl 400 --concurrency 10000001",
+            "concurrency must be from 1 to 1,000,000 concurrent requests",
+        ),
+    ],
+)
+def test_a_flag_past_its_physical_range_is_refused(
+    argv: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _exit_and_err(argv.split(), capsys)
+    assert code == 2, out
+    assert expected in err

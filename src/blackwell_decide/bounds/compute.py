@@ -18,6 +18,7 @@ from blackwell_decide.model import (
     Conventions,
     Deployment,
     KvRoomBasis,
+    ModelArch,
     Source,
 )
 from blackwell_decide.units import GB
@@ -169,18 +170,34 @@ def kv_replication(deployment: Deployment) -> float:
     return max(1.0, deployment.tp / arch.num_kv_heads)
 
 
+#: Below 1 % of peak FLOP/s a prefill utilisation is a slip (0.0075 for 75 %), and the ceiling
+#: it gives rounds to 0 tok/s.
+MIN_PREFILL_UTILIZATION = 0.01
+
+
 def _checked_lengths(
-    seq_lens: Iterable[int], prefill_utilization: float, prompt_tokens: int | None
+    seq_lens: Iterable[int], prefill_utilization: float, prompt_tokens: int | None, model: ModelArch
 ) -> tuple[tuple[int, ...], int]:
-    """The sequence lengths and the prompt length :func:`compute_bounds` runs at, or a UsageError."""
-    if not 0 < prefill_utilization <= 1:
-        raise UsageError(f"prefill utilisation must be in (0, 1], got {prefill_utilization}")
+    """The sequence lengths and the prompt length :func:`compute_bounds` runs at, or a UsageError:
+    each positive and no longer than ``model``'s context window."""
+    if not MIN_PREFILL_UTILIZATION <= prefill_utilization <= 1:
+        raise UsageError(
+            f"prefill utilisation must be from {MIN_PREFILL_UTILIZATION:g} to 1 (a fraction of peak FLOP/s), "
+            f"got {prefill_utilization:g}"
+        )
     lengths = tuple(int(x) for x in seq_lens)
     if not lengths or any(x <= 0 for x in lengths):
         raise UsageError(f"sequence lengths must be positive, got {lengths}")
     prompt = int(prompt_tokens) if prompt_tokens is not None else min(lengths)
     if prompt <= 0:
         raise UsageError(f"the prompt length must be positive, got {prompt_tokens}")
+    window = model.max_position_embeddings
+    longest = max(*lengths, prompt)
+    if window is not None and longest > window:
+        raise UsageError(
+            f"a sequence of {longest:,} tokens is longer than {model.name}'s context window of {window:,} tokens "
+            "(max_position_embeddings); give --seq-len at most that"
+        )
     return lengths, prompt
 
 
@@ -199,7 +216,7 @@ def compute_bounds(
     weights leave no room for a KV cache.
     """
     conventions = conventions or Conventions()
-    lengths, prompt = _checked_lengths(seq_lens, prefill_utilization, prompt_tokens)
+    lengths, prompt = _checked_lengths(seq_lens, prefill_utilization, prompt_tokens, deployment.model)
     d = apply_conventions(deployment, conventions)
     ev = Evaluator()
     tp = (float(d.tp), USER_INPUT, None)

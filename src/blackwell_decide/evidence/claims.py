@@ -1,9 +1,10 @@
 """Claim audit: recompute each claim of a write-up and say whether it agrees, and if not, by how
 much and why.
 
-The claims come from a claims file (:mod:`blackwell_decide.evidence.claim_file`). The verdict compares the claim with the library's own answer (the physics conventions, like
-tiers, the evidence on its own token basis). A claim that differs is explained by the causes the
-calculator found and by the other readings that reproduce the claimed value.
+The claims come from a claims file (:mod:`blackwell_decide.evidence.claim_file`). The verdict
+compares the claim with the library's own answer (the physics conventions, like tiers, the
+evidence on its own token basis). A claim that differs is explained by the causes the calculator
+found and by the other readings that reproduce the claimed value.
 """
 
 from __future__ import annotations

@@ -43,14 +43,22 @@ def _check_workload(workload: Workload) -> Workload:
     return workload
 
 
+#: Far above any deployment's requests in flight (an MLPerf Server run holds ~1,800 per GPU, a
+#: 72-GPU rack ~130,000); past it the answer would be extrapolated by dozens of octaves.
+MAX_CONCURRENCY = 1e6
+
+
 def _concurrency_array(concurrency: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     scalar = np.ndim(concurrency) == 0
     try:
         values = np.atleast_1d(np.asarray(concurrency, dtype=np.float64))
     except (TypeError, ValueError):
         raise UsageError(f"concurrency must be a number or an array of numbers, got {concurrency!r}") from None
-    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 1):
-        raise UsageError(f"concurrency must be 1 or more concurrent requests, got {concurrency!r} (--concurrency N)")
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 1) or np.any(values > MAX_CONCURRENCY):
+        raise UsageError(
+            f"concurrency must be from 1 to {MAX_CONCURRENCY:,.0f} concurrent requests, got {concurrency!r} "
+            "(--concurrency N)"
+        )
     return values, scalar
 
 
