@@ -147,3 +147,58 @@ def test_strict_plugins_flag_exits_2_and_the_tool_stays_up_without_it(
     err = capsys.readouterr().err
     assert err.startswith(f"blackwell-decide: error: plugin '{attribute}' (distribution (none), entry point {MODULE}:")
     assert "Traceback" not in err
+
+
+class CorruptsBuiltin:
+    __name__ = "corrupts-builtin"
+
+    @hookimpl
+    def register_accelerators(self, registry: Registry[Accelerator]) -> None:
+        object.__setattr__(registry.get("b200"), "hbm_bandwidth", math.nan)
+
+
+class ExitsInHook:
+    __name__ = "exits-in-hook"
+
+    @hookimpl
+    def register_accelerators(self, registry: Registry[Accelerator]) -> None:
+        raise SystemExit(4)
+
+
+def test_a_plugin_that_corrupts_a_builtin_entry_is_named_and_the_builtin_kept() -> None:
+    """Fuzzing: a plugin writing NaN into the built-in B200's bandwidth made every command fail
+    with an error blaming the built-in; now the built-in entry is put back and the plugin named."""
+    catalog, messages = _build(CorruptsBuiltin())
+    assert messages == [
+        "plugin 'corrupts-builtin': changed the built-in accelerator 'b200' in place; the built-in entry was kept"
+    ]
+    # The shipped B200 figure (builtin/data/accelerators: 7.7 TB/s), as a catalog without the plugin has it.
+    assert catalog.accelerators.get("b200").hbm_bandwidth == _b200().hbm_bandwidth == pytest.approx(7.7e12)
+
+
+def test_a_plugin_calling_sys_exit_in_a_hook_is_a_warning_not_a_silent_exit() -> None:
+    catalog, messages = _build(ExitsInHook())
+    assert messages == ["plugin 'exits-in-hook': register_accelerators failed (SystemExit: 4)"]
+    assert "b200" in catalog.accelerators
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_reported(
+    monkeypatch: pytest.MonkeyPatch, isolated_plugin_environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing: `raise SystemExit(3)` in a plugin module ended every command with exit 3 and no output."""
+    real = list(plugins._entry_points())
+    ep = importlib.metadata.EntryPoint(
+        "exits", "blackwell_decide_test_no_such_module_exits:plugin", plugins.ENTRY_POINT_GROUP
+    )
+
+    def load(self: importlib.metadata.EntryPoint) -> Any:
+        raise SystemExit(3)
+
+    monkeypatch.setattr(importlib.metadata.EntryPoint, "load", load)
+    monkeypatch.setattr(plugins, "_entry_points", lambda: [*real, ep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)
+        assert main(["catalog", "accelerators"]) == 0
+    capsys.readouterr()
+    assert main(["--strict-plugins", "catalog", "accelerators"]) == 2
+    assert "plugin 'exits'" in capsys.readouterr().err

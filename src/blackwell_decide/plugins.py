@@ -10,6 +10,7 @@ warnings into a :class:`~blackwell_decide.errors.PluginError` (useful in a plugi
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import importlib.metadata
@@ -214,7 +215,7 @@ class _Loaded:
     def register(self, plugin: object, name: str, dist: str | None, builtin: bool) -> None:
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:  # pluggy validates hook signatures here
+        except (Exception, SystemExit) as exc:  # pluggy validates hook signatures here
             self.problems.append(PluginProblem(name, f"could not be registered: {exc}"))
             return
         self.dist_of[name] = dist
@@ -234,7 +235,7 @@ class _Loaded:
             for ep in _entry_points():
                 try:
                     loaded = ep.load()
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the tool silently
                     self.labels[ep.name] = _ep_label(ep)
                     self.problems.append(PluginProblem(ep.name, f"failed to import ({type(exc).__name__}: {exc})"))
                     continue
@@ -285,15 +286,21 @@ def _run_hook(
     # first) so that a failure is pinned on its plugin and the rest still run. pluggy would
     # call them newest first (and honour tryfirst), which would let a plugin shadow a
     # built-in key and blame the built-in for the duplicate; the first registration wins.
+    built_in: dict[str, T] | None = None
     for impl in sorted(hook.get_hookimpls(), key=lambda impl: registration_order[impl.plugin_name]):
         registry.current_plugin = impl.plugin_name
+        third_party = impl.plugin_name not in builtin_names
+        if third_party and built_in is None:
+            built_in = _snapshot_builtins(registry, builtin_names)
         try:
             returned = impl.function(registry=registry)
-        except Exception as exc:
-            if impl.plugin_name in builtin_names:
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end the tool silently
+            if not third_party:
                 raise
             problems.append(PluginProblem(impl.plugin_name, f"{hook_name} failed ({type(exc).__name__}: {exc})"))
-            continue
+            returned = None
+        if built_in is not None and third_party:
+            problems.extend(_restore_builtins(registry, built_in, impl.plugin_name))
         if returned is not None:
             problems.append(
                 PluginProblem(
@@ -302,6 +309,44 @@ def _run_hook(
                     "what it returned is ignored",
                 )
             )
+
+
+def _snapshot_builtins(registry: Registry[T], builtin_names: set[str]) -> dict[str, T]:
+    """Shallow copies of the built-in entries, taken before any third-party hook runs: a plugin
+    that changes one in place (object.__setattr__ on a frozen class) would otherwise take every
+    command down with an error blaming the built-in."""
+    return {
+        key: copy.copy(registry.get(key))
+        for owner, keys in registry.by_plugin().items()
+        if owner in builtin_names
+        for key in keys
+    }
+
+
+def _restore_builtins(registry: Registry[T], snapshot: dict[str, T], plugin: str) -> list[PluginProblem]:
+    """Put back every built-in entry ``plugin``'s hook changed in place, naming the plugin."""
+    problems = []
+    for key, original in snapshot.items():
+        current = registry.get(key)
+        if _same_fields(current, original):
+            continue
+        registry.update(key, copy.copy(original))
+        problems.append(
+            PluginProblem(plugin, f"changed the built-in {registry.kind} {key!r} in place; the built-in entry was kept")
+        )
+    return problems
+
+
+def _same_fields(a: object, b: object) -> bool:
+    """Whether two entries hold the same field values (entries that are not attrs classes are
+    not compared: only attrs entries carry invariants to break)."""
+    cls = type(a)
+    if not attrs.has(cls):
+        return True
+    # `is` first: an unchanged NaN field would be unequal to itself.
+    return all(
+        getattr(a, f.name) is getattr(b, f.name) or getattr(a, f.name) == getattr(b, f.name) for f in attrs.fields(cls)
+    )
 
 
 def _ep_label(ep: importlib.metadata.EntryPoint) -> str:
