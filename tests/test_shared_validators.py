@@ -233,3 +233,32 @@ def test_a_request_rate_is_a_positive_number_or_inf() -> None:
         common.request_rate(True, "r.json")
     with pytest.raises(UsageError, match=r"^r\.json: 'request_rate' must be positive or \"inf\", got -inf$"):
         common.request_rate(-math.inf, "r.json")
+
+
+def test_a_reported_output_rate_that_disagrees_with_tokens_over_duration_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing: output_throughput = 1e12 in a run of 36,864 output tokens over 121.233 s (304 tok/s,
+    the fixture's own figures) was audited as measured and judged "[ok]"."""
+    data = json.loads(VLLM.read_text(encoding="utf-8"))
+    data["output_throughput"] = 1e12
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["check-bench", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "'output_throughput' is 1e+12 tok/s but total_output_tokens ÷ duration is 36,864 ÷ 121.233 s" in err
+
+
+def test_an_output_rate_above_the_physical_ceiling_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three times the fixture's tokens in the same 121.233 s at 4 in flight: 912 tok/s per GPU
+    against the 533 tok/s the B200 NVFP4 floor allows 4 requests (check-bench's own ceiling)."""
+    data = json.loads(VLLM.read_text(encoding="utf-8"))
+    data["output_throughput"] *= 3
+    data["total_output_tokens"] *= 3
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["check-bench", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "[warning] output 912 tok/s per GPU beats the physical ceiling of 533 at 4.0 requests in flight" in out

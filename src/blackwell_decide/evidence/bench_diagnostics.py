@@ -140,6 +140,18 @@ def _against_bounds(a: BenchAudit) -> list[Diagnostic]:
                 "(e.g. an FP4 checkpoint declared as FP8), or --gpu/--tp do not match the server",
             )
         )
+    measured = a.measurement.output_tok_s_per_gpu
+    ceiling = a.ceiling_output_tok_s_per_gpu
+    if not below and measured is not None and measured > ceiling * (1 + BELOW_FLOOR_MARGIN):
+        out.append(
+            Diagnostic(
+                "warning",
+                f"output {measured:,.0f} tok/s per GPU beats the physical ceiling of {ceiling:,.0f}{at} "
+                f"({measured / ceiling:.2f}× it: every request in flight decoding at the floor): more requests were in "
+                "flight than the file says (a client cap or duration that does not match the run), the rate counts "
+                "input tokens too, or the engine emits more than one token per step",
+            )
+        )
     if a.expected is None:
         out.append(Diagnostic("info", f"no calibrated expectation: {a.expected_error}"))
     elif not below:

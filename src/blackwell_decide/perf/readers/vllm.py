@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.perf.readers._rates import check_output_rate
 from blackwell_decide.perf.readers.common import (
     BenchResult,
     DeploymentFlags,
@@ -65,6 +66,10 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
     assert total_in is not None and total_out is not None and tpot is not None
     if tpot <= 0:
         raise UsageError(f"{path}: 'mean_tpot_ms' must be positive, got {data.get('mean_tpot_ms')!r}")
+
+    output_rate = values["output_throughput"]
+    assert output_rate is not None
+    check_output_rate(path, output_rate, total_out, duration)
 
     def ms(key: str) -> float | None:
         value = fields.number(key)
