@@ -283,3 +283,29 @@ def test_from_csv_lists_every_bad_row_and_prints_nothing(tmp_path: Path, capsys:
     ):
         assert expected in captured.err, expected
     assert "row 1," not in captured.err and "row 5," not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "expected"),
+    [
+        # Fuzzing: each of these printed an `inf` TTFT or a 1e23 ms TPOT with exit 0.
+        ("ttft_overhead_s", 1e308, "ttft_overhead_s must be from 0 to 60 s, got 1e+308"),
+        ("step_overhead_s", 1e20, "step_overhead_s must be from 0 to 1 s, got 1e+20"),
+        ("ttft_steps", 1e308, "ttft_steps must be from 0 to 1000 steps, got 1e+308"),
+    ],
+)
+def test_a_profile_file_with_an_absurd_overhead_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], parameter: str, value: float, expected: str
+) -> None:
+    from blackwell_decide.perf.profile import profile_from_dict, profile_to_dict
+    from blackwell_decide.plugins import build_catalog
+
+    shipped = build_catalog(entry_points=False).calibration_profiles.get("vllm-blackwell")
+    doc = profile_to_dict(shipped)
+    doc["parameters"][parameter] = value
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    argv = "predict --model llama-3.3-70b --gpu b200 --weights nvfp4 --isl 800 --osl 400 --concurrency 8"
+    assert main([*argv.split(), "--profile", str(path)]) == 2
+    assert expected in capsys.readouterr().err
+    assert profile_from_dict(profile_to_dict(shipped)) == shipped  # the shipped figures stay inside the limits

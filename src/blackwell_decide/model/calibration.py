@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from blackwell_decide.model.engine import EngineSettings, finite_non_negative, unit_fraction
+from blackwell_decide.model.engine import EngineSettings, at_most, unit_fraction
 
 __all__ = ["PARAMETER_BOUNDS", "PARAMETER_MEANINGS", "CalibrationProfile", "ErrorRecord", "FitRecord"]
 
@@ -81,6 +81,10 @@ class ErrorRecord:
 
 
 #: The fitted parameters, in the order the fitter uses, with their physical bounds.
+#: An engine overhead per step, layer, all-reduce or stream above one second is no engine: a
+#: corrupt or hand-edited profile.
+_PER_STEP = at_most(1.0, "s")
+
 PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {
     "eta_bw": (0.3, 0.95),
     "eta_compute": (0.05, 0.95),
@@ -130,14 +134,14 @@ class CalibrationProfile:
     eta_bw: float = attrs.field(validator=unit_fraction)
     eta_compute: float = attrs.field(validator=unit_fraction)
     eta_prefill: float = attrs.field(validator=unit_fraction)
-    step_overhead_s: float = attrs.field(validator=finite_non_negative)
-    layer_overhead_s: float = attrs.field(validator=finite_non_negative)
-    allreduce_latency_s: float = attrs.field(validator=finite_non_negative)
-    stream_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
+    step_overhead_s: float = attrs.field(validator=_PER_STEP)
+    layer_overhead_s: float = attrs.field(validator=_PER_STEP)
+    allreduce_latency_s: float = attrs.field(validator=_PER_STEP)
+    stream_overhead_s: float = attrs.field(default=0.0, validator=_PER_STEP)
     low_bit_bw_factor: float = attrs.field(default=1.0, validator=unit_fraction)
-    low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
-    ttft_overhead_s: float = attrs.field(default=0.0, validator=finite_non_negative)
-    ttft_steps: float = attrs.field(default=1.0, validator=finite_non_negative)
+    low_bit_layer_overhead_s: float = attrs.field(default=0.0, validator=_PER_STEP)
+    ttft_overhead_s: float = attrs.field(default=0.0, validator=at_most(60.0, "s"))
+    ttft_steps: float = attrs.field(default=1.0, validator=at_most(1000.0, "steps"))
     burst_share: float = attrs.field(
         default=0.0, validator=attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
     )

@@ -9,7 +9,7 @@ registry with them; the performance model (``perf.profile``) re-exports them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -29,6 +29,17 @@ def unit_fraction(_: object, attribute: attrs.Attribute[float], value: float) ->
 def finite_non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not (value >= 0 and math.isfinite(value)):
         raise ValueError(f"{attribute.name} must be zero or positive, got {value!r}")
+
+
+def at_most(high: float, unit: str) -> Callable[[object, attrs.Attribute[float], float], None]:
+    """A finite, non-negative figure no larger than ``high`` (a physical limit: an engine overhead
+    of seconds per decode step is a corrupt profile, and would print TPOTs of 1e23 ms)."""
+
+    def validate(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not (0 <= value <= high and math.isfinite(value)):
+            raise ValueError(f"{attribute.name} must be from 0 to {high:g} {unit}, got {value!r}")
+
+    return validate
 
 
 def _by_tp(values: Mapping[int | str, float] | Iterable[Sequence[int | str | float]]) -> tuple[tuple[int, float], ...]:
