@@ -258,7 +258,7 @@ def test_a_billion_layer_moe_config_is_refused_at_once(tmp_path: Path, capsys: p
         # tokens 0.2 requests" past a 131,072-token window; "prefill ceiling ... 0 tok/s"; a TTFT of 7.5e27 ms).
         (
             "bounds --model llama-3.1-8b --gpu b200 --weights fp8 --seq-len 10000000",
-            "a sequence of 10,000,000 tokens is longer than Llama 3.1 8B Instruct's context window of 131,072 tokens",
+            "--seq-len 10,000,000 is longer than Llama 3.1 8B Instruct's context window of 131,072 tokens",
         ),
         (
             "compare --model llama-3.3-70b --baseline h100-sxm:fp8 --candidate b200:nvfp4 --seq-len 200000",

@@ -18,7 +18,6 @@ from blackwell_decide.model import (
     Conventions,
     Deployment,
     KvRoomBasis,
-    ModelArch,
     Source,
 )
 from blackwell_decide.units import GB
@@ -176,10 +175,9 @@ MIN_PREFILL_UTILIZATION = 0.01
 
 
 def _checked_lengths(
-    seq_lens: Iterable[int], prefill_utilization: float, prompt_tokens: int | None, model: ModelArch
+    seq_lens: Iterable[int], prefill_utilization: float, prompt_tokens: int | None
 ) -> tuple[tuple[int, ...], int]:
-    """The sequence lengths and the prompt length :func:`compute_bounds` runs at, or a UsageError:
-    each positive and no longer than ``model``'s context window."""
+    """The sequence lengths and the prompt length :func:`compute_bounds` runs at, or a UsageError."""
     if not MIN_PREFILL_UTILIZATION <= prefill_utilization <= 1:
         raise UsageError(
             f"prefill utilisation must be from {MIN_PREFILL_UTILIZATION:g} to 1 (a fraction of peak FLOP/s), "
@@ -191,13 +189,6 @@ def _checked_lengths(
     prompt = int(prompt_tokens) if prompt_tokens is not None else min(lengths)
     if prompt <= 0:
         raise UsageError(f"the prompt length must be positive, got {prompt_tokens}")
-    window = model.max_position_embeddings
-    longest = max(*lengths, prompt)
-    if window is not None and longest > window:
-        raise UsageError(
-            f"a sequence of {longest:,} tokens is longer than {model.name}'s context window of {window:,} tokens "
-            "(max_position_embeddings); give --seq-len at most that"
-        )
     return lengths, prompt
 
 
@@ -216,7 +207,7 @@ def compute_bounds(
     weights leave no room for a KV cache.
     """
     conventions = conventions or Conventions()
-    lengths, prompt = _checked_lengths(seq_lens, prefill_utilization, prompt_tokens, deployment.model)
+    lengths, prompt = _checked_lengths(seq_lens, prefill_utilization, prompt_tokens)
     d = apply_conventions(deployment, conventions)
     ev = Evaluator()
     tp = (float(d.tp), USER_INPUT, None)

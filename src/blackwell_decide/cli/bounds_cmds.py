@@ -197,14 +197,29 @@ def _add_shared(p: argparse.ArgumentParser) -> None:
     add_convention_flags(p)
 
 
+def _seq_lens(args: argparse.Namespace, deployment: Deployment) -> tuple[int, ...]:
+    """The --seq-len values, each within the model's context window, or the default lengths
+    that fit it (Llama 2 70B's 4,096-token window holds neither 8k nor 32k)."""
+    from blackwell_decide.bounds import DEFAULT_SEQ_LENS
+
+    window = deployment.model.max_position_embeddings
+    if not args.seq_len:
+        fitting = tuple(n for n in DEFAULT_SEQ_LENS if window is None or n <= window)
+        return fitting if fitting or window is None else (window,)
+    too_long = [n for n in args.seq_len if window is not None and n > window]
+    if too_long:
+        raise UsageError(
+            f"--seq-len {max(too_long):,} is longer than {deployment.model.name}'s context window of {window:,} "
+            "tokens (max_position_embeddings); give --seq-len at most that"
+        )
+    return tuple(args.seq_len)
+
+
 def _compute(args: argparse.Namespace, deployment: Deployment, conventions: Conventions) -> Bounds:
-    from blackwell_decide.bounds import DEFAULT_SEQ_LENS, compute_bounds
+    from blackwell_decide.bounds import compute_bounds
 
     return compute_bounds(
-        deployment,
-        conventions,
-        seq_lens=tuple(args.seq_len) if args.seq_len else DEFAULT_SEQ_LENS,
-        prefill_utilization=args.prefill_utilization,
+        deployment, conventions, seq_lens=_seq_lens(args, deployment), prefill_utilization=args.prefill_utilization
     )
 
 
