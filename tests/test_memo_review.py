@@ -39,3 +39,24 @@ def test_prefill_share_is_one_figure_in_the_situation_and_the_fleet_table(hermet
     row = next(line for line in text.splitlines() if line.startswith("| H200 SXM 141GB FP8 (rented) | 16 declared"))
     assert row.split(" | ")[3] == "21 %"  # was 19 %: the fleet check's R_in / (N × ceiling) on 5 GPUs
     assert "the prefill-heavy situation reads the same figure" in text
+
+
+def test_a_fleet_short_beyond_the_models_band_is_said_not_to_serve_the_load(hermetic: Catalog) -> None:
+    decision, text = _memo("s6-accuracy-bound", hermetic)
+    check, cur = decision.facts.fleet_check, decision.facts.current
+    assert check is not None and cur.service is not None
+    # s6: 20 requests/s × 400 output tokens = 8,000 output tok/s at peak over 16 declared H100s: 500 per GPU;
+    # the model gives an H100 FP8 TP=1 195 at 30 tok/s per user (the re-tune line of the memo), so even at
+    # the top of its band the 16 carry under half of the peak.
+    assert check.required_tok_s_per_gpu == pytest.approx(500.0)
+    best = cur.service.output_tok_s_per_gpu * (1 + cur.service.band[1])
+    assert check.served_at_best == pytest.approx(16 * best / 8000, rel=1e-9)
+    assert check.beyond_band and check.served_at_best is not None and check.served_at_best < 0.5
+    assert (
+        "Today's 16 × H100 SXM5 80GB ($30,835/month) does not serve the load: at 30 tok/s per user the peak needs "
+        f"8,000 output tok/s, 500 per GPU on 16; the model gives each h100-sxm at TP=1 "
+        f"{cur.service.output_tok_s_per_gpu:,.0f} ({best:,.0f} at the top of its"
+    ) in text
+    assert f"27 GPUs short of the {check.modelled} it needs." in text and check.modelled == 43
+    assert "a benchmark and `check-bench` settle it" not in text
+    assert "the model is pessimistic for this setup" not in text

@@ -197,6 +197,8 @@ def build_fleet_check(ctx: FactContext, spec: OptionSpec, current: OptionFacts) 
         tolerance=ctx.scenario.thresholds.fleet_mismatch_fraction,
         required_tok_s_per_gpu=ctx.traffic.output_tok_s / declared,
         target_tok_s_per_user=ctx.target,
+        per_gpu_at_target=current.service.output_tok_s_per_gpu if current.service is not None else None,
+        band_high=current.service.band[1] if current.service is not None else 0.0,
     )
     if check.short and current.service is not None:
         delivered, busiest = _delivered(ctx, current, check.required_tok_s_per_gpu)

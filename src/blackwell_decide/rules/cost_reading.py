@@ -159,8 +159,12 @@ def cost_case(facts: Facts, option_id: str) -> CostCase:
     reasons.extend(no_purchase_reasons(facts))
     verdict, rest = _step_first(facts, base, today, verdict, rest)
     threshold = facts.scenario.thresholds.min_savings_fraction
+    # A shortfall beyond the model's band is not in doubt: today's bill buys a fleet that does not
+    # serve the load, so the move is decided against the baseline alone, with no benchmark hedge.
+    check = facts.fleet_check
     shortfall = (
         not base.against_today
+        and not (check is not None and check.beyond_band)
         and not facts.holds_service_level(facts.current)
         and verdict in (Verdict.MIGRATE, Verdict.MIGRATE_IF)
         and today.savings_fraction < threshold

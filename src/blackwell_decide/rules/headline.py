@@ -87,7 +87,9 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
             f"size tried, and {option.label} meets it for {usd(option.usd_per_month)}/month, {money}"
         )
     parts: list[str] = []
-    if ledger.today_short:
+    if ledger.today_short_by is not None:
+        parts.append(f"{today_text[0].upper()}{today_text[1:]} does not serve the load: {ledger.today_short_by}.")
+    elif ledger.today_short:
         delivered = ledger.delivered_tok_s_per_user
         would = (
             f"it would deliver ~{delivered:.0f} tok/s per user"
@@ -114,6 +116,8 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
     )
     if not against_today:
         bill += f", and {_money(ledger.saving_vs_today_usd)} against today's bill of {usd(today.usd_per_month)}"
+        if ledger.today_short_by is not None:
+            bill += ", a fleet that does not serve the load"
         step = today.usd_per_month - baseline.usd_per_month
         if step > 0 and (ledger.saving_vs_today_usd or 0.0) > 0:
             # The no-purchase change earns part of that on its own: say which part is the migration's.
