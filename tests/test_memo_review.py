@@ -60,3 +60,35 @@ def test_a_fleet_short_beyond_the_models_band_is_said_not_to_serve_the_load(herm
     assert f"27 GPUs short of the {check.modelled} it needs." in text and check.modelled == 43
     assert "a benchmark and `check-bench` settle it" not in text
     assert "the model is pessimistic for this setup" not in text
+
+
+def test_the_headline_saving_is_the_tables_and_says_when_it_is_the_top_of_its_range(hermetic: Catalog) -> None:
+    decision, text = _memo("s6-accuracy-bound", hermetic)
+    facts, rec = decision.facts, decision.recommendation
+    base = facts.against_baseline(rec.option or "")
+    c = rec.ledger.confidence
+    assert c is not None
+    # One number: the saving over the re-tuned H100s (10 × $2.64 × 730 − 3 × $6.03 × 730 = $6,066) in
+    # the headline, the summary bullet and the migration table alike
+    assert base.monthly_savings_usd == pytest.approx(10 * 2.64 * 730 - 3 * 6.03 * 730)
+    assert text.count("$6,066/month") >= 1 and "| $19,272 | $13,206 | $6,066 (31 %) |" in text
+    # ... and that number is the p90 of the sampled range: 3 B200s at 2,701 output tok/s per GPU hold the
+    # 8,000 the peak needs (2,667 each) with 1.3 % to spare, so a little less throughput adds a GPU
+    assert base.monthly_savings_usd == pytest.approx(c.p90, abs=0.5)
+    option = facts.option(rec.option or "")
+    assert option.service is not None and option.gpus == 3
+    spare = option.service.output_tok_s_per_gpu / (8000 / 3) - 1
+    assert spare == pytest.approx(0.013, abs=0.001)
+    assert (
+        f"the saving quoted is the top of that range (median ${c.p50:,.0f}): at the model's central throughput "
+        "3 × B200 (HGX, 180 GB) FP8 (rented) hold the peak with 1.3 % to spare"
+    ) in text
+    assert "$6,066 (at the model's central throughput: the top of the p10–p90 range below)" in text
+
+
+def test_a_quoted_saving_inside_its_range_names_no_edge(hermetic: Catalog) -> None:
+    decision, text = _memo("s4-h200-fleet", hermetic)
+    c = decision.recommendation.ledger.confidence
+    # s4's quoted $2,511 is the p10 (the baseline's 4 H200s have the thin headroom, not the B200s)
+    assert c is not None and c.edge is None and c.p10 == pytest.approx(2511, abs=1)
+    assert "the saving quoted is the top" not in text

@@ -137,6 +137,6 @@ def headline_for(facts: Facts, ledger: Ledger, case: CostCase | None, timing: Ti
         c = ledger.confidence
         parts.append(
             f"Saving p10–p90: {usd(c.p10)} to {usd(c.p90)}/month; it clears the {pct(c.threshold_fraction)} "
-            f"threshold with probability {pct(c.probability)}."
+            f"threshold with probability {pct(c.probability)}" + (f"; {c.edge}." if c.edge else ".")
         )
     return " ".join(parts)
