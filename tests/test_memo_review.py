@@ -66,6 +66,7 @@ def test_the_headline_saving_is_the_tables_and_says_when_it_is_the_top_of_its_ra
     decision, text = _memo("s6-accuracy-bound", hermetic)
     facts, rec = decision.facts, decision.recommendation
     base = facts.against_baseline(rec.option or "")
+    assert rec.ledger is not None
     c = rec.ledger.confidence
     assert c is not None
     # One number: the saving over the re-tuned H100s (10 × $2.64 × 730 − 3 × $6.03 × 730 = $6,066) in
@@ -88,7 +89,9 @@ def test_the_headline_saving_is_the_tables_and_says_when_it_is_the_top_of_its_ra
 
 def test_a_quoted_saving_inside_its_range_names_no_edge(hermetic: Catalog) -> None:
     decision, text = _memo("s4-h200-fleet", hermetic)
-    c = decision.recommendation.ledger.confidence
+    ledger = decision.recommendation.ledger
+    assert ledger is not None
+    c = ledger.confidence
     # s4's quoted $2,511 is the p10 (the baseline's 4 H200s have the thin headroom, not the B200s)
     assert c is not None and c.edge is None and c.p10 == pytest.approx(2511, abs=1)
     assert "the saving quoted is the top" not in text
