@@ -95,3 +95,25 @@ def test_a_quoted_saving_inside_its_range_names_no_edge(hermetic: Catalog) -> No
     # s4's quoted $2,511 is the p10 (the baseline's 4 H200s have the thin headroom, not the B200s)
     assert c is not None and c.edge is None and c.p10 == pytest.approx(2511, abs=1)
     assert "the saving quoted is the top" not in text
+
+
+def test_an_h200_fleet_gets_the_inferencemax_h200_record(hermetic: Catalog) -> None:
+    decision, text = _memo("s4-h200-fleet", hermetic)
+    tri = decision.facts.triangulation
+    assert tri is not None and (tri.candidate, tri.baseline) == ("b200", "h200-sxm")
+    by_label = {e.label: e for e in tri.estimates}
+    # InferenceMAX v1 as quoted: B200 NVFP4 about 4× H200 FP8 at 50 tok/s/user (records.toml,
+    # inferencemax-v1-b200-vs-h200-llama70b-50tps), measured against H200: taken as published
+    imx = by_label["InferenceMAX v1 (as quoted)"]
+    assert imx.evidence_ids == ("inferencemax-v1-b200-vs-h200-llama70b-50tps",)
+    assert imx.restatement is None and imx.restated == pytest.approx(4.0)
+    # MLPerf's B200 over H100 moves onto H200 by the bandwidths: × 3.35 / 4.8 (the catalog's HBM figures)
+    h100, h200 = hermetic.accelerators.get("h100-sxm"), hermetic.accelerators.get("h200-sxm")
+    server = by_label["MLPerf v4.1 server"]
+    assert server.restated == pytest.approx(server.value * h100.hbm_bandwidth / h200.hbm_bandwidth, rel=1e-9)
+    # the decode floor against H200 is the memo's own bound (2.33× lower, the s4-newer-current-fleet line)
+    assert by_label["first principles, decode floor"].restated == pytest.approx(2.33, abs=0.005)
+    assert "No published measurement pairs these two deployments" not in text
+    assert (
+        "| InferenceMAX v1 (as quoted) [2] | per-GPU throughput at 50 tok/s/user | 4.00× | h200-sxm | 4.00× |" in text
+    )
