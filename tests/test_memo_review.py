@@ -117,3 +117,18 @@ def test_an_h200_fleet_gets_the_inferencemax_h200_record(hermetic: Catalog) -> N
     assert (
         "| InferenceMAX v1 (as quoted) [2] | per-GPU throughput at 50 tok/s/user | 4.00× | h200-sxm | 4.00× |" in text
     )
+
+
+def test_gb200_nvl72_is_one_rack_of_72_gpus_on_the_premises(hermetic: Catalog) -> None:
+    decision, text = _memo("s5-air-cooled-onprem", hermetic)
+    gb200 = decision.facts.option("gb200-nvfp4-on-premises")
+    b200 = decision.facts.option("b200-nvfp4-on-premises")
+    assert gb200.rack is not None and b200.rack is not None
+    # GB200 is sold as the NVL72 rack (the catalog's form factor, "... NVL72 rack"): 72 × 1,200 W × (1 + 0.8
+    # server overhead, s5's facility) = 155.5 kW, not the site's 8-GPU server (8 × 1,200 × 1.8 = 17.3 kW)
+    assert gb200.rack.server_gpus == 72 and gb200.rack.server_kw == pytest.approx(72 * 1.2 * 1.8)
+    assert b200.rack.server_gpus == 8 and b200.rack.server_kw == pytest.approx(8 * 1.0 * 1.8)
+    assert "it comes as one NVL72 rack of 72 GPUs, drawing 155.5 kW against the site's 12 kW per rack" in text
+    assert "| GB200 NVFP4 on premises (owned) | liquid (site: air) | 155.5 kW (NVL72 rack of 72 GPUs) |" in text
+    assert "one 8-GPU server draws 14.4 kW against 12 kW per rack (0 servers per rack)" in text
+    assert "one 8-GPU server draws 17.3 kW" not in text

@@ -127,6 +127,7 @@ def _rack_view(rack: RackFit) -> dict[str, Any]:
         "cooling": f"{rack.gpu_cooling.value} (site: {rack.site_cooling.value})",
         "cooling_ok": rack.cooling_ok,
         "server_kw": num(rack.server_kw, 1),
+        "server": rack.server_words,
         "rack_kw": num(rack.rack_kw, 1),
         "gpus_per_rack": rack.gpus_per_rack,
         "racks": rack.racks_needed if rack.racks_needed is not None else "–",

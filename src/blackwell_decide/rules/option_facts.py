@@ -104,12 +104,15 @@ class RackFit:
     site_cooling: SiteCooling
     gpu_cooling: Cooling
     cooling_ok: bool
-    server_kw: float  # one server of ``gpus_per_server`` GPUs, IT power
+    server_kw: float  # one server (the unit the GPU is bought in) of ``server_gpus`` GPUs, IT power
     rack_kw: float
     servers_per_rack: int
     gpus_per_rack: int
     racks_needed: int | None
     fits: bool
+    server_gpus: int = 8
+    #: The unit in words: "8-GPU server", or a rack-scale system ("NVL72 rack of 72 GPUs")
+    server_words: str = "8-GPU server"
 
 
 @attrs.frozen

@@ -188,10 +188,18 @@ def _site_reason(facts: Facts, o: OptionFacts) -> Reason:
         if not rack.cooling_ok
         else f"{rack.gpu_cooling.value} cooling is compatible with the {rack.site_cooling.value}-cooled site"
     )
-    density = (
-        f"one {facts.scenario.facility.gpus_per_server if facts.scenario.facility else 8}-GPU server draws "
-        f"{rack.server_kw:.1f} kW against {rack.rack_kw:g} kW per rack ({rack.servers_per_rack} per rack)"
-    )
+    if rack.server_words.startswith("NVL"):
+        # A rack-scale system is its own rack: the site's rack budget is what it is compared with.
+        density = (
+            f"it comes as one {rack.server_words}, drawing {rack.server_kw:.1f} kW against the site's "
+            f"{rack.rack_kw:g} kW per rack"
+        )
+    else:
+        n = rack.servers_per_rack
+        density = (
+            f"one {rack.server_words} draws {rack.server_kw:.1f} kW against {rack.rack_kw:g} kW per rack "
+            f"({n} server{'' if n == 1 else 's'} per rack)"
+        )
     return Reason(f"{o.label}: {cool}; {density}", cite(o.power.gpu_watts_source, "the scenario file"))
 
 
@@ -202,7 +210,7 @@ def _rack_flip(o: OptionFacts) -> FlipPoint:
         f"rack power ({o.accelerator})",
         f"a rack of at least {o.rack.server_kw:.1f} kW"
         + (" with liquid cooling" if not o.rack.cooling_ok else "")
-        + f" would host one server of {o.label}",
+        + f" would host {o.label} (one {o.rack.server_words})",
         o.rack.server_kw,
         "kW",
         o.rack.rack_kw,
