@@ -132,3 +132,17 @@ def test_gb200_nvl72_is_one_rack_of_72_gpus_on_the_premises(hermetic: Catalog) -
     assert "| GB200 NVFP4 on premises (owned) | liquid (site: air) | 155.5 kW (NVL72 rack of 72 GPUs) |" in text
     assert "one 8-GPU server draws 14.4 kW against 12 kW per rack (0 servers per rack)" in text
     assert "one 8-GPU server draws 17.3 kW" not in text
+
+
+def test_the_fp8_fallback_is_sized_over_the_candidates_tp_choices(hermetic: Catalog) -> None:
+    decision, text = _memo("s6-accuracy-bound", hermetic)
+    facts = decision.facts
+    candidate = facts.option("b200-nvfp4")
+    fallback = facts.derived_from("b200-nvfp4", "fp8-fallback")
+    assert fallback is not None
+    # both searched over TP = 1, 2, 4, 8 (the memo's "tensor-parallel sizes tried" lines); the FP8 weights
+    # (70.6 GB) fit one B200, so TP=1 serves most per GPU: 2,701 output tok/s (s6 fleet section)
+    assert [tp for tp, _ in candidate.tp_throughput] == [tp for tp, _ in fallback.tp_throughput] == [1, 2, 4, 8]
+    assert fallback.tp == 1 and fallback.service is not None
+    assert fallback.service.output_tok_s_per_gpu == max(rate for _, rate in fallback.tp_throughput)
+    assert "B200 (HGX, 180 GB) FP8 (rented), tensor-parallel sizes tried: TP=1: 2,701 output tok/s per GPU;" in text
