@@ -146,3 +146,21 @@ def test_the_fp8_fallback_is_sized_over_the_candidates_tp_choices(hermetic: Cata
     assert fallback.tp == 1 and fallback.service is not None
     assert fallback.service.output_tok_s_per_gpu == max(rate for _, rate in fallback.tp_throughput)
     assert "B200 (HGX, 180 GB) FP8 (rented), tensor-parallel sizes tried: TP=1: 2,701 output tok/s per GPU;" in text
+
+
+def test_the_situations_unit_costs_say_full_load_and_what_they_compare(hermetic: Catalog) -> None:
+    decision, text = _memo("s4-h200-fleet", hermetic)
+    cur, b200 = decision.facts.current, decision.facts.option("b200-nvfp4")
+    assert cur.cost_per_million_output is not None and b200.cost_per_million_output is not None
+    # the spot unit costs of the cost-by-tier table: $1.92 / (1,101 × 3600) × 1e6 = $0.484 (H200),
+    # $2.12 / (4,506 × 3600) × 1e6 = $0.131 (B200): 3.71× cheaper, at full load, not the bill
+    ratio = cur.cost_per_million_output.value / b200.cost_per_million_output.value
+    assert f"{ratio:.2f}" == "3.71"
+    assert (
+        "unit cost per output token at full load, today's 16 GPUs → B200 NVFP4 (rented), like for like by tier: "
+        "on-demand 3.13× cheaper ($1.165 → $0.372 per 1M), spot 3.71× cheaper ($0.484 → $0.131 per 1M)"
+    ) in text
+    assert (
+        "unit cost per 1M input tokens at full load (each GPU busy at the service level), today's GPUs → "
+        "B200 NVFP4 (rented): $0.242 → $0.065 at spot prices"
+    ) in text

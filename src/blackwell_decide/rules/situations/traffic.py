@@ -269,7 +269,8 @@ class PrefillHeavy:
         if cur.cost_per_million_input is not None and option.cost_per_million_input is not None:
             reasons.append(
                 Reason(
-                    f"cost per 1M input tokens ${cur.cost_per_million_input.value:.3f} → "
+                    f"unit cost per 1M input tokens at full load (each GPU busy at the service level), today's "
+                    f"GPUs → {option.label}: ${cur.cost_per_million_input.value:.3f} → "
                     f"${option.cost_per_million_input.value:.3f} at {c.tier} prices",
                     cite(option.cost_per_million_input),
                 )
