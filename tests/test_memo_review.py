@@ -164,3 +164,15 @@ def test_the_situations_unit_costs_say_full_load_and_what_they_compare(hermetic:
         "unit cost per 1M input tokens at full load (each GPU busy at the service level), today's GPUs → "
         "B200 NVFP4 (rented): $0.242 → $0.065 at spot prices"
     ) in text
+
+
+def test_a_saving_line_names_each_sides_price_tier(hermetic: Catalog) -> None:
+    _, text = _memo("s5-air-cooled-onprem", hermetic)
+    # s5: today's 32 owned H100s at their marginal $0.38/GPU-h (32 × 0.38 × 730 ≈ $8,785), the rented B200s
+    # on demand at $6.03 (2 × 6.03 × 730 = $8,804): the line said "at on-demand prices" for both
+    assert (
+        "would cost $8,804/month (2 GPUs) against $8,785 today (32 GPUs) at on-demand prices (today's fleet: marginal)"
+    ) in text
+    assert (
+        "against $1,647 for today's GPUs re-tuned to TP=2 (6 GPUs) at on-demand prices (that fleet: marginal)" in text
+    )
