@@ -176,3 +176,13 @@ def test_a_saving_line_names_each_sides_price_tier(hermetic: Catalog) -> None:
     assert (
         "against $1,647 for today's GPUs re-tuned to TP=2 (6 GPUs) at on-demand prices (that fleet: marginal)" in text
     )
+
+
+def test_each_decode_floor_ratio_names_its_baseline(hermetic: Catalog) -> None:
+    _, text = _memo("s4-h200-fleet", hermetic)
+    # s4's physical-bounds table: H200 FP8 TP=1 17.46 ms, B200 NVFP4 7.51 ms (2.33×); the re-tuned TP=2
+    # H200s 10.25 ms (1.37×, the bounds section's comparison line). The situation quoted 1.37× bare
+    # beside a reason quoting 2.33×: each now says which fleet it is against.
+    assert "the weaker case — floor 1.37× lower than today's GPUs re-tuned to TP=2 (4 GPUs)," in text
+    assert "the batch-1 decode floor, today's 16 GPUs → B200 NVFP4 (rented), falls from 17.46 to 7.51 ms (2.33×" in text
+    assert "decode floor 10.25 → 7.51 ms, 1.37× lower than H200 SXM 141GB FP8 TP=2 (rented, re-tuned)" in text

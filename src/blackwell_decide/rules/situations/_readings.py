@@ -119,7 +119,8 @@ def speedup_reason(c: Comparison) -> Reason:
     before = c.floor_speedup.baseline.value("decode_floor_s")
     after = c.floor_speedup.candidate.value("decode_floor_s")
     return Reason(
-        f"the batch-1 decode floor {change_words(before * ms, after * ms, 'ms')}: {terms}",
+        f"the batch-1 decode floor, {baseline_words(c)} → {c.option_label}, "
+        f"{change_words(before * ms, after * ms, 'ms')}: {terms}",
         (f"computed: {c.floor_speedup.formula}",),
     )
 

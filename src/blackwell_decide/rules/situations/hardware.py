@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.formatting import compared_with
-from blackwell_decide.rules.cost_reading import cost_case
+from blackwell_decide.rules.cost_reading import baseline_words, cost_case
 from blackwell_decide.rules.engine import left_out
 from blackwell_decide.rules.finding import Exclusion, Finding, FlipPoint, Reason, cite
 from blackwell_decide.rules.situations._readings import (
@@ -112,7 +112,7 @@ class NewerCurrentFleet:
             self.title,
             True,
             verdict,
-            f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}×, "
+            f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}× lower than {baseline_words(c)}, "
             f"{case.ratio_text()} (today: {'owned' if owned else 'rented'} {cur.accelerator}"
             f"{' at its marginal cost' if owned else ''}){case.condition_text()}",
             reasons,
