@@ -186,3 +186,11 @@ def test_each_decode_floor_ratio_names_its_baseline(hermetic: Catalog) -> None:
     assert "the weaker case — floor 1.37× lower than today's GPUs re-tuned to TP=2 (4 GPUs)," in text
     assert "the batch-1 decode floor, today's 16 GPUs → B200 NVFP4 (rented), falls from 17.46 to 7.51 ms (2.33×" in text
     assert "decode floor 10.25 → 7.51 ms, 1.37× lower than H200 SXM 141GB FP8 TP=2 (rented, re-tuned)" in text
+
+
+def test_a_market_place_shared_by_equal_bills_is_the_first_of_them(hermetic: Catalog) -> None:
+    _, text = _memo("s4-h200-fleet", hermetic)
+    # s4: B200 NVFP4 and B200 FP8 both hold the peak on 2 GPUs at Spheron's $2.12 spot (2 × 2.12 × 730 =
+    # $3,095); the candidate read "#3 of 172" beside the fallback's "#1 of 172" for the same bill
+    rows = [line for line in text.splitlines() if "| candidate |" in line or "| fp8-fallback |" in line]
+    assert len(rows) == 2 and all(row.endswith("| #1 of 172, tied with 13 other(s) (2 GPUs, $3,095) |") for row in rows)
