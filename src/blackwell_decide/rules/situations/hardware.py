@@ -68,21 +68,7 @@ class NewerCurrentFleet:
                 reasons=(kv_reason,),
             )
         owned = cur.ownership is Ownership.OWNED
-        price_basis = (
-            Reason(
-                f"the current fleet is owned: it costs only its marginal ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour "
-                f"(power and hosting) against {option.label}'s full ${option.price.usd_per_gpu_hour:.2f}",
-                cite(cur.price.source, option.price.source),
-            )
-            if owned and cur.price and option.price
-            else Reason(
-                f"today's price ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour ({cur.price.tier}) against "
-                f"${option.price.usd_per_gpu_hour:.2f} ({option.price.tier})",
-                cite(cur.price.source, option.price.source),
-            )
-            if cur.price and option.price
-            else Reason("no price to compare")
-        )
+        price_basis = _price_basis(cur, option)
         reasons = (
             kv_reason,
             speedup_reason(case.today),
@@ -92,21 +78,7 @@ class NewerCurrentFleet:
             *tier_reasons(case.today),
             *left_out(facts),
         )
-        flips = list(price_flips(c, option, facts))
-        end = facts.scenario.current.contract_end
-        if end is not None:
-            what = "depreciation" if owned else "the rental contract"
-            flips.append(
-                FlipPoint(
-                    "end of commitment",
-                    f"{what} ends on {end.isoformat()}"
-                    + (f", {facts.months_to_contract_end:.1f} months away" if facts.months_to_contract_end else ""),
-                    facts.months_to_contract_end,
-                    "months",
-                    0.0,
-                    ("the scenario file",),
-                )
-            )
+        flips = [*price_flips(c, option, facts), *_commitment_flip(facts, owned)]
         return Finding(
             self.id,
             self.title,
@@ -119,6 +91,42 @@ class NewerCurrentFleet:
             tuple(flips),
             option=option.id,
         )
+
+
+def _price_basis(cur: OptionFacts, option: OptionFacts) -> Reason:
+    """The price today's fleet pays against the option's: an owned fleet's marginal cost, or the tiers."""
+    if not (cur.price and option.price):
+        return Reason("no price to compare")
+    if cur.ownership is Ownership.OWNED:
+        return Reason(
+            f"the current fleet is owned: it costs only its marginal ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour "
+            f"(power and hosting) against {option.label}'s full ${option.price.usd_per_gpu_hour:.2f}",
+            cite(cur.price.source, option.price.source),
+        )
+    return Reason(
+        f"today's price ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour ({cur.price.tier}) against "
+        f"${option.price.usd_per_gpu_hour:.2f} ({option.price.tier})",
+        cite(cur.price.source, option.price.source),
+    )
+
+
+def _commitment_flip(facts: Facts, owned: bool) -> tuple[FlipPoint, ...]:
+    """When today's commitment (depreciation or the rental contract) ends, where the scenario says."""
+    end = facts.scenario.current.contract_end
+    if end is None:
+        return ()
+    what = "depreciation" if owned else "the rental contract"
+    return (
+        FlipPoint(
+            "end of commitment",
+            f"{what} ends on {end.isoformat()}"
+            + (f", {facts.months_to_contract_end:.1f} months away" if facts.months_to_contract_end else ""),
+            facts.months_to_contract_end,
+            "months",
+            0.0,
+            ("the scenario file",),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- situation 5
