@@ -93,6 +93,19 @@ class NewerCurrentFleet:
         )
 
 
+def _fp8_evidence(p: PrecisionFacts | None) -> tuple[Reason, ...]:
+    """The accuracy evidence for the blocked candidate's weights at FP8, where any is recorded."""
+    fp8 = p.fp8_evidence if p is not None else ()
+    if not fp8:
+        return ()
+    return (
+        Reason(
+            "FP8 evidence: " + "; ".join(f"{e.recovery:.2%} {e.metric}" for e in fp8),
+            cite(*(e.source for e in fp8)),
+        ),
+    )
+
+
 def _price_basis(cur: OptionFacts, option: OptionFacts) -> Reason:
     """The price today's fleet pays against the option's: an owned fleet's marginal cost, or the tiers."""
     if not (cur.price and option.price):
@@ -294,17 +307,7 @@ class PrecisionOrStack:
         parent = facts.comparisons.get(option.parent or "")
         lost = _fp8_lost(c, parent, blocked[option.parent or ""].format) if parent is not None else speedup_reason(c)
         flips.extend(price_flips(case.comparison, option, facts))
-        fp8 = blocked[option.parent or ""].fp8_evidence if option.parent in blocked else ()
-        evidence = (
-            (
-                Reason(
-                    "FP8 evidence: " + "; ".join(f"{e.recovery:.2%} {e.metric}" for e in fp8),
-                    cite(*(e.source for e in fp8)),
-                ),
-            )
-            if fp8
-            else ()
-        )
+        evidence = _fp8_evidence(blocked[option.parent or ""] if option.parent in blocked else None)
         return Finding(
             self.id,
             self.title,
