@@ -63,8 +63,15 @@ def test_markdown_rows_are_the_rank_computation(decision: Decision, catalog: Cat
     assert f"| {b200.gpus} | {usd(b200.bill.monthly_usd)} |" in row
     found = market.catalog_row(b200)
     assert found is not None
-    place = market.ranking.options.index(found) + 1
-    assert f"#{place} of {len(market.ranking.options)} ({b200.gpus} GPUs, {usd(b200.bill.monthly_usd)})" in row
+    # equal bills share the first place among them (s1: the B200 NVFP4 at fp8 and bf16 KV, 6 GPUs each)
+    tied = [
+        i for i, r in enumerate(market.ranking.options, start=1) if abs(r.usd_per_month - found.usd_per_month) < 0.5
+    ]
+    assert market.ranking.options.index(found) + 1 in tied and len(tied) == 2
+    assert (
+        f"#{tied[0]} of {len(market.ranking.options)}, tied with 1 other(s) ({b200.gpus} GPUs, "
+        f"{usd(b200.bill.monthly_usd)})"
+    ) in row
     baseline = decision.facts.baseline
     assert baseline.bill is not None and f"{usd(baseline.bill.monthly_usd)} a month" in section
     assert "Constraints applied: engines: vllm (constraints.serving_stack)" in section

@@ -75,6 +75,13 @@ def test_kv_is_counted_per_class() -> None:
 def test_bad_mixes_say_how_to_fix_them() -> None:
     with pytest.raises(UsageError, match="SHARE:INPUT_TOKENS:OUTPUT_TOKENS"):
         parse_mix_class("0.7:800")
+    # a well-formed class with a value out of range names that value, not the format (review finding f)
+    with pytest.raises(UsageError, match=r"^--mix '1:0:400': input tokens must be a positive number, got 0$"):
+        parse_mix_class("1:0:400")
+    with pytest.raises(UsageError, match=r"^--mix '1:800:0': output tokens must be a positive number, got 0$"):
+        parse_mix_class("1:800:0")
+    with pytest.raises(UsageError, match=r"^--mix '2:800:400': .*share of the requests.*got 2.0$"):
+        parse_mix_class("2:800:400")
     with pytest.raises(UsageError, match=r"add up to 0.9 \(0.6 \+ 0.3\), not 1"):
         TrafficMix(50.0, (MixClass(0.6, 800, 400), MixClass(0.3, 8000, 1000)))
 

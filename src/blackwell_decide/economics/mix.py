@@ -10,6 +10,7 @@ counted per class too (Little's law: each class's rate × its decode time × its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,11 +45,18 @@ def parse_mix_class(text: str) -> MixClass:
         if len(parts) != 3:
             raise ValueError
         share, isl, osl = (float(p) for p in parts)
-        return MixClass(share, isl, osl)
     except ValueError:
         raise UsageError(
             f"--mix {text!r}: give SHARE:INPUT_TOKENS:OUTPUT_TOKENS, e.g. --mix 0.7:800:400 --mix 0.3:8000:1000"
         ) from None
+    # Out of the try: a well-formed class with a value out of range says which value, not the format.
+    for name, value in (("the share", share), ("input tokens", isl), ("output tokens", osl)):
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(f"--mix {text!r}: {name} must be a positive number, got {value:g}")
+    try:
+        return MixClass(share, isl, osl)
+    except ValueError as exc:
+        raise UsageError(f"--mix {text!r}: {exc}") from None
 
 
 def _check_classes(instance: Any, attribute: Any, value: tuple[MixClass, ...]) -> None:

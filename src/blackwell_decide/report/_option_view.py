@@ -10,7 +10,6 @@ from blackwell_decide.formatting import cheaper_or_dearer, months_words, num, pc
 from blackwell_decide.units import GB, KB, MS
 
 if TYPE_CHECKING:
-    from blackwell_decide.economics import FleetPlan
     from blackwell_decide.rules import Decision
     from blackwell_decide.rules.option_facts import Comparison, OptionFacts, RackFit, ServicePoint
 
@@ -30,7 +29,7 @@ def option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
     comparison = facts.comparisons_against(facts.baseline.id).get(o.id) if o is not facts.baseline else None
     view = _bounds_and_money(o)
     view["service"] = _service_view(o.service) if o.service is not None else None
-    view["fleet"] = _fleet_view(o.fleet) if o.fleet is not None else None
+    view["fleet"] = _fleet_view(o) if o.fleet is not None else None
     view["rack"] = _rack_view(o.rack) if o.rack is not None else None
     view["comparison"] = _comparison_view(comparison) if comparison is not None else None
     if view["comparison"] is not None:
@@ -108,11 +107,15 @@ def _service_view(service: ServicePoint) -> dict[str, Any]:
     }
 
 
-def _fleet_view(fleet: FleetPlan) -> dict[str, Any]:
+def _fleet_view(o: OptionFacts) -> dict[str, Any]:
+    fleet = o.fleet
+    assert fleet is not None
+    # The share the prefill-heavy situation reads (the bill's prefill_time_share), not the fleet
+    # check's peak-ceiling share: one figure, one definition, wherever the memo says "prefill share".
     return {
         "binding": fleet.binding,
         "decode_gpus": num(fleet.decode.value),
-        "prefill_share": pct(fleet.prefill.share_of_fleet) if fleet.prefill else "–",
+        "prefill_share": pct(o.bill.prefill_share) if o.bill is not None else "–",
         "kv_needed": num(fleet.kv.tokens_needed) if fleet.kv else "–",
         "kv_available": num(fleet.kv.tokens_available) if fleet.kv else "–",
         "average_gpus": fleet.autoscaling.average_gpus if fleet.autoscaling else "–",
@@ -124,6 +127,7 @@ def _rack_view(rack: RackFit) -> dict[str, Any]:
         "cooling": f"{rack.gpu_cooling.value} (site: {rack.site_cooling.value})",
         "cooling_ok": rack.cooling_ok,
         "server_kw": num(rack.server_kw, 1),
+        "server": rack.server_words,
         "rack_kw": num(rack.rack_kw, 1),
         "gpus_per_rack": rack.gpus_per_rack,
         "racks": rack.racks_needed if rack.racks_needed is not None else "–",

@@ -89,7 +89,12 @@ def ledger_sentences(ledger: Ledger) -> list[str]:
             if ledger.baseline is None or today is None or ledger.baseline.id == today.id
             else f"; against today's bill ({usd(today.usd_per_month)}/month): {usd(ledger.saving_vs_today_usd)}/month"
         )
-        out.append(f"Monthly saving of {option.label} against {base}: {usd(ledger.saving_usd)}{against_today}.")
+        basis = (
+            " (at the model's central throughput: the top of the p10–p90 range below)"
+            if ledger.confidence is not None and ledger.confidence.edge
+            else ""
+        )
+        out.append(f"Monthly saving of {option.label} against {base}: {usd(ledger.saving_usd)}{basis}{against_today}.")
         one_time = ledger.one_time_usd or 0.0
         if ledger.saving_usd > 0:
             overlap = (

@@ -73,8 +73,12 @@ def _own_row(market: ScenarioMarket, o: OptionFacts, baseline: float | None, wha
     bill = o.bill
     row = market.catalog_row(o)
     if row is not None:
-        place = next(i for i, r in enumerate(market.ranking.options, start=1) if r is row)
-        in_market = f"#{place} of {len(market.ranking.options)} ({row.gpus} GPUs, {usd(row.usd_per_month)})"
+        # Options with the same bill share the first place among them: "#3" for a bill equal to #1's misleads.
+        tied = [
+            i for i, r in enumerate(market.ranking.options, start=1) if abs(r.usd_per_month - row.usd_per_month) < 0.5
+        ]
+        others = f", tied with {len(tied) - 1} other(s)" if len(tied) > 1 else ""
+        in_market = f"#{tied[0]} of {len(market.ranking.options)}{others} ({row.gpus} GPUs, {usd(row.usd_per_month)})"
     else:
         in_market = f"not in the market: {market.why_absent(o)}"
     return {

@@ -197,6 +197,8 @@ def build_fleet_check(ctx: FactContext, spec: OptionSpec, current: OptionFacts) 
         tolerance=ctx.scenario.thresholds.fleet_mismatch_fraction,
         required_tok_s_per_gpu=ctx.traffic.output_tok_s / declared,
         target_tok_s_per_user=ctx.target,
+        per_gpu_at_target=current.service.output_tok_s_per_gpu if current.service is not None else None,
+        band_high=current.service.band[1] if current.service is not None else 0.0,
     )
     if check.short and current.service is not None:
         delivered, busiest = _delivered(ctx, current, check.required_tok_s_per_gpu)
@@ -310,21 +312,12 @@ def build_precision(ctx: FactContext, option: OptionFacts) -> PrecisionFacts:
     )
 
 
-#: Models the article's triangulation (Llama 70B, H100 FP8 → B200 NVFP4) speaks for.
-_TRIANGULATED_MODELS = frozenset({"llama-3.3-70b", "llama-3.1-70b", "llama-2-70b"})
-
-
 def build_triangulation(ctx: FactContext, current: OptionFacts, options: Sequence[OptionFacts]) -> Triangulation | None:
-    """The published evidence for this pair, where there is any: today, B200 NVFP4 over H100 FP8
-    for Llama 70B."""
-    pair = current.accelerator == "h100-sxm" and current.weights == "fp8"
-    if not pair or ctx.model.key not in _TRIANGULATED_MODELS:
-        return None
-    if not any(o.accelerator == "b200" and o.weights == "nvfp4" for o in options):
-        return None
-    from blackwell_decide.evidence.triangulation import article_triangulation
+    """The published evidence for this pair, where there is any: B200 NVFP4 over today's H100 or
+    H200 at FP8, for Llama 70B."""
+    from blackwell_decide.rules._evidence_pair import pair_triangulation
 
-    return article_triangulation(ctx.catalog)
+    return pair_triangulation(ctx.catalog, ctx.model.key, current, options)
 
 
 def collect_price_history(ctx: FactContext, options: Sequence[OptionFacts]) -> tuple[PriceQuote, ...]:

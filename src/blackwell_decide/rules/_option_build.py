@@ -3,7 +3,6 @@ power and rack fit."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
@@ -26,7 +25,6 @@ from blackwell_decide.economics.mix import mix_throughput
 from blackwell_decide.economics.sizing import fleet_bill, mix_capacity, point_capacity, sizing_bounds
 from blackwell_decide.errors import DoesNotFitError, ScenarioError, UsageError
 from blackwell_decide.model import (
-    Cooling,
     Deployment,
     PriceQuote,
     Source,
@@ -40,8 +38,9 @@ from blackwell_decide.rules._fact_context import (
     scenario_source,
 )
 from blackwell_decide.rules._mix_service import class_workloads, combine_points, mix_point_note
-from blackwell_decide.rules.option_facts import AUTO_TP, OptionFacts, PowerFacts, RackFit, ServicePoint
-from blackwell_decide.scenario import Ownership, SiteCooling
+from blackwell_decide.rules._rack import rack_fit
+from blackwell_decide.rules.option_facts import AUTO_TP, OptionFacts, PowerFacts, ServicePoint
+from blackwell_decide.scenario import Ownership
 
 # --------------------------------------------------------------------------- the operating point
 
@@ -206,45 +205,56 @@ def build_option(ctx: FactContext, spec: OptionSpec) -> OptionFacts:
             )
             service = None
     else:
-        best: tuple[float, int, Deployment, Bounds, ServicePoint] | None = None
-        first: tuple[Deployment, Bounds] | None = None
-        for tp in (t for t in AUTO_TP if t >= min_tp):
-            deployment = _deployment(ctx, spec, spec.weights, spec.kv, tp)
-            try:
-                bounds = option_bounds(ctx, deployment)
-            except DoesNotFitError:
-                tried.append((tp, "weights do not fit"))
-                continue
-            first = first or (deployment, bounds)
-            if not _holds_max_context(ctx, bounds):
-                tried.append((tp, f"KV room holds {bounds.value('kv_tokens'):,.0f} tokens, under the maximum context"))
-                continue
-            service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
-            if service is None:
-                tried.append((tp, why))
-                continue
-            tried.append((tp, f"{service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"))
-            rates.append((tp, service.output_tok_s_per_gpu))
-            # Ties go to the smaller replica (fewer GPUs to coordinate).
-            if best is None or service.output_tok_s_per_gpu > best[0] * (1 + 1e-9):
-                best = (service.output_tok_s_per_gpu, tp, deployment, bounds, service)
-        if best is not None:
-            _, _, deployment, bounds, service_point = best
-            service = service_point
-        elif first is not None:
-            deployment, bounds = first
-            service = None
-            notes.append(f"no tensor-parallel size up to {AUTO_TP[-1]} meets the service level")
-        else:
-            raise ScenarioError(
-                str(ctx.scenario.path),
-                [
-                    f"{spec.where}: {ctx.model.key} with {spec.weights} weights does not fit on up to "
-                    f"{AUTO_TP[-1]} × {spec.gpu}; choose a smaller weight format"
-                ],
-            )
+        deployment, bounds, service = _search_tp(ctx, spec, min_tp, tried, rates, notes)
     option = finish_option(ctx, spec, deployment, bounds, min_tp, tuple(tried), service, notes)
     return attrs.evolve(option, tp_throughput=tuple(rates)) if rates else option
+
+
+def _search_tp(
+    ctx: FactContext,
+    spec: OptionSpec,
+    min_tp: int,
+    tried: list[tuple[int, str]],
+    rates: list[tuple[int, float]],
+    notes: list[str],
+) -> tuple[Deployment, Bounds, ServicePoint | None]:
+    """The tensor-parallel size (from the smallest the weights fit) that serves the most output
+    per GPU at the service level, recording each size tried in ``tried``/``rates``; the smallest
+    that fits, with no operating point, when none meets the service level."""
+    best: tuple[float, int, Deployment, Bounds, ServicePoint] | None = None
+    first: tuple[Deployment, Bounds] | None = None
+    for tp in (t for t in AUTO_TP if t >= min_tp):
+        deployment = _deployment(ctx, spec, spec.weights, spec.kv, tp)
+        try:
+            bounds = option_bounds(ctx, deployment)
+        except DoesNotFitError:
+            tried.append((tp, "weights do not fit"))
+            continue
+        first = first or (deployment, bounds)
+        if not _holds_max_context(ctx, bounds):
+            tried.append((tp, f"KV room holds {bounds.value('kv_tokens'):,.0f} tokens, under the maximum context"))
+            continue
+        service, why = _service(ctx, deployment, spec.engine, _features(ctx, spec))
+        if service is None:
+            tried.append((tp, why))
+            continue
+        tried.append((tp, f"{service.output_tok_s_per_gpu:,.0f} output tok/s per GPU"))
+        rates.append((tp, service.output_tok_s_per_gpu))
+        # Ties go to the smaller replica (fewer GPUs to coordinate).
+        if best is None or service.output_tok_s_per_gpu > best[0] * (1 + 1e-9):
+            best = (service.output_tok_s_per_gpu, tp, deployment, bounds, service)
+    if best is not None:
+        return best[2], best[3], best[4]
+    if first is not None:
+        notes.append(f"no tensor-parallel size up to {AUTO_TP[-1]} meets the service level")
+        return first[0], first[1], None
+    raise ScenarioError(
+        str(ctx.scenario.path),
+        [
+            f"{spec.where}: {ctx.model.key} with {spec.weights} weights does not fit on up to "
+            f"{AUTO_TP[-1]} × {spec.gpu}; choose a smaller weight format"
+        ],
+    )
 
 
 def _capacity(
@@ -297,7 +307,7 @@ def finish_option(
     elif price is None and spec.ownership is Ownership.RENTED:
         notes.append(f"no {spec.tier or ctx.scenario.prices.tier} price for {acc.key}")
     power = _power(ctx, deployment, throughput, gpus)
-    rack = _rack(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
+    rack = rack_fit(ctx, deployment, gpus) if spec.ownership is Ownership.OWNED else None
     at_min = bounds if deployment.tp == min_tp else option_bounds(ctx, attrs.evolve(deployment, tp=min_tp))
     return OptionFacts(
         id=spec.id,
@@ -469,28 +479,4 @@ def _power(ctx: FactContext, deployment: Deployment, throughput: Throughput | No
         tokens_per_mw=per_mw,
         energy_usd_per_gpu_hour=energy,
         basis=basis,
-    )
-
-
-def _rack(ctx: FactContext, deployment: Deployment, gpus: int) -> RackFit | None:
-    facility = ctx.scenario.facility
-    if facility is None:
-        return None
-    acc = deployment.accelerator
-    cooling_ok = not (facility.cooling is SiteCooling.AIR and acc.cooling is Cooling.LIQUID)
-    # A rack's budget is IT power (server, not facility): the PUE is outside the rack.
-    server_kw = facility.gpus_per_server * acc.tdp_watts * (1.0 + power_basis(ctx, acc.key).server_overhead) / 1000.0
-    servers = math.floor(facility.rack_power_kw / server_kw + 1e-9)
-    per_rack = servers * facility.gpus_per_server
-    racks = math.ceil(gpus / per_rack) if per_rack and gpus else None
-    return RackFit(
-        site_cooling=facility.cooling,
-        gpu_cooling=acc.cooling,
-        cooling_ok=cooling_ok,
-        server_kw=server_kw,
-        rack_kw=facility.rack_power_kw,
-        servers_per_rack=servers,
-        gpus_per_rack=per_rack,
-        racks_needed=racks,
-        fits=cooling_ok and servers >= 1,
     )

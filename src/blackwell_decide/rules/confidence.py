@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from blackwell_decide.economics import replicas_for
+from blackwell_decide.formatting import pct, usd
 
 if TYPE_CHECKING:
     from blackwell_decide.rules.facts import Facts
@@ -52,6 +53,9 @@ class SavingRange:
     samples: int
     varied: tuple[str, ...]
     extrapolated: tuple[str, ...]  # labels of the sides whose operating point is extrapolated
+    #: Where the quoted saving (the model's central throughput) is the top of the range: why, in
+    #: words (the option's fleet just holds the peak, so a little less throughput adds a replica)
+    edge: str | None = None
 
     @property
     def straddles(self) -> bool:
@@ -70,6 +74,7 @@ class SavingRange:
             "samples": self.samples,
             "varied": list(self.varied),
             "extrapolated": list(self.extrapolated),
+            "quoted_saving_at_top_of_range": self.edge,
         }
 
 
@@ -141,6 +146,7 @@ def saving_range(facts: Facts, comparison: Comparison) -> SavingRange | None:
     threshold = facts.scenario.thresholds.min_savings_fraction
     clears = saving >= threshold * base
     p10, p50, p90 = (float(v) for v in np.percentile(saving, (10, 50, 90)))
+    edge = _edge_words(facts, option, comparison.monthly_savings_usd, p50, p90) if p90 > p10 else None
     return SavingRange(
         option=option.id,
         baseline=baseline.id,
@@ -152,4 +158,20 @@ def saving_range(facts: Facts, comparison: Comparison) -> SavingRange | None:
         samples=SAMPLES,
         varied=tuple(varied),
         extrapolated=tuple(extrapolated),
+        edge=edge,
+    )
+
+
+def _edge_words(facts: Facts, option: OptionFacts, quoted: float, p50: float, p90: float) -> str | None:
+    """Why the quoted saving is the top of the sampled range (None when it is not): the headroom
+    the option's fleet has over the peak at the model's central throughput."""
+    if quoted < p90 - 0.5 or option.service is None or option.gpus <= 0:
+        return None
+    per_gpu = option.service.output_tok_s_per_gpu
+    needed = facts.traffic.output_tok_s / option.gpus
+    spare = per_gpu / needed - 1.0
+    return (
+        f"the saving quoted is the top of that range (median {usd(p50)}): at the model's central throughput "
+        f"{option.gpus} × {option.label} hold the peak with {pct(spare, 1)} to spare ({per_gpu:,.0f} output tok/s "
+        f"per GPU against the {needed:,.0f} needed), and a little less throughput needs another replica"
     )

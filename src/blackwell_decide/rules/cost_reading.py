@@ -47,9 +47,12 @@ def saving_reason(c: Comparison) -> Reason:
     else:
         against = f"against ${c.current_monthly_usd:,.0f} for {baseline_words(c)}"
         whose = "that fleet's cost"
+    # Each side at its own tier: an owned fleet's marginal cost is not an on-demand price.
+    side = "today's fleet" if c.against_today else "that fleet"
+    prices = f"{c.tier} prices" if c.tier == c.current_tier else f"{c.tier} prices ({side}: {c.current_tier})"
     return Reason(
         f"{c.option_label} would cost ${c.option_monthly_usd:,.0f}/month ({c.option_gpus} GPUs) {against} at "
-        f"{c.tier} prices: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose, c.current_monthly_usd)}; "
+        f"{prices}: {_signed_money(c.monthly_savings_usd, c.savings_fraction, whose, c.current_monthly_usd)}; "
         "for the same traffic "
         f"{_per_token(c.cost_ratio)} (at full load, per output token: {_per_token(c.unit_cost_ratio)})",
         cite(c.option_monthly, c.current_monthly, c.cost_per_million_option),
@@ -159,8 +162,12 @@ def cost_case(facts: Facts, option_id: str) -> CostCase:
     reasons.extend(no_purchase_reasons(facts))
     verdict, rest = _step_first(facts, base, today, verdict, rest)
     threshold = facts.scenario.thresholds.min_savings_fraction
+    # A shortfall beyond the model's band is not in doubt: today's bill buys a fleet that does not
+    # serve the load, so the move is decided against the baseline alone, with no benchmark hedge.
+    check = facts.fleet_check
     shortfall = (
         not base.against_today
+        and not (check is not None and check.beyond_band)
         and not facts.holds_service_level(facts.current)
         and verdict in (Verdict.MIGRATE, Verdict.MIGRATE_IF)
         and today.savings_fraction < threshold

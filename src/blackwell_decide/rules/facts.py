@@ -23,7 +23,7 @@ Nothing here concludes anything; the rules in :mod:`blackwell_decide.rules.situa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -229,6 +229,13 @@ def _context(
     return ctx
 
 
+def _against(ctx: FactContext, baseline: OptionFacts | None, moves: Sequence[OptionFacts]) -> dict[str, Comparison]:
+    """Each move compared with ``baseline`` (none without a baseline)."""
+    if baseline is None:
+        return {}
+    return {o.id: c for o in moves if (c := compare_options(ctx, baseline, o)) is not None}
+
+
 def compute_facts(
     scenario: Scenario,
     catalog: Catalog,
@@ -250,18 +257,11 @@ def compute_facts(
     moves = (*options, *derived_options)
     check = build_fleet_check(ctx, specs[0], current)
     retune = build_retune(ctx, specs[0], current)
-    rightsized_comparisons: dict[str, Comparison] = {}
-    retuned_comparisons: dict[str, Comparison] = {}
-    if check.rightsized is not None:
-        rightsized = check.rightsized
-        rightsized_comparisons = {o.id: c for o in moves if (c := compare_options(ctx, rightsized, o)) is not None}
-        derived_options.append(rightsized)
-    if retune.option is not None:
-        retuned = retune.option
-        retuned_comparisons = {o.id: c for o in moves if (c := compare_options(ctx, retuned, o)) is not None}
-        derived_options.append(retuned)
+    rightsized_comparisons = _against(ctx, check.rightsized, moves)
+    retuned_comparisons = _against(ctx, retune.option, moves)
+    derived_options.extend(o for o in (check.rightsized, retune.option) if o is not None)
     all_options = (*options, *derived_options)
-    comparisons = {o.id: c for o in moves if (c := compare_options(ctx, current, o)) is not None}
+    comparisons = _against(ctx, current, moves)
     # A no-purchase option against today's fleet carries no one-time cost (computed with it).
     for option, against_today in ((check.rightsized, check.comparison), (retune.option, retune.comparison)):
         if option is not None and against_today is not None:

@@ -18,6 +18,7 @@ import attrs
 from blackwell_decide.formatting import finite_or_none as _finite
 from blackwell_decide.formatting import months_words
 from blackwell_decide.rules.measure import Measurement, measurement_for
+from blackwell_decide.rules.no_purchase import short_by_words
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -109,6 +110,9 @@ class Ledger:
     shortfall: bool
     in_doubt: bool
     today_short: bool  # the model says the declared fleet cannot hold the service level
+    #: How far short, in a sentence, when even the top of the model's band cannot close the gap
+    #: (None otherwise: a shortfall within the band is one a benchmark settles)
+    today_short_by: str | None
     delivered_tok_s_per_user: float | None
     target_tok_s_per_user: float
     measurements: tuple[Measurement, ...]
@@ -158,6 +162,7 @@ class Ledger:
             "shortfall": self.shortfall,
             "in_doubt": self.in_doubt,
             "today_short_by_the_model": self.today_short,
+            "today_short_beyond_band": self.today_short_by,
             "today_modelled_gpus": self.today_modelled_gpus,
             "delivered_tok_s_per_user": _finite(self.delivered_tok_s_per_user),
             "target_tok_s_per_user": self.target_tok_s_per_user,
@@ -255,6 +260,7 @@ def build_ledger(
         shortfall=case.shortfall if case is not None else False,
         in_doubt=case.in_doubt if case is not None else False,
         today_short=bool(check is not None and check.short),
+        today_short_by=short_by_words(facts) if check is not None and check.beyond_band else None,
         today_modelled_gpus=check.modelled if check is not None else None,
         fleet_mismatch_tolerance=facts.scenario.thresholds.fleet_mismatch_fraction,
         delivered_tok_s_per_user=check.delivered_tok_s_per_user if check is not None else None,

@@ -54,16 +54,21 @@ def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
     service = option.service
     if service is None:
         return None
-    hf_id = facts.model.hf_id
-    kv = option.deployment.scheme.kv_cache.key
     heaviest = next((p for p in service.classes if p.prediction is service.prediction), None)
     concurrency = max(math.ceil((heaviest or service).concurrency), 1)
-    prompts = max(PROMPTS_PER_SLOT * concurrency, MIN_PROMPTS)
     if heaviest is not None:
         isl, osl = heaviest.prediction.workload.isl, heaviest.prediction.workload.osl
     else:
         isl, osl = round(facts.traffic.isl), round(facts.traffic.osl)
     result = f"{option.accelerator}-{option.weights}-tp{option.tp}-c{concurrency}.json"
+    serve = _serve(facts, option)
+    bench = _bench(facts.model.hf_id, str(isl), str(osl), concurrency, result)
+    return Measurement(option.id, option.label, serve, bench, _check(facts, option, result))
+
+
+def _serve(facts: Facts, option: OptionFacts) -> str:
+    """`vllm serve` for the option: its TP, KV format, memory fraction and speculative decoding."""
+    kv = option.deployment.scheme.kv_cache.key
     extra: list[str] = []
     if option.deployment.memory_fraction is not None:
         extra += ["--gpu-memory-utilization", f"{option.deployment.memory_fraction:g}"]
@@ -74,57 +79,29 @@ def measurement_for(facts: Facts, option: OptionFacts) -> Measurement | None:
         if spec.kind in ("eagle", "draft-model"):
             config["model"] = "YOUR_DRAFT_CHECKPOINT"
         extra += ["--speculative-config", json.dumps(config, sort_keys=True)]
-    serve = shlex.join(
+    fp8_kv = ["--kv-cache-dtype", "fp8"] if kv.startswith("fp8") else []
+    return shlex.join(["vllm", "serve", facts.model.hf_id, "--tensor-parallel-size", str(option.tp), *fp8_kv, *extra])
+
+
+def _bench(hf_id: str, isl: str, osl: str, concurrency: int, result: str) -> str:
+    """`vllm bench serve` at the operating point, enough prompts to reach steady state."""
+    prompts = max(PROMPTS_PER_SLOT * concurrency, MIN_PROMPTS)
+    return shlex.join(
         [
-            "vllm",
-            "serve",
-            hf_id,
-            "--tensor-parallel-size",
-            str(option.tp),
-            *(["--kv-cache-dtype", "fp8"] if kv.startswith("fp8") else []),
-            *extra,
+            *("vllm", "bench", "serve", "--model", hf_id, "--dataset-name", "random"),
+            *("--random-input-len", isl, "--random-output-len", osl, "--ignore-eos"),
+            *("--max-concurrency", str(concurrency), "--num-prompts", str(prompts)),
+            *("--save-result", "--result-filename", result),
         ]
     )
-    bench = shlex.join(
+
+
+def _check(facts: Facts, option: OptionFacts, result: str) -> str:
+    """`check-bench` reading the result against the option's deployment."""
+    return shlex.join(
         [
-            "vllm",
-            "bench",
-            "serve",
-            "--model",
-            hf_id,
-            "--dataset-name",
-            "random",
-            "--random-input-len",
-            str(isl),
-            "--random-output-len",
-            str(osl),
-            "--ignore-eos",
-            "--max-concurrency",
-            str(concurrency),
-            "--num-prompts",
-            str(prompts),
-            "--save-result",
-            "--result-filename",
-            result,
+            *("blackwell-decide", "check-bench", result, "--model", facts.model.key),
+            *("--gpu", option.accelerator, "--weights", option.weights),
+            *("--kv", option.deployment.scheme.kv_cache.key, "--tp", str(option.tp), "--engine", option.engine),
         ]
     )
-    check = shlex.join(
-        [
-            "blackwell-decide",
-            "check-bench",
-            result,
-            "--model",
-            facts.model.key,
-            "--gpu",
-            option.accelerator,
-            "--weights",
-            option.weights,
-            "--kv",
-            kv,
-            "--tp",
-            str(option.tp),
-            "--engine",
-            option.engine,
-        ]
-    )
-    return Measurement(option.id, option.label, serve, bench, check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blackwell_decide.formatting import pct
 from blackwell_decide.rules.finding import Reason, cite
 
 if TYPE_CHECKING:
@@ -19,6 +20,23 @@ def step_words(facts: Facts) -> str:
     if b.role == "rightsized":
         return f"{'right-size' if b.gpus < cur.gpus else 'grow'} today's fleet to {b.gpus} GPUs"
     return "keep today's fleet"
+
+
+def short_by_words(facts: Facts) -> str:
+    """How far the declared fleet falls short of the peak when even the top of the model's band
+    cannot close the gap (:attr:`FleetCheck.beyond_band`): the clause after "does not serve the
+    load:"."""
+    check, cur = facts.fleet_check, facts.current
+    assert check is not None and check.per_gpu_at_target is not None and check.served_at_best is not None
+    best = check.per_gpu_at_target * (1 + check.band_high)
+    missing = (check.modelled or check.declared) - check.declared
+    return (
+        f"at {check.target_tok_s_per_user:g} tok/s per user the peak needs {facts.traffic.output_tok_s:,.0f} output "
+        f"tok/s, {check.required_tok_s_per_gpu:,.0f} per GPU on {check.declared}; the model gives each "
+        f"{cur.accelerator} at TP={cur.tp} {check.per_gpu_at_target:,.0f} ({best:,.0f} at the top of its "
+        f"+{pct(check.band_high)} band), so the {check.declared} carry at most {pct(check.served_at_best)} of the "
+        f"peak: {missing} GPUs short of the {check.modelled} it needs"
+    )
 
 
 def fleet_check_text(facts: Facts) -> str | None:
@@ -41,6 +59,10 @@ def fleet_check_text(facts: Facts) -> str | None:
                 f"each GPU would have to carry {check.required_tok_s_per_gpu:,.0f} output tok/s, above the "
                 f"~{check.max_tok_s_per_gpu or 0:,.0f} the busiest operating point reaches"
             )
+        if check.beyond_band:
+            # Without an operating point that carries the peak, "would" repeats the figures above.
+            tail = f" ({would})" if check.delivered_tok_s_per_user is not None else ""
+            return f"{today}. The declared fleet does not serve the load: {short_by_words(facts)}{tail}"
         return (
             f"{today}. The model says the declared fleet cannot hold the service level at peak ({would}) — "
             "either the fleet misses its target or the model is pessimistic for this setup: check with `check-bench`"

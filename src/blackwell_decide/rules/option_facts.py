@@ -104,12 +104,15 @@ class RackFit:
     site_cooling: SiteCooling
     gpu_cooling: Cooling
     cooling_ok: bool
-    server_kw: float  # one server of ``gpus_per_server`` GPUs, IT power
+    server_kw: float  # one server (the unit the GPU is bought in) of ``server_gpus`` GPUs, IT power
     rack_kw: float
     servers_per_rack: int
     gpus_per_rack: int
     racks_needed: int | None
     fits: bool
+    server_gpus: int = 8
+    #: The unit in words: "8-GPU server", or a rack-scale system ("NVL72 rack of 72 GPUs")
+    server_words: str = "8-GPU server"
 
 
 @attrs.frozen
@@ -363,7 +366,11 @@ class FleetCheck:
     disagree: ``short`` (the model says the declared fleet cannot hold the service level at peak;
     ``delivered_tok_s_per_user`` is what it would give each user there, None when even the
     busiest operating point carries less than ``required_tok_s_per_gpu``, whose output is then
-    ``max_tok_s_per_gpu``) or ``over`` (it holds the peak on fewer GPUs). ``rightsized`` is the
+    ``max_tok_s_per_gpu``) or ``over`` (it holds the peak on fewer GPUs). ``per_gpu_at_target``
+    is today's output tok/s per GPU at the service level and ``band_high`` the top of its
+    prediction band: :attr:`served_at_best` is the share of the peak the declared fleet carries
+    even there, and :attr:`beyond_band` says the model's error cannot close the gap (the fleet
+    does not serve the load; no benchmark is needed to say so). ``rightsized`` is the
     current fleet at the modelled size, with ``comparison`` against today's, when they disagree
     (an owned fleet is never grown: that would be a purchase).
     """
@@ -377,6 +384,21 @@ class FleetCheck:
     max_tok_s_per_gpu: float | None = None
     rightsized: OptionFacts | None = None
     comparison: Comparison | None = None
+    per_gpu_at_target: float | None = None
+    band_high: float = 0.0
+
+    @property
+    def served_at_best(self) -> float | None:
+        """Share of the peak's output the declared fleet carries at the service level, at the top
+        of the model's band (None without an operating point)."""
+        if self.per_gpu_at_target is None or self.required_tok_s_per_gpu <= 0:
+            return None
+        return self.per_gpu_at_target * (1 + self.band_high) / self.required_tok_s_per_gpu
+
+    @property
+    def beyond_band(self) -> bool:
+        served = self.served_at_best
+        return self.short and served is not None and served < 1.0
 
     @property
     def difference(self) -> float | None:
@@ -403,6 +425,10 @@ class FleetCheck:
             "required_output_tok_s_per_gpu": self.required_tok_s_per_gpu,
             "delivered_tok_s_per_user": self.delivered_tok_s_per_user,
             "max_output_tok_s_per_gpu": self.max_tok_s_per_gpu,
+            "output_tok_s_per_gpu_at_target": self.per_gpu_at_target,
+            "band_high": self.band_high,
+            "share_of_peak_served_at_best": self.served_at_best,
+            "short_beyond_band": self.beyond_band,
             "rightsized": self.rightsized.id if self.rightsized else None,
             "against_today": self.comparison.to_dict() if self.comparison else None,
         }

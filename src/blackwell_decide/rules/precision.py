@@ -151,6 +151,12 @@ def stack_support(
         return StackVerdict(
             None, version, format_key, True, False, None, False, "no serving stack given; assumed able to serve it"
         )
+    return _recorded_support(engine, version, format_key, record)
+
+
+def _recorded_support(engine: str, version: str | None, format_key: str, record: StackSupport | None) -> StackVerdict:
+    """What the stack table says of ``engine`` at ``version`` for ``format_key`` (assumed able to
+    serve it where nothing is recorded)."""
     if record is None:
         return StackVerdict(
             engine,

@@ -87,4 +87,8 @@ def first_step(facts: Facts) -> str:
     step = facts.comparisons.get(baseline.id)
     if step is not None and step.monthly_savings_usd > 0:
         return f"{step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
+    check = facts.fleet_check
+    if check is not None and check.beyond_band:
+        # The shortfall is beyond the model's band: growing the fleet is what serving the load costs.
+        return f"{step_words(facts)} now to serve the load ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
     return f"if `check-bench` confirms the shortfall, {step_words(facts)} ({cur.gpus} → {baseline.gpus} GPUs), then "

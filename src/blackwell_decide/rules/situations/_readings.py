@@ -4,10 +4,11 @@ brings forward."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from blackwell_decide.formatting import change_words
+from blackwell_decide.formatting import change_words, cheaper_or_dearer
 from blackwell_decide.rules.cost_reading import baseline_words
 from blackwell_decide.rules.engine import left_out
 from blackwell_decide.rules.finding import Finding, FlipPoint, Reason, Rule, cite
@@ -118,9 +119,16 @@ def speedup_reason(c: Comparison) -> Reason:
     before = c.floor_speedup.baseline.value("decode_floor_s")
     after = c.floor_speedup.candidate.value("decode_floor_s")
     return Reason(
-        f"the batch-1 decode floor {change_words(before * ms, after * ms, 'ms')}: {terms}",
+        f"the batch-1 decode floor, {baseline_words(c)} → {c.option_label}, "
+        f"{change_words(before * ms, after * ms, 'ms')}: {terms}",
         (f"computed: {c.floor_speedup.formula}",),
     )
+
+
+def _ratio_words(ratio: float, shown: str) -> str:
+    """A like-for-like ratio with its direction ("3.71× cheaper"); the cell's own words where a
+    price is $0."""
+    return cheaper_or_dearer(ratio) if math.isfinite(ratio) and ratio > 0 else shown
 
 
 def tier_reasons(c: Comparison) -> tuple[Reason, ...]:
@@ -130,12 +138,17 @@ def tier_reasons(c: Comparison) -> tuple[Reason, ...]:
     if len(same) < 2:
         return ()
     text = ", ".join(
-        f"{cell.baseline_tier} {cell.shown} (${cell.baseline_usd_per_million:.3f} → "
+        f"{cell.baseline_tier} {_ratio_words(cell.ratio, cell.shown)} (${cell.baseline_usd_per_million:.3f} → "
         f"${cell.candidate_usd_per_million:.3f} per 1M)"
         for cell in same
     )
     return (
-        Reason(f"cost per output token, like for like by tier: {text}", ("computed: " + c.tiers.to_dict()["formula"],)),
+        Reason(
+            # A unit cost (each GPU busy at the service level), not the bill: said so, with what it compares.
+            f"unit cost per output token at full load, {baseline_words(c)} → {c.option_label}, like for like by "
+            f"tier: {text}",
+            ("computed: " + c.tiers.to_dict()["formula"],),
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from blackwell_decide.formatting import compared_with
-from blackwell_decide.rules.cost_reading import cost_case
+from blackwell_decide.rules.cost_reading import baseline_words, cost_case
 from blackwell_decide.rules.engine import left_out
 from blackwell_decide.rules.finding import Exclusion, Finding, FlipPoint, Reason, cite
 from blackwell_decide.rules.situations._readings import (
@@ -68,21 +68,7 @@ class NewerCurrentFleet:
                 reasons=(kv_reason,),
             )
         owned = cur.ownership is Ownership.OWNED
-        price_basis = (
-            Reason(
-                f"the current fleet is owned: it costs only its marginal ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour "
-                f"(power and hosting) against {option.label}'s full ${option.price.usd_per_gpu_hour:.2f}",
-                cite(cur.price.source, option.price.source),
-            )
-            if owned and cur.price and option.price
-            else Reason(
-                f"today's price ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour ({cur.price.tier}) against "
-                f"${option.price.usd_per_gpu_hour:.2f} ({option.price.tier})",
-                cite(cur.price.source, option.price.source),
-            )
-            if cur.price and option.price
-            else Reason("no price to compare")
-        )
+        price_basis = _price_basis(cur, option)
         reasons = (
             kv_reason,
             speedup_reason(case.today),
@@ -92,33 +78,68 @@ class NewerCurrentFleet:
             *tier_reasons(case.today),
             *left_out(facts),
         )
-        flips = list(price_flips(c, option, facts))
-        end = facts.scenario.current.contract_end
-        if end is not None:
-            what = "depreciation" if owned else "the rental contract"
-            flips.append(
-                FlipPoint(
-                    "end of commitment",
-                    f"{what} ends on {end.isoformat()}"
-                    + (f", {facts.months_to_contract_end:.1f} months away" if facts.months_to_contract_end else ""),
-                    facts.months_to_contract_end,
-                    "months",
-                    0.0,
-                    ("the scenario file",),
-                )
-            )
+        flips = [*price_flips(c, option, facts), *_commitment_flip(facts, owned)]
         return Finding(
             self.id,
             self.title,
             True,
             verdict,
-            f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}×, "
+            f"{verdict.words}: the weaker case — floor {c.floor_speedup.value:.2f}× lower than {baseline_words(c)}, "
             f"{case.ratio_text()} (today: {'owned' if owned else 'rented'} {cur.accelerator}"
             f"{' at its marginal cost' if owned else ''}){case.condition_text()}",
             reasons,
             tuple(flips),
             option=option.id,
         )
+
+
+def _fp8_evidence(p: PrecisionFacts | None) -> tuple[Reason, ...]:
+    """The accuracy evidence for the blocked candidate's weights at FP8, where any is recorded."""
+    fp8 = p.fp8_evidence if p is not None else ()
+    if not fp8:
+        return ()
+    return (
+        Reason(
+            "FP8 evidence: " + "; ".join(f"{e.recovery:.2%} {e.metric}" for e in fp8),
+            cite(*(e.source for e in fp8)),
+        ),
+    )
+
+
+def _price_basis(cur: OptionFacts, option: OptionFacts) -> Reason:
+    """The price today's fleet pays against the option's: an owned fleet's marginal cost, or the tiers."""
+    if not (cur.price and option.price):
+        return Reason("no price to compare")
+    if cur.ownership is Ownership.OWNED:
+        return Reason(
+            f"the current fleet is owned: it costs only its marginal ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour "
+            f"(power and hosting) against {option.label}'s full ${option.price.usd_per_gpu_hour:.2f}",
+            cite(cur.price.source, option.price.source),
+        )
+    return Reason(
+        f"today's price ${cur.price.usd_per_gpu_hour:.2f}/GPU-hour ({cur.price.tier}) against "
+        f"${option.price.usd_per_gpu_hour:.2f} ({option.price.tier})",
+        cite(cur.price.source, option.price.source),
+    )
+
+
+def _commitment_flip(facts: Facts, owned: bool) -> tuple[FlipPoint, ...]:
+    """When today's commitment (depreciation or the rental contract) ends, where the scenario says."""
+    end = facts.scenario.current.contract_end
+    if end is None:
+        return ()
+    what = "depreciation" if owned else "the rental contract"
+    return (
+        FlipPoint(
+            "end of commitment",
+            f"{what} ends on {end.isoformat()}"
+            + (f", {facts.months_to_contract_end:.1f} months away" if facts.months_to_contract_end else ""),
+            facts.months_to_contract_end,
+            "months",
+            0.0,
+            ("the scenario file",),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- situation 5
@@ -188,10 +209,18 @@ def _site_reason(facts: Facts, o: OptionFacts) -> Reason:
         if not rack.cooling_ok
         else f"{rack.gpu_cooling.value} cooling is compatible with the {rack.site_cooling.value}-cooled site"
     )
-    density = (
-        f"one {facts.scenario.facility.gpus_per_server if facts.scenario.facility else 8}-GPU server draws "
-        f"{rack.server_kw:.1f} kW against {rack.rack_kw:g} kW per rack ({rack.servers_per_rack} per rack)"
-    )
+    if rack.server_words.startswith("NVL"):
+        # A rack-scale system is its own rack: the site's rack budget is what it is compared with.
+        density = (
+            f"it comes as one {rack.server_words}, drawing {rack.server_kw:.1f} kW against the site's "
+            f"{rack.rack_kw:g} kW per rack"
+        )
+    else:
+        n = rack.servers_per_rack
+        density = (
+            f"one {rack.server_words} draws {rack.server_kw:.1f} kW against {rack.rack_kw:g} kW per rack "
+            f"({n} server{'' if n == 1 else 's'} per rack)"
+        )
     return Reason(f"{o.label}: {cool}; {density}", cite(o.power.gpu_watts_source, "the scenario file"))
 
 
@@ -202,7 +231,7 @@ def _rack_flip(o: OptionFacts) -> FlipPoint:
         f"rack power ({o.accelerator})",
         f"a rack of at least {o.rack.server_kw:.1f} kW"
         + (" with liquid cooling" if not o.rack.cooling_ok else "")
-        + f" would host one server of {o.label}",
+        + f" would host {o.label} (one {o.rack.server_words})",
         o.rack.server_kw,
         "kW",
         o.rack.rack_kw,
@@ -278,17 +307,7 @@ class PrecisionOrStack:
         parent = facts.comparisons.get(option.parent or "")
         lost = _fp8_lost(c, parent, blocked[option.parent or ""].format) if parent is not None else speedup_reason(c)
         flips.extend(price_flips(case.comparison, option, facts))
-        fp8 = blocked[option.parent or ""].fp8_evidence if option.parent in blocked else ()
-        evidence = (
-            (
-                Reason(
-                    "FP8 evidence: " + "; ".join(f"{e.recovery:.2%} {e.metric}" for e in fp8),
-                    cite(*(e.source for e in fp8)),
-                ),
-            )
-            if fp8
-            else ()
-        )
+        evidence = _fp8_evidence(blocked[option.parent or ""] if option.parent in blocked else None)
         return Finding(
             self.id,
             self.title,

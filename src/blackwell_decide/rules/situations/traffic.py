@@ -254,54 +254,8 @@ class PrefillHeavy:
         option, _ = found
         case = cost_case(facts, option.id)
         verdict, c = case.verdict, case.comparison
-        reasons = [
-            Reason(
-                f"prefill-heavy: prefill takes {share or 0:.0%} of the current fleet's GPU time (threshold "
-                f"{t.prefill_share:.0%}; {ratio:.1f} input tokens per output token)",
-                ("computed: share = (isl / prefill_ceiling_per_gpu) / (osl / output_tok_s_per_gpu)",),
-            ),
-            Reason(
-                f"prefill ceiling per GPU {cur.prefill_ceiling_per_gpu:,.0f} → {option.prefill_ceiling_per_gpu:,.0f} "
-                f"tok/s ({option.prefill_ceiling_per_gpu / cur.prefill_ceiling_per_gpu:.1f}×)",
-                cite(cur.bounds["prefill_ceiling_tok_s"], option.bounds["prefill_ceiling_tok_s"]),
-            ),
-        ]
-        if cur.cost_per_million_input is not None and option.cost_per_million_input is not None:
-            reasons.append(
-                Reason(
-                    f"cost per 1M input tokens ${cur.cost_per_million_input.value:.3f} → "
-                    f"${option.cost_per_million_input.value:.3f} at {c.tier} prices",
-                    cite(option.cost_per_million_input),
-                )
-            )
-        ttft = [f"{o.label} {o.service.ttft_s * 1e3:,.0f} ms" for o in (cur, option) if o.service is not None]
-        if ttft:
-            target = facts.scenario.workload.max_ttft_s
-            goal = f" (target {target * 1e3:,.0f} ms)" if target else ""
-            reasons.append(
-                Reason(
-                    f"predicted TTFT at the operating point: {', '.join(ttft)}{goal}",
-                    cite(*(o.service.source for o in (cur, option) if o.service)),
-                )
-            )
-        reasons.extend((*case.reasons, *left_out(facts)))
-        flips = []
-        for o in (cur, option):
-            if o.service is None:
-                continue
-            r_flip = t.prefill_share * o.prefill_ceiling_per_gpu / o.service.output_tok_s_per_gpu
-            flips.append(
-                FlipPoint(
-                    f"input/output ratio ({o.accelerator})",
-                    f"below {r_flip:.1f} input tokens per output token prefill takes under {t.prefill_share:.0%} of "
-                    f"{o.label}'s GPU time and decode dominates again (at its "
-                    f"{o.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU)",
-                    r_flip,
-                    "input/output",
-                    ratio,
-                    ("computed: ratio = prefill_share * prefill_ceiling_per_gpu / output_tok_s_per_gpu",),
-                )
-            )
+        reasons = [*_prefill_reasons(facts, option, share, c.tier), *case.reasons, *left_out(facts)]
+        flips = _ratio_flips(facts, option, ratio)
         flips.extend(price_flips(c, option, facts))
         return Finding(
             self.id,
@@ -314,3 +268,64 @@ class PrefillHeavy:
             tuple(flips),
             option=option.id,
         )
+
+
+def _prefill_reasons(facts: Facts, option: OptionFacts, share: float, tier: str) -> list[Reason]:
+    """Why the traffic is prefill-heavy, and what the option does to the prefill ceiling, the
+    unit cost of input tokens and TTFT."""
+    t, cur, ratio = facts.scenario.thresholds, facts.current, facts.input_output_ratio
+    reasons = [
+        Reason(
+            f"prefill-heavy: prefill takes {share or 0:.0%} of the current fleet's GPU time (threshold "
+            f"{t.prefill_share:.0%}; {ratio:.1f} input tokens per output token)",
+            ("computed: share = (isl / prefill_ceiling_per_gpu) / (osl / output_tok_s_per_gpu)",),
+        ),
+        Reason(
+            f"prefill ceiling per GPU {cur.prefill_ceiling_per_gpu:,.0f} → {option.prefill_ceiling_per_gpu:,.0f} "
+            f"tok/s ({option.prefill_ceiling_per_gpu / cur.prefill_ceiling_per_gpu:.1f}×)",
+            cite(cur.bounds["prefill_ceiling_tok_s"], option.bounds["prefill_ceiling_tok_s"]),
+        ),
+    ]
+    if cur.cost_per_million_input is not None and option.cost_per_million_input is not None:
+        reasons.append(
+            Reason(
+                f"unit cost per 1M input tokens at full load (each GPU busy at the service level), today's "
+                f"GPUs → {option.label}: ${cur.cost_per_million_input.value:.3f} → "
+                f"${option.cost_per_million_input.value:.3f} at {tier} prices",
+                cite(option.cost_per_million_input),
+            )
+        )
+    ttft = [f"{o.label} {o.service.ttft_s * 1e3:,.0f} ms" for o in (cur, option) if o.service is not None]
+    if ttft:
+        target = facts.scenario.workload.max_ttft_s
+        goal = f" (target {target * 1e3:,.0f} ms)" if target else ""
+        reasons.append(
+            Reason(
+                f"predicted TTFT at the operating point: {', '.join(ttft)}{goal}",
+                cite(*(o.service.source for o in (cur, option) if o.service)),
+            )
+        )
+    return reasons
+
+
+def _ratio_flips(facts: Facts, option: OptionFacts, ratio: float) -> list[FlipPoint]:
+    """The input/output ratio below which decode dominates again, for today's fleet and the option."""
+    t = facts.scenario.thresholds
+    flips = []
+    for o in (facts.current, option):
+        if o.service is None:
+            continue
+        r_flip = t.prefill_share * o.prefill_ceiling_per_gpu / o.service.output_tok_s_per_gpu
+        flips.append(
+            FlipPoint(
+                f"input/output ratio ({o.accelerator})",
+                f"below {r_flip:.1f} input tokens per output token prefill takes under {t.prefill_share:.0%} of "
+                f"{o.label}'s GPU time and decode dominates again (at its "
+                f"{o.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU)",
+                r_flip,
+                "input/output",
+                ratio,
+                ("computed: ratio = prefill_share * prefill_ceiling_per_gpu / output_tok_s_per_gpu",),
+            )
+        )
+    return flips

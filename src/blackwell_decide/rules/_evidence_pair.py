@@ -1,0 +1,90 @@
+"""Which published evidence speaks for today's fleet and the candidate: the article's Llama 70B
+triangulation of B200 NVFP4, restated on the baseline today's fleet runs (H100 FP8, or H200 FP8,
+the GPU InferenceMAX and the shipped sweep measure B200 against)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from blackwell_decide.bounds import compute_bounds, speedup
+from blackwell_decide.model import DERIVED, Conventions
+
+if TYPE_CHECKING:
+    from blackwell_decide.evidence.triangulation import RatioEstimate, Triangulation
+    from blackwell_decide.plugins import Catalog
+    from blackwell_decide.rules.option_facts import OptionFacts
+
+#: Models the article's triangulation (Llama 70B, Hopper FP8 → B200 NVFP4) speaks for.
+TRIANGULATED_MODELS = frozenset({"llama-3.3-70b", "llama-3.1-70b", "llama-2-70b"})
+#: Today's GPUs (at FP8) the published B200 NVFP4 ratios are measured against.
+TRIANGULATED_BASELINES = ("h100-sxm", "h200-sxm")
+
+
+def pair_triangulation(
+    catalog: Catalog, model: str, current: OptionFacts, options: Sequence[OptionFacts]
+) -> Triangulation | None:
+    """The published evidence for today's fleet and a B200 NVFP4 option, on today's GPU as the
+    baseline (None where no published measurement pairs them)."""
+    from blackwell_decide.evidence.triangulation import article_triangulation, triangulate
+
+    if current.weights != "fp8" or current.accelerator not in TRIANGULATED_BASELINES:
+        return None
+    if model not in TRIANGULATED_MODELS:
+        return None
+    if not any(o.accelerator == "b200" and o.weights == "nvfp4" for o in options):
+        return None
+    if current.accelerator == "h100-sxm":
+        return article_triangulation(catalog)
+    return triangulate("b200", current.accelerator, _on_baseline(catalog, current.accelerator))
+
+
+def _on_baseline(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
+    """The article's estimates moved onto ``baseline``: a ratio measured against it is taken as
+    published (InferenceMAX, the shipped sweep), one against another GPU restated through the HBM
+    bandwidths, and the decode floor recomputed against it."""
+    from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, bandwidth_restatement
+
+    to = catalog.accelerators.get(baseline)
+    out = list(_floors(catalog, baseline))
+    for e in b200_vs_h100_estimates(catalog):
+        if e.metric == "batch-1 decode floor":
+            continue  # recomputed on the baseline by _floors
+        if e.baseline == baseline:
+            out.append(attrs.evolve(e, restatement=None))
+        else:
+            out.append(attrs.evolve(e, restatement=bandwidth_restatement(catalog.accelerators.get(e.baseline), to)))
+    return tuple(out)
+
+
+def _floors(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
+    """The batch-1 decode-floor speed-up of B200 NVFP4 over ``baseline`` FP8, on the physics
+    conventions and on the article's."""
+    from blackwell_decide.evidence.triangulation import RatioEstimate
+    from blackwell_decide.resolve import resolve_deployment
+
+    out = []
+    for label, conv in (
+        ("first principles, decode floor", Conventions()),
+        ("first principles, decode floor (article conventions)", Conventions.article()),
+    ):
+        a = compute_bounds(
+            resolve_deployment(model="llama-3.3-70b", gpu=baseline, weights="fp8", catalog=catalog), conv
+        )
+        b = compute_bounds(
+            resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", catalog=catalog), conv
+        )
+        s = speedup(a, b)
+        out.append(
+            RatioEstimate(
+                label=label,
+                metric="batch-1 decode floor",
+                value=s.value,
+                baseline=baseline,
+                sources=(DERIVED,),
+                notes=(" × ".join(f"{t.name} {t.value:.2f}" for t in s.terms), *conv.describe()[:1]),
+            )
+        )
+    return tuple(out)
