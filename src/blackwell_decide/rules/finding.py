@@ -8,7 +8,7 @@ ones (:mod:`blackwell_decide.rules.situations`) are registered exactly as a plug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -85,6 +85,15 @@ class FlipPoint:
         }
 
 
+_of = attrs.validators.instance_of
+_TEXT = _of(str)
+
+
+def _each(kind: type) -> Any:
+    """Every member of a tuple is a ``kind``."""
+    return attrs.validators.deep_iterable(member_validator=_of(kind), iterable_validator=_of(tuple))
+
+
 @attrs.frozen
 class Exclusion:
     option: str  # option id
@@ -92,21 +101,39 @@ class Exclusion:
     by: str = ""  # the rule that excluded it (the engine fills it in)
 
 
+def _reasons(values: Iterable[Reason]) -> tuple[Reason, ...]:
+    return tuple(values)
+
+
+def _flip_points(values: Iterable[FlipPoint]) -> tuple[FlipPoint, ...]:
+    return tuple(values)
+
+
+def _exclusions(values: Iterable[Exclusion]) -> tuple[Exclusion, ...]:
+    return tuple(values)
+
+
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Finding:
     """What one rule concluded. ``option`` names the option the verdict is about; ``excludes``
     and ``adds`` change which options the recommendation chooses among."""
 
-    id: str
-    title: str
-    applies: bool
-    verdict: Verdict | None = None
-    summary: str = ""
-    reasons: tuple[Reason, ...] = ()
-    flip_points: tuple[FlipPoint, ...] = ()
-    option: str | None = None
-    excludes: tuple[Exclusion, ...] = ()
-    adds: tuple[str, ...] = ()
+    # Checked here because plugin rules build findings too: a verdict of "maybe" failed only
+    # later, as a traceback in the CLI.
+    id: str = attrs.field(validator=_TEXT)
+    title: str = attrs.field(validator=_TEXT)
+    applies: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    verdict: Verdict | None = attrs.field(default=None, validator=attrs.validators.optional(_of(Verdict)))
+    summary: str = attrs.field(default="", validator=_TEXT)
+    reasons: tuple[Reason, ...] = attrs.field(default=(), converter=_reasons, validator=_each(Reason))
+    flip_points: tuple[FlipPoint, ...] = attrs.field(default=(), converter=_flip_points, validator=_each(FlipPoint))
+    option: str | None = attrs.field(default=None, validator=attrs.validators.optional(_TEXT))
+    excludes: tuple[Exclusion, ...] = attrs.field(default=(), converter=_exclusions, validator=_each(Exclusion))
+    adds: tuple[str, ...] = attrs.field(default=(), converter=_names, validator=_each(str))
 
     @classmethod
     def not_applicable(cls, rule: Rule, why: str, sources: Sequence[str] = ()) -> Finding:
