@@ -112,6 +112,15 @@ def render_memo(
         ) from None
     except jinja2.TemplateError as exc:
         raise UsageError(f"memo template error: {exc}") from None
+    except Exception as exc:
+        # A user's template can fail as Python does ({{ 1/0 }}, a template extending itself, a file
+        # that is not UTF-8); the built-in templates failing is a bug, so it propagates.
+        if templates_dir is None:
+            raise
+        said = "it extends or includes itself" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+        raise UsageError(
+            f"memo template memo.{fmt}.j2 (or a template it uses) in --templates {templates_dir} failed: {said}"
+        ) from None
     return text, files
 
 

@@ -111,7 +111,9 @@ def _run_rules(facts: Facts, rules: Sequence[Rule], problems: list[str]) -> tupl
         except Exception as exc:
             if module.startswith("blackwell_decide."):
                 raise
-            problems.append(f"rule {rule.id!r} failed ({type(exc).__name__}: {exc}); left out")
+            # attrs' TypeError carries the attribute and its type after the message: keep the message.
+            said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+            problems.append(f"rule {rule.id!r} failed ({type(exc).__name__}: {said}); left out")
             continue
         if not isinstance(finding, Finding):
             problems.append(f"rule {rule.id!r} returned {type(finding).__name__}, not a Finding; left out")
