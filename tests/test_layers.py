@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "formatting": 0,
     "dates": 0,
     "input_files": 0,  # the one bounded reader of every user and data file
+    "output_files": 0,  # the one writer of output files: never replaces a file unless asked
     "input_schema": 0,  # the one validating reader: key specs and a table reader that reports every problem
     "builtin._data": 0,  # where shipped data files live (importlib.resources), no logic
     "model": 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from blackwell_decide.cli._common import positive_float, positive_int, print_json, render_table, set_handler
@@ -72,8 +73,9 @@ def _add_search_arguments(r: argparse.ArgumentParser) -> None:
         "--sweep",
         metavar="HTML",
         help="rank a 3 × 3 grid instead (rate ÷5, ×1, ×4 across; ISL/OSL, 5×ISL, 5×OSL down) and write the "
-        "winner per cell as an SVG heat map to HTML",
+        "winner per cell as an SVG heat map to HTML (a new .html file)",
     )
+    r.add_argument("--force", action="store_true", help="let --sweep replace an existing file")
     r.add_argument("--no-pareto", action="store_true", help="skip the cost-against-interactivity frontier")
 
 
@@ -111,6 +113,8 @@ def _run_rank(args: argparse.Namespace) -> int:
     arch = resolve_model(catalog, args.model, args.model_config)
     traffic = _traffic(args)
     engines = tuple(check_engine(e, catalog) for e in (args.engine or ["vllm"]))
+    if args.sweep and Path(args.sweep).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--sweep {args.sweep}: the heat map is an HTML page; give a name ending in .html")
     if args.sweep:
         if args.mix:
             raise UsageError("--sweep varies one request shape; drop --mix (or rank the mix without --sweep)")
@@ -345,9 +349,8 @@ def run_price_history(args: argparse.Namespace) -> int:
 
 
 def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple[str, ...]) -> int:
-    from pathlib import Path
-
     from blackwell_decide.economics.rank_grid import sweep_market
+    from blackwell_decide.output_files import write_new_files
     from blackwell_decide.report.sweep_map import sweep_html
 
     rate, isl, osl = args.requests_per_s, args.isl, args.osl
@@ -362,12 +365,7 @@ def _run_sweep(args: argparse.Namespace, catalog: Any, arch: Any, engines: tuple
         gpus=args.gpu,
     )
     title = f"{arch.name}: cheapest GPU per cell at {args.interactivity:g} tok/s per user"
-    try:
-        Path(args.sweep).write_text(sweep_html(cells, title), encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(
-            f"--sweep {args.sweep}: cannot write the page ({exc.strerror}); choose a writable path"
-        ) from None
+    write_new_files({Path(args.sweep): sweep_html(cells, title)}, force=args.force, flag="--sweep")
     if args.json:
         print_json({"cells": [c.to_dict() for c in cells], "html": args.sweep})
         return 0

@@ -10,9 +10,7 @@ everything rendered, so a failure never leaves a partial memo behind.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import urllib.parse
 import warnings
 from collections.abc import Mapping, Sequence
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blackwell_decide.errors import UsageError
+from blackwell_decide.output_files import write_new_files
 from blackwell_decide.report._markup import html_code, md_cell, md_finalize
 from blackwell_decide.report._memo_charts import chart_data
 from blackwell_decide.report._option_view import shown_options
@@ -161,33 +160,6 @@ def _render_section(
         return str(escape(note)) if fmt == "html" else str(md_finalize(note))
 
 
-def _atomic_write(items: Mapping[Path, str]) -> None:
-    """Write every file under a temporary name, then rename them all; on any failure remove the
-    temporaries and leave the destination untouched."""
-    staged: list[tuple[Path, Path]] = []
-    # mkstemp creates private files; a memo gets the permissions any new file would.
-    umask = os.umask(0)
-    os.umask(umask)
-    paths = list(items)
-    # Every file is written into one temporary folder beside the destination (same file system,
-    # so each move is a rename); the memo itself moves last, so an interrupt between moves never
-    # leaves a new memo beside old charts.
-    folder = Path(tempfile.mkdtemp(prefix=f".{paths[0].name}.", suffix=".tmp", dir=paths[0].parent))
-    try:
-        for path in [*paths[1:], paths[0]]:
-            tmp = folder / path.name
-            with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(items[path])
-            os.chmod(tmp, 0o666 & ~umask)
-            staged.append((tmp, path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        folder.rmdir()
-
-
 def write_memo(
     decision: Decision,
     output: str | Path,
@@ -216,10 +188,5 @@ def write_memo(
     items: dict[Path, str] = {output: text}
     if fmt == "md":
         items.update({output.parent / name: svg for name, svg in charts_svg.items()})
-    existing = [path for path in items if path.exists()]
-    if existing and not force:
-        names = ", ".join(str(p) for p in existing)
-        verb = "already exists" if len(existing) == 1 else "already exist"
-        raise UsageError(f"{names} {verb}; pass --force to overwrite, or choose another -o name")
-    _atomic_write(items)
+    write_new_files(items, force=force, flag="-o")
     return sorted(items)
