@@ -13,8 +13,10 @@ from blackwell_decide.errors import UsageError
 from blackwell_decide.input_schema import NumberRule, TableReader, ValueProblem, checked_number
 
 #: Counts (concurrency, TP, lengths) and figures (latencies, rates), written as text.
-_COUNT = NumberRule(minimum=1, whole=True, numeric_text=True)
-_FIGURE = NumberRule(positive=True, numeric_text=True)
+#: Upper limits as the value classes have them (model.validators: 1e9 tokens in a request; a
+#: latency in ms or a rate past 1e12 is a corrupt cell): concurrency 1e308 made the fit NaN.
+_COUNT = NumberRule(minimum=1, maximum=1e9, whole=True, numeric_text=True)
+_FIGURE = NumberRule(positive=True, maximum=1e12, numeric_text=True)
 
 
 class CellError(UsageError):

@@ -64,6 +64,11 @@ START: dict[str, float] = {
     "ttft_steps": 2.0,
     "burst_share": 0.1,
 }
+#: Why a fit stops: no residual is finite for rows the step model can reproduce.
+_DIVERGED = (
+    "the fit met a prediction that is not a finite number: a measurement row holds figures no deployment "
+    "reaches (check the rows' concurrency, TTFT and TPOT)"
+)
 #: Achieved bandwidth is taken from stream microbenchmarks of the family when there are some.
 MEASURED_NOT_FITTED = ("eta_bw",)
 #: Fitted jointly for all engines of a family: decode matmul efficiency is the
@@ -172,9 +177,15 @@ def _solve(
                 found = objectives[i](candidate)
                 memo[i] = {key: found} if len(memo[i]) > 64 else {**memo[i], key: found}
             parts.append(memo[i][key])
-        return np.concatenate(parts)
+        out = np.concatenate(parts)
+        if not np.all(np.isfinite(out)):
+            raise UsageError(_DIVERGED)
+        return out
 
-    x, _ = least_squares(residuals, initial, lower, upper)
+    try:
+        x, _ = least_squares(residuals, initial, lower, upper)
+    except ValueError:  # a profile built from a non-finite step of the solver
+        raise UsageError(_DIVERGED) from None
     return [(profile, [*shared, *own[i]]) for i, profile in enumerate(profiles_at(x))]
 
 
