@@ -74,10 +74,13 @@ def register(subparsers: Any) -> None:
 
 def _load_profile(spec: str) -> CalibrationProfile | str:
     path = Path(spec)
-    if not (spec.endswith(".json") or path.is_file()):
+    if path.is_dir():
+        raise UsageError(f"--profile {spec}: is a folder; give a profile JSON file or a profile key")
+    if not (spec.endswith(".json") or path.exists()):
         return spec
     if not path.is_file():
-        raise UsageError(f"--profile {spec}: no such file; check the path or give a profile key")
+        what = "is not a regular file (a device or pipe)" if path.exists() else "no such file"
+        raise UsageError(f"--profile {spec}: {what}; check the path or give a profile key")
     from blackwell_decide import input_files
     from blackwell_decide.perf.profile import profile_from_dict
 

@@ -96,10 +96,12 @@ def parse_queries(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], l
     header; an engine must be one ``catalog`` registers. A missing file or missing columns raise
     UsageError at once."""
     file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"--from-csv {path}: no such file; check the path")
     try:
-        with io.StringIO(input_files.read_text(file), newline="") as handle:
+        text = input_files.read_text(file)  # names a folder, a device or a missing file as such
+    except input_files.InputFileError as exc:
+        raise UsageError(f"--from-csv {exc}") from None
+    try:
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             columns = [c.strip() for c in (reader.fieldnames or [])]
             records = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]
