@@ -144,7 +144,8 @@ def saving_range(facts: Facts, comparison: Comparison) -> SavingRange | None:
     mine = _bills(facts, option, rng, varied, extrapolated)
     saving = base - mine
     threshold = facts.scenario.thresholds.min_savings_fraction
-    clears = saving >= threshold * base
+    # A saving must be one: with both bills at $0 a zero saving equals 15 % of nothing.
+    clears = (saving > 0) & (saving >= threshold * base)
     p10, p50, p90 = (float(v) for v in np.percentile(saving, (10, 50, 90)))
     edge = _edge_words(facts, option, comparison.monthly_savings_usd, p50, p90) if p90 > p10 else None
     return SavingRange(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from blackwell_decide.formatting import cheaper_or_dearer, months_words, pct, usd
+from blackwell_decide.formatting import compared_with, months_words, pct, usd
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -134,13 +134,13 @@ def _bill(facts: Facts, ledger: Ledger) -> str:
     against_today = baseline.id == today.id
     ratio = ledger.bill_ratio
     compared = (
-        f"{cheaper_or_dearer(ratio)} than"
+        compared_with(ratio, ledger.baseline_words)  # "about the same cost as", never "the same cost than"
         if ratio is not None and math.isfinite(ratio) and ratio > 0
-        else ("free, against" if ratio is not None and ratio > 0 else "against")
+        else f"{'free, against' if ratio is not None and ratio > 0 else 'against'} {ledger.baseline_words}"
     )
     bill = (
         f"{option.label} serves the same traffic for {usd(option.usd_per_month)}/month "
-        f"({compared} {ledger.baseline_words}"
+        f"({compared}"
         + ("" if against_today and ratio and math.isfinite(ratio) else f" at {usd(baseline.usd_per_month)}/month")
         + f"): it {_money(ledger.saving_usd)}"
     )
