@@ -313,12 +313,20 @@ def test_a_throughput_above_the_physical_ceiling_is_flagged(tmp_path: Path) -> N
 
 
 # ------------------------------------------------------------------ F23: an empty flag value
+def _usage_error(run: CliRun, flag: str) -> None:
+    # argparse's own error: usage, then "argument FLAG: must not be empty"
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"argument {flag}: must not be empty" in run.stderr, run.stderr
+
+
 def test_rank_with_an_empty_as_of_is_refused() -> None:
-    _clean_error(run_cli(*RANK, "--as-of", ""), "--as-of")
+    _usage_error(run_cli(*RANK, "--as-of", ""), "--as-of")
 
 
 def test_an_empty_figures_tag_is_refused() -> None:
-    _clean_error(run_cli("catalog", "accelerators", "b200", "--figures", ""), "--figures")
+    _usage_error(run_cli("catalog", "accelerators", "b200", "--figures", ""), "--figures")
+    argv = ["predict", "--model", "llama-3.3-70b", "--gpu", "b200", "--weights", "nvfp4", "--isl", "8", "--osl", "8"]
+    _usage_error(run_cli(*argv, "--concurrency", "1", "--profile", ""), "--profile")
 
 
 # ------------------------------------------------------------------ F24: an MoE config with no experts

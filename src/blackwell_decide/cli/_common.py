@@ -10,6 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 
+def non_empty(text: str) -> str:
+    """A value that must say something: an empty --as-of or --figures is a slip, not "the default"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty; leave the flag out for the default")
+    return text.strip()
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from blackwell_decide.cli._common import positive_float
+from blackwell_decide.cli._common import non_empty, positive_float
 from blackwell_decide.cli._serving_flags import serving_features
 from blackwell_decide.cli.bounds_cmds import served_by
 from blackwell_decide.errors import UsageError
@@ -50,7 +50,7 @@ def add_throughput_flags(p: argparse.ArgumentParser, prefix: str, *, fleet: bool
 def add_price_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("prices (default: the newest built-in snapshot that prices the GPU)")
     g.add_argument("--provider", help="price provider, e.g. spheron (see `catalog prices`)")
-    g.add_argument("--as-of", metavar="DATE", help="date of the provider's snapshot, YYYY-MM-DD")
+    g.add_argument("--as-of", type=non_empty, metavar="DATE", help="date of the provider's snapshot, YYYY-MM-DD")
     g.add_argument("--prices", metavar="FILE", help="your own price file (TOML: provider, as_of, [[quote]])")
     g.add_argument("--tier", action="append", metavar="TIER", help="only these tiers (repeatable)")
 

@@ -9,6 +9,7 @@ from blackwell_decide.cli._common import (
     add_deployment_flags,
     deployment_from_args,
     fraction,
+    non_empty,
     non_negative_float,
     positive_float,
     positive_int,
@@ -66,6 +67,7 @@ def add_convention_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--figures",
+        type=non_empty,
         metavar="TAG",
         default=None,
         help="use the accelerators' alternative figures with this tag (article, nominal, driver)",

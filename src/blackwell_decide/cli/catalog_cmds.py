@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from blackwell_decide.cli._common import print_json, render_table, set_handler
+from blackwell_decide.cli._common import non_empty, print_json, render_table, set_handler
 from blackwell_decide.errors import UnknownKeyError, UsageError
 from blackwell_decide.units import GB, TB, TERA, GiB
 
@@ -67,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     catalog.add_argument(
         "--figures",
+        type=non_empty,
         metavar="TAG",
         help="accelerators: swap in the alternative figures tagged TAG (for example 'article')",
     )

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from blackwell_decide.cli._common import print_json, render_table, set_handler
+from blackwell_decide.cli._common import non_empty, print_json, render_table, set_handler
 
 if TYPE_CHECKING:
     from blackwell_decide.rules import Decision
@@ -38,7 +38,12 @@ def register(subparsers: Any) -> None:
     )
     d.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (see `blackwell-decide init`)")
     d.add_argument("--json", action="store_true", help="machine-readable output")
-    d.add_argument("--as-of", metavar="DATE", help="decide on this date (default: the scenario's as_of, else today)")
+    d.add_argument(
+        "--as-of",
+        type=non_empty,
+        metavar="DATE",
+        help="decide on this date (default: the scenario's as_of, else today)",
+    )
     set_handler(d, _run_decide)
 
     m = subparsers.add_parser(
@@ -54,7 +59,12 @@ def register(subparsers: Any) -> None:
         "--templates", metavar="DIR", help="a folder of templates that override the built-in ones (same file names)"
     )
     m.add_argument("--force", action="store_true", help="overwrite an existing memo")
-    m.add_argument("--as-of", metavar="DATE", help="decide on this date (default: the scenario's as_of, else today)")
+    m.add_argument(
+        "--as-of",
+        type=non_empty,
+        metavar="DATE",
+        help="decide on this date (default: the scenario's as_of, else today)",
+    )
     set_handler(m, _run_memo)
 
 

@@ -12,6 +12,7 @@ from blackwell_decide.cli._common import (
     deployment_from_args,
     fraction,
     json_text,
+    non_empty,
     positive_float,
     positive_int,
     print_json,
@@ -65,7 +66,10 @@ def register(subparsers: Any) -> None:
         "on stderr and prints no answers",
     )
     p.add_argument(
-        "--profile", metavar="KEY_OR_FILE", help="a calibration profile key or a JSON file from `calibrate -o`"
+        "--profile",
+        type=non_empty,
+        metavar="KEY_OR_FILE",
+        help="a calibration profile key or a JSON file from `calibrate -o`",
     )
     add_serving_flags(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from blackwell_decide.cli._common import positive_float, positive_int, print_json, render_table, set_handler
+from blackwell_decide.cli._common import non_empty, positive_float, positive_int, print_json, render_table, set_handler
 from blackwell_decide.errors import UsageError
 
 #: Interactivity targets for the Pareto frontier, as multiples of the asked service level.
@@ -61,7 +61,7 @@ def _add_search_arguments(r: argparse.ArgumentParser) -> None:
     """The flags that narrow what is ranked and what is shown of it."""
     r.add_argument("--engine", action="append", help="serving engine(s) to try (repeatable; default vllm)")
     r.add_argument("--gpu", action="append", help="only these accelerators (repeatable)")
-    r.add_argument("--as-of", help="price snapshots on or before this date (YYYY-MM-DD)")
+    r.add_argument("--as-of", type=non_empty, help="price snapshots on or before this date (YYYY-MM-DD)")
     r.add_argument("--top", type=positive_int, help="show the N cheapest options")
     r.add_argument(
         "--when",
