@@ -191,7 +191,7 @@ def test_validate_prints_every_dataset_and_passes() -> None:
             "--model",
         ),
         (["predict", *B200, "--osl", "10", "--concurrency", "4"], "--isl"),
-        (["predict", "--from-csv", "/nonexistent/q.csv"], "no such file"),
+        (["predict", "--from-csv", "/nonexistent/q.csv"], "it does not exist"),
         (["predict", *B200, "--isl", "5", "--osl", "10", "--interactivity", "5000"], "ceiling"),
         (
             ["predict", *B200, "--isl", "5", "--osl", "10", "--concurrency", "4", "--profile", "/nope.json"],
