@@ -90,6 +90,13 @@ def _run_calibrate(args: argparse.Namespace) -> int:
         raise UsageError("calibrate needs measurement files (FILE ...) or --dataset ID")
     if args.output and not args.force:
         _refuse_overwrite([Path(args.output)])  # before the fit, so nobody waits for a refusal
+    both = sorted(set(args.dataset) & set(args.holdout_dataset))
+    same_files = sorted({str(Path(f).resolve()) for f in args.files} & {str(Path(f).resolve()) for f in args.holdout})
+    if both or same_files:
+        named = ", ".join([*both, *same_files])
+        raise UsageError(
+            f"--holdout-dataset/--holdout {named}: also fitted on; a held-out error needs data the fit did not see"
+        )
     measurements = _read_files(args.files, args)
     for dataset_id in args.dataset:
         measurements.extend(load_dataset(dataset_id))

@@ -204,6 +204,12 @@ _EXPERT_COUNTS = ("num_experts", "n_routed_experts", "num_local_experts")
 
 def _moe_fields(r: _Reader, model_type: str, num_layers: int | None, notes: list[str]) -> MoEConfig | None:
     experts = r.optional(*_EXPERT_COUNTS, minimum=0)
+    if experts == 0 and r.get("num_experts_per_tok"):
+        # Some dense configs write 0 experts; one that also routes each token to experts is a
+        # broken MoE config, which read as dense would count a far smaller model.
+        found = r.present(_EXPERT_COUNTS)
+        r.fail(found[0] if found else _EXPERT_COUNTS[0], "is 0 while num_experts_per_tok routes tokens to experts")
+        return None
     if not experts:
         return None
     per_token = r.required("num_experts_per_tok", "experts_per_token", "moe_topk")
