@@ -95,3 +95,11 @@ def test_cli_mix(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["traffic"]["isl"] == pytest.approx(2960)
     assert main([*argv.split(), "--isl", "800"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_mix_of_more_than_32_classes_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Fuzzing: 200 classes made `rank` run for 67 s (each class is solved for every option)."""
+    mix = [arg for i in range(33) for arg in ("--mix", f"{1 / 33!r}:{100 + 50 * i}:{50 + 10 * i}")]
+    argv = ["rank", "--model", "llama-3.3-70b", "--requests-per-s", "50", "--interactivity", "20", *mix]
+    assert main(argv) == 2
+    assert "a traffic mix of 33 classes; give at most 32" in capsys.readouterr().err

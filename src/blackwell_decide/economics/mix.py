@@ -59,11 +59,21 @@ def parse_mix_class(text: str) -> MixClass:
         raise UsageError(f"--mix {text!r}: {exc}") from None
 
 
+#: Each class is solved at its own operating point for every option: 200 classes made `rank`
+#: run for a minute. Traffic is described by a handful of shapes; 32 is far past any real mix.
+MAX_MIX_CLASSES = 32
+
+
 def _check_classes(instance: Any, attribute: Any, value: tuple[MixClass, ...]) -> None:
     if not isinstance(value, tuple) or not all(isinstance(c, MixClass) for c in value):
         raise UsageError("a traffic mix's classes must be a tuple of MixClass (share, input, output)")
     if not value:
         raise UsageError("a traffic mix needs at least one class (SHARE:INPUT_TOKENS:OUTPUT_TOKENS)")
+    if len(value) > MAX_MIX_CLASSES:
+        raise UsageError(
+            f"a traffic mix of {len(value)} classes; give at most {MAX_MIX_CLASSES}, merging classes of similar "
+            "lengths (each class is sized at its own operating point for every option)"
+        )
     total = sum(c.share for c in value)
     if abs(total - 1.0) > SHARE_TOLERANCE:
         shares = " + ".join(f"{c.share:g}" for c in value)
