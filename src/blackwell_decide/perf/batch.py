@@ -89,15 +89,11 @@ def _whole(value: str, *, allow_max: bool = False) -> int | None:
     return int(number)
 
 
-def parse_queries(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], list[RowProblem]]:
-    """Queries from a CSV with columns model, gpu, weights, kv, tp, engine, isl, osl,
-    concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored),
-    and the problems of every row that is not a valid query. Rows are numbered from 1 after the
-    header; an engine must be one ``catalog`` registers. A missing file or missing columns raise
-    UsageError at once."""
-    file = Path(path)
+def _records(path: Path | str) -> list[dict[str, str]]:
+    """The rows of the query CSV at ``path``, keyed by column; a file that cannot be read or
+    lacks a column raises UsageError."""
     try:
-        text = input_files.read_text(file)  # names a folder, a device or a missing file as such
+        text = input_files.read_text(Path(path))  # names a folder, a device or a missing file as such
     except input_files.InputFileError as exc:
         raise UsageError(f"--from-csv {exc}") from None
     try:
@@ -110,6 +106,16 @@ def parse_queries(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], l
     missing = [c for c in QUERY_COLUMNS if c not in columns]
     if missing:
         raise UsageError(f"--from-csv {path}: missing column(s) {', '.join(missing)}; needs {', '.join(QUERY_COLUMNS)}")
+    return records
+
+
+def parse_queries(path: Path | str, *, catalog: Catalog) -> tuple[list[Query], list[RowProblem]]:
+    """Queries from a CSV with columns model, gpu, weights, kv, tp, engine, isl, osl,
+    concurrency (``max`` for maximum throughput; ``kv`` may be empty; extra columns ignored),
+    and the problems of every row that is not a valid query. Rows are numbered from 1 after the
+    header; an engine must be one ``catalog`` registers. A missing file or missing columns raise
+    UsageError at once."""
+    records = _records(path)
     queries: list[Query] = []
     problems: list[RowProblem] = []
     for row, record in enumerate(records, start=1):

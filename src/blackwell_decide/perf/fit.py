@@ -69,6 +69,12 @@ _DIVERGED = (
     "the fit met a prediction that is not a finite number: a measurement row holds figures no deployment "
     "reaches (check the rows' concurrency, TTFT and TPOT)"
 )
+def _finite(residuals: FloatArray) -> FloatArray:
+    if not np.all(np.isfinite(residuals)):
+        raise UsageError(_DIVERGED)
+    return residuals
+
+
 #: Achieved bandwidth is taken from stream microbenchmarks of the family when there are some.
 MEASURED_NOT_FITTED = ("eta_bw",)
 #: Fitted jointly for all engines of a family: decode matmul efficiency is the
@@ -177,10 +183,7 @@ def _solve(
                 found = objectives[i](candidate)
                 memo[i] = {key: found} if len(memo[i]) > 64 else {**memo[i], key: found}
             parts.append(memo[i][key])
-        out = np.concatenate(parts)
-        if not np.all(np.isfinite(out)):
-            raise UsageError(_DIVERGED)
-        return out
+        return _finite(np.concatenate(parts))
 
     try:
         x, _ = least_squares(residuals, initial, lower, upper)

@@ -48,8 +48,9 @@ def looks_like(data: Any) -> bool:
     return any(key in data for key in ("mean_tpot_ms", "output_throughput", "total_output_tokens", "mean_e2el_ms"))
 
 
-def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> BenchResult:
-    fields = Fields(data, path, TOOL)
+def _totals(path: Path | str, data: Mapping[str, Any], fields: Fields) -> tuple[dict[str, float], float | None]:
+    """The run's required figures (positive where they divide) and its duration, every bad field
+    named in one error, and the reported output rate checked against tokens over time."""
     values = {
         key: fields.number(key, required=True, positive=key in ("completed", "mean_tpot_ms", "output_throughput"))
         for key in REQUIRED
@@ -57,19 +58,18 @@ def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> B
     check_latency_fields(fields)
     duration = fields.number("duration", positive=True)  # 0 s is no measured run, and would divide as one
     fields.check(HINT)
-    completed_value = values["completed"]
-    assert completed_value is not None
-    completed = int(completed_value)
-    if completed < 1:
+    checked = {key: value for key, value in values.items() if value is not None}
+    if int(checked["completed"]) < 1:
         raise UsageError(f"{path}: no completed requests ('completed' is {data.get('completed')!r})")
-    total_in, total_out, tpot = values["total_input_tokens"], values["total_output_tokens"], values["mean_tpot_ms"]
-    assert total_in is not None and total_out is not None and tpot is not None
-    if tpot <= 0:
-        raise UsageError(f"{path}: 'mean_tpot_ms' must be positive, got {data.get('mean_tpot_ms')!r}")
+    check_output_rate(path, checked["output_throughput"], checked["total_output_tokens"], duration)
+    return checked, duration
 
-    output_rate = values["output_throughput"]
-    assert output_rate is not None
-    check_output_rate(path, output_rate, total_out, duration)
+
+def read(path: Path | str, data: Mapping[str, Any], flags: DeploymentFlags) -> BenchResult:
+    fields = Fields(data, path, TOOL)
+    values, duration = _totals(path, data, fields)
+    completed = int(values["completed"])
+    total_in, total_out, tpot = values["total_input_tokens"], values["total_output_tokens"], values["mean_tpot_ms"]
 
     def ms(key: str) -> float | None:
         value = fields.number(key)
