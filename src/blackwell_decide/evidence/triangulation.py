@@ -213,7 +213,7 @@ def b200_vs_h100_estimates(
     imx = get_record("inferencemax-v1-b200-vs-h200-llama70b-50tps")
     sweep = _sweep_estimate(tok_s_per_user, to_h100)
     return (
-        *_first_principles(catalog, conventions),
+        *decode_floor_estimates(catalog, conventions),
         _from_ratio_record(imx, "InferenceMAX v1 (as quoted)", to_h100),
         *(_mlperf_estimate(scenario) for scenario in ("server", "offline")),
         *((sweep,) if sweep else ()),
@@ -221,8 +221,11 @@ def b200_vs_h100_estimates(
     )
 
 
-def _first_principles(catalog: Catalog, conventions: Conventions | None) -> list[RatioEstimate]:
-    """The batch-1 decode-floor speed-up, on the physics conventions and on the article's."""
+def decode_floor_estimates(
+    catalog: Catalog, conventions: Conventions | None = None, baseline: str = "h100-sxm"
+) -> list[RatioEstimate]:
+    """The batch-1 decode-floor speed-up of B200 NVFP4 over ``baseline`` FP8, on the physics
+    conventions (or ``conventions``) and on the article's."""
     from blackwell_decide.resolve import resolve_deployment
 
     out: list[RatioEstimate] = []
@@ -231,7 +234,7 @@ def _first_principles(catalog: Catalog, conventions: Conventions | None) -> list
         ("first principles, decode floor (article conventions)", Conventions.article()),
     ):
         a = compute_bounds(
-            resolve_deployment(model="llama-3.3-70b", gpu="h100-sxm", weights="fp8", catalog=catalog), conv
+            resolve_deployment(model="llama-3.3-70b", gpu=baseline, weights="fp8", catalog=catalog), conv
         )
         b = compute_bounds(
             resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", catalog=catalog), conv
@@ -242,7 +245,7 @@ def _first_principles(catalog: Catalog, conventions: Conventions | None) -> list
                 label=label,
                 metric="batch-1 decode floor",
                 value=s.value,
-                baseline="h100-sxm",
+                baseline=baseline,
                 sources=(DERIVED,),
                 notes=(" × ".join(f"{t.name} {t.value:.2f}" for t in s.terms), *conv.describe()[:1]),
             )

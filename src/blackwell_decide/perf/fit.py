@@ -69,6 +69,8 @@ _DIVERGED = (
     "the fit met a prediction that is not a finite number: a measurement row holds figures no deployment "
     "reaches (check the rows' concurrency, TTFT and TPOT)"
 )
+
+
 def _finite(residuals: FloatArray) -> FloatArray:
     if not np.all(np.isfinite(residuals)):
         raise UsageError(_DIVERGED)

@@ -9,9 +9,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from blackwell_decide.bounds import compute_bounds, speedup
-from blackwell_decide.model import DERIVED, Conventions
-
 if TYPE_CHECKING:
     from blackwell_decide.evidence.triangulation import RatioEstimate, Triangulation
     from blackwell_decide.plugins import Catalog
@@ -45,10 +42,14 @@ def _on_baseline(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
     """The article's estimates moved onto ``baseline``: a ratio measured against it is taken as
     published (InferenceMAX, the shipped sweep), one against another GPU restated through the HBM
     bandwidths, and the decode floor recomputed against it."""
-    from blackwell_decide.evidence.triangulation import b200_vs_h100_estimates, bandwidth_restatement
+    from blackwell_decide.evidence.triangulation import (
+        b200_vs_h100_estimates,
+        bandwidth_restatement,
+        decode_floor_estimates,
+    )
 
     to = catalog.accelerators.get(baseline)
-    out = list(_floors(catalog, baseline))
+    out = list(decode_floor_estimates(catalog, baseline=baseline))
     for e in b200_vs_h100_estimates(catalog):
         if e.metric == "batch-1 decode floor":
             continue  # recomputed on the baseline by _floors
@@ -56,35 +57,4 @@ def _on_baseline(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
             out.append(attrs.evolve(e, restatement=None))
         else:
             out.append(attrs.evolve(e, restatement=bandwidth_restatement(catalog.accelerators.get(e.baseline), to)))
-    return tuple(out)
-
-
-def _floors(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
-    """The batch-1 decode-floor speed-up of B200 NVFP4 over ``baseline`` FP8, on the physics
-    conventions and on the article's."""
-    from blackwell_decide.evidence.triangulation import RatioEstimate
-    from blackwell_decide.resolve import resolve_deployment
-
-    out = []
-    for label, conv in (
-        ("first principles, decode floor", Conventions()),
-        ("first principles, decode floor (article conventions)", Conventions.article()),
-    ):
-        a = compute_bounds(
-            resolve_deployment(model="llama-3.3-70b", gpu=baseline, weights="fp8", catalog=catalog), conv
-        )
-        b = compute_bounds(
-            resolve_deployment(model="llama-3.3-70b", gpu="b200", weights="nvfp4", catalog=catalog), conv
-        )
-        s = speedup(a, b)
-        out.append(
-            RatioEstimate(
-                label=label,
-                metric="batch-1 decode floor",
-                value=s.value,
-                baseline=baseline,
-                sources=(DERIVED,),
-                notes=(" × ".join(f"{t.name} {t.value:.2f}" for t in s.terms), *conv.describe()[:1]),
-            )
-        )
     return tuple(out)
