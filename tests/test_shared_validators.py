@@ -262,3 +262,23 @@ def test_an_output_rate_above_the_physical_ceiling_is_a_warning(
     assert main(["check-bench", str(path)]) == 0
     out = capsys.readouterr().out
     assert "[warning] output 912 tok/s per GPU beats the physical ceiling of 533 at 4.0 requests in flight" in out
+
+
+def test_every_bad_cell_of_a_published_figures_row_is_reported_at_once(tmp_path: Path) -> None:
+    """The published-figures layout read only the first bad cell of a row (issue 11 item 1: all
+    problems at once)."""
+    from blackwell_decide.perf.ingest import read_published_csv
+
+    header = "id,model,gpu,num_gpus,precision_weights,engine,isl,osl,concurrency_or_scenario,metric,value"
+    path = tmp_path / "published.csv"
+    path.write_text(
+        f"{header}\nP-1,llama-3.3-70b,b200,0,nvfp4,vllm,1024,1e308,concurrency 4,tpot_ms,-3\n", encoding="utf-8"
+    )
+    with pytest.raises(UsageError) as caught:
+        read_published_csv(path)
+    assert str(caught.value) == (
+        f"{path}: 3 problem(s) in this measurement file:\n"
+        "  - row 1, column 'num_gpus': expected a positive whole number, got '0'\n"
+        "  - row 1, column 'osl': '1e308' is above 1e+09, past any measured run\n"
+        "  - row 1, column 'value': expected a positive number, got '-3'"
+    )

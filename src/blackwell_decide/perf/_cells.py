@@ -87,6 +87,8 @@ def positive_int(record: Mapping[str, Any], column: str, path: Path | str, row: 
     cell = text(record, column, path, row)
     value = checked_number(cell, _COUNT)
     if isinstance(value, ValueProblem):
+        if value.kind == "maximum":
+            raise CellError(row, column, f"{cell!r} is above {_COUNT.maximum:g}, past any measured run")
         kind = "whole number" if value.kind == "type" else "positive whole number"
         raise CellError(row, column, f"expected a {kind}, got {cell!r}")
     return int(value)
@@ -96,6 +98,8 @@ def positive_float(record: Mapping[str, Any], column: str, path: Path | str, row
     cell = text(record, column, path, row)
     value = checked_number(cell, _FIGURE)
     if isinstance(value, ValueProblem):
+        if value.kind == "maximum":
+            raise CellError(row, column, f"{cell!r} is above {_FIGURE.maximum:g}, past any measured run")
         kind = "number" if value.kind == "type" else "positive number"
         raise CellError(row, column, f"expected a {kind}, got {cell!r}")
     return value

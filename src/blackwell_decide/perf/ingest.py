@@ -233,8 +233,9 @@ def read_published_csv(
         if metric not in SERVING_METRICS:
             continue
         with problems.row():
-            key, num_gpus = _operating_point(record, path, number, engine, catalog)
-            value = _positive_float(record, "value", path, number)
+            cells = _published_cells(record, path, number)
+            key, num_gpus = _operating_point(record, cells, number, engine, catalog)
+            value = cells["value"]
             point = merged.setdefault(key, {"row": number, "ids": [], "num_gpus": num_gpus, "record": record})
             point["ids"].append(record["id"].strip())
             _add_metric(point, metric, value, record)
@@ -245,25 +246,39 @@ def read_published_csv(
     )
 
 
+def _published_cells(record: Mapping[str, str], path: Path | str, number: int) -> dict[str, Any]:
+    """The checked cells of one published-figures row: every bad cell named, not only the first."""
+    return _read_cells(
+        {
+            "engine": lambda: _text(record, "engine", path, number),
+            "num_gpus": lambda: _positive_int(record, "num_gpus", path, number),
+            "scenario": lambda: _text(record, "concurrency_or_scenario", path, number),
+            "isl": lambda: _positive_int(record, "isl", path, number),
+            "osl": lambda: _positive_int(record, "osl", path, number),
+            "value": lambda: _positive_float(record, "value", path, number),
+        }
+    )
+
+
 def _operating_point(
-    record: Mapping[str, str], path: Path | str, number: int, engine: str, catalog: Catalog | None
+    record: Mapping[str, str], cells: Mapping[str, Any], number: int, engine: str, catalog: Catalog | None
 ) -> tuple[tuple[Any, ...], int]:
     """The key that merges a row with the other metrics of its operating point (model, GPU,
     engine, weights, TP, shape, concurrency), and the row's GPU count."""
-    engine_text = _text(record, "engine", path, number)
+    engine_text = cells["engine"]
     row_engine = engine or _engine(engine_text, number, catalog)
     tp_match = _TP_IN_TEXT.search(f"{record.get('notes', '')} {engine_text}")
-    num_gpus = _positive_int(record, "num_gpus", path, number)
+    num_gpus = int(cells["num_gpus"])
     tp = int(tp_match.group(1)) if tp_match else num_gpus
-    conc_match = _CONCURRENCY.search(_text(record, "concurrency_or_scenario", path, number))
+    conc_match = _CONCURRENCY.search(cells["scenario"])
     key = (
         (record.get("model") or "").strip().lower(),
         record["gpu"].strip().lower(),
         row_engine,
         record["precision_weights"].strip().lower(),
         tp,
-        _positive_int(record, "isl", path, number),
-        _positive_int(record, "osl", path, number),
+        cells["isl"],
+        cells["osl"],
         int(conc_match.group(1)) if conc_match else None,
     )
     return key, num_gpus
