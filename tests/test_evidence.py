@@ -147,11 +147,11 @@ def test_article_triangulation(catalog: Catalog) -> None:
     by_label = {e.label: e.restated for e in t.estimates}
     assert by_label["InferenceMAX v1 (as quoted)"] == pytest.approx(4 * 4.8 / 3.35)
     assert by_label["MLPerf v4.1 server"] == pytest.approx(10755.59 / (21605.79 / 8))
-    assert by_label["first principles, decode floor"] == pytest.approx(3.183, abs=0.001)
+    assert by_label["first principles, decode floor (TP=1 on both)"] == pytest.approx(3.183, abs=0.001)
     assert by_label["TensorRT-LLM perf overview, 1k/1k max throughput"] == pytest.approx(7007 / 2102.5)
     assert t.verdict == "disagree"
     assert t.outliers == ("InferenceMAX v1 (as quoted)",)
-    assert t.low == pytest.approx(by_label["first principles, decode floor"])
+    assert t.low == pytest.approx(by_label["first principles, decode floor (TP=1 on both)"])
     assert t.high == pytest.approx(4 * 4.8 / 3.35)
 
 

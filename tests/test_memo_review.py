@@ -112,7 +112,7 @@ def test_an_h200_fleet_gets_the_inferencemax_h200_record(hermetic: Catalog) -> N
     server = by_label["MLPerf v4.1 server"]
     assert server.restated == pytest.approx(server.value * h100.hbm_bandwidth / h200.hbm_bandwidth, rel=1e-9)
     # the decode floor against H200 is the memo's own bound (2.33× lower, the s4-newer-current-fleet line)
-    assert by_label["first principles, decode floor"].restated == pytest.approx(2.33, abs=0.005)
+    assert by_label["first principles, decode floor (TP=1 on both)"].restated == pytest.approx(2.33, abs=0.005)
     assert "No published measurement pairs these two deployments" not in text
     assert (
         "| InferenceMAX v1 (as quoted) [2] | per-GPU throughput at 50 tok/s/user | 4.00× | h200-sxm | 4.00× |" in text

@@ -230,8 +230,8 @@ def decode_floor_estimates(
 
     out: list[RatioEstimate] = []
     for label, conv in (
-        ("first principles, decode floor", conventions or Conventions()),
-        ("first principles, decode floor (article conventions)", Conventions.article()),
+        ("first principles, decode floor (TP=1 on both)", conventions or Conventions()),
+        ("first principles, decode floor (TP=1 on both, article conventions)", Conventions.article()),
     ):
         a = compute_bounds(
             resolve_deployment(model="llama-3.3-70b", gpu=baseline, weights="fp8", catalog=catalog), conv
