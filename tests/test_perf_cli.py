@@ -309,3 +309,10 @@ def test_a_profile_file_with_an_absurd_overhead_is_refused(
     assert main([*argv.split(), "--profile", str(path)]) == 2
     assert expected in capsys.readouterr().err
     assert profile_from_dict(profile_to_dict(shipped)) == shipped  # the shipped figures stay inside the limits
+
+
+def test_calibrate_refuses_a_result_file_given_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    """Fuzzing: the same run given twice counted as two measured points in the fit."""
+    run = str(Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_conc4.json")
+    assert main(["calibrate", run, run]) == 2
+    assert "b200_nvfp4_tp1_conc4.json: given twice; each run would count twice in the fit" in capsys.readouterr().err

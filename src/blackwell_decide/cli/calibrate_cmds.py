@@ -90,6 +90,11 @@ def _run_calibrate(args: argparse.Namespace) -> int:
         raise UsageError("calibrate needs measurement files (FILE ...) or --dataset ID")
     if args.output and not args.force:
         _refuse_overwrite([Path(args.output)])  # before the fit, so nobody waits for a refusal
+    for given, flag in ((args.files, "FILE"), (args.holdout, "--holdout"), (args.dataset, "--dataset")):
+        resolved = [str(Path(f).resolve()) if flag != "--dataset" else f for f in given]
+        twice = sorted({g for g, r in zip(given, resolved, strict=True) if resolved.count(r) > 1})
+        if twice:
+            raise UsageError(f"{flag} {', '.join(twice)}: given twice; each run would count twice in the fit")
     both = sorted(set(args.dataset) & set(args.holdout_dataset))
     same_files = sorted({str(Path(f).resolve()) for f in args.files} & {str(Path(f).resolve()) for f in args.holdout})
     if both or same_files:
