@@ -316,3 +316,23 @@ def test_calibrate_refuses_a_result_file_given_twice(capsys: pytest.CaptureFixtu
     run = str(Path(__file__).parent / "fixtures" / "vllm_bench" / "b200_nvfp4_tp1_conc4.json")
     assert main(["calibrate", run, run]) == 2
     assert "b200_nvfp4_tp1_conc4.json: given twice; each run would count twice in the fit" in capsys.readouterr().err
+
+
+def test_a_profile_file_whose_engine_settings_differ_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing: a profile file's engine_settings (memory_fraction 0.3) were silently ignored: the
+    KV room is sized from the engine registry (vLLM 0.9), so predict gave the same 777 in flight."""
+    from blackwell_decide.perf.profile import profile_to_dict
+    from blackwell_decide.plugins import build_catalog
+
+    doc = profile_to_dict(build_catalog(entry_points=False).calibration_profiles.get("vllm-blackwell"))
+    argv = "predict --model llama-3.3-70b --gpu b200 --weights nvfp4 --isl 800 --osl 400 --max-throughput".split()
+    doc["engine_settings"]["memory_fraction"] = 0.3
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main([*argv, "--profile", str(path)]) == 2
+    assert "its engine_settings differ from the registered vllm's (memory_fraction)" in capsys.readouterr().err
+    del doc["engine_settings"]  # without them the file takes the registered engine's
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main([*argv, "--profile", str(path)]) == 0

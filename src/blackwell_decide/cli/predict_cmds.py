@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from blackwell_decide.cli._common import (
     add_deployment_flags,
     deployment_from_args,
@@ -97,10 +99,38 @@ def _load_profile(spec: str) -> CalibrationProfile | str:
         raise UsageError(
             f"--profile {spec}: holds {len(entries)} profiles; write one per file (calibrate --engine/--family)"
         )
+    from blackwell_decide.plugins import get_catalog
+
+    # A file without engine_settings takes its engine's registered ones.
+    registered = {engine.key: engine.settings for engine in get_catalog().engines}
     try:
-        return profile_from_dict(entries[0], origin=spec)
+        profile = profile_from_dict(entries[0], engines=registered, origin=spec)
     except Exception as exc:
         raise UsageError(str(exc)) from None
+    _check_engine_settings(profile, spec)
+    return profile
+
+
+def _check_engine_settings(profile: CalibrationProfile, spec: str) -> None:
+    """Refuse a profile file whose engine settings differ from its engine's registered ones: the
+    KV room and batch limits come from the engine registry, so the file's would be ignored."""
+    from blackwell_decide.plugins import get_catalog
+
+    engines = get_catalog().engines
+    if profile.engine not in engines:
+        return  # the prediction names the unknown engine itself
+    registered = engines.get(profile.engine).settings
+    differ = [
+        f.name
+        for f in attrs.fields(type(registered))
+        if f.name != "sources" and getattr(profile.engine_settings, f.name) != getattr(registered, f.name)
+    ]
+    if differ:
+        raise UsageError(
+            f"--profile {spec}: its engine_settings differ from the registered {profile.engine}'s "
+            f"({', '.join(differ)}); the KV room and batch limits are sized from the engine registry, so these would "
+            "be ignored: remove engine_settings from the file, or register an engine with them (a plugin)"
+        )
 
 
 def _run_predict(args: argparse.Namespace) -> int:
