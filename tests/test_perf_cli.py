@@ -327,7 +327,20 @@ def test_a_profile_file_whose_engine_settings_differ_is_refused(
     from blackwell_decide.plugins import build_catalog
 
     doc = profile_to_dict(build_catalog(entry_points=False).calibration_profiles.get("vllm-blackwell"))
-    argv = "predict --model llama-3.3-70b --gpu b200 --weights nvfp4 --isl 800 --osl 400 --max-throughput".split()
+    argv = [
+        "predict",
+        "--model",
+        "llama-3.3-70b",
+        "--gpu",
+        "b200",
+        "--weights",
+        "nvfp4",
+        "--isl",
+        "800",
+        "--osl",
+        "400",
+        "--max-throughput",
+    ]
     doc["engine_settings"]["memory_fraction"] = 0.3
     path = tmp_path / "profile.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
