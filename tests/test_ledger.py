@@ -255,8 +255,8 @@ def test_the_unedited_starter_names_its_baseline_and_todays_bill(
     # today's declared 16 H100s and their bill come first: 16 × $5.07 × 730 = $59,218
     assert headline.startswith("Today's 16 × H100 SXM5 80GB ($59,218/month) does not serve the load: at 50 tok/s")
     assert "`check-bench`" not in headline  # short beyond the model's band: a fact, not a benchmark's question
-    # the baseline is named, and a payback against a fleet nobody runs says so
-    assert "today's GPUs re-tuned to TP=4 (32 × H100 SXM5 80GB, no new hardware)" in headline
+    # the baseline is named with the GPUs it adds (32 - 16), and a payback against a fleet nobody runs says so
+    assert "today's GPUs re-tuned to TP=4 (32 × H100 SXM5 80GB, 16 more GPUs than today's 16, same kind)" in headline
     assert "counted against that fleet (a change not made yet), not against today's bill" in headline
     assert "against today's bill of $59,218" in headline
     assert ledger["price_age_days"] == 182

@@ -99,7 +99,7 @@ def test_the_summary_says_when_the_declared_fleet_and_the_model_disagree(chat: D
         "within 25% of the declared count"
     ) in summary
     # the ledger's table: today as declared, the baseline (re-tuned, no new hardware), the recommendation
-    assert "| | today (declared) | baseline (no new hardware) | recommended |" in summary
+    assert "| | today (declared) | baseline (no migration) | recommended |" in summary
     base, rec = chat.facts.baseline, chat.facts.option(chat.recommendation.option or "")
     assert base.id == "current-retuned"
     assert f"| GPUs | 74 | {base.gpus} | {rec.gpus} |" in summary

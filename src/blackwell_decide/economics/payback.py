@@ -95,11 +95,17 @@ def payback(
             "months for the monthly saving to repay the one-time migration cost",
             months,
             "months",
-            "payback = (one_time + overlap_months * candidate_monthly) / (current_monthly - candidate_monthly)",
+            "payback = (one_time + overlap_months * candidate_monthly) / (baseline_monthly - candidate_monthly)",
             (
                 Input("one_time", "one-time migration cost", migration_usd, "USD", USER_INPUT),
                 Input("overlap_months", "months of running both fleets", overlap_months, "months", USER_INPUT),
-                Input("current_monthly", "current fleet per month", current_monthly_usd, "USD/month", DERIVED),
+                Input(
+                    "baseline_monthly",
+                    "the fleet compared with (the baseline) per month",
+                    current_monthly_usd,
+                    "USD/month",
+                    DERIVED,
+                ),
                 Input("candidate_monthly", "candidate fleet per month", candidate_monthly_usd, "USD/month", DERIVED),
             ),
         ),
@@ -107,7 +113,8 @@ def payback(
 
 
 def break_even_price(current_monthly_usd: float, candidate_gpus: int, hours: float = HOURS_PER_MONTH) -> Derived:
-    """The candidate's USD per GPU-hour at which its fleet costs what the current one does."""
+    """The candidate's USD per GPU-hour at which its fleet costs what the fleet it is compared with
+    (today's, or the no-migration baseline) does."""
     if not 1 <= candidate_gpus <= v.MAX_GPUS:
         raise UsageError(f"the candidate fleet needs at least one GPU, got {candidate_gpus}")
     value = current_monthly_usd / (candidate_gpus * hours)
@@ -116,9 +123,15 @@ def break_even_price(current_monthly_usd: float, candidate_gpus: int, hours: flo
         "candidate price per GPU-hour at which the two fleets cost the same",
         value,
         "USD/GPU-h",
-        "break_even = current_monthly / (N_candidate * 730)",
+        "break_even = baseline_monthly / (N_candidate * 730)",
         (
-            Input("current_monthly", "current fleet per month", current_monthly_usd, "USD/month", DERIVED),
+            Input(
+                "baseline_monthly",
+                "the fleet compared with (the baseline) per month",
+                current_monthly_usd,
+                "USD/month",
+                DERIVED,
+            ),
             Input("N_candidate", "candidate GPUs", float(candidate_gpus), "GPUs", DERIVED),
             Input("hours", "hours per month", hours, "h", DERIVED),
         ),

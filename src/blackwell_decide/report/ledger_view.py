@@ -29,7 +29,7 @@ def _sides(ledger: Ledger) -> list[tuple[str, Side]]:
     if ledger.today is not None:
         out.append(("today (declared)", ledger.today))
     if ledger.baseline is not None and ledger.today is not None and ledger.baseline.id != ledger.today.id:
-        out.append(("baseline (no new hardware)", ledger.baseline))
+        out.append(("baseline (no migration)", ledger.baseline))
     if ledger.option is not None:
         # Under hold or do-not-migrate the option shown is the best migration, not a recommendation.
         migrate = ledger.verdict.value in ("migrate", "migrate-if")

@@ -37,7 +37,7 @@ def _gpu(facts: Facts) -> str:
 
 def _opening(facts: Facts, ledger: Ledger, case: CostCase, timing: Timing) -> str:
     """The verdict in words, with the condition a migrate-if hangs on."""
-    from blackwell_decide.rules.no_purchase import step_words
+    from blackwell_decide.rules.no_purchase import hardware_words, step_words
 
     label = ledger.option.label if ledger.option else "the candidate"
     v = ledger.verdict
@@ -54,7 +54,7 @@ def _opening(facts: Facts, ledger: Ledger, case: CostCase, timing: Timing) -> st
     first = ""
     if step is not None and step.monthly_savings_usd > 0:
         cur, base = facts.current, facts.baseline
-        first = f" — {step_words(facts)} first ({cur.gpus} → {base.gpus} GPUs, no new hardware)"
+        first = f" — {step_words(facts)} first ({cur.gpus} → {base.gpus} GPUs, {hardware_words(cur.gpus, base.gpus)})"
     if v is Verdict.HOLD:
         return f"Hold{first}"
     return f"Do not migrate{first}"

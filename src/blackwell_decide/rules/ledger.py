@@ -18,7 +18,7 @@ import attrs
 from blackwell_decide.formatting import finite_or_none as _finite
 from blackwell_decide.formatting import months_words
 from blackwell_decide.rules.measure import Measurement, measurement_for
-from blackwell_decide.rules.no_purchase import short_by_words
+from blackwell_decide.rules.no_purchase import hardware_words, short_by_words
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -284,8 +284,10 @@ def _baseline_words(facts: Facts, baseline: OptionFacts) -> str:
     if baseline is cur:
         return f"today's {cur.gpus} × {name} (TP={cur.tp}, as declared)"
     if baseline.role == "retuned":
-        return f"today's GPUs re-tuned to TP={baseline.tp} ({baseline.gpus} × {name}, no new hardware)"
+        hardware = hardware_words(cur.gpus, baseline.gpus)
+        return f"today's GPUs re-tuned to TP={baseline.tp} ({baseline.gpus} × {name}, {hardware})"
     if baseline.role == "rightsized":
         verb = "right-sized" if baseline.gpus < cur.gpus else "grown"
-        return f"today's fleet {verb} to {baseline.gpus} × {name} (TP={baseline.tp}, no new hardware)"
+        hardware = hardware_words(cur.gpus, baseline.gpus)
+        return f"today's fleet {verb} to {baseline.gpus} × {name} (TP={baseline.tp}, {hardware})"
     return baseline.label

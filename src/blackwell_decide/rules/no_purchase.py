@@ -22,6 +22,14 @@ def step_words(facts: Facts) -> str:
     return "keep today's fleet"
 
 
+def hardware_words(today_gpus: int, baseline_gpus: int) -> str:
+    """What a no-migration step buys: nothing when the GPU count does not rise, else the GPUs
+    added ("18 more GPUs than today's 14": the same kind of GPU, but still bought or rented)."""
+    if baseline_gpus <= today_gpus:
+        return "no new hardware"
+    return f"{baseline_gpus - today_gpus} more GPUs than today's {today_gpus}, same kind"
+
+
 def short_by_words(facts: Facts) -> str:
     """How far the declared fleet falls short of the peak when even the top of the model's band
     cannot close the gap (:attr:`FleetCheck.beyond_band`): the clause after "does not serve the
@@ -113,8 +121,8 @@ def retune_reasons(facts: Facts) -> tuple[Reason, ...]:
                 f"re-tuning alone (TP={cur.tp} → TP={option.tp}): {before} → "
                 f"{option.service.output_tok_s_per_gpu:,.0f} output tok/s per GPU, so the model holds the peak on "
                 f"{option.gpus} × {cur.accelerator} instead of {instead} (${option.monthly_usd or 0:,.0f}/month, "
-                f"against ${cur.monthly_usd or 0:,.0f} for today's {cur.gpus}){absorbed}; same GPUs, weights, engine "
-                "and price, assumed to need no new hardware and no one-time cost",
+                f"against ${cur.monthly_usd or 0:,.0f} for today's {cur.gpus}){absorbed}; same kind of GPU, weights, "
+                f"engine and price ({hardware_words(cur.gpus, option.gpus)}), assumed to need no one-time cost",
                 cite(option.monthly, cur.monthly, *(o.service.source for o in (cur, option) if o.service)),
             ),
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from blackwell_decide.formatting import finite_or_none as _finite_or_none
-from blackwell_decide.rules.no_purchase import step_words
+from blackwell_decide.rules.no_purchase import hardware_words, step_words
 from blackwell_decide.rules.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -86,9 +86,11 @@ def first_step(facts: Facts) -> str:
         return ""
     step = facts.comparisons.get(baseline.id)
     if step is not None and step.monthly_savings_usd > 0:
-        return f"{step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
+        hardware = hardware_words(cur.gpus, baseline.gpus)
+        return f"{step_words(facts)} now ({cur.gpus} → {baseline.gpus} GPUs; {hardware}), then "
     check = facts.fleet_check
     if check is not None and check.beyond_band:
         # The shortfall is beyond the model's band: growing the fleet is what serving the load costs.
-        return f"{step_words(facts)} now to serve the load ({cur.gpus} → {baseline.gpus} GPUs; no new hardware), then "
+        hardware = hardware_words(cur.gpus, baseline.gpus)
+        return f"{step_words(facts)} now to serve the load ({cur.gpus} → {baseline.gpus} GPUs; {hardware}), then "
     return f"if `check-bench` confirms the shortfall, {step_words(facts)} ({cur.gpus} → {baseline.gpus} GPUs), then "
