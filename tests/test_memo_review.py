@@ -194,3 +194,12 @@ def test_a_market_place_shared_by_equal_bills_is_the_first_of_them(hermetic: Cat
     # $3,095); the candidate read "#3 of 172" beside the fallback's "#1 of 172" for the same bill
     rows = [line for line in text.splitlines() if "| candidate |" in line or "| fp8-fallback |" in line]
     assert len(rows) == 2 and all(row.endswith("| #1 of 172, tied with 13 other(s) (2 GPUs, $3,095) |") for row in rows)
+
+
+def test_the_cost_cut_target_is_stated_on_the_migration_table_figure() -> None:
+    """s4: the migration table totals $85,000; the months of both fleets ($3,095) come on top. The
+    12-month limit allows 12 × $2,511.2 saving = $30,134 in all, so the migration must come under
+    $30,134 − $3,095 = $27,039 (the memo said "under $30,134" beside a $85,000 table total)."""
+    text = (EXAMPLES / "s4-h200-fleet.md").read_text(encoding="utf-8")
+    assert "migrate if the migration cost ($85,000) can be brought under $27,039 ($30,134 with the $3,095" in text
+    assert "| **total** | **$85,000** |" in text

@@ -70,6 +70,25 @@ def _one_time_words(c: Comparison) -> str:
     )
 
 
+def _cut_words(c: Comparison, thresholds: Thresholds) -> str:
+    """What the one-time cost must come down to for the payback limit, stated on the figure the
+    migration table totals (the months of both fleets come on top of it, not out of it)."""
+    p = c.payback
+    cap = c.monthly_savings_usd * thresholds.max_payback_months
+    if p.overlap_months <= 0:
+        return f"migrate if it can be brought under {usd(cap)}"
+    budget = cap - p.overlap_usd
+    if budget <= 0:
+        return (
+            f"the {p.overlap_months:g} month(s) of both fleets ({usd(p.overlap_usd)}) alone exceed what "
+            f"{thresholds.max_payback_months:g} months of saving repay ({usd(cap)})"
+        )
+    return (
+        f"migrate if the migration cost ({usd(p.migration_usd)}) can be brought under {usd(budget)} "
+        f"({usd(cap)} with the {usd(p.overlap_usd)} of both fleets)"
+    )
+
+
 def _money_verdict(c: Comparison, thresholds: Thresholds) -> tuple[Verdict, tuple[Reason, ...]]:
     threshold = f"{thresholds.min_savings_fraction:.0%}"
     if c.savings_fraction >= thresholds.min_savings_fraction:
@@ -85,8 +104,7 @@ def _money_verdict(c: Comparison, thresholds: Thresholds) -> tuple[Verdict, tupl
         return Verdict.MIGRATE_IF, (
             Reason(
                 f"but the one-time cost of {_one_time_words(c)} takes {_months(months)} to pay back"
-                f"{_out_of(c)}, beyond the {thresholds.max_payback_months:g}-month limit: migrate if it can be "
-                f"brought under ${c.monthly_savings_usd * thresholds.max_payback_months:,.0f}",
+                f"{_out_of(c)}, beyond the {thresholds.max_payback_months:g}-month limit: {_cut_words(c, thresholds)}",
                 cite(c.payback.derivation),
             ),
         )
