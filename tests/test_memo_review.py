@@ -203,3 +203,10 @@ def test_the_cost_cut_target_is_stated_on_the_migration_table_figure() -> None:
     text = (EXAMPLES / "s4-h200-fleet.md").read_text(encoding="utf-8")
     assert "migrate if the migration cost ($85,000) can be brought under $27,039 ($30,134 with the $3,095" in text
     assert "| **total** | **$85,000** |" in text
+
+
+def test_an_excluded_option_is_marked_in_the_payback_table() -> None:
+    """s6: B200 NVFP4 is excluded on accuracy (99.0 % recovery below the required 99.5 %) yet sat
+    in the payback table with the best payback (7.5 months) and no mark."""
+    text = (EXAMPLES / "s6-accuracy-bound.md").read_text(encoding="utf-8")
+    assert "| B200 NVFP4 (rented) (excluded: below the required accuracy) | $19,272 | $8,804 |" in text

@@ -32,6 +32,8 @@ def option_view(decision: Decision, o: OptionFacts) -> dict[str, Any]:
     view["fleet"] = _fleet_view(o) if o.fleet is not None else None
     view["rack"] = _rack_view(o.rack) if o.rack is not None else None
     view["comparison"] = _comparison_view(comparison) if comparison is not None else None
+    # An option a rule ruled out keeps its figures (what it would have cost) but says it cannot be chosen.
+    view["excluded"] = next((e.reason for e in decision.recommendation.excluded if e.option == o.id), None)
     if view["comparison"] is not None:
         # The speed-up is against the fleet the verdict is decided on, which need not be today's.
         base = facts.baseline
