@@ -210,3 +210,11 @@ def test_an_excluded_option_is_marked_in_the_payback_table() -> None:
     in the payback table with the best payback (7.5 months) and no mark."""
     text = (EXAMPLES / "s6-accuracy-bound.md").read_text(encoding="utf-8")
     assert "| B200 NVFP4 (rented) (excluded: below the required accuracy) | $19,272 | $8,804 |" in text
+
+
+def test_the_price_risk_reads_only_quotes_up_to_the_decision_date() -> None:
+    """s1 decides on 2026-05-22 with prices on or before it; the price risk quoted $8.32 dated
+    2026-06-03 (spheron.toml), a quote nobody had when deciding, and ranged "$6.03 to $6.03"."""
+    text = (EXAMPLES / "s1-h100-chat-fleet.md").read_text(encoding="utf-8")
+    assert "Spheron's on-demand price for b200 held at $6.03 from 2026-03-17 to 2026-05-22 across 2 dated" in text
+    assert "2026-06-03" not in text

@@ -79,11 +79,19 @@ def _price_spread(decision: Decision) -> tuple[str, list[str]] | None:
         return None
     low = min(quotes, key=lambda q: (q.usd_per_gpu_hour, q.as_of))
     high = max(quotes, key=lambda q: (q.usd_per_gpu_hour, q.as_of))
-    text = (
-        f"{chosen.price.provider}'s {chosen.price.tier} price for {chosen.accelerator} ranges "
-        f"{usd(low.usd_per_gpu_hour, 2)} ({low.as_of.isoformat()}) to {usd(high.usd_per_gpu_hour, 2)} "
-        f"({high.as_of.isoformat()}) across {len(quotes)} dated quotes in the catalog"
-    )
+    name = f"{chosen.price.provider}'s {chosen.price.tier} price for {chosen.accelerator}"
+    if low.usd_per_gpu_hour == high.usd_per_gpu_hour:
+        first, last = min(q.as_of for q in quotes), max(q.as_of for q in quotes)
+        text = (
+            f"{name} held at {usd(low.usd_per_gpu_hour, 2)} from {first.isoformat()} to {last.isoformat()} "
+            f"across {len(quotes)} dated quotes in the catalog (up to the decision date)"
+        )
+    else:
+        text = (
+            f"{name} ranges {usd(low.usd_per_gpu_hour, 2)} ({low.as_of.isoformat()}) to "
+            f"{usd(high.usd_per_gpu_hour, 2)} ({high.as_of.isoformat()}) across {len(quotes)} dated quotes in the "
+            "catalog (up to the decision date)"
+        )
     return text, sorted({low.source.cite(), high.source.cite()})
 
 

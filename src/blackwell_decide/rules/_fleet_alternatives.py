@@ -321,8 +321,9 @@ def build_triangulation(ctx: FactContext, current: OptionFacts, options: Sequenc
 
 
 def collect_price_history(ctx: FactContext, options: Sequence[OptionFacts]) -> tuple[PriceQuote, ...]:
-    """Every dated catalog quote, from the providers the scenario prices with, for its GPUs: how
-    far a price has moved is a risk the memo reports."""
+    """Every dated catalog quote up to the decision date, from the providers the scenario prices
+    with, for its GPUs: how far a price has moved is a risk the memo reports (a quote dated after
+    the decision was not known when it was made, and the memo's prices are those on or before it)."""
     providers = {snap.provider.lower() for snap in ctx.snapshots}
     gpus = {o.accelerator for o in options}
     quotes = [
@@ -330,7 +331,7 @@ def collect_price_history(ctx: FactContext, options: Sequence[OptionFacts]) -> t
         for snap in ctx.catalog.prices.values()
         if snap.provider.lower() in providers
         for q in snap.quotes
-        if q.accelerator in gpus
+        if q.accelerator in gpus and q.as_of <= ctx.as_of
     ]
     return tuple(sorted(quotes, key=lambda q: (q.accelerator, q.tier, q.as_of, q.provider, q.usd_per_gpu_hour)))
 
