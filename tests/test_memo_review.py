@@ -218,3 +218,12 @@ def test_the_price_risk_reads_only_quotes_up_to_the_decision_date() -> None:
     text = (EXAMPLES / "s1-h100-chat-fleet.md").read_text(encoding="utf-8")
     assert "Spheron's on-demand price for b200 held at $6.03 from 2026-03-17 to 2026-05-22 across 2 dated" in text
     assert "2026-06-03" not in text
+
+
+def test_todays_kv_room_is_that_of_the_declared_gpus() -> None:
+    """s6: 16 declared H100s, 43 sized by the model at 8,010 KV tokens each (s6's fleet section):
+    the row showed 344,430 available (43 × 8,010) beside a need of 340,394, reading as "fits";
+    the 16 hold 16 × 8,010 = 128,160."""
+    text = (EXAMPLES / "s6-accuracy-bound.md").read_text(encoding="utf-8")
+    assert "| 340,394 / 128,160 on the 16 declared (does not fit; 344,430 on 43) |" in text
+    assert "| KV tokens needed / available |" in text

@@ -119,9 +119,21 @@ def _fleet_view(o: OptionFacts) -> dict[str, Any]:
         "decode_gpus": num(fleet.decode.value),
         "prefill_share": pct(o.bill.prefill_share) if o.bill is not None else "–",
         "kv_needed": num(fleet.kv.tokens_needed) if fleet.kv else "–",
-        "kv_available": num(fleet.kv.tokens_available) if fleet.kv else "–",
+        "kv_available": _kv_available(o) if fleet.kv else "–",
         "average_gpus": fleet.autoscaling.average_gpus if fleet.autoscaling else "–",
     }
+
+
+def _kv_available(o: OptionFacts) -> str:
+    """KV tokens the option's own GPUs hold: for today's fleet the declared count, not the count
+    the model sized (16 declared H100s hold 16/43 of what 43 would), with whether the need fits."""
+    fleet = o.fleet
+    assert fleet is not None and fleet.kv is not None
+    if o.role != "current" or o.gpus == fleet.gpus or fleet.gpus <= 0:
+        return num(fleet.kv.tokens_available)
+    held = fleet.kv.tokens_available / fleet.gpus * o.gpus
+    fits = "fits" if fleet.kv.tokens_needed <= held else "does not fit"
+    return f"{num(held)} on the {o.gpus} declared ({fits}; {num(fleet.kv.tokens_available)} on {fleet.gpus})"
 
 
 def _rack_view(rack: RackFit) -> dict[str, Any]:
