@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from blackwell_decide.formatting import compared_with
+from blackwell_decide.formatting import cheaper_or_dearer, compared_with
 from blackwell_decide.rules.cost_reading import baseline_words, cost_case
 from blackwell_decide.rules.engine import left_out
 from blackwell_decide.rules.finding import Exclusion, Finding, FlipPoint, Reason, cite
@@ -383,7 +383,8 @@ def _fp8_lost(c: Comparison, parent: Comparison, blocked_format: str) -> Reason:
     return Reason(
         f"at FP8 the footprint term is {_term(c, 'footprint'):.2f}× instead of "
         f"{_term(parent, 'footprint'):.2f}× with {blocked_format}, so only the bandwidth "
-        f"term ({_term(c, 'bandwidth'):.2f}×) is left at the floor; cost per token {c.cost_ratio:.2f}× instead "
-        f"of {parent.cost_ratio:.2f}×",
+        f"term ({_term(c, 'bandwidth'):.2f}×) is left at the floor; the monthly bill is "
+        f"{cheaper_or_dearer(c.cost_ratio)} than today's fleet's, against {cheaper_or_dearer(parent.cost_ratio)} "
+        f"with {blocked_format}",
         (f"computed: {c.floor_speedup.formula}",),
     )
