@@ -99,16 +99,18 @@ def payback(
             (
                 Input("one_time", "one-time migration cost", migration_usd, "USD", USER_INPUT),
                 Input("overlap_months", "months of running both fleets", overlap_months, "months", USER_INPUT),
-                Input(
-                    "baseline_monthly",
-                    "the fleet compared with (the baseline) per month",
-                    current_monthly_usd,
-                    "USD/month",
-                    DERIVED,
-                ),
+                _baseline_monthly(current_monthly_usd),
                 Input("candidate_monthly", "candidate fleet per month", candidate_monthly_usd, "USD/month", DERIVED),
             ),
         ),
+    )
+
+
+def _baseline_monthly(usd_per_month: float) -> Input:
+    """The monthly bill a payback or break-even divides by: the fleet the option is compared with
+    (today's, or the no-migration baseline), not necessarily today's."""
+    return Input(
+        "baseline_monthly", "the fleet compared with (the baseline) per month", usd_per_month, "USD/month", DERIVED
     )
 
 
@@ -125,13 +127,7 @@ def break_even_price(current_monthly_usd: float, candidate_gpus: int, hours: flo
         "USD/GPU-h",
         "break_even = baseline_monthly / (N_candidate * 730)",
         (
-            Input(
-                "baseline_monthly",
-                "the fleet compared with (the baseline) per month",
-                current_monthly_usd,
-                "USD/month",
-                DERIVED,
-            ),
+            _baseline_monthly(current_monthly_usd),
             Input("N_candidate", "candidate GPUs", float(candidate_gpus), "GPUs", DERIVED),
             Input("hours", "hours per month", hours, "h", DERIVED),
         ),

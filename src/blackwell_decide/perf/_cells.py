@@ -84,22 +84,20 @@ def text(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> 
 
 
 def positive_int(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> int:
-    cell = text(record, column, path, row)
-    value = checked_number(cell, _COUNT)
-    if isinstance(value, ValueProblem):
-        if value.kind == "maximum":
-            raise CellError(row, column, f"{cell!r} is above {_COUNT.maximum:g}, past any measured run")
-        kind = "whole number" if value.kind == "type" else "positive whole number"
-        raise CellError(row, column, f"expected a {kind}, got {cell!r}")
-    return int(value)
+    return int(_checked(record, column, path, row, _COUNT, "whole number"))
 
 
 def positive_float(record: Mapping[str, Any], column: str, path: Path | str, row: int) -> float:
+    return _checked(record, column, path, row, _FIGURE, "number")
+
+
+def _checked(record: Mapping[str, Any], column: str, path: Path | str, row: int, rule: NumberRule, kind: str) -> float:
+    """The cell as a number under ``rule``, else a CellError worded for a ``kind`` (number or
+    whole number)."""
     cell = text(record, column, path, row)
-    value = checked_number(cell, _FIGURE)
-    if isinstance(value, ValueProblem):
-        if value.kind == "maximum":
-            raise CellError(row, column, f"{cell!r} is above {_FIGURE.maximum:g}, past any measured run")
-        kind = "number" if value.kind == "type" else "positive number"
-        raise CellError(row, column, f"expected a {kind}, got {cell!r}")
-    return value
+    value = checked_number(cell, rule)
+    if not isinstance(value, ValueProblem):
+        return value
+    if value.kind == "maximum":
+        raise CellError(row, column, f"{cell!r} is above {rule.maximum:g}, past any measured run")
+    raise CellError(row, column, f"expected a {kind if value.kind == 'type' else 'positive ' + kind}, got {cell!r}")
