@@ -95,6 +95,13 @@ def throughput_reason(facts: Facts, option: OptionFacts) -> Reason:
     return Reason("; ".join(parts), cite(*sources))
 
 
+def _set_by(o: OptionFacts) -> str:
+    """Which check sets a fleet's count when it is not the output rate (s6: KV room sets 43 H100s
+    where the throughput alone needs 42), so the count is not read as tok/s ÷ tok/s per GPU."""
+    binding = o.fleet.binding if o.fleet is not None else None
+    return f", a count set by {binding}," if binding and binding != "decode throughput" else ""
+
+
 def fleet_reason(facts: Facts, option: OptionFacts) -> Reason:
     cur = facts.current
     traffic = facts.traffic
@@ -107,8 +114,8 @@ def fleet_reason(facts: Facts, option: OptionFacts) -> Reason:
     )
     return Reason(
         f"the peak of {traffic.requests_per_s:g} requests/s × {traffic.osl:,.0f} output tokens = "
-        f"{traffic.output_tok_s:,.0f} output tok/s needs {today} and "
-        f"{option.gpus} × {option.accelerator} (TP={option.tp}) after the move",
+        f"{traffic.output_tok_s:,.0f} output tok/s needs {today}{_set_by(cur)} and "
+        f"{option.gpus} × {option.accelerator} (TP={option.tp}){_set_by(option)} after the move",
         cite(*(o.fleet.decode for o in _compared(facts, option) if o.fleet is not None)),
     )
 
