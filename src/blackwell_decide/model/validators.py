@@ -17,6 +17,7 @@ from typing import Any, Final
 import attrs
 
 from blackwell_decide.errors import OutOfRangeError
+from blackwell_decide.input_schema import shown
 
 # Physical limits, in SI units. Each is far above anything shipped (2026: ~8 TB/s HBM, ~20 PFLOP/s
 # dense FP4, 288 GB per GPU, 1.4 kW) and far below what makes later arithmetic overflow.
@@ -41,13 +42,6 @@ MIN_BYTES: Final = 1e6
 MIN_BANDWIDTH: Final = 1e6
 MIN_FLOPS: Final = 1e6
 MIN_WATTS: Final = 1e-3
-
-
-def _shown(value: object) -> str:
-    # A 4,000-digit integer would swamp the message (and str() of one past 4,300 digits raises).
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
-        return f"an integer of {value.bit_length()} bits"
-    return repr(value)
 
 
 def _range_words(low: float, high: float, low_open: bool) -> str:
@@ -82,7 +76,7 @@ def check_number(
     if number is None or not math.isfinite(number) or number > high or number < low or (low_open and number == low):
         units = f" {unit}" if unit else ""
         tail = f"; {fix}" if fix else ""
-        raise OutOfRangeError(f"{name} must be {_range_words(low, high, low_open)}{units}, got {_shown(value)}{tail}")
+        raise OutOfRangeError(f"{name} must be {_range_words(low, high, low_open)}{units}, got {shown(value)}{tail}")
     return number
 
 
@@ -138,6 +132,6 @@ def whole(low: int = 1, high: int = MAX_COUNT, *, fix: str = "", optional: bool 
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             tail = f"; {fix}" if fix else ""
             label = _label(instance, attribute)
-            raise OutOfRangeError(f"{label} must be a whole number from {low} to {high}, got {_shown(value)}{tail}")
+            raise OutOfRangeError(f"{label} must be a whole number from {low} to {high}, got {shown(value)}{tail}")
 
     return validate

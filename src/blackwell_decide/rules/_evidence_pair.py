@@ -52,7 +52,7 @@ def _on_baseline(catalog: Catalog, baseline: str) -> tuple[RatioEstimate, ...]:
     out = list(decode_floor_estimates(catalog, baseline=baseline))
     for e in b200_vs_h100_estimates(catalog):
         if e.metric == "batch-1 decode floor":
-            continue  # recomputed on the baseline by _floors
+            continue  # recomputed on the baseline by decode_floor_estimates above
         if e.baseline == baseline:
             out.append(attrs.evolve(e, restatement=None))
         else:
