@@ -65,7 +65,8 @@ def test_rank_when_far_ahead_is_a_clean_error(months: str) -> None:
 # ------------------------------------------------------------------ F3: a subnormal request rate
 def test_rank_subnormal_request_rate_prints_no_inf() -> None:
     run = run_cli(*RANK[:4], "1e-320", *RANK[5:])
-    assert "Traceback" not in run.stderr
+    # refused below one request in ~11.6 days (model.validators.MIN_REQUESTS_PER_S), so no inf is printed
+    _clean_error(run, "requests per second must be a positive number from 1e-06")
     assert NON_FINITE.search(run.stdout) is None, run.stdout[:2000]
 
 
@@ -182,7 +183,8 @@ def test_calibrate_on_an_absurd_sweep_concurrency_is_a_clean_error(tmp_path: Pat
 @pytest.mark.parametrize("field", ["median_tpot", "median_itl", "mean_e2el"])
 def test_check_bench_with_a_subnormal_latency_prints_no_inf(tmp_path: Path, field: str) -> None:
     run = run_cli("check-bench", str(_json_file(tmp_path, INFERENCEX, **{field: 5e-324})), "--json")
-    assert "Traceback" not in run.stderr
+    # below the smallest positive latency a result can hold (readers.common.MIN_POSITIVE, 1e-6)
+    _clean_error(run, f"'{field}' is 5e-324; it must be at least 1e-06")
     assert NON_FINITE.search(run.stdout) is None, run.stdout[:3000]
 
 
@@ -190,6 +192,7 @@ def test_an_unlimited_request_rate_is_not_written_as_inf(tmp_path: Path) -> None
     run = run_cli("check-bench", str(_json_file(tmp_path, VLLM, max_concurrency=None)))
     assert run.returncode == 0, run.stderr
     assert "request rate inf" not in run.stdout
+    assert "unlimited request rate" in run.stdout
 
 
 # ------------------------------------------------------------------ F12: memo templates failing at run time
@@ -298,18 +301,17 @@ def test_a_zero_saving_does_not_clear_the_threshold(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     run = run_cli("decide", str(path), "--json")
     assert run.returncode == 0, run.stderr
-    assert '"probability_clears_threshold": 1.0' not in run.stdout
+    # Both bills $0: the saving is $0 in every draw, so it never clears the 15 % threshold (it read 100 %).
+    assert re.findall(r'"probability_clears_threshold": ([0-9.]+)', run.stdout) == ["0.0"]
 
 
 # ------------------------------------------------------------------ F22: check-bench above the ceiling
 def test_a_throughput_above_the_physical_ceiling_is_flagged(tmp_path: Path) -> None:
     # 36,864 output tokens over 121.2 s is 304 tok/s; the B200 NVFP4 ceiling at concurrency 4 is 533 tok/s
+    # 1e12 tok/s disagrees with the file's own tokens ÷ duration, so it is refused before any audit
+    # (a consistent rate above the ceiling is a warning: tests/test_shared_validators.py).
     run = run_cli("check-bench", str(_json_file(tmp_path, VLLM, output_throughput=1e12)), "--json")
-    if run.returncode == 2:  # refused as inconsistent with total_output_tokens / duration: also a fix
-        _clean_error(run, "output_throughput")
-        return
-    flagged = [d for d in json.loads(run.stdout)["diagnostics"] if d["level"] != "ok" and "ceiling" in d["message"]]
-    assert flagged, run.stdout[:3000]
+    _clean_error(run, "output_throughput")
 
 
 # ------------------------------------------------------------------ F23: an empty flag value
