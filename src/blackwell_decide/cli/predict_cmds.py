@@ -26,6 +26,9 @@ from blackwell_decide.cli.bounds_cmds import MEMORY_FRACTION_HELP, served_by
 from blackwell_decide.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from blackwell_decide.model import EngineSettings
     from blackwell_decide.perf import CalibrationProfile, Prediction
 
 
@@ -107,19 +110,16 @@ def _load_profile(spec: str) -> CalibrationProfile | str:
         profile = profile_from_dict(entries[0], engines=registered, origin=spec)
     except Exception as exc:
         raise UsageError(str(exc)) from None
-    _check_engine_settings(profile, spec)
+    _check_engine_settings(profile, registered, spec)
     return profile
 
 
-def _check_engine_settings(profile: CalibrationProfile, spec: str) -> None:
+def _check_engine_settings(profile: CalibrationProfile, engines: Mapping[str, EngineSettings], spec: str) -> None:
     """Refuse a profile file whose engine settings differ from its engine's registered ones: the
     KV room and batch limits come from the engine registry, so the file's would be ignored."""
-    from blackwell_decide.plugins import get_catalog
-
-    engines = get_catalog().engines
-    if profile.engine not in engines:
+    registered = engines.get(profile.engine)
+    if registered is None:
         return  # the prediction names the unknown engine itself
-    registered = engines.get(profile.engine).settings
     differ = [
         f.name
         for f in attrs.fields(type(registered))
