@@ -64,7 +64,7 @@ START: dict[str, float] = {
     "ttft_steps": 2.0,
     "burst_share": 0.1,
 }
-#: Why a fit stops: no residual is finite for rows the step model can reproduce.
+#: Why a fit stops early: a residual is not a finite number (a row no deployment reproduces).
 _DIVERGED = (
     "the fit met a prediction that is not a finite number: a measurement row holds figures no deployment "
     "reaches (check the rows' concurrency, TTFT and TPOT)"
